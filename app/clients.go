@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	ghv62 "github.com/google/go-github/v62/github"
+	ghtok "github.com/google/go-github/v88/github"
+)
+
+// Clients makes GitHub clients for the app and its installations.
+// Installation tokens are minted by ghinstallation when first needed and
+// refreshed before they expire, so a run can outlive a token's hour.
+type Clients struct {
+	apps   *ghinstallation.AppsTransport
+	apiURL string // with trailing slash
+	base   http.RoundTripper
+}
+
+// NewClients returns Clients for the app's id and PEM key against apiURL.
+// base carries every request (rate-limit handling is added here); nil means
+// http.DefaultTransport.
+func NewClients(appID int64, key []byte, apiURL string, base http.RoundTripper) (*Clients, error) {
+	k, err := parseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	base = &rateLimitTransport{next: base}
+	apps := ghinstallation.NewAppsTransportFromPrivateKey(base, appID, k)
+	apiURL = strings.TrimRight(apiURL, "/") + "/"
+	apps.BaseURL = strings.TrimRight(apiURL, "/")
+	return &Clients{apps: apps, apiURL: apiURL, base: base}, nil
+}
+
+// parseKey reads a PEM RSA private key (PKCS#1 or PKCS#8).
+func parseKey(pemBytes []byte) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return nil, errors.New("not a PEM private key")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse private key: %w", err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("private key is not RSA")
+	}
+	return rk, nil
+}
+
+// Scope is what an installation token may do. Tokens are limited to one
+// repository and to the permissions of the step that needs them.
+type Scope struct {
+	RepoID   int64
+	Issues   string // "read" / "write" / ""
+	Pulls    string
+	Checks   string
+	Contents string
+}
+
+// apiScope is what the review side of a run needs: comments, reactions,
+// the pull request and the check run.
+func apiScope(repoID int64) Scope {
+	return Scope{RepoID: repoID, Issues: "write", Pulls: "write", Checks: "write"}
+}
+
+// cloneScope reads code; pushScope writes the agent's branch.
+func cloneScope(repoID int64) Scope { return Scope{RepoID: repoID, Contents: "read"} }
+func pushScope(repoID int64) Scope  { return Scope{RepoID: repoID, Contents: "write"} }
+
+func (s Scope) options() *ghtok.InstallationTokenOptions {
+	p := &ghtok.InstallationPermissions{Metadata: ghtok.Ptr("read")}
+	set := func(dst **string, v string) {
+		if v != "" {
+			*dst = ghtok.Ptr(v)
+		}
+	}
+	set(&p.Issues, s.Issues)
+	set(&p.PullRequests, s.Pulls)
+	set(&p.Checks, s.Checks)
+	set(&p.Contents, s.Contents)
+	return &ghtok.InstallationTokenOptions{RepositoryIDs: []int64{s.RepoID}, Permissions: p}
+}
+
+// transport is an installation transport limited to scope.
+func (c *Clients) transport(installationID int64, scope Scope) *ghinstallation.Transport {
+	tr := ghinstallation.NewFromAppsTransport(c.apps, installationID)
+	tr.InstallationTokenOptions = scope.options()
+	return tr
+}
+
+// Installation returns a REST client for one installation, limited to scope.
+func (c *Clients) Installation(installationID int64, scope Scope) (*ghv62.Client, error) {
+	u, err := url.Parse(c.apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("github api url: %w", err)
+	}
+	cl := ghv62.NewClient(&http.Client{Transport: c.transport(installationID, scope)})
+	cl.BaseURL = u // exactly as configured (GHES: https://HOST/api/v3/)
+	cl.UploadURL = u
+	return cl, nil
+}
+
+// Token mints (or reuses) an installation token limited to scope, for git
+// over HTTPS. It is never logged.
+func (c *Clients) Token(ctx context.Context, installationID int64, scope Scope) (string, error) {
+	tok, err := c.transport(installationID, scope).Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("installation token: %w", err)
+	}
+	return tok, nil
+}

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// progressMarker lets a human (and agentgate) recognise its progress comment.
+const progressMarker = "<!-- agentgate:progress -->"
+
+// progressComment is the one comment agentgate edits as a run advances.
+func progressComment(runID, state, detail string) string {
+	var b strings.Builder
+	b.WriteString(progressMarker + "\n")
+	fmt.Fprintf(&b, "**agentgate** run `%s`: %s", runID, state)
+	if detail != "" {
+		b.WriteString("\n\n" + detail)
+	}
+	return b.String()
+}
+
+// deniedComment explains, once, who may start a run.
+func deniedComment(login, min string) string {
+	return fmt.Sprintf("Sorry @%s, agentgate runs can only be started by people with **%s** permission or more on this repository. Ask a maintainer to start it for you.", login, min)
+}
+
+// busyComment names the active run on the issue.
+func busyComment(activeRunID string) string {
+	return fmt.Sprintf("agentgate is already working on this issue (run `%s`). This request was not started; try again when that run has finished.", activeRunID)
+}
+
+// taskText is the task file for a GitHub-triggered run: the issue as it was
+// at the trigger, and the requester's instructions. It is a file in the
+// sandbox, never a command line.
+func taskText(a webhook.RunJobArgs) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", oneLine(a.IssueTitle, 256))
+	b.WriteString(strings.TrimSpace(a.IssueBody))
+	b.WriteString("\n")
+	if in := strings.TrimSpace(a.Instructions); in != "" {
+		b.WriteString("\n## Instructions from @" + a.RequesterLogin + "\n\n" + in + "\n")
+	}
+	fmt.Fprintf(&b, "\n---\nIssue #%d in %s/%s. agentgate run %s.\n", a.IssueNumber, a.Owner, a.Repo, a.RunID)
+	return b.String()
+}
+
+// oneLine folds s onto one bounded line without control characters.
+func oneLine(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+// neutralizeMentions keeps untrusted text (the agent's summary) from
+// pinging people or teams on GitHub.
+func neutralizeMentions(s string) string {
+	return strings.ReplaceAll(s, "@", "@\u200b")
+}
+
+// prBody is the pull request description.
+func prBody(a webhook.RunJobArgs, agentSummary, runSummary string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Fixes #%d\n\nRequested by @%s. This change was made by an agent in an agentgate sandbox (run `%s`); merging it is the approval.\n", a.IssueNumber, a.RequesterLogin, a.RunID)
+	if s := strings.TrimSpace(agentSummary); s != "" {
+		b.WriteString("\n## Agent's summary\n\n" + neutralizeMentions(s) + "\n")
+	}
+	b.WriteString("\n## Run\n\n" + runSummary + "\n")
+	out := b.String()
+	if len(out) > 60000 {
+		out = out[:60000] + "\n\n…(truncated)"
+	}
+	return out
+}

@@ -1,0 +1,390 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/runner"
+)
+
+// Config is agentgate's operator configuration. Each setting can come from
+// a flag (--app-id), an environment variable (AGENTGATE_APP_ID) or a key in
+// the YAML file named by --config / AGENTGATE_CONFIG (app-id: 123); flags
+// win over the environment, which wins over the file.
+type Config struct {
+	AppID         int64
+	AppSlug       string // the app's slug; its comments come from "<slug>[bot]"
+	PrivateKey    []byte // PEM; never logged
+	WebhookSecret []byte // never logged; required
+	GitHubAPIURL  string // https://api.github.com/ or https://HOST/api/v3/ (GHES)
+
+	Listen      string // address of the HTTP server
+	DatabaseURL string // sqlite path or URL
+	DataDir     string // run directories live under DataDir/runs
+	DockerHost  string // empty = the environment's (DOCKER_HOST) or the local socket
+	WorkerID    string // labels this worker's Docker objects; default the host name
+
+	Mention       string
+	Label         string
+	MinPermission string // read, triage, write, maintain, admin
+
+	AgentImage   string
+	AgentCmd     []string
+	AgentRuntime string // "" (runc) or "runsc"
+	Limits       runner.Limits
+
+	WorkspaceBytes  int64
+	WorkspaceInodes int64
+	Concurrency     int
+	DraftPRs        bool
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{
+		AppSlug:         "agentgate",
+		GitHubAPIURL:    "https://api.github.com/",
+		Listen:          ":8080",
+		DatabaseURL:     "agentgate-data/agentgate.db",
+		DataDir:         "agentgate-data",
+		Mention:         "@agentgate",
+		Label:           "agentgate",
+		MinPermission:   "write",
+		AgentImage:      "agentgate/testagent:dev",
+		WorkspaceBytes:  2 << 30,
+		WorkspaceInodes: 200_000,
+		Concurrency:     2,
+		Limits: runner.Limits{
+			Timeout:     30 * time.Minute,
+			MemoryBytes: 2 << 30,
+			NanoCPUs:    1e9,
+			Pids:        256,
+			TmpfsBytes:  256 << 20,
+			OutputBytes: 1 << 20,
+		},
+	}
+}
+
+// setting is one configuration key and how it is applied.
+type setting struct {
+	key    string // flag name and YAML key; env is AGENTGATE_ + upper(key)
+	help   string
+	secret bool
+	apply  func(c *Config, v string) error
+}
+
+// Env is the environment variable of the setting.
+func (s setting) env() string {
+	return "AGENTGATE_" + strings.ToUpper(strings.ReplaceAll(s.key, "-", "_"))
+}
+
+func settings() []setting {
+	str := func(p func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *p(c) = v; return nil }
+	}
+	i64 := func(p func(*Config) *int64) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return fmt.Errorf("not an integer: %q", v)
+			}
+			*p(c) = n
+			return nil
+		}
+	}
+	size := func(p func(*Config) *int64) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			*p(c) = n
+			return nil
+		}
+	}
+	return []setting{
+		{key: "app-id", help: "GitHub App id", apply: i64(func(c *Config) *int64 { return &c.AppID })},
+		{key: "app-slug", help: "GitHub App slug (its bot is <slug>[bot])", apply: str(func(c *Config) *string { return &c.AppSlug })},
+		{key: "private-key", help: "GitHub App private key (PEM)", secret: true, apply: func(c *Config, v string) error { c.PrivateKey = []byte(v); return nil }},
+		{key: "private-key-file", help: "file holding the GitHub App private key", apply: func(c *Config, v string) error {
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("read: %w", err)
+			}
+			c.PrivateKey = b
+			return nil
+		}},
+		{key: "webhook-secret", help: "webhook secret (required)", secret: true, apply: func(c *Config, v string) error { c.WebhookSecret = []byte(v); return nil }},
+		{key: "webhook-secret-file", help: "file holding the webhook secret", apply: func(c *Config, v string) error {
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("read: %w", err)
+			}
+			c.WebhookSecret = []byte(strings.TrimRight(string(b), "\r\n"))
+			return nil
+		}},
+		{key: "github-api-url", help: "GitHub REST API base URL (GHES: https://HOST/api/v3/)", apply: str(func(c *Config) *string { return &c.GitHubAPIURL })},
+		{key: "listen", help: "HTTP listen address", apply: str(func(c *Config) *string { return &c.Listen })},
+		{key: "database-url", help: "database: a SQLite path or sqlite:// URL", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
+		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
+		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},
+		{key: "worker-id", help: "worker identity for labels and the start-up sweep (default: host name)", apply: str(func(c *Config) *string { return &c.WorkerID })},
+		{key: "mention", help: "comment prefix that triggers a run", apply: str(func(c *Config) *string { return &c.Mention })},
+		{key: "label", help: "issue label that triggers a run", apply: str(func(c *Config) *string { return &c.Label })},
+		{key: "min-permission", help: "least repository permission to trigger: read, triage, write, maintain, admin", apply: str(func(c *Config) *string { return &c.MinPermission })},
+		{key: "agent-image", help: "agent image (built locally; never pulled)", apply: str(func(c *Config) *string { return &c.AgentImage })},
+		{key: "agent-cmd", help: "agent command, split on spaces (default: the image's)", apply: func(c *Config, v string) error { c.AgentCmd = strings.Fields(v); return nil }},
+		{key: "agent-runtime", help: "OCI runtime: runc (default) or runsc", apply: func(c *Config, v string) error {
+			if v == "runc" {
+				v = ""
+			}
+			c.AgentRuntime = v
+			return nil
+		}},
+		{key: "timeout", help: "wall-clock limit of the agent", apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration: %q", v)
+			}
+			c.Limits.Timeout = d
+			return nil
+		}},
+		{key: "memory", help: "agent memory limit (e.g. 2GiB)", apply: size(func(c *Config) *int64 { return &c.Limits.MemoryBytes })},
+		{key: "cpus", help: "agent CPU limit (e.g. 1.5)", apply: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.Limits.NanoCPUs = int64(f * 1e9)
+			return nil
+		}},
+		{key: "pids", help: "agent process limit", apply: i64(func(c *Config) *int64 { return &c.Limits.Pids })},
+		{key: "tmp-size", help: "size of the agent's /tmp", apply: size(func(c *Config) *int64 { return &c.Limits.TmpfsBytes })},
+		{key: "output-limit", help: "agent output kept per run", apply: size(func(c *Config) *int64 { return &c.Limits.OutputBytes })},
+		{key: "workspace-size", help: "work tree limit in bytes", apply: size(func(c *Config) *int64 { return &c.WorkspaceBytes })},
+		{key: "workspace-inodes", help: "work tree limit in files and directories", apply: i64(func(c *Config) *int64 { return &c.WorkspaceInodes })},
+		{key: "concurrency", help: "runs at once on this worker", apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not an integer: %q", v)
+			}
+			c.Concurrency = n
+			return nil
+		}},
+		{key: "draft", help: "open pull requests as drafts (true/false)", apply: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("not a boolean: %q", v)
+			}
+			c.DraftPRs = b
+			return nil
+		}},
+	}
+}
+
+// parseSize reads "512", "64KiB", "10MiB", "2GiB" (also KB/MB/GB as powers of 1024, and k/m/g).
+func parseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	lower := strings.ToLower(s)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"b", 1}} {
+		if strings.HasSuffix(lower, u.suffix) {
+			mult = u.m
+			s = strings.TrimSpace(s[:len(s)-len(u.suffix)])
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("not a size: %q", v)
+	}
+	return n * mult, nil
+}
+
+// LoadConfig builds a Config from defaults, the YAML file, the environment
+// and the flags in args, in rising precedence, then validates it for role
+// ("serve", "run" or "demo"). Errors name the setting.
+func LoadConfig(name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	all := settings()
+	flagVals := map[string]*string{}
+	for _, s := range all {
+		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")
+	}
+	cfgFile := fs.String("config", "", "YAML configuration file (env AGENTGATE_CONFIG)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, fs, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	path := *cfgFile
+	if path == "" {
+		path = getenv("AGENTGATE_CONFIG")
+	}
+	if path != "" {
+		if err := applyFile(&cfg, all, path); err != nil {
+			return cfg, fs, err
+		}
+	}
+	for _, s := range all {
+		if v := getenv(s.env()); v != "" {
+			if err := s.apply(&cfg, v); err != nil {
+				return cfg, fs, fmt.Errorf("setting %s (%s): %w", s.key, s.env(), err)
+			}
+		}
+	}
+	for _, s := range all {
+		if set[s.key] {
+			if err := s.apply(&cfg, *flagVals[s.key]); err != nil {
+				return cfg, fs, fmt.Errorf("setting %s (--%s): %w", s.key, s.key, err)
+			}
+		}
+	}
+	if cfg.DockerHost == "" {
+		cfg.DockerHost = getenv("DOCKER_HOST")
+	}
+	if cfg.WorkerID == "" {
+		h, _ := os.Hostname()
+		cfg.WorkerID = h
+	}
+	return cfg, fs, nil
+}
+
+func applyFile(cfg *Config, all []setting, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	known := map[string]setting{}
+	for _, s := range all {
+		known[s.key] = s
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s, ok := known[strings.ReplaceAll(k, "_", "-")]
+		if !ok {
+			return fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		var v string
+		switch x := m[k].(type) {
+		case []any:
+			parts := make([]string, len(x))
+			for i, p := range x {
+				parts[i] = fmt.Sprint(p)
+			}
+			v = strings.Join(parts, " ")
+		default:
+			v = fmt.Sprint(x)
+		}
+		if err := s.apply(cfg, v); err != nil {
+			return fmt.Errorf("config file %s: setting %s: %w", path, s.key, err)
+		}
+	}
+	return nil
+}
+
+// ValidateServe checks what `agentgate serve` needs, naming each bad setting.
+func (c Config) ValidateServe() error {
+	var errs []error
+	req := func(ok bool, key, why string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("setting %s (AGENTGATE_%s): %s", key, strings.ToUpper(strings.ReplaceAll(key, "-", "_")), why))
+		}
+	}
+	req(len(c.WebhookSecret) > 0, "webhook-secret", "required: agentgate never accepts unverified webhooks")
+	req(c.AppID > 0, "app-id", "required: the GitHub App's numeric id")
+	req(len(c.PrivateKey) > 0, "private-key", "required: the GitHub App's PEM private key (or private-key-file)")
+	if len(c.PrivateKey) > 0 {
+		if _, err := parseKey(c.PrivateKey); err != nil {
+			errs = append(errs, fmt.Errorf("setting private-key (AGENTGATE_PRIVATE_KEY): %w", err))
+		}
+	}
+	if u, err := url.Parse(c.GitHubAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		req(false, "github-api-url", fmt.Sprintf("not an http(s) URL: %q", c.GitHubAPIURL))
+	}
+	req(c.DatabaseURL != "", "database-url", "required")
+	errs = append(errs, c.validateRun()...)
+	return errors.Join(errs...)
+}
+
+func (c Config) validateRun() []error {
+	var errs []error
+	bad := func(key, why string) {
+		errs = append(errs, fmt.Errorf("setting %s (AGENTGATE_%s): %s", key, strings.ToUpper(strings.ReplaceAll(key, "-", "_")), why))
+	}
+	if c.AgentImage == "" {
+		bad("agent-image", "required")
+	}
+	if !policy.ValidPermission(c.MinPermission) {
+		bad("min-permission", fmt.Sprintf("%q is not one of read, triage, write, maintain, admin", c.MinPermission))
+	}
+	if c.Mention == "" || strings.ContainsAny(c.Mention, " \t\r\n") {
+		bad("mention", "must be one word such as @agentgate")
+	}
+	if c.Label == "" {
+		bad("label", "required")
+	}
+	if c.Limits.Timeout <= 0 {
+		bad("timeout", "must be positive")
+	}
+	if c.Limits.MemoryBytes < 16<<20 {
+		bad("memory", "must be at least 16MiB")
+	}
+	if c.Limits.NanoCPUs <= 0 {
+		bad("cpus", "must be positive")
+	}
+	if c.Limits.Pids <= 0 {
+		bad("pids", "must be positive")
+	}
+	if c.Limits.OutputBytes <= 0 {
+		bad("output-limit", "must be positive")
+	}
+	if c.WorkspaceBytes < 1<<20 {
+		bad("workspace-size", "must be at least 1MiB")
+	}
+	if c.WorkspaceInodes < 100 {
+		bad("workspace-inodes", "must be at least 100")
+	}
+	if c.Concurrency < 1 {
+		bad("concurrency", "must be at least 1")
+	}
+	if c.AgentRuntime != "" && c.AgentRuntime != "runsc" {
+		bad("agent-runtime", fmt.Sprintf("%q is not runc or runsc", c.AgentRuntime))
+	}
+	if c.DataDir == "" {
+		bad("data-dir", "required")
+	}
+	return errs
+}
+
+// ValidateRun checks what `agentgate run` needs.
+func (c Config) ValidateRun() error { return errors.Join(c.validateRun()...) }
+
+// BotLogin is the login of the app's bot user.
+func (c Config) BotLogin() string { return c.AppSlug + "[bot]" }

@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/store"
+	"github.com/agentgate/agentgate/telemetry"
+)
+
+// LocalRun is `agentgate run`: the sandboxed run on a local repository,
+// without GitHub. The result is a new branch in that repository; the
+// user's checkout and current branch are not touched.
+type LocalRun struct {
+	RepoPath string
+	Task     string
+}
+
+// LocalResult is what a local run reports.
+type LocalResult struct {
+	RunID   string
+	Outcome string
+	Reason  string
+	Branch  string // set when the run succeeded
+	Commit  string
+	Summary string // the same markdown as the check run
+}
+
+// RunLocal executes a local run with cfg's agent, limits and database.
+func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*LocalResult, error) {
+	if err := cfg.ValidateRun(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	repo, err := filepath.Abs(lr.RepoPath)
+	if err != nil {
+		return nil, fmt.Errorf("--repo: %w", err)
+	}
+	if fi, err := os.Stat(repo); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--repo %s: not a directory", lr.RepoPath)
+	}
+	if strings.TrimSpace(lr.Task) == "" {
+		return nil, fmt.Errorf("--task: required")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	defer db.Close()
+	docker, err := dockerClient(cfg.DockerHost)
+	if err != nil {
+		return nil, err
+	}
+	defer docker.Close()
+
+	runID := uuid.NewString()
+	sb := &Sandbox{
+		Engine: runner.New(docker), Events: db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
+		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
+		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+		Unbounded: os.Geteuid() != 0,
+	}
+	if sb.Unbounded {
+		log.Warn("not root: the work tree is not bounded in size (the server always bounds it)")
+	}
+	if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: telemetry.KindRunQueued, Actor: "local", Attrs: map[string]any{"repo": repo}}); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	att, err := sb.Execute(ctx, Task{RunID: runID, CloneURL: repo, Text: lr.Task, Actor: "local"})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := att.Close(); err != nil {
+			log.Warn("run directory cleanup", "err", err)
+		}
+	}()
+	res := &LocalResult{RunID: runID, Outcome: att.Outcome, Reason: att.Reason}
+	if att.Outcome == OutcomeSucceeded {
+		title := oneLine(strings.SplitN(strings.TrimSpace(lr.Task), "\n", 2)[0], 72)
+		msg := gitops.CommitMessage(0, title, runID, gitops.Signature{Name: "agentgate local run", Email: "agentgate@localhost"})
+		sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{Name: "agentgate", Email: "agentgate@localhost", When: time.Now().UTC()})
+		if err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+		branch := "agentgate/local-" + runID
+		if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: repo, Commit: sha, Branch: branch}); err != nil {
+			return nil, fmt.Errorf("create branch %s: %w", branch, err)
+		}
+		res.Branch, res.Commit = branch, sha
+		if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: telemetry.KindGitPushed, Actor: "agentgate", Attrs: map[string]any{"commit": sha, "branch": branch}}); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+	}
+	kind := telemetry.KindRunFinished
+	if att.Outcome != OutcomeSucceeded && att.Outcome != OutcomeNoChange {
+		kind = telemetry.KindRunFailed
+	}
+	if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: "agentgate", Attrs: map[string]any{"outcome": att.Outcome, "reason": att.Reason}}); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	events, err := db.Events(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	sum := telemetry.Summarize(events)
+	sum.Outcome = att.Outcome
+	res.Summary = sum.Markdown()
+	return res, nil
+}

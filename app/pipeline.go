@@ -1,0 +1,316 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/telemetry"
+)
+
+// Sandbox is the host side of one run: workspace, agent container and
+// harvest. It knows nothing about GitHub; the GitHub worker and
+// `agentgate run` both use it.
+type Sandbox struct {
+	Engine   *runner.Engine
+	Events   telemetry.Recorder
+	DataDir  string // run directories live in DataDir/runs/<worker>/<run>
+	WorkerID string
+
+	Image   string
+	Cmd     []string
+	Runtime string
+	Limits  runner.Limits
+
+	WorkspaceBytes  int64
+	WorkspaceInodes int64
+	Harvest         gitops.HarvestOptions
+	// Unbounded skips the tmpfs mount of the work tree (for machines
+	// without CAP_SYS_ADMIN, e.g. a developer laptop running `agentgate
+	// run`); the serve path never sets it.
+	Unbounded bool
+	Logger    *slog.Logger
+}
+
+// Task is what one sandboxed run works on.
+type Task struct {
+	RunID    string
+	CloneURL string
+	Branch   string
+	Token    string // read-only clone token; may be empty
+	Text     string // the task file's content
+	Actor    string // who asked, for events
+}
+
+// Outcome values of a run.
+const (
+	OutcomeSucceeded    = "succeeded"
+	OutcomeFailed       = "failed"
+	OutcomeTimedOut     = "timed out"
+	OutcomeNoChange     = "no change"
+	OutcomeRejected     = "rejected by policy"
+	OutcomeSandboxError = "sandbox error"
+)
+
+// Attempt is the result of Sandbox.Execute. When Outcome is
+// OutcomeSucceeded, Workspace and Change hold the harvested change ready to
+// commit; Close releases the run directory in every case.
+type Attempt struct {
+	Outcome      string
+	Reason       string
+	Result       runner.Result
+	Workspace    *gitops.Workspace
+	Change       *gitops.Change
+	AgentSummary string // /agentgate/out/summary.md, bounded; untrusted text
+	close        func() error
+}
+
+// Close removes the run directory (and unmounts it).
+func (a *Attempt) Close() error {
+	if a == nil || a.close == nil {
+		return nil
+	}
+	return a.close()
+}
+
+// runDir is the directory of one run of this worker.
+func (s *Sandbox) runDir(runID string) string {
+	return filepath.Join(s.DataDir, "runs", safeName(s.WorkerID), safeName(runID))
+}
+
+// safeName keeps ids usable as one path element.
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	out := strings.Trim(b.String(), ".")
+	if out == "" {
+		out = "_"
+	}
+	return out
+}
+
+func (s *Sandbox) event(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
+	if _, err := s.Events.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
+		return fmt.Errorf("audit %s: %w", kind, err)
+	}
+	return nil
+}
+
+// Execute clones, runs the agent and harvests its change. An error means
+// agentgate itself failed (worth a retry); an agent that fails is an
+// Attempt with that outcome.
+func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	dir := s.runDir(t.RunID)
+	// A retried attempt starts from scratch: whatever an earlier attempt
+	// left is removed first.
+	if err := removeRunDir(dir); err != nil {
+		return nil, fmt.Errorf("clean run directory: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	att := &Attempt{close: func() error { return removeRunDir(dir) }}
+	defer func() {
+		if err != nil {
+			_ = att.Close()
+		}
+	}()
+	if !s.Unbounded {
+		unmount, err := runner.MountWorkspace(dir, s.WorkspaceBytes, s.WorkspaceInodes)
+		if err != nil {
+			return nil, fmt.Errorf("bounded workspace: %w", err)
+		}
+		att.close = func() error { return errors.Join(unmount(), removeRunDir(dir)) }
+	}
+
+	started := time.Now()
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	att.Workspace = ws
+	if err := ws.PrepareSandbox(ctx); err != nil {
+		return nil, fmt.Errorf("prepare work tree: %w", err)
+	}
+	if err := s.event(ctx, t.RunID, telemetry.KindWorkspaceReady, "agentgate", map[string]any{
+		"branch": ws.Branch, "base_commit": ws.BaseCommit, "duration_ms": time.Since(started).Milliseconds(),
+	}); err != nil {
+		return nil, err
+	}
+
+	agentDir := filepath.Join(dir, "agent")
+	outDir := filepath.Join(agentDir, "out")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("out directory: %w", err)
+	}
+	taskFile := filepath.Join(agentDir, "task.md")
+	if err := os.WriteFile(taskFile, []byte(t.Text), 0o444); err != nil {
+		return nil, fmt.Errorf("task file: %w", err)
+	}
+	user := runner.DefaultUser()
+	for _, p := range []string{ws.WorkTree, outDir} {
+		if err := runner.PrepareOwnership(p, user); err != nil {
+			return nil, fmt.Errorf("work tree ownership: %w", err)
+		}
+	}
+
+	spec := runner.Spec{
+		RunID: t.RunID, WorkerID: s.WorkerID,
+		Image: s.Image, Cmd: s.Cmd, Runtime: s.Runtime, User: user,
+		WorkTree: ws.WorkTree, TaskFile: taskFile, OutDir: outDir,
+		Limits: s.Limits,
+	}
+	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
+		"image": s.Image, "runtime": runtimeName(s.Runtime), "timeout": s.Limits.Timeout.String(),
+	}); err != nil {
+		return nil, err
+	}
+	res, err := s.Engine.Run(ctx, spec, nil)
+	if err != nil {
+		// The sandbox itself failed (no image, engine down): worth a retry
+		// only when the context is still alive.
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindRunFailed, "agentgate", map[string]any{"outcome": OutcomeSandboxError, "reason": err.Error()})
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	att.Result = res
+	if err := s.event(ctx, t.RunID, telemetry.KindSandboxExited, "agent", map[string]any{
+		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
+		"duration_ms":  res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
+		"output_bytes": res.OutputBytes, "dropped_bytes": res.DroppedBytes,
+		"output_tail": tail(string(res.Output), 4000),
+	}); err != nil {
+		return nil, err
+	}
+	for _, l := range res.LimitsHit {
+		if err := s.event(ctx, t.RunID, telemetry.KindLimitHit, "agentgate", map[string]any{"limit": l}); err != nil {
+			return nil, err
+		}
+	}
+	att.AgentSummary = readAgentSummary(outDir)
+
+	switch {
+	case res.TimedOut:
+		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the agent ran past its %s limit and was stopped", s.Limits.Timeout)
+		return att, nil
+	case res.ExitCode != 0:
+		att.Outcome, att.Reason = OutcomeFailed, agentFailureReason(res)
+		return att, nil
+	}
+
+	ch, err := ws.Harvest(ctx, s.Harvest)
+	switch {
+	case errors.Is(err, gitops.ErrNoChange):
+		att.Outcome, att.Reason = OutcomeNoChange, "the agent finished without changing any file"
+		return att, nil
+	case err != nil:
+		// A harvest error is the agent's doing (too large, bad names):
+		// report it, do not retry.
+		att.Outcome, att.Reason = OutcomeRejected, err.Error()
+		_ = s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": err.Error()})
+		return att, nil
+	}
+	att.Change = ch
+	for _, f := range ch.Files {
+		if err := s.event(ctx, t.RunID, telemetry.KindFileChanged, "agent", map[string]any{
+			"path": f.Path, "op": f.Op, "added": f.Added, "removed": f.Removed, "binary": f.Binary, "size": f.Size, "mode": f.Mode,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for _, fl := range ch.Flags {
+		if err := s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": fl}); err != nil {
+			return nil, err
+		}
+	}
+	att.Outcome = OutcomeSucceeded
+	return att, nil
+}
+
+func runtimeName(r string) string {
+	if r == "" {
+		return "runc"
+	}
+	return r
+}
+
+func agentFailureReason(res runner.Result) string {
+	switch {
+	case res.OOMKilled:
+		return fmt.Sprintf("the agent ran out of memory (exit code %d)", res.ExitCode)
+	case len(res.LimitsHit) > 0:
+		return fmt.Sprintf("the agent exited with code %d after hitting: %s", res.ExitCode, strings.Join(res.LimitsHit, ", "))
+	}
+	return fmt.Sprintf("the agent exited with code %d", res.ExitCode)
+}
+
+// tail returns at most n bytes from the end of s, on a rune boundary.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	for i := 0; i < len(s) && i < 4; i++ {
+		if (s[i] & 0xC0) != 0x80 {
+			return s[i:]
+		}
+	}
+	return s
+}
+
+// maxAgentSummary bounds what is read of the agent's summary.md.
+const maxAgentSummary = 16 << 10
+
+// readAgentSummary reads out/summary.md without following links or
+// opening anything but a regular file; the agent wrote it.
+func readAgentSummary(outDir string) string {
+	root, err := os.OpenRoot(outDir)
+	if err != nil {
+		return ""
+	}
+	defer root.Close()
+	fi, err := root.Lstat("summary.md")
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	f, err := root.OpenFile("summary.md", os.O_RDONLY|syscallNoFollow|syscallNonBlock, 0)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, maxAgentSummary))
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// removeRunDir unmounts anything left mounted at dir and removes it.
+func removeRunDir(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	unmountStale(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/riverqueue/river"
+
+	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/store"
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// Server is a running agentgate: intake, queue and worker in one process.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *store.DB
+	docker  *client.Client
+	river   *river.Client[*sql.Tx]
+	intake  *webhook.Server
+	http    *http.Server
+	ln      net.Listener
+	served  chan error
+	Sandbox *Sandbox
+}
+
+// NewServer opens the database, the Docker engine and the queue, sweeps
+// what this worker left behind in an earlier life, and listens. Call Start,
+// then Shutdown.
+func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
+	if err := cfg.ValidateServe(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: log, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
+		return nil, err
+	}
+	if _, err := s.docker.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("docker engine (setting docker-host): %w", err)
+	}
+	engine := runner.New(s.docker)
+	s.Sandbox = &Sandbox{
+		Engine: engine, Events: s.db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
+		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
+		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+	}
+	if err := s.sweep(ctx, engine); err != nil {
+		return nil, err
+	}
+	clients, err := NewClients(cfg.AppID, cfg.PrivateKey, cfg.GitHubAPIURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("setting private-key: %w", err)
+	}
+	workers := river.NewWorkers()
+	worker := &Worker{Config: cfg, DB: s.db, Clients: clients, Sandbox: s.Sandbox, Logger: log}
+	if err := river.AddWorkerSafely(workers, worker); err != nil {
+		return nil, fmt.Errorf("register worker: %w", err)
+	}
+	jobTimeout := worker.Timeout(nil)
+	s.river, err = river.NewClient(s.db.RiverDriver(), &river.Config{
+		ID:                   cfg.WorkerID,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
+		Workers:              workers,
+		JobTimeout:           jobTimeout,
+		RescueStuckJobsAfter: jobTimeout + 10*time.Minute,
+		MaxAttempts:          5,
+		FetchPollInterval:    200 * time.Millisecond,
+		FetchCooldown:        50 * time.Millisecond,
+		Logger:               log.With("component", "river"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	s.intake, err = webhook.New(webhook.Config{
+		Secret: cfg.WebhookSecret, Mention: cfg.Mention, Label: cfg.Label,
+	}, s.db.SQL, s.river, log.With("component", "webhook"))
+	if err != nil {
+		return nil, fmt.Errorf("intake: %w", err)
+	}
+	s.http = &http.Server{
+		Handler:           s.intake.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("setting listen: %w", err)
+	}
+	return s, nil
+}
+
+// dockerClient connects to host, or to the environment's engine.
+func dockerClient(host string) (*client.Client, error) {
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	c, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker client (setting docker-host): %w", err)
+	}
+	return c, nil
+}
+
+// sweep removes this worker's leftovers from a previous life: containers
+// labelled with its id and run directories. No run of this worker is live
+// at start-up, and other workers' objects carry other labels.
+func (s *Server) sweep(ctx context.Context, engine *runner.Engine) error {
+	n, err := engine.Sweep(ctx, s.cfg.WorkerID)
+	if err != nil {
+		return fmt.Errorf("start-up sweep: %w", err)
+	}
+	dirs, err := sweepRunDirs(s.Sandbox)
+	if err != nil {
+		return fmt.Errorf("start-up sweep: %w", err)
+	}
+	if n+dirs > 0 {
+		s.log.Info("start-up sweep removed leftovers", "containers", n, "run_dirs", dirs)
+	}
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// DB is the server's database.
+func (s *Server) DB() *store.DB { return s.db }
+
+// Start starts the worker and serving HTTP.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("start queue: %w", err)
+	}
+	go func() {
+		err := s.http.Serve(s.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.served <- err
+	}()
+	s.log.Info("agentgate serving", "addr", s.Addr(), "worker_id", s.cfg.WorkerID)
+	return nil
+}
+
+// Shutdown drains: readiness fails, requests in flight finish, running
+// jobs get until ctx ends to finish (then they are cancelled and River
+// retries them later: accepted jobs are durable and never lost).
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.intake != nil {
+		s.intake.Drain()
+	}
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if s.river != nil {
+		if err := s.river.Stop(ctx); err != nil {
+			s.log.Warn("jobs still running at the drain deadline: cancelling; they will be retried", "err", err)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			if err := s.river.StopAndCancel(cctx); err != nil {
+				errs = append(errs, fmt.Errorf("queue stop: %w", err))
+			}
+			cancel()
+		}
+	}
+	s.closeAll()
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeAll() {
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+	if s.docker != nil {
+		_ = s.docker.Close()
+	}
+	if s.db != nil {
+		_ = s.db.Close()
+	}
+}
+
+// RunState reports a run's state and whether it has finished.
+func (s *Server) RunState(ctx context.Context, runID string) (string, bool, error) {
+	state, done, err := s.db.Effect(ctx, runID, effDone)
+	if err != nil {
+		return "", false, fmt.Errorf("run state: %w", err)
+	}
+	if done {
+		return state, true, nil
+	}
+	r, err := s.db.GetRun(ctx, runID)
+	if err != nil {
+		return "", false, nil // not picked up yet
+	}
+	return r.State, false, nil
+}

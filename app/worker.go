@@ -1,0 +1,526 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/riverqueue/river"
+
+	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/store"
+	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// Worker executes RunJobArgs jobs: plan, sandbox, push, review.
+type Worker struct {
+	river.WorkerDefaults[webhook.RunJobArgs]
+
+	Config  Config
+	DB      *store.DB
+	Clients *Clients
+	Sandbox *Sandbox
+	Logger  *slog.Logger
+}
+
+// Timeout lets a job run as long as its agent may, plus room for clone,
+// push and review; River's default of one minute would cut runs short.
+func (w *Worker) Timeout(*river.Job[webhook.RunJobArgs]) time.Duration {
+	return w.Config.Limits.Timeout + 20*time.Minute
+}
+
+// Run states stored in the runs table.
+const (
+	stateQueued   = "queued"
+	stateRunning  = "running"
+	stateDenied   = "denied"
+	stateBusy     = "busy"
+	stateIgnored  = "ignored"
+	stateFinished = "finished" // with the outcome in the last event
+)
+
+// Effect keys: each external side effect is recorded under the run id
+// before the next step, and looked up before it is repeated.
+const (
+	effReceived = "event.received"
+	effDenied   = "comment.denied"
+	effBusy     = "comment.busy"
+	effReaction = "reaction.eyes"
+	effProgress = "comment.progress"
+	effPushed   = "git.pushed" // "<sha> <branch>"
+	effPR       = "pr.number"
+	effCheck    = "check.id"
+	effDone     = "run.done"
+)
+
+// run is the state of one job while it executes.
+type run struct {
+	w    *Worker
+	args webhook.RunJobArgs
+	gh   *github.Client
+	log  *slog.Logger
+	// retry is true when an earlier attempt of this job ran.
+	retry bool
+}
+
+// Work implements river.Worker.
+func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) error {
+	a := job.Args
+	log := w.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("run_id", a.RunID, "repo", a.Owner+"/"+a.Repo, "issue", a.IssueNumber, "attempt", job.Attempt)
+	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1}
+	err := r.execute(ctx)
+	if err != nil {
+		log.Error("run attempt failed", "err", err)
+		if job.Attempt >= job.MaxAttempts {
+			r.giveUp(context.WithoutCancel(ctx), err)
+		}
+	}
+	return err
+}
+
+func (r *run) event(ctx context.Context, kind, actor string, attrs map[string]any) error {
+	if _, err := r.w.DB.Append(ctx, telemetry.Event{RunID: r.args.RunID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
+		return fmt.Errorf("audit %s: %w", kind, err)
+	}
+	return nil
+}
+
+// once runs fn unless effect key is recorded, then records fn's value.
+func (r *run) once(ctx context.Context, key string, fn func() (string, error)) (string, error) {
+	if v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, key); err != nil {
+		return "", fmt.Errorf("effect %s: %w", key, err)
+	} else if ok {
+		return v, nil
+	}
+	v, err := fn()
+	if err != nil {
+		return "", err
+	}
+	if err := r.w.DB.RecordEffect(ctx, r.args.RunID, key, v); err != nil {
+		return "", fmt.Errorf("record effect %s: %w", key, err)
+	}
+	return v, nil
+}
+
+func (r *run) leaseKey() string {
+	return fmt.Sprintf("issue:%d#%d", r.args.RepoID, r.args.IssueNumber)
+}
+
+func (r *run) execute(ctx context.Context) error {
+	a := r.args
+	w := r.w
+	cur, err := w.DB.EnsureRun(ctx, store.Run{
+		ID: a.RunID, DeliveryID: a.DeliveryID, Repo: a.Owner + "/" + a.Repo,
+		Issue: a.IssueNumber, Requester: a.RequesterLogin, State: stateQueued,
+	})
+	if err != nil {
+		return fmt.Errorf("run row: %w", err)
+	}
+	if _, done, err := w.DB.Effect(ctx, a.RunID, effDone); err != nil {
+		return fmt.Errorf("effect: %w", err)
+	} else if done {
+		r.log.Info("run already finished", "state", cur.State)
+		return nil
+	}
+	if _, err := r.once(ctx, effReceived, func() (string, error) {
+		return "1", r.event(ctx, telemetry.KindWebhookReceived, a.RequesterLogin, map[string]any{
+			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": a.Trigger,
+			"repo": a.Owner + "/" + a.Repo, "issue": a.IssueNumber, "comment_id": a.CommentID,
+		})
+	}); err != nil {
+		return err
+	}
+
+	// Bots never trigger, agentgate's own comments included. Intake drops
+	// them already; this is the second line.
+	if err := policy.IsBot(a.RequesterLogin, a.RequesterType, w.Config.BotLogin()); err != nil {
+		return r.finish(ctx, stateIgnored, telemetry.KindRunDenied, map[string]any{"reason": err.Error()})
+	}
+
+	gh, err := w.Clients.Installation(a.InstallationID, apiScope(a.RepoID))
+	if err != nil {
+		return err
+	}
+	r.gh = gh
+
+	role, err := r.permission(ctx)
+	if err != nil {
+		return err
+	}
+	if !policy.Allows(role, w.Config.MinPermission) {
+		if _, err := r.once(ctx, effDenied, func() (string, error) {
+			return r.comment(ctx, deniedComment(a.RequesterLogin, w.Config.MinPermission))
+		}); err != nil {
+			return err
+		}
+		return r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
+			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, w.Config.MinPermission),
+		})
+	}
+	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": w.Config.MinPermission}); err != nil {
+		return err
+	}
+	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
+		return err
+	}
+
+	ttl := w.Config.Limits.Timeout + 30*time.Minute
+	holder, ok, err := w.DB.AcquireLease(ctx, r.leaseKey(), a.RunID, ttl)
+	if err != nil {
+		return fmt.Errorf("lease: %w", err)
+	}
+	if !ok {
+		if _, err := r.once(ctx, effBusy, func() (string, error) { return r.comment(ctx, busyComment(holder)) }); err != nil {
+			return err
+		}
+		return r.finish(ctx, stateBusy, telemetry.KindRunBusy, map[string]any{"active_run": holder})
+	}
+
+	if err := r.progress(ctx, "queued", "The agent will start shortly."); err != nil {
+		return err
+	}
+	if err := w.DB.SetRunState(ctx, a.RunID, stateRunning); err != nil {
+		return fmt.Errorf("run state: %w", err)
+	}
+
+	pushed, _, err := w.DB.Effect(ctx, a.RunID, effPushed)
+	if err != nil {
+		return fmt.Errorf("effect: %w", err)
+	}
+	var agentSummary string
+	if pushed == "" {
+		var outcome, reason string
+		pushed, agentSummary, outcome, reason, err = r.sandboxAndPush(ctx)
+		if err != nil {
+			return err
+		}
+		if outcome != OutcomeSucceeded {
+			return r.failed(ctx, outcome, reason)
+		}
+	}
+	sha, branch, _ := strings.Cut(pushed, " ")
+	return r.review(ctx, sha, branch, agentSummary)
+}
+
+// sandboxAndPush runs the agent and pushes its change. It returns the
+// recorded push ("<sha> <branch>"), the agent's summary and the outcome.
+func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
+	a := r.args
+	w := r.w
+	if err := r.progress(ctx, "running", "The agent is working in its sandbox."); err != nil {
+		return "", "", "", "", err
+	}
+	cloneTok, err := w.Clients.Token(ctx, a.InstallationID, cloneScope(a.RepoID))
+	if err != nil {
+		return "", "", "", "", err
+	}
+	att, err := w.Sandbox.Execute(ctx, Task{
+		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
+		Text: taskText(a), Actor: a.RequesterLogin,
+	})
+	if err != nil {
+		return "", "", "", "", err
+	}
+	defer func() {
+		if cerr := att.Close(); cerr != nil {
+			r.log.Warn("run directory cleanup", "err", cerr)
+		}
+	}()
+	if att.Outcome != OutcomeSucceeded {
+		return "", att.AgentSummary, att.Outcome, att.Reason, nil
+	}
+	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
+		return "", "", "", "", err
+	}
+	branch := gitops.BranchName(a.IssueNumber, a.IssueTitle)
+	msg := gitops.CommitMessage(a.IssueNumber, a.IssueTitle, a.RunID, gitops.Signature{
+		Name:  a.RequesterLogin,
+		Email: fmt.Sprintf("%d+%s@users.noreply.github.com", a.RequesterID, a.RequesterLogin),
+	})
+	now := time.Now().UTC()
+	sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{
+		Name: r.w.Config.BotLogin(), Email: r.w.Config.AppSlug + "[bot]@users.noreply.github.com", When: now,
+	})
+	if err != nil {
+		return "", "", "", "", fmt.Errorf("commit: %w", err)
+	}
+	if err := r.event(ctx, telemetry.KindGitCommitted, "agentgate", map[string]any{"commit": sha, "files": len(att.Change.Files)}); err != nil {
+		return "", "", "", "", err
+	}
+	pushTok, err := w.Clients.Token(ctx, a.InstallationID, pushScope(a.RepoID))
+	if err != nil {
+		return "", "", "", "", err
+	}
+	if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: true}); err != nil {
+		return "", "", "", "", fmt.Errorf("push: %w", err)
+	}
+	pushed = sha + " " + branch
+	if err := w.DB.RecordEffect(ctx, a.RunID, effPushed, pushed); err != nil {
+		return "", "", "", "", fmt.Errorf("record push: %w", err)
+	}
+	// The agent's summary must survive a crash between push and review.
+	if err := w.DB.RecordEffect(ctx, a.RunID, "agent.summary", att.AgentSummary); err != nil {
+		return "", "", "", "", fmt.Errorf("record summary: %w", err)
+	}
+	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", map[string]any{"commit": sha, "branch": branch}); err != nil {
+		return "", "", "", "", err
+	}
+	return pushed, att.AgentSummary, OutcomeSucceeded, "", nil
+}
+
+// review opens (or updates) the pull request, creates the check run and
+// finishes the progress comment.
+func (r *run) review(ctx context.Context, sha, branch, agentSummary string) error {
+	a := r.args
+	if agentSummary == "" {
+		agentSummary, _, _ = r.w.DB.Effect(ctx, a.RunID, "agent.summary")
+	}
+	events, err := r.w.DB.Events(ctx, a.RunID)
+	if err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	sum := telemetry.Summarize(events)
+	sum.Outcome = OutcomeSucceeded
+	md := sum.Markdown()
+
+	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
+	if err != nil {
+		return err
+	}
+	prURL := fmt.Sprintf("#%s", num)
+	if err := r.eventOnce(ctx, "event.pr", telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
+		return err
+	}
+	if _, err := r.once(ctx, effCheck, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
+		return err
+	}
+	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
+		return err
+	}
+	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.\n\n%s", prURL, md)); err != nil {
+		return err
+	}
+	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num})
+}
+
+// failed ends a run whose agent did not produce a change: no pull request,
+// no check run (there is no commit), the progress comment says why.
+func (r *run) failed(ctx context.Context, outcome, reason string) error {
+	events, err := r.w.DB.Events(ctx, r.args.RunID)
+	if err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	sum := telemetry.Summarize(events)
+	sum.Outcome = outcome
+	if err := r.progress(ctx, outcome, reason+".\n\n"+sum.Markdown()); err != nil {
+		return err
+	}
+	kind := telemetry.KindRunFailed
+	if outcome == OutcomeNoChange {
+		kind = telemetry.KindRunFinished
+	}
+	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": outcome, "reason": reason})
+}
+
+// finish records the final event, marks the run done and frees the lease.
+func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]any) error {
+	if err := r.eventOnce(ctx, "event.final", kind, attrs); err != nil {
+		return err
+	}
+	if err := r.w.DB.SetRunState(ctx, r.args.RunID, state); err != nil {
+		return fmt.Errorf("run state: %w", err)
+	}
+	if err := r.w.DB.ReleaseLease(ctx, r.leaseKey(), r.args.RunID); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
+	return r.w.DB.RecordEffect(ctx, r.args.RunID, effDone, state)
+}
+
+// giveUp is called when the last attempt failed: the requester hears of it.
+func (r *run) giveUp(ctx context.Context, cause error) {
+	if r.gh == nil {
+		return
+	}
+	if err := r.progress(ctx, "failed", "agentgate could not complete this run after several attempts. An operator can find the cause in the logs under this run id."); err != nil {
+		r.log.Warn("final progress comment", "err", err)
+	}
+	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": OutcomeSandboxError, "reason": cause.Error()}); err != nil {
+		r.log.Warn("finish run", "err", err)
+	}
+}
+
+func (r *run) eventOnce(ctx context.Context, key, kind string, attrs map[string]any) error {
+	_, err := r.once(ctx, key, func() (string, error) { return "1", r.event(ctx, kind, "agentgate", attrs) })
+	return err
+}
+
+// permission reads the requester's role on the repository.
+func (r *run) permission(ctx context.Context) (string, error) {
+	a := r.args
+	req, err := r.gh.NewRequest("GET", fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", a.Owner, a.Repo, a.RequesterLogin), nil)
+	if err != nil {
+		return "", fmt.Errorf("permission request: %w", err)
+	}
+	var body struct {
+		Permission string `json:"permission"`
+		RoleName   string `json:"role_name"`
+	}
+	if _, err := r.gh.Do(ctx, req, &body); err != nil {
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {
+			return "none", nil // not a collaborator
+		}
+		return "", fmt.Errorf("read permission of %s: %w", a.RequesterLogin, err)
+	}
+	return policy.Effective(body.Permission, body.RoleName), nil
+}
+
+func (r *run) react(ctx context.Context) error {
+	a := r.args
+	var err error
+	if a.CommentID != 0 {
+		_, _, err = r.gh.Reactions.CreateIssueCommentReaction(ctx, a.Owner, a.Repo, a.CommentID, "eyes")
+	} else {
+		_, _, err = r.gh.Reactions.CreateIssueReaction(ctx, a.Owner, a.Repo, a.IssueNumber, "eyes")
+	}
+	if err != nil {
+		return fmt.Errorf("reaction: %w", err)
+	}
+	return nil
+}
+
+// comment posts a comment on the issue and returns its id.
+func (r *run) comment(ctx context.Context, body string) (string, error) {
+	a := r.args
+	c, _, err := r.gh.Issues.CreateComment(ctx, a.Owner, a.Repo, a.IssueNumber, &github.IssueComment{Body: github.String(body)})
+	if err != nil {
+		return "", fmt.Errorf("comment: %w", err)
+	}
+	return strconv.FormatInt(c.GetID(), 10), nil
+}
+
+// progress creates the run's progress comment once and edits it after.
+func (r *run) progress(ctx context.Context, state, detail string) error {
+	a := r.args
+	body := progressComment(a.RunID, state, detail)
+	created := false
+	id, err := r.once(ctx, effProgress, func() (string, error) {
+		if r.retry {
+			// A crash may have struck between creating the comment and
+			// recording it: find it before creating another.
+			if id, ok, err := r.findProgressComment(ctx); err != nil {
+				return "", err
+			} else if ok {
+				return id, nil
+			}
+		}
+		created = true
+		return r.comment(ctx, body)
+	})
+	if err != nil || created {
+		return err
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return fmt.Errorf("progress comment id %q: %w", id, err)
+	}
+	if _, _, err := r.gh.Issues.EditComment(ctx, a.Owner, a.Repo, n, &github.IssueComment{Body: github.String(body)}); err != nil {
+		return fmt.Errorf("edit progress comment: %w", err)
+	}
+	return nil
+}
+
+func (r *run) findProgressComment(ctx context.Context) (string, bool, error) {
+	a := r.args
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	needle := progressMarker + "\n**agentgate** run `" + a.RunID + "`"
+	for {
+		cs, resp, err := r.gh.Issues.ListComments(ctx, a.Owner, a.Repo, a.IssueNumber, opts)
+		if err != nil {
+			return "", false, fmt.Errorf("list comments: %w", err)
+		}
+		for _, c := range cs {
+			if strings.HasPrefix(c.GetBody(), needle) && strings.EqualFold(c.GetUser().GetLogin(), r.w.Config.BotLogin()) {
+				return strconv.FormatInt(c.GetID(), 10), true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return "", false, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// openPR finds the open pull request for branch or creates it, and returns its number.
+func (r *run) openPR(ctx context.Context, branch, body string) (string, error) {
+	a := r.args
+	prs, _, err := r.gh.PullRequests.List(ctx, a.Owner, a.Repo, &github.PullRequestListOptions{
+		Head: a.Owner + ":" + branch, State: "open",
+	})
+	if err != nil {
+		return "", fmt.Errorf("list pull requests: %w", err)
+	}
+	for _, pr := range prs {
+		if pr.GetHead().GetRef() == branch {
+			if _, _, err := r.gh.PullRequests.Edit(ctx, a.Owner, a.Repo, pr.GetNumber(), &github.PullRequest{Body: github.String(body)}); err != nil {
+				return "", fmt.Errorf("update pull request: %w", err)
+			}
+			return strconv.Itoa(pr.GetNumber()), nil
+		}
+	}
+	pr, _, err := r.gh.PullRequests.Create(ctx, a.Owner, a.Repo, &github.NewPullRequest{
+		Title: github.String(oneLine("agentgate: "+a.IssueTitle, 120)),
+		Head:  github.String(branch),
+		Base:  github.String(a.DefaultBranch),
+		Body:  github.String(body),
+		Draft: github.Bool(r.w.Config.DraftPRs),
+	})
+	if err != nil {
+		return "", fmt.Errorf("create pull request: %w", err)
+	}
+	return strconv.Itoa(pr.GetNumber()), nil
+}
+
+// checkRun creates the completed `agentgate` check run on sha (or finds the
+// one an earlier attempt created) and returns its id.
+func (r *run) checkRun(ctx context.Context, sha, summary string) (string, error) {
+	a := r.args
+	if r.retry {
+		res, _, err := r.gh.Checks.ListCheckRunsForRef(ctx, a.Owner, a.Repo, sha, &github.ListCheckRunsOptions{CheckName: github.String("agentgate")})
+		if err != nil {
+			return "", fmt.Errorf("list check runs: %w", err)
+		}
+		for _, c := range res.CheckRuns {
+			if c.GetExternalID() == a.RunID {
+				return strconv.FormatInt(c.GetID(), 10), nil
+			}
+		}
+	}
+	cr, _, err := r.gh.Checks.CreateCheckRun(ctx, a.Owner, a.Repo, github.CreateCheckRunOptions{
+		Name:        "agentgate",
+		HeadSHA:     sha,
+		ExternalID:  github.String(a.RunID),
+		Status:      github.String("completed"),
+		Conclusion:  github.String("success"),
+		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
+		Output: &github.CheckRunOutput{
+			Title:   github.String("agentgate run " + a.RunID),
+			Summary: github.String(summary),
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create check run: %w", err)
+	}
+	return strconv.FormatInt(cr.GetID(), 10), nil
+}

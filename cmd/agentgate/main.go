@@ -1,0 +1,73 @@
+// Command agentgate is the one agentgate binary: the webhook service and
+// worker (serve), a local sandboxed run (run), a self-contained demo (demo)
+// and the image builder (images).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `agentgate: hand an issue to a coding agent without handing it your repository.
+
+Usage:
+  agentgate serve   [flags]   webhook intake, queue and worker (SQLite by default)
+  agentgate run     --repo PATH --task TEXT [--image IMG] [--cmd "..."]
+                              the same sandboxed run on a local repository
+  agentgate demo              end to end on this machine, no GitHub account needed
+  agentgate images            build the local test agent image (agentgate/testagent:dev)
+
+Run "agentgate COMMAND -h" for a command's flags. Every flag can also be set
+as AGENTGATE_<FLAG> (upper case, - as _) or in a YAML file (--config).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(log)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve", "worker":
+		err = cmdServe(ctx, args[1:], log)
+	case "run":
+		var code int
+		code, err = cmdRun(ctx, args[1:], stdout, log)
+		if err == nil {
+			return code
+		}
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout, log)
+	case "images":
+		err = cmdImages(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "agentgate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "agentgate %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

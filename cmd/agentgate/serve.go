@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/agentgate/agentgate/app"
+)
+
+func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
+	var drain time.Duration
+	cfg, _, err := app.LoadConfig("serve", args, os.Getenv, nil)
+	if err != nil {
+		return err
+	}
+	drain = cfg.Limits.Timeout + 5*time.Minute
+	srv, err := app.NewServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("signal received: draining", "deadline", drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("drained")
+	return nil
+}

@@ -1,0 +1,22 @@
+package gitops
+
+import (
+	"io/fs"
+	"syscall"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+)
+
+// fillStat copies the stat data git compares into an index entry.
+func fillStat(e *index.Entry, fi fs.FileInfo) {
+	e.ModifiedAt = fi.ModTime()
+	e.Size = uint32(fi.Size())
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		e.CreatedAt = time.Unix(st.Ctim.Sec, st.Ctim.Nsec)
+		e.Dev = uint32(st.Dev)
+		e.Inode = uint32(st.Ino)
+		e.UID = st.Uid
+		e.GID = st.Gid
+	}
+}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package gitops
+
+import (
+	"io/fs"
+
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+)
+
+// fillStat copies the portable stat data into an index entry; git re-hashes
+// what it cannot compare.
+func fillStat(e *index.Entry, fi fs.FileInfo) {
+	e.ModifiedAt = fi.ModTime()
+	e.Size = uint32(fi.Size())
+}

@@ -1,0 +1,180 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// Bounds on the runner's own waits.
+const (
+	cleanupTimeout = 30 * time.Second // removing a container
+	killWait       = 30 * time.Second // a killed container to report its exit
+	drainWait      = 10 * time.Second // output to end after the exit
+)
+
+// Run creates, starts and waits for the agent container, streaming each
+// output line to onLine (may be nil), enforcing spec.Limits, and removes the
+// container on every path. A non-nil error means the sandbox itself failed;
+// an agent failure is a Result with a non-zero ExitCode.
+//
+// onLine is called from one goroutine, in order, for each line kept in
+// Result.Output (masked, at most 64 KiB, without its newline); it is not
+// called for output past Limits.OutputBytes.
+func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (res Result, err error) {
+	spec, err = normalize(spec)
+	if err != nil {
+		return res, err
+	}
+	cfg, hc, err := Convert(spec)
+	if err != nil {
+		return res, err
+	}
+	log := slog.With("run", spec.RunID, "image", spec.Image)
+
+	created, err := e.cli.ContainerCreate(ctx, cfg, hc, nil, nil, "")
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return res, fmt.Errorf("container create: image %s is not on this engine and is never pulled; build it locally first (for the test agent: agentgate images build): %w", spec.Image, err)
+		}
+		return res, fmt.Errorf("container create: %w", err)
+	}
+	id := created.ID
+	defer func() {
+		if rmErr := e.remove(ctx, id); rmErr != nil {
+			err = errors.Join(err, rmErr)
+		}
+	}()
+	log = log.With("container", shortID(id))
+
+	// Attach and wait before start so that no output and no exit is missed.
+	hj, err := e.cli.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return res, fmt.Errorf("container attach: %w", err)
+	}
+	defer hj.Close()
+	col := newCollector(spec.Limits.OutputBytes, onLine)
+	outDone := make(chan error, 1)
+	go func() {
+		stdout, stderr := col.stream(), col.stream()
+		_, err := stdcopy.StdCopy(stdout, stderr, hj.Reader)
+		stdout.flush()
+		stderr.flush()
+		outDone <- err
+	}()
+
+	waitCtx, cancelWait := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWait()
+	waitCh, waitErr := e.cli.ContainerWait(waitCtx, id, container.WaitConditionNextExit)
+
+	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return res, fmt.Errorf("container start: %w", err)
+	}
+	res.StartedAt = time.Now()
+	log.InfoContext(ctx, "sandbox started")
+	pids := watchPids(waitCtx, e.cli, id, spec.Limits.Pids)
+
+	timer := time.NewTimer(spec.Limits.Timeout)
+	defer timer.Stop()
+	var exit container.WaitResponse
+	select {
+	case exit = <-waitCh:
+	case werr := <-waitErr:
+		return res, fmt.Errorf("container wait: %w", werr)
+	case <-timer.C:
+		res.TimedOut = true
+		log.InfoContext(ctx, "sandbox timed out", "timeout", spec.Limits.Timeout)
+		if exit, err = e.killAndWait(ctx, id, waitCh, waitErr); err != nil {
+			return res, err
+		}
+	case <-ctx.Done():
+		_, kerr := e.killAndWait(ctx, id, waitCh, waitErr)
+		return res, errors.Join(fmt.Errorf("container run: %w", ctx.Err()), kerr)
+	}
+	res.FinishedAt = time.Now()
+	res.ExitCode = int(exit.StatusCode)
+
+	// The attach stream ends with the container; bound the wait anyway.
+	select {
+	case <-outDone:
+	case <-time.After(drainWait):
+		hj.Close()
+		<-outDone
+	}
+	res.Output = col.out
+	res.OutputBytes = col.total
+	res.DroppedBytes = col.dropped
+
+	inspect, err := e.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return res, fmt.Errorf("container inspect: %w", err)
+	}
+	res.OOMKilled = inspect.State != nil && inspect.State.OOMKilled
+	res.LimitsHit = limitsHit(res, col.full, pids.hit(), workTreeFull(spec.WorkTree))
+	log.InfoContext(ctx, "sandbox finished", "exit_code", res.ExitCode, "limits_hit", res.LimitsHit,
+		"output_bytes", res.OutputBytes, "duration", res.FinishedAt.Sub(res.StartedAt))
+	return res, nil
+}
+
+// killAndWait kills the container and waits, bounded, for its exit.
+func (e *Engine) killAndWait(ctx context.Context, id string, waitCh <-chan container.WaitResponse, waitErr <-chan error) (container.WaitResponse, error) {
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killWait)
+	defer cancel()
+	if err := e.cli.ContainerKill(kctx, id, "KILL"); err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		return container.WaitResponse{}, fmt.Errorf("container kill: %w", err)
+	}
+	select {
+	case exit := <-waitCh:
+		return exit, nil
+	case err := <-waitErr:
+		return container.WaitResponse{}, fmt.Errorf("container wait: %w", err)
+	case <-kctx.Done():
+		return container.WaitResponse{}, fmt.Errorf("container wait after kill: %w", kctx.Err())
+	}
+}
+
+// remove force-removes the container with a fresh bounded context, so it
+// also happens after ctx was cancelled. Not found counts as removed.
+func (e *Engine) remove(ctx context.Context, id string) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	err := e.cli.ContainerRemove(rctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("container remove %s: %w", shortID(id), err)
+	}
+	return nil
+}
+
+// limitsHit names the limits the run ran into, in a fixed order.
+func limitsHit(res Result, outputFull, pids, disk bool) []string {
+	var hit []string
+	if res.TimedOut {
+		hit = append(hit, "timeout")
+	}
+	if res.OOMKilled {
+		hit = append(hit, "memory")
+	}
+	if outputFull && res.DroppedBytes > 0 {
+		hit = append(hit, "output")
+	}
+	if pids {
+		hit = append(hit, "pids")
+	}
+	if disk {
+		hit = append(hit, "disk")
+	}
+	return hit
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

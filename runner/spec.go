@@ -1,0 +1,54 @@
+package runner
+
+import "time"
+
+// Spec is everything needed to run one agent in the sandbox. It is plain
+// data: Convert turns it into Docker configuration without I/O.
+type Spec struct {
+	RunID    string // labels every Docker object of the run
+	WorkerID string // labels every Docker object of the run; the sweep key
+
+	Image string   // agent image (must exist locally; never pulled)
+	Cmd   []string // command; empty = the image's default
+	Env   []string // extra KEY=VALUE for the agent (never secrets)
+
+	// WorkTree is the host directory bind-mounted read-write at /workspace.
+	WorkTree string
+	// TaskFile is the host file bind-mounted read-only at /agentgate/task.md.
+	TaskFile string
+	// OutDir is the host directory mounted read-write at /agentgate/out
+	// (the agent may write summary.md there). Optional.
+	OutDir string
+
+	// Runtime is the OCI runtime: "" (runc) or "runsc".
+	Runtime string
+	// User is the uid:gid the agent runs as (default "65532:65532").
+	User string
+
+	Limits Limits
+}
+
+// Limits bound what one run may use.
+type Limits struct {
+	Timeout     time.Duration // wall clock for the agent (default 30m)
+	MemoryBytes int64         // default 2 GiB
+	NanoCPUs    int64         // default 1 CPU
+	Pids        int64         // default 256
+	TmpfsBytes  int64         // /tmp size, default 256 MiB
+	OutputBytes int64         // output kept, default 1 MiB; the rest is counted and dropped
+}
+
+// Result is what a finished sandbox run reports.
+type Result struct {
+	ExitCode     int
+	TimedOut     bool
+	OOMKilled    bool
+	Output       []byte // stdout+stderr, at most Limits.OutputBytes, secrets masked
+	OutputBytes  int64  // total bytes the agent wrote
+	DroppedBytes int64  // bytes counted but not kept
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	// LimitsHit names each limit the run ran into: "timeout", "memory",
+	// "output", "pids", "disk".
+	LimitsHit []string
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/agentgate/agentgate/telemetry"
+)
+
+// Compile-time checks that DB serves as the audit trail.
+var (
+	_ telemetry.Recorder = (*DB)(nil)
+	_ telemetry.Reader   = (*DB)(nil)
+)
+
+// Append implements telemetry.Recorder: it assigns the next Seq in the run
+// (max+1, in one transaction) and the time (now, UTC), and stores the event
+// with its attrs as JSON. The caller's Seq and Time are ignored.
+func (db *DB) Append(ctx context.Context, ev telemetry.Event) (telemetry.Event, error) {
+	if ev.RunID == "" || ev.Kind == "" {
+		return telemetry.Event{}, errors.New("store: append event: empty run id or kind")
+	}
+	attrs := []byte("{}")
+	if len(ev.Attrs) > 0 {
+		var err error
+		if attrs, err = json.Marshal(ev.Attrs); err != nil {
+			return telemetry.Event{}, fmt.Errorf("store: append event %s: attrs: %w", ev.Kind, err)
+		}
+	}
+	// The stored time is the text form, so return exactly what a reader sees.
+	ev.Time, _ = parseTime(db.timestamp())
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx,
+			`SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?`, ev.RunID).Scan(&ev.Seq); err != nil {
+			return fmt.Errorf("next seq: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO events (run_id, seq, time, kind, actor, attrs) VALUES (?, ?, ?, ?, ?, ?)`,
+			ev.RunID, ev.Seq, formatTime(ev.Time), ev.Kind, ev.Actor, string(attrs)); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return telemetry.Event{}, fmt.Errorf("store: append event %s: %w", ev.Kind, err)
+	}
+	return ev, nil
+}
+
+// Events implements telemetry.Reader: the run's events in Seq order. Numbers
+// in Attrs come back as float64, as encoding/json decodes them.
+func (db *DB) Events(ctx context.Context, runID string) ([]telemetry.Event, error) {
+	rows, err := db.SQL.QueryContext(ctx,
+		`SELECT run_id, seq, time, kind, actor, attrs FROM events WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: events %s: %w", runID, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []telemetry.Event
+	for rows.Next() {
+		var (
+			ev          telemetry.Event
+			when, attrs string
+		)
+		if err := rows.Scan(&ev.RunID, &ev.Seq, &when, &ev.Kind, &ev.Actor, &attrs); err != nil {
+			return nil, fmt.Errorf("store: events %s: scan: %w", runID, err)
+		}
+		if ev.Time, err = parseTime(when); err != nil {
+			return nil, fmt.Errorf("store: events %s: %w", runID, err)
+		}
+		if err := json.Unmarshal([]byte(attrs), &ev.Attrs); err != nil {
+			return nil, fmt.Errorf("store: events %s: attrs of seq %d: %w", runID, ev.Seq, err)
+		}
+		if len(ev.Attrs) == 0 {
+			ev.Attrs = nil
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: events %s: %w", runID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migration is one step of agentgate's own schema. Steps are applied in
+// order, once each, and recorded in agentgate_migrations. Never edit a
+// released step: add a new one.
+type migration struct {
+	version int
+	stmts   []string
+}
+
+// migrations is agentgate's schema. The SQL is what SQLite and Postgres
+// share; timestamps are fixed-width UTC TEXT (see timeLayout).
+var migrations = []migration{
+	{version: 1, stmts: []string{
+		`CREATE TABLE IF NOT EXISTS deliveries (
+			delivery_id TEXT PRIMARY KEY,
+			event       TEXT NOT NULL,
+			received_at TEXT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS runs (
+			id          TEXT PRIMARY KEY,
+			delivery_id TEXT NOT NULL,
+			repo        TEXT NOT NULL,
+			issue       BIGINT NOT NULL,
+			requester   TEXT NOT NULL,
+			state       TEXT NOT NULL,
+			created_at  TEXT NOT NULL,
+			updated_at  TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS runs_delivery_id ON runs (delivery_id)`,
+		`CREATE INDEX IF NOT EXISTS runs_repo_issue ON runs (repo, issue)`,
+		`CREATE TABLE IF NOT EXISTS leases (
+			lease_key   TEXT PRIMARY KEY,
+			run_id      TEXT NOT NULL,
+			acquired_at TEXT NOT NULL,
+			expires_at  TEXT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS effects (
+			run_id      TEXT NOT NULL,
+			effect_key  TEXT NOT NULL,
+			value       TEXT NOT NULL,
+			recorded_at TEXT NOT NULL,
+			PRIMARY KEY (run_id, effect_key)
+		)`,
+		`CREATE TABLE IF NOT EXISTS events (
+			run_id TEXT NOT NULL,
+			seq    BIGINT NOT NULL,
+			time   TEXT NOT NULL,
+			kind   TEXT NOT NULL,
+			actor  TEXT NOT NULL,
+			attrs  TEXT NOT NULL,
+			PRIMARY KEY (run_id, seq)
+		)`,
+	}},
+}
+
+// applySchema applies every migration not yet recorded, each in its own
+// transaction, so Open is idempotent and safe to run on every start.
+func applySchema(ctx context.Context, db *sql.DB, now string) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS agentgate_migrations (
+		version    BIGINT PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create agentgate_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		if err := applyMigration(ctx, db, m, now); err != nil {
+			return fmt.Errorf("migration %d: %w", m.version, err)
+		}
+	}
+	return nil
+}
+
+// applyMigration applies m unless it is recorded already.
+func applyMigration(ctx context.Context, db *sql.DB, m migration, now string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = rollback(tx) }()
+	var n int
+	if err := tx.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM agentgate_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, stmt := range m.stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO agentgate_migrations (version, applied_at) VALUES (?, ?)`, m.version, now); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// DriverSQLite is DB.Driver for SQLite databases.
+const DriverSQLite = "sqlite"
+
+// busyTimeoutMS is how long a connection waits for another process's write
+// lock before failing with SQLITE_BUSY.
+const busyTimeoutMS = 10000
+
+// ErrPostgresNotBuilt is returned by Open for postgres:// URLs until the
+// Postgres dialect lands.
+var ErrPostgresNotBuilt = errors.New("postgres support is not built yet")
+
+// DB is agentgate's database: River's queue tables and agentgate's own
+// (deliveries, runs, leases, effects, events), SQLite by default.
+type DB struct {
+	SQL    *sql.DB
+	Driver string // "sqlite" (Postgres arrives with the scale-out work)
+
+	now func() time.Time // clock, replaced in tests
+}
+
+// Open opens (creating if needed) the database at url and runs River's and
+// agentgate's migrations. url is "sqlite:///abs/path.db", "sqlite://rel.db"
+// or a plain file path. SQLite runs in WAL mode with a busy timeout.
+func Open(ctx context.Context, url string) (*DB, error) {
+	path, err := sqlitePath(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	sqldb, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// River's SQLite driver documents one connection as the way to avoid
+	// SQLITE_BUSY from its concurrent internals.
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	sqldb.SetConnMaxIdleTime(0)
+
+	db := &DB{SQL: sqldb, Driver: DriverSQLite, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		return nil, errors.Join(err, sqldb.Close())
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if err := db.SQL.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// RiverDriver is the River driver for this database (TTx is *sql.Tx).
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	return riversqlite.New(db.SQL)
+}
+
+// migrate brings River's schema and agentgate's own schema up to date.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.SQL.ExecContext(ctx, "SELECT 1"); err != nil {
+		return fmt.Errorf("store: connect: %w", err)
+	}
+	migrator, err := rivermigrate.New(db.RiverDriver(), nil)
+	if err != nil {
+		return fmt.Errorf("store: river migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
+	}
+	if err := applySchema(ctx, db.SQL, db.timestamp()); err != nil {
+		return fmt.Errorf("store: schema: %w", err)
+	}
+	return nil
+}
+
+// sqlitePath turns a database URL into a file path.
+func sqlitePath(url string) (string, error) {
+	lower := strings.ToLower(url)
+	switch {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return "", ErrPostgresNotBuilt
+	case strings.HasPrefix(lower, "sqlite://"):
+		url = url[len("sqlite://"):]
+	case strings.Contains(url, "://"):
+		return "", fmt.Errorf("unsupported database URL scheme in %q", redactURL(url))
+	}
+	if url == "" {
+		return "", errors.New("empty database path")
+	}
+	// The path becomes part of a DSN: refuse what would be read as
+	// parameters or a URI fragment rather than silently opening another file.
+	if strings.ContainsAny(url, "?#\x00") {
+		return "", fmt.Errorf("database path %q contains '?', '#' or NUL", url)
+	}
+	return url, nil
+}
+
+// sqliteDSN is the modernc.org/sqlite DSN for path with agentgate's
+// connection settings. Every pragma is applied to each new connection.
+func sqliteDSN(path string) string {
+	return "file:" + path +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeoutMS) +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)" +
+		"&_txlock=immediate"
+}
+
+// redactURL drops everything but the scheme of a URL that might hold a
+// password.
+func redactURL(url string) string {
+	if i := strings.Index(url, "://"); i >= 0 {
+		return url[:i+3] + "…"
+	}
+	return "…"
+}
+
+// timeLayout is a fixed-width UTC layout, so timestamps stored as TEXT
+// compare correctly as strings.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// timestamp is the current time in the store's text form.
+func (db *DB) timestamp() string { return formatTime(db.now()) }
+
+// formatTime renders t in the store's text form.
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// parseTime reads a timestamp in the store's text form.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// inTx runs fn in a transaction and commits it when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, rollback(tx))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rollback rolls tx back; a transaction already done is not an error.
+func rollback(tx *sql.Tx) error {
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package telemetry
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Bounds of a rendered summary.
+const (
+	// MaxMarkdown is GitHub's limit for a check run summary, in characters.
+	MaxMarkdown = 65535
+	// maxFileRows is how many changed files the table lists.
+	maxFileRows = 200
+	// maxFlags is how many policy flags are listed.
+	maxFlags = 50
+	// maxInline is the longest path or reason shown, in runes.
+	maxInline = 300
+	// maxTail is the most agent output shown, in bytes.
+	maxTail = 16 << 10
+)
+
+// Markdown renders the summary as GitHub-flavoured markdown, bounded to
+// GitHub's 65535-character check run summary limit. Everything that came
+// from the sandbox (paths, output) is treated as hostile: paths are shown
+// as code spans, text is escaped, and the output sits in a fence longer
+// than any backtick run inside it.
+func (s Summary) Markdown() string {
+	var b strings.Builder
+	outcome := s.Outcome
+	if outcome == "" {
+		outcome = "in progress"
+	}
+	fmt.Fprintf(&b, "**Outcome:** %s", escapeText(outcome))
+	if s.Duration != "" {
+		fmt.Fprintf(&b, " · **Duration:** %s", escapeText(s.Duration))
+	}
+	if s.ExitCode != nil {
+		fmt.Fprintf(&b, " · **Agent exit code:** %d", *s.ExitCode)
+	}
+	b.WriteString("\n")
+	if s.Reason != "" {
+		fmt.Fprintf(&b, "\n**Reason:** %s\n", escapeText(s.Reason))
+	}
+	writeFiles(&b, s)
+	if len(s.LimitsHit) > 0 {
+		parts := make([]string, len(s.LimitsHit))
+		for i, l := range s.LimitsHit {
+			parts[i] = escapeText(l)
+		}
+		fmt.Fprintf(&b, "\n**Limits hit:** %s\n", strings.Join(parts, ", "))
+	}
+	writeFlags(&b, s.Flags)
+	if s.DroppedBytes > 0 {
+		fmt.Fprintf(&b, "\nThe output limit dropped %d of %d bytes of agent output.\n", s.DroppedBytes, s.OutputBytes)
+	}
+	head := b.String()
+	if len(head) > MaxMarkdown {
+		return truncateRunes(head, MaxMarkdown-len(truncatedNote)) + truncatedNote
+	}
+	if s.OutputTail == "" {
+		return head
+	}
+	return head + outputBlock(s.OutputTail, MaxMarkdown-len(head))
+}
+
+// truncatedNote ends a summary that had to be cut.
+const truncatedNote = "\n\n_(summary truncated)_\n"
+
+// writeFiles renders the changed-files table and the totals.
+func writeFiles(b *strings.Builder, s Summary) {
+	if len(s.Files) == 0 {
+		return
+	}
+	b.WriteString("\n| File | Change | Lines |\n| --- | --- | ---: |\n")
+	for i, f := range s.Files {
+		if i == maxFileRows {
+			fmt.Fprintf(b, "\n… and %d more files\n", len(s.Files)-maxFileRows)
+			break
+		}
+		lines := fmt.Sprintf("+%d −%d", f.Added, f.Removed)
+		if f.Binary {
+			lines = "binary"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", codeSpan(f.Path), escapeText(f.Op), lines)
+	}
+	noun := "files"
+	if len(s.Files) == 1 {
+		noun = "file"
+	}
+	fmt.Fprintf(b, "\n**%d %s changed**, +%d −%d\n", len(s.Files), noun, s.Added, s.Removed)
+}
+
+// writeFlags renders the policy flags as a list.
+func writeFlags(b *strings.Builder, flags []string) {
+	if len(flags) == 0 {
+		return
+	}
+	b.WriteString("\n**Policy flags:**\n")
+	for i, f := range flags {
+		if i == maxFlags {
+			fmt.Fprintf(b, "- … and %d more\n", len(flags)-maxFlags)
+			break
+		}
+		fmt.Fprintf(b, "- %s\n", escapeText(f))
+	}
+}
+
+// outputBlock renders the last part of the agent's output as a fenced code
+// block of at most budget bytes (nothing when not even a little fits).
+func outputBlock(out string, budget int) string {
+	out = cleanOutput(out)
+	if len(out) > maxTail {
+		out = tailRunes(out, maxTail)
+	}
+	const title = "\n**Output** (last part):\n\n"
+	for {
+		fence := strings.Repeat("`", max(3, longestRun(out, '`')+1))
+		block := title + fence + "text\n" + out + "\n" + fence + "\n"
+		if len(block) <= budget {
+			return block
+		}
+		over := len(block) - budget
+		if over >= len(out) || budget < 2*len(title) {
+			return ""
+		}
+		out = tailRunes(out, len(out)-over)
+	}
+}
+
+// cleanOutput makes agent output safe to show: valid UTF-8, no terminal
+// control sequences or other control characters but newline and tab.
+func cleanOutput(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || isBidi(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// isBidi reports bidirectional formatting characters, which can make
+// displayed text differ from what it is (Trojan Source).
+func isBidi(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F'
+}
+
+// codeSpan shows s literally as an inline code span inside a table cell:
+// control characters replaced, pipes escaped (GFM splits cells on them even
+// in code), delimited by more backticks than any run inside.
+func codeSpan(s string) string {
+	s = oneLine(s)
+	s = strings.ReplaceAll(s, "|", `\|`)
+	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	return fence + " " + s + " " + fence
+}
+
+// escapeText shows s as plain text: one line, bounded, every ASCII
+// punctuation character backslash-escaped (so no markdown, HTML or
+// autolink forms), and @mentions broken so they notify nobody.
+func escapeText(s string) string {
+	s = oneLine(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '@':
+			b.WriteString("@\u200B")
+		case r < utf8.RuneSelf && unicode.IsPunct(r) || r < utf8.RuneSelf && unicode.IsSymbol(r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// oneLine bounds s to maxInline runes on one line without control or
+// bidirectional formatting characters.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || isBidi(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > maxInline {
+		s = truncateRunes(s, maxInline) + "…"
+	}
+	return s
+}
+
+// longestRun is the length of the longest run of c in s.
+func longestRun(s string, c byte) int {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return longest
+}
+
+// truncateRunes keeps at most n bytes from the start of s, on a rune
+// boundary.
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// tailRunes keeps at most n bytes from the end of s, on a rune boundary.
+func tailRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := len(s) - n
+	for i < len(s) && !utf8.RuneStart(s[i]) {
+		i++
+	}
+	return s[i:]
+}

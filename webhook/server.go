@@ -1,0 +1,232 @@
+package webhook
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/agentgate/agentgate/store"
+)
+
+// dbTimeout bounds the database work of one delivery, well inside the 10
+// seconds GitHub waits for an answer.
+const dbTimeout = 5 * time.Second
+
+// maxDeliveryID is the longest X-GitHub-Delivery accepted (GitHub sends a
+// 36-character GUID).
+const maxDeliveryID = 128
+
+// Inserter is what intake needs of River (*river.Client[*sql.Tx]
+// satisfies it).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Server is the intake HTTP server. Create it with New.
+type Server struct {
+	cfg      Config
+	db       *sql.DB
+	ins      Inserter
+	log      *slog.Logger
+	draining atomic.Bool
+}
+
+// New returns an intake server. cfg.Secret is required; zero fields of cfg
+// take the defaults. db is the database River's tables live in (the
+// store's), ins inserts jobs in a transaction of db. A nil logger logs to
+// slog.Default().
+func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if db == nil || ins == nil {
+		return nil, errors.New("webhook: new: database and inserter are required")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Server{cfg: cfg, db: db, ins: ins, log: logger}, nil
+}
+
+// Handler serves POST /webhook, GET /healthz and GET /readyz.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhook", s.serveWebhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	return mux
+}
+
+// Drain makes /readyz answer 503 from now on, so a load balancer stops
+// sending deliveries before shutdown (SIGTERM). Deliveries that still
+// arrive are served.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// serveReady answers 200 while the server takes deliveries and reaches the
+// database, 503 otherwise.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		reply(w, http.StatusServiceUnavailable, "draining")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		s.log.WarnContext(ctx, "readyz: database unreachable", "err", err)
+		reply(w, http.StatusServiceUnavailable, "database unreachable")
+		return
+	}
+	reply(w, http.StatusOK, "ready")
+}
+
+// serveWebhook is the intake of one delivery.
+func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	event := r.Header.Get("X-GitHub-Event")
+	delivery := r.Header.Get("X-GitHub-Delivery")
+	log := s.log.With("event", event, "delivery", delivery, "remote", r.RemoteAddr)
+
+	body, status := s.readBody(r)
+	if status != 0 {
+		log.WarnContext(r.Context(), "webhook: body refused", "status", status, "content_length", r.ContentLength)
+		reply(w, status, http.StatusText(status))
+		return
+	}
+	if err := Verify(s.cfg.Secret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
+		log.WarnContext(r.Context(), "webhook: signature refused", "err", err, "bytes", len(body))
+		reply(w, http.StatusUnauthorized, "bad signature")
+		return
+	}
+	if !validDeliveryID(delivery) || event == "" {
+		log.WarnContext(r.Context(), "webhook: missing or malformed X-GitHub-Delivery or X-GitHub-Event")
+		reply(w, http.StatusBadRequest, "missing or malformed X-GitHub-Delivery or X-GitHub-Event")
+		return
+	}
+	if !json.Valid(body) {
+		log.WarnContext(r.Context(), "webhook: malformed JSON", "bytes", len(body))
+		reply(w, http.StatusBadRequest, "malformed JSON")
+		return
+	}
+	if event == "ping" {
+		log.InfoContext(r.Context(), "webhook: ping")
+		reply(w, http.StatusOK, "pong")
+		return
+	}
+	args, reason, err := ParseTrigger(event, body, s.cfg)
+	if err != nil {
+		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)
+		reply(w, http.StatusBadRequest, "malformed payload")
+		return
+	}
+	if args == nil {
+		log.DebugContext(r.Context(), "webhook: not a trigger", "reason", reason)
+		reply(w, http.StatusOK, "ignored: "+reason)
+		return
+	}
+	args.RunID = uuid.NewString()
+	args.DeliveryID = delivery
+	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
+
+	fresh, err := s.enqueue(r.Context(), args)
+	switch {
+	case err != nil:
+		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
+		reply(w, http.StatusServiceUnavailable, "try again later")
+	case !fresh:
+		log.InfoContext(r.Context(), "webhook: duplicate delivery")
+		reply(w, http.StatusOK, "duplicate delivery")
+	default:
+		log.InfoContext(r.Context(), "webhook: run queued")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_ = json.NewEncoder(w).Encode(struct {
+			RunID string `json:"run_id"`
+		}{args.RunID})
+	}
+}
+
+// readBody reads at most MaxBody bytes of the request body. A non-zero
+// status means the body is refused: 413 when it is larger, 400 when it
+// could not be read.
+func (s *Server) readBody(r *http.Request) ([]byte, int) {
+	if r.ContentLength > s.cfg.MaxBody {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBody+1))
+	if err != nil {
+		return nil, http.StatusBadRequest
+	}
+	if int64(len(body)) > s.cfg.MaxBody {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	return body, 0
+}
+
+// enqueue records the delivery and inserts the job in one transaction. It
+// returns false, with nothing inserted, when the delivery was seen before.
+// A comment is also recorded under its own id, so a signed body replayed
+// with a new delivery id does not start a second run.
+func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("webhook: enqueue: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	keys := []string{args.DeliveryID}
+	if args.CommentID != 0 {
+		keys = append(keys, "issue_comment/"+strconv.FormatInt(args.CommentID, 10))
+	}
+	for _, key := range keys {
+		fresh, err := store.InsertDelivery(ctx, tx, key, args.Event)
+		if err != nil {
+			return false, fmt.Errorf("webhook: enqueue: %w", err)
+		}
+		if !fresh {
+			return false, nil
+		}
+	}
+	if _, err := s.ins.InsertTx(ctx, tx, *args, nil); err != nil {
+		return false, fmt.Errorf("webhook: enqueue: insert job: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("webhook: enqueue: commit: %w", err)
+	}
+	return true, nil
+}
+
+// validDeliveryID accepts a non-empty, bounded, printable ASCII id.
+func validDeliveryID(id string) bool {
+	if id == "" || len(id) > maxDeliveryID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// reply writes a short plain-text answer.
+func reply(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg+"\n")
+}

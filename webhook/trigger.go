@@ -1,0 +1,176 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// Trigger kinds in RunJobArgs.Trigger.
+const (
+	TriggerMention = "mention"
+	TriggerLabel   = "label"
+)
+
+// Why a delivery is not a trigger (ParseTrigger's reason).
+const (
+	ReasonEvent        = "event is not a trigger"
+	ReasonAction       = "action is not a trigger"
+	ReasonNoMention    = "comment does not start with the mention"
+	ReasonOtherLabel   = "label is not the trigger label"
+	ReasonBot          = "bots never trigger runs"
+	ReasonInstallation = "delivery has no installation"
+)
+
+// ParseTrigger decides whether a delivery of event with payload starts a
+// run. For a trigger it returns the job with every field but RunID and
+// DeliveryID filled from the payload; otherwise nil and the reason it is
+// not one. An error means the payload is malformed. ParseTrigger is pure:
+// the worker applies the repository's own config and authorization later.
+func ParseTrigger(event string, payload []byte, cfg Config) (*RunJobArgs, string, error) {
+	cfg = cfg.withDefaults()
+	switch event {
+	case "issue_comment":
+		return parseComment(payload, cfg)
+	case "issues":
+		return parseIssues(payload, cfg)
+	}
+	return nil, ReasonEvent, nil
+}
+
+// parseComment handles issue_comment: created, by a person, starting with
+// the mention.
+func parseComment(payload []byte, cfg Config) (*RunJobArgs, string, error) {
+	var ev github.IssueCommentEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, "", fmt.Errorf("webhook: issue_comment payload: %w", err)
+	}
+	if ev.GetAction() != "created" {
+		return nil, ReasonAction, nil
+	}
+	if ev.Issue == nil || ev.Comment == nil || ev.Repo == nil {
+		return nil, "", fmt.Errorf("webhook: issue_comment payload lacks issue, comment or repository")
+	}
+	user := ev.Comment.GetUser()
+	if user == nil {
+		user = ev.GetSender()
+	}
+	if isBot(ev.GetSender()) || isBot(user) {
+		return nil, ReasonBot, nil
+	}
+	instructions, ok := ParseMention(ev.Comment.GetBody(), cfg.Mention)
+	if !ok {
+		return nil, ReasonNoMention, nil
+	}
+	if ev.GetInstallation().GetID() == 0 {
+		return nil, ReasonInstallation, nil
+	}
+	args := baseArgs("issue_comment", TriggerMention, ev.Installation, ev.Repo, ev.Issue, user)
+	args.CommentID = ev.Comment.GetID()
+	args.Instructions = instructions
+	return args, "", nil
+}
+
+// parseIssues handles issues: labeled with the trigger label, by a person.
+func parseIssues(payload []byte, cfg Config) (*RunJobArgs, string, error) {
+	var ev github.IssuesEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, "", fmt.Errorf("webhook: issues payload: %w", err)
+	}
+	if ev.GetAction() != "labeled" {
+		return nil, ReasonAction, nil
+	}
+	if ev.Issue == nil || ev.Repo == nil {
+		return nil, "", fmt.Errorf("webhook: issues payload lacks issue or repository")
+	}
+	if ev.Label == nil || !strings.EqualFold(ev.Label.GetName(), cfg.Label) {
+		return nil, ReasonOtherLabel, nil
+	}
+	if isBot(ev.GetSender()) {
+		return nil, ReasonBot, nil
+	}
+	if ev.GetInstallation().GetID() == 0 {
+		return nil, ReasonInstallation, nil
+	}
+	return baseArgs("issues", TriggerLabel, ev.Installation, ev.Repo, ev.Issue, ev.GetSender()), "", nil
+}
+
+// baseArgs fills what both triggers share.
+func baseArgs(event, trigger string, inst *github.Installation, repo *github.Repository, issue *github.Issue, requester *github.User) *RunJobArgs {
+	return &RunJobArgs{
+		Event:          event,
+		Trigger:        trigger,
+		InstallationID: inst.GetID(),
+		RepoID:         repo.GetID(),
+		Owner:          repo.GetOwner().GetLogin(),
+		Repo:           repo.GetName(),
+		CloneURL:       repo.GetCloneURL(),
+		DefaultBranch:  repo.GetDefaultBranch(),
+		IssueNumber:    issue.GetNumber(),
+		IssueTitle:     issue.GetTitle(),
+		IssueBody:      issue.GetBody(),
+		IsPullRequest:  issue.IsPullRequest(),
+		RequesterLogin: requester.GetLogin(),
+		RequesterID:    requester.GetID(),
+		RequesterType:  requester.GetType(),
+	}
+}
+
+// isBot reports whether u is a bot account (or unknown: no user at all).
+func isBot(u *github.User) bool {
+	if u == nil {
+		return true
+	}
+	return strings.EqualFold(u.GetType(), "Bot") || strings.HasSuffix(strings.ToLower(u.GetLogin()), "[bot]")
+}
+
+// ParseMention reports whether body starts with mention (after leading
+// whitespace; ASCII case-insensitive) followed by whitespace or the end,
+// and returns the trimmed text after it. "@agentgatex" is not a mention of
+// "@agentgate".
+func ParseMention(body, mention string) (instructions string, ok bool) {
+	if mention == "" {
+		return "", false
+	}
+	body = strings.TrimLeftFunc(body, isSpace)
+	if len(body) < len(mention) || !asciiEqualFold(body[:len(mention)], mention) {
+		return "", false
+	}
+	rest := body[len(mention):]
+	if rest != "" {
+		r, _ := utf8.DecodeRuneInString(rest)
+		if !isSpace(r) {
+			return "", false
+		}
+	}
+	return strings.TrimSpace(rest), true
+}
+
+// isSpace is unicode.IsSpace, as a func value.
+func isSpace(r rune) bool { return unicode.IsSpace(r) }
+
+// asciiEqualFold compares a and b ignoring ASCII case only, so no Unicode
+// folding (the Kelvin sign, the long s) can forge a mention.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lower lowercases an ASCII letter.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
