@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -44,7 +45,11 @@ func startEnv(t *testing.T, adjust func(*app.Config)) *harness.Env {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	env, err := harness.Start(ctx, harness.Options{Dir: t.TempDir(), Config: adjust})
+	var log *slog.Logger
+	if os.Getenv("AGENTGATE_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	env, err := harness.Start(ctx, harness.Options{Dir: t.TempDir(), Config: adjust, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

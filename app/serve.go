@@ -145,9 +145,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // DB is the server's database.
 func (s *Server) DB() *store.DB { return s.db }
 
-// Start starts the worker and serving HTTP.
+// Start starts the worker and serving HTTP. They run until Shutdown; ctx
+// only bounds starting.
 func (s *Server) Start(ctx context.Context) error {
-	if err := s.river.Start(ctx); err != nil {
+	if err := s.river.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
 	go func() {
