@@ -18,11 +18,14 @@ type pidsWatch struct {
 }
 
 // hit reports whether the limit was reached, after giving the stream a
-// moment to deliver its last sample.
+// short moment to deliver a last sample. The engine samples about once a
+// second, so an agent that hits the limit for less than that may go
+// unreported; a run that stays at the limit (a fork bomb) is always seen.
+// The wait is short because every run pays it.
 func (w *pidsWatch) hit() bool {
 	select {
 	case <-w.done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(200 * time.Millisecond):
 	}
 	return w.reached.Load()
 }

@@ -41,7 +41,7 @@ func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (
 	created, err := e.cli.ContainerCreate(ctx, cfg, hc, nil, nil, "")
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
-			return res, fmt.Errorf("container create: image %s is not on this engine and is never pulled; build it locally first (for the test agent: agentgate images build): %w", spec.Image, err)
+			return res, fmt.Errorf("container create: image %s is not on this engine and is never pulled; build it locally first (for the test agent: agentgate images): %w", spec.Image, err)
 		}
 		return res, fmt.Errorf("container create: %w", err)
 	}

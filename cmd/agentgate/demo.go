@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,7 +18,16 @@ import (
 // cmdDemo runs agentgate end to end on this machine: a real git server, the
 // GitHub stand-in, the real Docker engine and the test agent; it sends a
 // signed issue_comment webhook and prints the pull request and check run.
-func cmdDemo(ctx context.Context, _ []string, stdout io.Writer, log *slog.Logger) error {
+func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	verbose := fs.Bool("v", false, "log every request of the stand-ins and the worker")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*verbose {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		slog.SetDefault(log)
+	}
 	dir, err := os.MkdirTemp("", "agentgate-demo-")
 	if err != nil {
 		return err
@@ -30,7 +40,12 @@ func cmdDemo(ctx context.Context, _ []string, stdout io.Writer, log *slog.Logger
 	}
 	defer env.Close(context.WithoutCancel(ctx))
 
-	body, _, err := env.CommentPayload("@agentgate please fix the spelling in the README", harness.Requester, "User")
+	// The test agent follows "agentgate-test:" lines in its task; this one
+	// fixes the README's typo the example issue complains about.
+	comment := "@agentgate please fix the spelling in the README\n\n" +
+		`agentgate-test: write README.md # Hello-World\n\nMy first commit.\n`
+	fmt.Fprintf(stdout, "\ncomment on issue #%d by @%s:\n  %s\n", harness.IssueNumber, harness.Requester, strings.ReplaceAll(comment, "\n", "\n  "))
+	body, _, err := env.CommentPayload(comment, harness.Requester, "User")
 	if err != nil {
 		return err
 	}
