@@ -133,6 +133,13 @@ func (r *run) execute(ctx context.Context) error {
 		r.log.Info("run already finished", "state", cur.State)
 		return nil
 	}
+	// An earlier attempt may have acted and crashed before recording it:
+	// then every side effect is looked up on GitHub before it is made.
+	if _, seen, err := w.DB.Effect(ctx, a.RunID, effReceived); err != nil {
+		return fmt.Errorf("effect: %w", err)
+	} else if seen {
+		r.retry = true
+	}
 	if _, err := r.once(ctx, effReceived, func() (string, error) {
 		return "1", r.event(ctx, telemetry.KindWebhookReceived, a.RequesterLogin, map[string]any{
 			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": a.Trigger,

@@ -62,6 +62,7 @@ type Env struct {
 	CloneURL string
 	Docker   *client.Client
 	secret   []byte
+	log      *slog.Logger
 }
 
 // Start builds the test agent image (when needed), starts the git server,
@@ -71,7 +72,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e := &Env{}
+	e := &Env{log: log}
 	defer func() {
 		if err != nil {
 			e.Close(context.WithoutCancel(ctx))
@@ -157,6 +158,27 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	return e, nil
 }
 
+// RestartApp shuts agentgate down with the given drain deadline and starts
+// it again on the same database and configuration, as a restarted worker.
+func (e *Env) RestartApp(ctx context.Context, drain time.Duration) error {
+	sctx, cancel := context.WithTimeout(ctx, drain)
+	err := e.App.Shutdown(sctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	e.App = nil
+	srv, err := app.NewServer(ctx, e.Config, e.log)
+	if err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	e.App = srv
+	return nil
+}
+
 // Close stops everything the environment started.
 func (e *Env) Close(ctx context.Context) {
 	if e.App != nil {
@@ -199,6 +221,12 @@ func (e *Env) payload(name string, patch func(m map[string]any)) ([]byte, error)
 // CommentPayload posts a comment on the example issue (in the stand-in) and
 // returns GitHub's issue_comment.created example for it, with its id.
 func (e *Env) CommentPayload(body, login, userType string) ([]byte, int64, error) {
+	return e.CommentPayloadWith(body, login, userType, nil)
+}
+
+// CommentPayloadWith is CommentPayload with a last patch of the payload
+// (e.g. a hostile issue title).
+func (e *Env) CommentPayloadWith(body, login, userType string, patch func(m map[string]any)) ([]byte, int64, error) {
 	id := e.GH.AddComment(Owner, Repo, IssueNumber, body, login)
 	b, err := e.payload("issue_comment.created.json", func(m map[string]any) {
 		c := m["comment"].(map[string]any)
@@ -208,6 +236,9 @@ func (e *Env) CommentPayload(body, login, userType string) ([]byte, int64, error
 		u["login"], u["type"] = login, userType
 		s := m["sender"].(map[string]any)
 		s["login"], s["type"] = login, userType
+		if patch != nil {
+			patch(m)
+		}
 	})
 	return b, id, err
 }
