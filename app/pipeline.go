@@ -115,10 +115,6 @@ func (s *Sandbox) event(ctx context.Context, runID, kind, actor string, attrs ma
 // agentgate itself failed (worth a retry); an agent that fails is an
 // Attempt with that outcome.
 func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
-	log := s.Logger
-	if log == nil {
-		log = slog.Default()
-	}
 	dir := s.runDir(t.RunID)
 	// A retried attempt starts from scratch: whatever an earlier attempt
 	// left is removed first.
@@ -195,6 +191,8 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxExited, "agent", map[string]any{
 		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
 		"duration_ms":  res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
+		"started_at":   res.StartedAt.UTC().Format(time.RFC3339Nano),
+		"finished_at":  res.FinishedAt.UTC().Format(time.RFC3339Nano),
 		"output_bytes": res.OutputBytes, "dropped_bytes": res.DroppedBytes,
 		"output_tail": tail(string(res.Output), 4000),
 	}); err != nil {
