@@ -71,6 +71,9 @@ func CommitMessage(issue int, title, runID string, coauthor Signature) string {
 	subject := oneLine(title, maxSubject)
 	if subject == "" {
 		subject = fmt.Sprintf("agentgate: changes for #%d", issue)
+		if issue <= 0 {
+			subject = "agentgate: local changes"
+		}
 	}
 	name := oneLine(cleanIdent(coauthor.Name), maxIdent)
 	email := strings.Join(strings.Fields(oneLine(cleanIdent(coauthor.Email), maxIdent)), "")
@@ -81,8 +84,12 @@ func CommitMessage(issue int, title, runID string, coauthor Signature) string {
 	if email != "" {
 		who += " <" + email + ">"
 	}
-	return fmt.Sprintf("%s\n\nRequested in #%d.\n\nCo-authored-by: %s\nAgentgate-Run: %s\n",
-		subject, issue, who, cleanRunID(runID))
+	requested := fmt.Sprintf("Requested in #%d.", issue)
+	if issue <= 0 {
+		requested = "Requested in a local run (agentgate run)."
+	}
+	return fmt.Sprintf("%s\n\n%s\n\nCo-authored-by: %s\nAgentgate-Run: %s\n",
+		subject, requested, who, cleanRunID(runID))
 }
 
 // oneLine makes s a single line of at most max runes: invalid UTF-8

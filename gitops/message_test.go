@@ -94,7 +94,7 @@ func checkMessage(t *testing.T, msg string) {
 		t.Fatalf("invalid UTF-8: %q", msg)
 	}
 	lines := strings.Split(strings.TrimSuffix(msg, "\n"), "\n")
-	if len(lines) != 6 || lines[1] != "" || lines[3] != "" || !strings.HasPrefix(lines[2], "Requested in #") {
+	if len(lines) != 6 || lines[1] != "" || lines[3] != "" || !strings.HasPrefix(lines[2], "Requested in ") {
 		t.Fatalf("message shape wrong: %q", msg)
 	}
 	if n := utf8.RuneCountInString(lines[0]); n == 0 || n > maxSubject {
@@ -130,4 +130,13 @@ func FuzzCommitMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, issue int, title, runID, name, email string) {
 		checkMessage(t, CommitMessage(issue, title, runID, Signature{Name: name, Email: email}))
 	})
+}
+
+func TestCommitMessageLocalRun(t *testing.T) {
+	msg := CommitMessage(0, "", "run-1", Signature{Name: "me", Email: "me@example.test"})
+	checkMessage(t, msg)
+	want := "agentgate: local changes\n\nRequested in a local run (agentgate run).\n\nCo-authored-by: me <me@example.test>\nAgentgate-Run: run-1\n"
+	if msg != want {
+		t.Fatalf("message\n%q\nwant\n%q", msg, want)
+	}
 }
