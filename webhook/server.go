@@ -34,6 +34,11 @@ type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
+// maxConcurrentBodies bounds how many deliveries are read at once, so a
+// flood of 25 MiB bodies cannot exhaust the server's memory; the rest wait
+// briefly, then get 503 (GitHub redelivers).
+const maxConcurrentBodies = 32
+
 // Server is the intake HTTP server. Create it with New.
 type Server struct {
 	cfg      Config
@@ -41,6 +46,7 @@ type Server struct {
 	ins      Inserter
 	log      *slog.Logger
 	draining atomic.Bool
+	bodies   chan struct{}
 }
 
 // New returns an intake server. cfg.Secret is required; zero fields of cfg
@@ -58,7 +64,7 @@ func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, er
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Server{cfg: cfg, db: db, ins: ins, log: logger}, nil
+	return &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: make(chan struct{}, maxConcurrentBodies)}, nil
 }
 
 // Handler serves POST /webhook, GET /healthz and GET /readyz.
@@ -100,6 +106,16 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	log := s.log.With("event", event, "delivery", delivery, "remote", r.RemoteAddr)
 
+	select {
+	case s.bodies <- struct{}{}:
+		defer func() { <-s.bodies }()
+	case <-time.After(2 * time.Second):
+		log.WarnContext(r.Context(), "webhook: too many deliveries in flight")
+		reply(w, http.StatusServiceUnavailable, "busy: try again later")
+		return
+	case <-r.Context().Done():
+		return
+	}
 	body, status := s.readBody(r)
 	if status != 0 {
 		log.WarnContext(r.Context(), "webhook: body refused", "status", status, "content_length", r.ContentLength)

@@ -328,3 +328,26 @@ func TestOversizedChunkedBody(t *testing.T) {
 		t.Fatalf("status %d at exactly MaxBody, want 400", rec.Code)
 	}
 }
+
+// When every body slot is taken (a flood of large deliveries), a further
+// delivery waits briefly and then gets 503, never an unbounded read.
+func TestConcurrentBodiesBounded(t *testing.T) {
+	h := newHarness(t)
+	for i := 0; i < cap(h.srv.bodies); i++ {
+		h.srv.bodies <- struct{}{}
+	}
+	rec := h.post(t, "issue_comment", uuid.NewString(), payload(t, "issue_comment.created.json", "comment.body", "@agentgate go", "installation.id", 1), "")
+	if rec.Code != 503 {
+		t.Fatalf("status %d, want 503 while every slot is busy", rec.Code)
+	}
+	for i := 0; i < cap(h.srv.bodies); i++ {
+		<-h.srv.bodies
+	}
+	rec = h.post(t, "issue_comment", uuid.NewString(), payload(t, "issue_comment.created.json", "comment.body", "@agentgate go", "installation.id", 1), "")
+	if rec.Code != 202 {
+		t.Fatalf("status %d after the slots freed, want 202", rec.Code)
+	}
+	if n := len(h.jobs(t)); n != 1 {
+		t.Fatalf("jobs = %d, want 1", n)
+	}
+}
