@@ -25,7 +25,10 @@ import (
 //
 //	go test ./app -run XXX -bench RunOverhead -benchtime 10x
 func BenchmarkRunOverhead(b *testing.B) {
-	requireDockerB(b)
+	requireDocker(b)
+	if _, err := exec.LookPath("docker"); err != nil {
+		b.Skip("no docker CLI for the baseline")
+	}
 	ctx := context.Background()
 	env, err := harness.Start(ctx, harness.Options{Dir: b.TempDir()})
 	if err != nil {
@@ -130,14 +133,4 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func requireDockerB(b *testing.B) {
-	b.Helper()
-	if os.Geteuid() != 0 {
-		b.Skip("needs root for the bounded work tree")
-	}
-	if _, err := exec.LookPath("docker"); err != nil {
-		b.Skip("no docker CLI for the baseline")
-	}
 }

@@ -14,30 +14,17 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/runner"
 )
 
-// requireDocker skips without an engine, except under CI where the
-// sandbox is the product and a missing engine fails the run.
-func requireDocker(t *testing.T) {
+// requireDocker skips without an engine or root, except under CI where
+// the sandbox is the product and a missing engine fails the run.
+func requireDocker(t testing.TB) {
 	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, err = cli.Ping(ctx)
-		cli.Close()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Docker engine required under CI: %v", err)
-		}
-		t.Skipf("no Docker engine: %v", err)
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("end-to-end runs bound the work tree with a tmpfs mount and need root")
-	}
+	dockertest.Client(t)
+	dockertest.RequireRoot(t)
 }
 
 func startEnv(t *testing.T, adjust func(*app.Config)) *harness.Env {

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/testagent"
 )
 
@@ -27,12 +26,7 @@ func TestRunLocal(t *testing.T) {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	if _, err := testagent.EnsureImage(ctx, cli); err != nil {
+	if _, err := testagent.EnsureImage(ctx, dockertest.Client(t)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
