@@ -52,6 +52,8 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, "\n**Limits hit:** %s\n", strings.Join(parts, ", "))
 	}
 	writeFlags(&b, s.Flags)
+	writeNetwork(&b, s.Network)
+	writeLLM(&b, s.LLM)
 	if s.DroppedBytes > 0 {
 		fmt.Fprintf(&b, "\nThe output limit dropped %d of %d bytes of agent output.\n", s.DroppedBytes, s.OutputBytes)
 	}

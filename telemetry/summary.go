@@ -25,6 +25,11 @@ type Summary struct {
 	// the output limit discarded.
 	OutputBytes  int
 	DroppedBytes int
+
+	// Network lists each destination the agent asked for, in first-seen order.
+	Network []NetHost
+	// LLM is the model traffic through the gateway.
+	LLM LLMUsage
 }
 
 // SummaryFile is one changed file in a Summary.
@@ -51,6 +56,7 @@ func Summarize(events []Event) Summary {
 		s.Duration = last.Sub(first).Round(100 * time.Millisecond).String()
 	}
 	fileIndex := map[string]int{}
+	netIndex := map[string]int{}
 	for _, ev := range events {
 		a := ev.Attrs
 		switch ev.Kind {
@@ -75,6 +81,10 @@ func Summarize(events []Event) Summary {
 			if tail, ok := a["output_tail"].(string); ok {
 				s.OutputTail = tail
 			}
+		case KindNetAllowed, KindNetDenied:
+			s.addNet(ev, netIndex)
+		case KindLLMRequest:
+			s.addLLM(ev)
 		case KindLimitHit:
 			if limit := stringAttr(a, "limit"); limit != "" {
 				s.LimitsHit = addOnce(s.LimitsHit, limit)

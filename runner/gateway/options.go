@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Upstream is one model API the gateway forwards to.
+type Upstream struct {
+	// BaseURL is the server's root, e.g. https://api.openai.com or
+	// http://127.0.0.1:11434. A trailing "/v1" is accepted and ignored, so
+	// the usual OPENAI_BASE_URL value works too.
+	BaseURL string
+	// Key is the real API key. It stays on the host: it is never logged,
+	// never reported and redacted from every response. Empty means the
+	// upstream needs no key (a local vLLM or Ollama); otherwise it must be
+	// at least MinKeyLen bytes so that redacting it cannot mangle output.
+	Key string
+}
+
+// MinKeyLen is the shortest non-empty real key New accepts.
+const MinKeyLen = 8
+
+// Price is what a model costs, in USD per million tokens.
+type Price struct {
+	InputPerMTok  float64
+	OutputPerMTok float64
+}
+
+// Defaults used when the matching Options field is zero.
+const (
+	DefaultMaxBodyBytes  = 32 << 20
+	DefaultMaxConcurrent = 8
+)
+
+// Options configure a Gateway.
+type Options struct {
+	// OpenAI and Anthropic are the upstreams; nil means that API is not
+	// offered and its routes answer 404 with a clear body.
+	OpenAI, Anthropic *Upstream
+	// Placeholder is the run-scoped key the container holds (see
+	// NewPlaceholder). Requests that do not present it get 401.
+	Placeholder string
+	// TokenBudget is the run's input+output token allowance; 0 means
+	// unlimited. Once spent, requests get 429.
+	TokenBudget int64
+	// Prices maps model names to prices: an exact match wins, else the
+	// longest key that is a prefix of the model name.
+	Prices map[string]Price
+	// OnRequest, if set, is called once per request when it ends.
+	OnRequest func(Request)
+	// MaxBodyBytes bounds request bodies (413 beyond); 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxConcurrent bounds requests in flight (429 beyond); 0 means
+	// DefaultMaxConcurrent.
+	MaxConcurrent int
+	// Client sends upstream requests; nil means a client with sane
+	// timeouts. Redirects are never followed, whatever Client says.
+	Client *http.Client
+	// Logger receives one line per request (never a key or a header);
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// upstream is a validated Upstream.
+type upstream struct {
+	base *url.URL
+	key  string
+}
+
+func (o *Options) validate() error {
+	if o.Placeholder == "" {
+		return errors.New("gateway: a placeholder key is required")
+	}
+	if o.OpenAI == nil && o.Anthropic == nil {
+		return errors.New("gateway: no upstream configured")
+	}
+	if o.TokenBudget < 0 || o.MaxBodyBytes < 0 || o.MaxConcurrent < 0 {
+		return errors.New("gateway: negative limit")
+	}
+	for _, u := range []*Upstream{o.OpenAI, o.Anthropic} {
+		if u != nil && u.Key != "" && u.Key == o.Placeholder {
+			return errors.New("gateway: the placeholder must differ from the real key")
+		}
+	}
+	return nil
+}
+
+func parseUpstream(name string, u *Upstream) (*upstream, error) {
+	if u == nil {
+		return nil, nil
+	}
+	if u.Key != "" && len(u.Key) < MinKeyLen {
+		return nil, fmt.Errorf("gateway: %s key shorter than %d bytes cannot be redacted safely (leave it empty for a keyless upstream)", name, MinKeyLen)
+	}
+	if strings.ContainsAny(u.Key, "\r\n") {
+		return nil, fmt.Errorf("gateway: %s key contains a line break", name)
+	}
+	b, err := url.Parse(u.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %s base URL: %w", name, err)
+	}
+	if (b.Scheme != "http" && b.Scheme != "https") || b.Host == "" {
+		return nil, fmt.Errorf("gateway: %s base URL %q: want http(s)://host[:port][/path]", name, u.BaseURL)
+	}
+	if b.User != nil || b.RawQuery != "" || b.Fragment != "" {
+		return nil, fmt.Errorf("gateway: %s base URL may not hold credentials, a query or a fragment", name)
+	}
+	p := strings.TrimSuffix(b.Path, "/")
+	p = strings.TrimSuffix(p, "/v1")
+	b = &url.URL{Scheme: b.Scheme, Host: b.Host, Path: p}
+	return &upstream{base: b, key: u.Key}, nil
+}
+
+// newClient returns c (or a default) with redirects disabled: a redirect
+// could carry the real key (x-api-key survives Go's redirect policy) to
+// another host.
+func newClient(c *http.Client) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = 10 * time.Minute
+		t.MaxResponseHeaderBytes = 1 << 20
+		out.Transport = t
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &out
+}

@@ -1,0 +1,44 @@
+package telemetry
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSummaryNetworkAndLLM(t *testing.T) {
+	events := []Event{
+		{Kind: KindNetAllowed, Attrs: map[string]any{"host": "proxy.golang.org", "port": 443, "bytes_up": 100, "bytes_down": 2048}},
+		{Kind: KindNetAllowed, Attrs: map[string]any{"host": "proxy.golang.org", "port": float64(443), "bytes_up": float64(50), "bytes_down": float64(1024)}},
+		{Kind: KindNetDenied, Attrs: map[string]any{"host": "evil.example", "port": 443, "reason": "not allowlisted"}},
+		{Kind: KindNetDenied, Attrs: map[string]any{"host": "`|@team", "port": 80, "reason": "ip literal"}},
+		{Kind: KindLLMRequest, Attrs: map[string]any{"model": "gpt-4o", "status": 200, "input_tokens": 1000, "output_tokens": 200, "cost_usd": 0.0045}},
+		{Kind: KindLLMRequest, Attrs: map[string]any{"model": "gpt-4o", "status": float64(429), "input_tokens": float64(0), "output_tokens": float64(0)}},
+	}
+	s := Summarize(events)
+	if len(s.Network) != 3 {
+		t.Fatalf("network = %+v", s.Network)
+	}
+	if h := s.Network[0]; h.Allowed != 2 || h.BytesUp != 150 || h.BytesDown != 3072 {
+		t.Errorf("proxy.golang.org = %+v", h)
+	}
+	if h := s.Network[1]; h.Denied != 1 || h.Reason != "not allowlisted" {
+		t.Errorf("evil.example = %+v", h)
+	}
+	if s.LLM.Requests != 2 || s.LLM.Errors != 1 || s.LLM.InputTokens != 1000 || s.LLM.OutputTokens != 200 || s.LLM.CostUSD != 0.0045 {
+		t.Errorf("llm = %+v", s.LLM)
+	}
+	md := s.Markdown()
+	for _, want := range []string{"**Network**", "proxy.golang.org:443", "| 2 | 0 | 150 B | 3.0 KiB |", "evil.example:443", "not allowlisted", "**LLM usage:** 2 requests (1 failed), 1000 input + 200 output tokens, estimated $0.0045"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	// Denied destinations are listed first; a hostile host name stays in
+	// one code span (no mention, no broken table).
+	if strings.Index(md, "evil.example") > strings.Index(md, "proxy.golang.org") {
+		t.Errorf("denied destinations should come first:\n%s", md)
+	}
+	if !strings.Contains(md, "| `` `\\|@team:80 `` (ip literal) | 0 | 1 |") {
+		t.Errorf("hostile host name not contained in its cell:\n%s", md)
+	}
+}
