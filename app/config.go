@@ -47,21 +47,54 @@ type Config struct {
 	WorkspaceInodes int64
 	Concurrency     int
 	DraftPRs        bool
+
+	Network NetworkConfig
+}
+
+// NetworkConfig is the sandbox's relayed network: the egress allowlist and
+// the LLM gateway. Keys stay on the host; the agent gets placeholders.
+type NetworkConfig struct {
+	Mode         string   // "relay" (default): allowlisted egress and the LLM gateway; "none": no network at all
+	RelayImage   string   // the relay image (built locally by `agentgate images`)
+	Allow        []string // egress allowlist: host, *.suffix, optional :port
+	AllowPrivate []string // destinations allowed to resolve to private addresses (internal mirrors)
+	MaxBytes     int64    // per-run egress byte budget
+	MaxConns     int      // per-run concurrent egress connections
+
+	OpenAIURL    string
+	OpenAIKey    string // never logged, never in the sandbox
+	AnthropicURL string
+	AnthropicKey string                // never logged, never in the sandbox
+	TokenBudget  int64                 // input+output tokens per run; 0 = unlimited
+	Prices       map[string][2]float64 // model → USD per million input, output tokens
+}
+
+// LLMConfigured reports whether the gateway has any upstream.
+func (n NetworkConfig) LLMConfigured() bool {
+	return (n.OpenAIURL != "" && n.OpenAIKey != "") || (n.AnthropicURL != "" && n.AnthropicKey != "")
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		AppSlug:         "agentgate",
-		GitHubAPIURL:    "https://api.github.com/",
-		Listen:          ":8080",
-		DatabaseURL:     "agentgate-data/agentgate.db",
-		DataDir:         "agentgate-data",
-		Mention:         "@agentgate",
-		Label:           "agentgate",
-		MinPermission:   "write",
-		AgentImage:      "agentgate/testagent:dev",
-		WorkspaceBytes:  2 << 30,
+		AppSlug:        "agentgate",
+		GitHubAPIURL:   "https://api.github.com/",
+		Listen:         ":8080",
+		DatabaseURL:    "agentgate-data/agentgate.db",
+		DataDir:        "agentgate-data",
+		Mention:        "@agentgate",
+		Label:          "agentgate",
+		MinPermission:  "write",
+		AgentImage:     "agentgate/testagent:dev",
+		WorkspaceBytes: 2 << 30,
+		Network: NetworkConfig{
+			Mode:         "relay",
+			RelayImage:   "agentgate/relay:dev",
+			MaxBytes:     1 << 30,
+			MaxConns:     32,
+			OpenAIURL:    "https://api.openai.com",
+			AnthropicURL: "https://api.anthropic.com",
+		},
 		WorkspaceInodes: 200_000,
 		Concurrency:     2,
 		Limits: runner.Limits{
@@ -109,6 +142,22 @@ func settings() []setting {
 				return err
 			}
 			*p(c) = n
+			return nil
+		}
+	}
+	list := func(p func(*Config) *[]string) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			*p(c) = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
+			return nil
+		}
+	}
+	fileStr := func(p func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("read: %w", err)
+			}
+			*p(c) = strings.TrimSpace(string(b))
 			return nil
 		}
 	}
@@ -181,6 +230,34 @@ func settings() []setting {
 			c.Concurrency = n
 			return nil
 		}},
+		{key: "network", help: "sandbox network: relay (allowlisted egress and the LLM gateway) or none", apply: str(func(c *Config) *string { return &c.Network.Mode })},
+		{key: "relay-image", help: "relay image (built by `agentgate images`)", apply: str(func(c *Config) *string { return &c.Network.RelayImage })},
+		{key: "egress-allow", help: "hosts the agent may reach: host, *.suffix, optional :port; comma or space separated", apply: list(func(c *Config) *[]string { return &c.Network.Allow })},
+		{key: "egress-allow-private", help: "destinations that may resolve to private addresses (an internal mirror): host names or CIDRs", apply: list(func(c *Config) *[]string { return &c.Network.AllowPrivate })},
+		{key: "egress-max-bytes", help: "per-run egress byte budget", apply: size(func(c *Config) *int64 { return &c.Network.MaxBytes })},
+		{key: "egress-max-conns", help: "per-run concurrent egress connections", apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not an integer: %q", v)
+			}
+			c.Network.MaxConns = n
+			return nil
+		}},
+		{key: "openai-url", help: "OpenAI-compatible upstream base URL for the LLM gateway", apply: str(func(c *Config) *string { return &c.Network.OpenAIURL })},
+		{key: "openai-key", help: "OpenAI API key (host only; the sandbox gets a placeholder)", secret: true, apply: str(func(c *Config) *string { return &c.Network.OpenAIKey })},
+		{key: "openai-key-file", help: "file holding the OpenAI API key", apply: fileStr(func(c *Config) *string { return &c.Network.OpenAIKey })},
+		{key: "anthropic-url", help: "Anthropic upstream base URL for the LLM gateway", apply: str(func(c *Config) *string { return &c.Network.AnthropicURL })},
+		{key: "anthropic-key", help: "Anthropic API key (host only; the sandbox gets a placeholder)", secret: true, apply: str(func(c *Config) *string { return &c.Network.AnthropicKey })},
+		{key: "anthropic-key-file", help: "file holding the Anthropic API key", apply: fileStr(func(c *Config) *string { return &c.Network.AnthropicKey })},
+		{key: "llm-token-budget", help: "input+output tokens per run through the gateway (0 = unlimited)", apply: i64(func(c *Config) *int64 { return &c.Network.TokenBudget })},
+		{key: "llm-prices", help: "price table for cost estimates: model=IN/OUT USD per million tokens, comma separated", apply: func(c *Config, v string) error {
+			p, err := parsePrices(v)
+			if err != nil {
+				return err
+			}
+			c.Network.Prices = p
+			return nil
+		}},
 		{key: "draft", help: "open pull requests as drafts (true/false)", apply: func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -190,6 +267,25 @@ func settings() []setting {
 			return nil
 		}},
 	}
+}
+
+// parsePrices reads "gpt-4o=2.5/10,claude-sonnet=3/15".
+func parsePrices(v string) (map[string][2]float64, error) {
+	out := map[string][2]float64{}
+	for _, item := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		model, pair, ok := strings.Cut(item, "=")
+		in, outp, ok2 := strings.Cut(pair, "/")
+		if !ok || !ok2 || model == "" {
+			return nil, fmt.Errorf("price %q is not model=IN/OUT", item)
+		}
+		fi, err1 := strconv.ParseFloat(in, 64)
+		fo, err2 := strconv.ParseFloat(outp, 64)
+		if err1 != nil || err2 != nil || fi < 0 || fo < 0 {
+			return nil, fmt.Errorf("price %q is not model=IN/OUT", item)
+		}
+		out[model] = [2]float64{fi, fo}
+	}
+	return out, nil
 }
 
 // parseSize reads "512", "64KiB", "10MiB", "2GiB" (also KB/MB/GB as powers of 1024, and k/m/g).
@@ -379,6 +475,23 @@ func (c Config) validateRun() []error {
 	}
 	if c.DataDir == "" {
 		bad("data-dir", "required")
+	}
+	switch c.Network.Mode {
+	case "relay":
+		if c.Network.RelayImage == "" {
+			bad("relay-image", "required when network is relay")
+		}
+	case "none":
+	default:
+		bad("network", fmt.Sprintf("%q is not relay or none", c.Network.Mode))
+	}
+	for _, u := range []struct{ key, v string }{{"openai-url", c.Network.OpenAIURL}, {"anthropic-url", c.Network.AnthropicURL}} {
+		if u.v == "" {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			bad(u.key, fmt.Sprintf("not an http(s) URL: %q", u.v))
+		}
 	}
 	return errs
 }

@@ -139,3 +139,33 @@ func TestConfigFileUnknownKey(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+func TestNetworkSettings(t *testing.T) {
+	cfg, _, err := LoadConfig("serve", []string{"--egress-allow", "proxy.golang.org, *.npmjs.org:443", "--llm-prices", "gpt-4o=2.5/10,claude=3/15"},
+		env(map[string]string{"AGENTGATE_OPENAI_KEY": "sk-host-only", "AGENTGATE_NETWORK": "relay"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cfg.Network
+	if strings.Join(n.Allow, "|") != "proxy.golang.org|*.npmjs.org:443" {
+		t.Errorf("allow = %q", n.Allow)
+	}
+	if n.Prices["gpt-4o"] != [2]float64{2.5, 10} || n.Prices["claude"] != [2]float64{3, 15} {
+		t.Errorf("prices = %v", n.Prices)
+	}
+	if !n.LLMConfigured() || n.OpenAIKey != "sk-host-only" {
+		t.Errorf("openai not configured: %+v", n)
+	}
+	for _, bad := range []struct{ args []string }{
+		{[]string{"--llm-prices", "gpt-4o=cheap"}},
+		{[]string{"--llm-prices", "=1/2"}},
+	} {
+		if _, _, err := LoadConfig("serve", bad.args, env(nil), nil); err == nil || !strings.Contains(err.Error(), "llm-prices") {
+			t.Errorf("%v: error %v", bad.args, err)
+		}
+	}
+	cfg.Network.Mode = "open"
+	if err := cfg.ValidateRun(); err == nil || !strings.Contains(err.Error(), `network (AGENTGATE_NETWORK): "open" is not relay or none`) {
+		t.Errorf("bad mode: %v", err)
+	}
+}

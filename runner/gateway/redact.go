@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"io"
-	"strings"
 )
 
 // redacted replaces a real key wherever an upstream echoes it.
@@ -31,20 +30,50 @@ func newRedactor(secrets ...string) *redactor {
 
 // String redacts s.
 func (r *redactor) String(s string) string {
-	for _, k := range r.secrets {
-		s = strings.ReplaceAll(s, string(k), redacted)
-	}
-	return s
+	out, _ := r.replace([]byte(s))
+	return string(out)
 }
 
 // bytes redacts b (b itself is not modified).
 func (r *redactor) bytes(b []byte) []byte {
-	for _, k := range r.secrets {
-		if bytes.Contains(b, k) {
-			b = bytes.ReplaceAll(b, k, []byte(redacted))
+	out, _ := r.replace(b)
+	return out
+}
+
+// replace redacts b in one left-to-right pass (longest secret first at
+// each position) and returns where the last replacement ends in out; what
+// follows it is b's tail, unchanged.
+func (r *redactor) replace(b []byte) (out []byte, lastEnd int) {
+	if !r.containsAny(b) {
+		return b, 0
+	}
+	out = make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		hit := false
+		for _, k := range r.secrets {
+			if bytes.HasPrefix(b[i:], k) {
+				out = append(out, redacted...)
+				i += len(k)
+				lastEnd = len(out)
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			out = append(out, b[i])
+			i++
 		}
 	}
-	return b
+	return out, lastEnd
+}
+
+func (r *redactor) containsAny(b []byte) bool {
+	for _, k := range r.secrets {
+		if bytes.Contains(b, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // writer returns a writer that redacts a stream before w sees it, also
@@ -67,9 +96,10 @@ func (rw *redactWriter) Write(p []byte) (int, error) {
 		return rw.w.Write(p)
 	}
 	buf := append(rw.pending, p...)
-	hold := rw.heldTail(buf)
-	out := rw.r.bytes(buf[:len(buf)-hold])
-	rw.pending = append([]byte(nil), buf[len(buf)-hold:]...)
+	out, lastEnd := rw.r.replace(buf)
+	hold := rw.heldTail(out[lastEnd:])
+	rw.pending = append([]byte(nil), out[len(out)-hold:]...)
+	out = out[:len(out)-hold]
 	if len(out) > 0 {
 		if _, err := rw.w.Write(out); err != nil {
 			return 0, err
