@@ -69,6 +69,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		Engine: runner.New(docker), Events: db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+		Network:   cfg.Network,
 		Unbounded: os.Geteuid() != 0,
 	}
 	if sb.Unbounded {

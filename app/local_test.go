@@ -11,6 +11,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/testagent"
+	"github.com/agentgate/agentgate/runner/relayimage"
 )
 
 func gitIn(t *testing.T, dir string, args ...string) string {
@@ -26,7 +27,11 @@ func TestRunLocal(t *testing.T) {
 	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := testagent.EnsureImage(ctx, dockertest.Client(t)); err != nil {
+	cli := dockertest.Client(t)
+	if _, err := testagent.EnsureImage(ctx, cli); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relayimage.EnsureImage(ctx, cli); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

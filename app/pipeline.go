@@ -33,6 +33,8 @@ type Sandbox struct {
 	WorkspaceBytes  int64
 	WorkspaceInodes int64
 	Harvest         gitops.HarvestOptions
+	// Network is the relayed network; Mode "none" runs the agent without any.
+	Network NetworkConfig
 	// Unbounded skips the tmpfs mount of the work tree (for machines
 	// without CAP_SYS_ADMIN, e.g. a developer laptop running `agentgate
 	// run`); the serve path never sets it.
@@ -175,12 +177,31 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		WorkTree: ws.WorkTree, TaskFile: taskFile, OutDir: outDir,
 		Limits: s.Limits,
 	}
+	if s.Network.Mode == "relay" {
+		net, err := s.startNetwork(ctx, t.RunID)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if cerr := net.Close(); cerr != nil {
+				s.logger().Warn("run network close", "run_id", t.RunID, "err", cerr)
+			}
+		}()
+		spec.Network = net.spec
+		spec.Env = append(spec.Env, net.env...)
+	}
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
 		"image": s.Image, "runtime": runtimeName(s.Runtime), "timeout": s.Limits.Timeout.String(),
 	}); err != nil {
 		return nil, err
 	}
 	res, err := s.Engine.Run(ctx, spec, nil)
+	if errors.Is(err, runner.ErrPreflight) {
+		// The sandbox's network was not as it must be: the agent never
+		// started. Reported, not retried.
+		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
+		return att, nil
+	}
 	if err != nil {
 		// The sandbox itself failed (no image, engine down): worth a retry
 		// only when the context is still alive.

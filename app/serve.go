@@ -57,11 +57,15 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if _, err := s.docker.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("docker engine (setting docker-host): %w", err)
 	}
+	if err := checkImages(ctx, s.docker, cfg); err != nil {
+		return nil, err
+	}
 	engine := runner.New(s.docker)
 	s.Sandbox = &Sandbox{
 		Engine: engine, Events: s.db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+		Network: cfg.Network,
 	}
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err
@@ -106,6 +110,21 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting listen: %w", err)
 	}
 	return s, nil
+}
+
+// checkImages fails start-up when an image a run needs is not on the
+// engine: images are built locally and never pulled.
+func checkImages(ctx context.Context, cli client.APIClient, cfg Config) error {
+	need := []struct{ key, image string }{{"agent-image", cfg.AgentImage}}
+	if cfg.Network.Mode == "relay" {
+		need = append(need, struct{ key, image string }{"relay-image", cfg.Network.RelayImage})
+	}
+	for _, n := range need {
+		if _, err := cli.ImageInspect(ctx, n.image); err != nil {
+			return fmt.Errorf("setting %s: image %s is not on the Docker engine (images are never pulled; build it, e.g. `agentgate images`): %w", n.key, n.image, err)
+		}
+	}
+	return nil
 }
 
 // dockerClient connects to host, or to the environment's engine.

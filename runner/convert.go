@@ -18,11 +18,35 @@ const (
 // stopTimeoutSeconds is how long Docker waits after SIGTERM on a stop.
 const stopTimeoutSeconds = 5
 
-// Convert turns a Spec into Docker configuration. It is pure.
+// Convert turns a Spec without Network into Docker configuration: the
+// agent gets NetworkMode none. It is pure. A Spec with Network is converted
+// by ConvertAgent and ConvertRelay.
 //
 // Output is taken by attaching to the container, so the log driver is
 // "none": a flooding agent never fills the engine's disk with a json log.
 func Convert(spec Spec) (*container.Config, *container.HostConfig, error) {
+	if spec.Network != nil {
+		return nil, nil, fmt.Errorf("spec: the agent of a spec with a network joins its relay; use ConvertAgent")
+	}
+	return convertAgent(spec, "")
+}
+
+// ConvertAgent turns a Spec with Network into the agent's Docker
+// configuration: it joins the network namespace of the relay container
+// relayID, and its proxy variables point at the relay's egress port. It is
+// pure.
+func ConvertAgent(spec Spec, relayID string) (*container.Config, *container.HostConfig, error) {
+	if spec.Network == nil {
+		return nil, nil, fmt.Errorf("spec: no network; use Convert")
+	}
+	if err := checkID("relay container id", relayID); err != nil {
+		return nil, nil, fmt.Errorf("spec: %w", err)
+	}
+	return convertAgent(spec, relayID)
+}
+
+// convertAgent is Convert (relayID "") or ConvertAgent.
+func convertAgent(spec Spec, relayID string) (*container.Config, *container.HostConfig, error) {
 	spec, err := normalize(spec)
 	if err != nil {
 		return nil, nil, err
@@ -31,6 +55,11 @@ func Convert(spec Spec) (*container.Config, *container.HostConfig, error) {
 		"AGENTGATE_TASK_FILE=" + TaskPath,
 		"AGENTGATE_RUN_ID=" + spec.RunID,
 		"HOME=/tmp",
+	}
+	networkMode := container.NetworkMode("none")
+	if relayID != "" {
+		networkMode = container.NetworkMode("container:" + relayID)
+		env = append(env, proxyVars(spec.Network.EgressPort)...)
 	}
 	env = append(env, spec.Env...)
 	stop := stopTimeoutSeconds
@@ -58,7 +87,7 @@ func Convert(spec Spec) (*container.Config, *container.HostConfig, error) {
 	pids := spec.Limits.Pids
 	init := true
 	hc := &container.HostConfig{
-		NetworkMode:    "none",
+		NetworkMode:    networkMode,
 		Mounts:         mounts,
 		ReadonlyRootfs: true,
 		CapDrop:        []string{"ALL"},
@@ -112,5 +141,8 @@ func normalize(spec Spec) (Spec, error) {
 		return spec, fmt.Errorf("spec: %w", err)
 	}
 	spec.Limits = l
+	if spec.Network != nil {
+		spec.Network = spec.Network.withDefaults()
+	}
 	return spec, nil
 }

@@ -15,6 +15,20 @@ const (
 	DefaultOutputBytes = 1 << 20
 	// DefaultUserID is the uid:gid the agent runs as when Spec.User is empty.
 	DefaultUserID = "65532:65532"
+	// DefaultRelayImage is the relay image when Network.RelayImage is empty.
+	DefaultRelayImage = "agentgate/relay:dev"
+	// DefaultProbeDeniedHost is the pre-flight's never-allowed host when
+	// Network.ProbeDeniedHost is empty.
+	DefaultProbeDeniedHost = "preflight.agentgate.invalid"
+)
+
+// Bounds of the relay container: it only copies bytes.
+const (
+	relayMemoryBytes = 64 << 20
+	relayPids        = 32
+	relayNanoCPUs    = 1_000_000_000
+	// RelayReadyTimeout bounds the wait for the relay's pre-flight.
+	RelayReadyTimeout = 15 * time.Second
 )
 
 // minMemoryBytes is the smallest memory limit Docker accepts.

@@ -24,6 +24,12 @@ const (
 // container on every path. A non-nil error means the sandbox itself failed;
 // an agent failure is a Result with a non-zero ExitCode.
 //
+// With spec.Network, the run's relay container is started first and must
+// pass its pre-flight (only loopback, no resolver, sockets present, a
+// denied host refused) within RelayReadyTimeout, or the agent never starts
+// and the error says why; the agent then joins the relay's network
+// namespace. The relay is removed after the agent, on every path.
+//
 // onLine is called from one goroutine, in order, for each line kept in
 // Result.Output (masked, at most 64 KiB, without its newline); it is not
 // called for output past Limits.OutputBytes.
@@ -32,7 +38,26 @@ func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (
 	if err != nil {
 		return res, err
 	}
-	cfg, hc, err := Convert(spec)
+	var cfg *container.Config
+	var hc *container.HostConfig
+	if spec.Network == nil {
+		cfg, hc, err = Convert(spec)
+	} else {
+		// Registered first, so it runs after the agent's removal.
+		relayID, detach, rerr := e.startRelay(ctx, spec)
+		defer func() {
+			if relayID != "" {
+				if rmErr := e.remove(ctx, relayID); rmErr != nil {
+					err = errors.Join(err, rmErr)
+				}
+			}
+			detach()
+		}()
+		if rerr != nil {
+			return res, rerr
+		}
+		cfg, hc, err = ConvertAgent(spec, relayID)
+	}
 	if err != nil {
 		return res, err
 	}

@@ -26,6 +26,10 @@ type Spec struct {
 	User string
 
 	Limits Limits
+
+	// Network, when set, relays the loopback ports of Network.Ports to
+	// Unix sockets on the host; nil keeps the sandbox without any network.
+	Network *Network
 }
 
 // Limits bound what one run may use.
@@ -51,4 +55,28 @@ type Result struct {
 	// LimitsHit names each limit the run ran into: "timeout", "memory",
 	// "output", "pids", "disk".
 	LimitsHit []string
+}
+
+// Network gives the agent a relayed network: loopback ports inside the
+// sandbox forwarded to Unix sockets on the host. The agent shares the
+// network namespace of the run's relay container, which has no interface
+// but loopback; nothing else is reachable.
+type Network struct {
+	// SocketDir is the host directory holding the sockets (e.g.
+	// egress.sock, gateway.sock); bind-mounted read-only into the relay
+	// only, at RelaySocketPath. The sockets must be connectable by the
+	// sandbox user (Spec.User).
+	SocketDir string
+	// RelayImage is the relay image (default DefaultRelayImage).
+	RelayImage string
+	// Ports maps a loopback port in the sandbox to a socket file name in
+	// SocketDir, e.g. {3128: "egress.sock", 4000: "gateway.sock"}.
+	Ports map[int]string
+	// ProbeDeniedHost is a host the egress proxy must refuse: the relay's
+	// pre-flight sends CONNECT to it on port 443 and wants 403 (default
+	// DefaultProbeDeniedHost).
+	ProbeDeniedHost string
+	// EgressPort is the port of Ports that leads to the egress proxy; the
+	// agent's HTTP_PROXY and the pre-flight use it.
+	EgressPort int
 }

@@ -51,6 +51,11 @@ func validate(spec Spec) error {
 			return errors.New("command contains a NUL byte")
 		}
 	}
+	if spec.Network != nil {
+		if err := validateNetwork(spec.Network, spec.Env); err != nil {
+			return err
+		}
+	}
 	return checkEnv(spec.Env)
 }
 

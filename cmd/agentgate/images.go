@@ -8,20 +8,23 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/agentgate/agentgate/internal/testagent"
+	"github.com/agentgate/agentgate/runner/relayimage"
 )
 
 // cmdImages builds the images this machine needs and cannot pull: the test
-// agent. The README, the demo and CI all build it through this one path.
+// agent and the relay. The README, the demo and CI all build it through this one path.
 func cmdImages(ctx context.Context, _ []string, stdout io.Writer) error {
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return fmt.Errorf("docker client: %w", err)
 	}
 	defer cli.Close()
-	img, err := testagent.EnsureImage(ctx, cli)
-	if err != nil {
-		return err
+	for _, ensure := range []func(context.Context, client.APIClient) (string, error){testagent.EnsureImage, relayimage.EnsureImage} {
+		img, err := ensure(ctx, cli)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "built %s\n", img)
 	}
-	fmt.Fprintf(stdout, "built %s\n", img)
 	return nil
 }

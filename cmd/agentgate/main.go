@@ -1,6 +1,6 @@
 // Command agentgate is the one agentgate binary: the webhook service and
-// worker (serve), a local sandboxed run (run), a self-contained demo (demo)
-// and the image builder (images).
+// worker (serve), a local sandboxed run (run), a self-contained demo (demo),
+// the image builder (images) and the sandbox's relay (relay).
 package main
 
 import (
@@ -22,7 +22,9 @@ Usage:
   agentgate run     --repo PATH --task TEXT [--image IMG] [--cmd "..."]
                               the same sandboxed run on a local repository
   agentgate demo              end to end on this machine, no GitHub account needed
-  agentgate images            build the local test agent image (agentgate/testagent:dev)
+  agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev)
+  agentgate relay   --listen 127.0.0.1:PORT=SOCKET ...
+                              inside a run's relay container: forward loopback to the host
 
 Run "agentgate COMMAND -h" for a command's flags. Every flag can also be set
 as AGENTGATE_<FLAG> (upper case, - as _) or in a YAML file (--config).
@@ -53,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, log)
+	case "relay":
+		err = cmdRelay(ctx, args[1:], stdout, log)
 	case "images":
 		err = cmdImages(ctx, args[1:], stdout)
 	case "help", "-h", "--help":

@@ -27,6 +27,7 @@ import (
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/internal/testgit"
+	"github.com/agentgate/agentgate/runner/relayimage"
 )
 
 //go:embed payloads/*.json
@@ -84,6 +85,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	if _, err := testagent.EnsureImage(ctx, e.Docker); err != nil {
 		return nil, fmt.Errorf("test agent image: %w", err)
+	}
+	if _, err := relayimage.EnsureImage(ctx, e.Docker); err != nil {
+		return nil, fmt.Errorf("relay image: %w", err)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -67,7 +67,7 @@ func (pt pattern) match(h string, port int) bool {
 	return pt.matchHost(h) && slices.Contains(pt.portList(), port)
 }
 
-// String renders the pattern in Allow syntax; a pattern with several
+// strings renders the pattern in Allow syntax; a pattern with several
 // non-default ports is rendered by strings, one per port.
 func (pt pattern) strings() []string {
 	h := pt.host

@@ -38,10 +38,10 @@ type modelUsage struct {
 // replaces the earlier value: OpenAI reports usage once, Anthropic's
 // message_delta counts are cumulative.
 type tally struct {
-	model                 string
-	input, output         int64
+	model                  string
+	input, output          int64
 	cacheCreate, cacheRead int64
-	seen                  bool
+	seen                   bool
 }
 
 // addDoc folds one JSON document into the tally; documents that are not

@@ -43,25 +43,25 @@ type Config struct {
 // unique and Egress names one of them.
 func (c Config) Validate() error {
 	if len(c.Forwards) == 0 {
-		return errors.New("relay: no forward given")
+		return errors.New("no forward given")
 	}
 	seen := map[string]bool{}
 	egress := false
 	for _, f := range c.Forwards {
 		if err := f.validate(); err != nil {
-			return fmt.Errorf("relay: %w", err)
+			return err
 		}
 		if seen[f.Listen] {
-			return fmt.Errorf("relay: listen address %s given twice", f.Listen)
+			return fmt.Errorf("listen address %s given twice", f.Listen)
 		}
 		seen[f.Listen] = true
 		egress = egress || f.Listen == c.Egress
 	}
 	if !egress {
-		return fmt.Errorf("relay: egress address %q is not one of the forwards", c.Egress)
+		return fmt.Errorf("egress address %q is not one of the forwards", c.Egress)
 	}
 	if c.MaxConns < 0 || c.DialTimeout < 0 {
-		return errors.New("relay: limits must not be negative")
+		return errors.New("limits must not be negative")
 	}
 	return nil
 }

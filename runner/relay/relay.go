@@ -15,7 +15,7 @@ import (
 // the same reason; the caller exits non-zero.
 func Run(ctx context.Context, cfg Config, status io.Writer) error {
 	if err := cfg.Validate(); err != nil {
-		return notReady(status, err)
+		return notReady(status, fmt.Errorf("config: %w", err))
 	}
 	cfg = cfg.withDefaults()
 	fw := newForwarder(cfg.MaxConns, cfg.DialTimeout, cfg.Log)
@@ -31,7 +31,7 @@ func Run(ctx context.Context, cfg Config, status io.Writer) error {
 		l, err := lc.Listen(ctx, "tcp", f.Listen)
 		if err != nil {
 			closeListeners()
-			return notReady(status, fmt.Errorf("relay: listen: %w", err))
+			return notReady(status, fmt.Errorf("listen: %w", err))
 		}
 		ls = append(ls, l)
 	}
@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg Config, status io.Writer) error {
 
 	if err := Preflight(ctx, cfg); err != nil {
 		shutdown()
-		return notReady(status, fmt.Errorf("relay: pre-flight: %w", err))
+		return notReady(status, fmt.Errorf("pre-flight: %w", err))
 	}
 	if _, err := status.Write(Status{Ready: true}.line()); err != nil {
 		shutdown()

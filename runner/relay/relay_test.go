@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -132,10 +133,7 @@ func standIn(t *testing.T, path string, status int) {
 						return
 					}
 					req.Body.Close()
-					io.WriteString(c, "HTTP/1.1 "+http.StatusText(status)+"\r\n")
-					c.Write([]byte{})
-					resp := &http.Response{StatusCode: status, ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{}}
-					_ = resp
+					fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n", status, http.StatusText(status))
 					return
 				}
 				b, _ := io.ReadAll(br) // until the client half-closes
@@ -153,4 +151,251 @@ func freePort(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// syncBuf is a bytes.Buffer safe for the relay goroutine and the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startRelay runs the relay in the background and waits for its status.
+func startRelay(t *testing.T, cfg Config) (Status, <-chan error, context.CancelFunc) {
+	t.Helper()
+	if cfg.Interfaces == nil {
+		cfg.Interfaces = onlyLo
+	}
+	if cfg.Lookup == nil {
+		cfg.Lookup = noResolver
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuf
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, &out) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if line := out.String(); strings.HasSuffix(line, "\n") {
+			s, err := ParseStatus(line)
+			if err != nil || strings.Count(line, "\n") != 1 {
+				t.Fatalf("status output %q: %v", line, err)
+			}
+			return s, done, cancel
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	t.Fatal("no status line within 10s")
+	return Status{}, nil, nil
+}
+
+func TestRunPreflight(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int  // stand-in answer to CONNECT; 0 = no socket
+		gateway    bool // also forward to a gateway socket, which is missing
+		interfaces func() ([]net.Interface, error)
+		lookup     func(context.Context, string) ([]string, error)
+		wantReason string // "" = ready
+	}{
+		{name: "ready", status: 403},
+		{name: "proxy allows the probe host", status: 200, wantReason: `answered "200 OK" to CONNECT preflight.agentgate.invalid:443`},
+		{name: "proxy answers 502", status: 502, wantReason: "must be refused with 403"},
+		{name: "egress socket missing", wantReason: "egress.sock is missing"},
+		{name: "gateway socket missing", status: 403, gateway: true, wantReason: "gateway.sock is missing"},
+		{name: "extra interface", status: 403, interfaces: func() ([]net.Interface, error) {
+			return []net.Interface{{Name: "lo"}, {Name: "eth0"}}, nil
+		}, wantReason: "interface(s) eth0 present"},
+		{name: "resolver answers", status: 403, lookup: func(context.Context, string) ([]string, error) {
+			return []string{"10.1.2.3"}, nil
+		}, wantReason: "answered [10.1.2.3]"},
+		{name: "resolver says no such host", status: 403, lookup: func(context.Context, string) ([]string, error) {
+			return nil, &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}
+		}, wantReason: "a resolver answered"},
+		{name: "resolver times out", status: 403, lookup: func(context.Context, string) ([]string, error) {
+			return nil, &net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}
+		}, wantReason: "timed out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			egress := filepath.Join(dir, "egress.sock")
+			if tt.status != 0 {
+				standIn(t, egress, tt.status)
+			}
+			listen := freePort(t)
+			cfg := Config{Forwards: []Forward{{listen, egress}}, Egress: listen, Interfaces: tt.interfaces, Lookup: tt.lookup}
+			if tt.gateway {
+				cfg.Forwards = append(cfg.Forwards, Forward{freePort(t), filepath.Join(dir, "gateway.sock")})
+			}
+			st, done, cancel := startRelay(t, cfg)
+			defer cancel()
+			if tt.wantReason == "" {
+				if !st.Ready {
+					t.Fatalf("not ready: %s", st.Reason)
+				}
+				cancel()
+				if err := <-done; err != nil {
+					t.Fatalf("Run after cancel: %v", err)
+				}
+				return
+			}
+			if st.Ready || !strings.Contains(st.Reason, tt.wantReason) {
+				t.Fatalf("status %+v, want not ready with %q", st, tt.wantReason)
+			}
+			select {
+			case err := <-done:
+				if err == nil || err.Error() != st.Reason {
+					t.Fatalf("Run = %v, want the reason %q", err, st.Reason)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run did not return after a failed pre-flight")
+			}
+			// The listeners are closed: nothing is left to connect to.
+			if c, err := net.DialTimeout("tcp", listen, time.Second); err == nil {
+				c.Close()
+				t.Error("listener still open after a failed pre-flight")
+			}
+		})
+	}
+}
+
+func TestRunNotSocket(t *testing.T) {
+	dir := t.TempDir()
+	egress := filepath.Join(dir, "egress.sock")
+	if err := os.WriteFile(egress, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	listen := freePort(t)
+	st, _, cancel := startRelay(t, Config{Forwards: []Forward{{listen, egress}}, Egress: listen})
+	defer cancel()
+	if st.Ready || !strings.Contains(st.Reason, "is not a socket") {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestForwarding(t *testing.T) {
+	dir := t.TempDir()
+	egress := filepath.Join(dir, "egress.sock")
+	standIn(t, egress, 403)
+	listen, missing := freePort(t), freePort(t)
+	cfg := Config{
+		Forwards: []Forward{{listen, egress}, {missing, filepath.Join(dir, "gone.sock")}},
+		Egress:   listen,
+		MaxConns: 2,
+	}
+	// The pre-flight needs every socket; create gone.sock, then remove it
+	// once the relay is ready, as a proxy that died would.
+	gone, err := net.Listen("unix", cfg.Forwards[1].Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, done, cancel := startRelay(t, cfg)
+	defer cancel()
+	if !st.Ready {
+		t.Fatalf("not ready: %s", st.Reason)
+	}
+	gone.Close() // removes the socket file
+
+	t.Run("half close carries a whole request and its reply", func(t *testing.T) {
+		c, err := net.Dial("tcp", listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		payload := bytes.Repeat([]byte("0123456789"), 100_000) // 1 MB
+		go func() {
+			c.Write(payload)
+			c.(*net.TCPConn).CloseWrite()
+		}()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(c)
+		if err != nil || !bytes.Equal(got, append([]byte("hello "), payload...)) {
+			t.Fatalf("reply %d bytes, %v", len(got), err)
+		}
+	})
+	t.Run("missing socket closes the connection", func(t *testing.T) {
+		c, err := net.Dial("tcp", missing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("read %d, %v; want EOF", n, err)
+		}
+	})
+	t.Run("connection limit", func(t *testing.T) {
+		var held []net.Conn
+		for i := 0; i < 2; i++ {
+			c, err := net.Dial("tcp", listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			held = append(held, c)
+		}
+		time.Sleep(100 * time.Millisecond) // both accepted and piped
+		over, err := net.Dial("tcp", listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer over.Close()
+		over.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := over.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("third connection: read %d, %v; want EOF", n, err)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		// Slots free again: a new connection is served.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			c, err := net.Dial("tcp", listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, "again")
+			c.(*net.TCPConn).CloseWrite()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, _ := io.ReadAll(c)
+			c.Close()
+			if string(got) == "hello again" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no slot freed: %q", got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	// Shutdown closes open connections too.
+	open, err := net.Dial("tcp", listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel with a connection open")
+	}
 }

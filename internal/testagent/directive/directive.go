@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"math"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -41,6 +43,9 @@ var Verbs = map[string]string{
 	"files":     "<n> <dir>",
 	"env":       "",
 	"probe-net": "",
+	"connect":   "<host:port>",
+	"lookup":    "<name>",
+	"proxyget":  "<url>",
 	"id":        "",
 	"summary":   "<text...>",
 	"json":      "<line>",
@@ -61,6 +66,9 @@ var arities = map[string]arity{
 	"files":     {2, 2},
 	"env":       {0, 0},
 	"probe-net": {0, 0},
+	"connect":   {1, 1},
+	"lookup":    {1, 1},
+	"proxyget":  {1, 1},
 	"id":        {0, 0},
 	"summary":   {1, rest},
 	"json":      {1, rest},
@@ -159,6 +167,14 @@ func checkArgs(verb string, args []string) error {
 	case "flood", "balloon":
 		if _, err := ParseSize(args[0]); err != nil {
 			return err
+		}
+	case "connect":
+		if _, _, err := net.SplitHostPort(args[0]); err != nil {
+			return fmt.Errorf("address %q is not host:port", args[0])
+		}
+	case "proxyget":
+		if u, err := url.Parse(args[0]); err != nil || u.Scheme != "http" || u.Host == "" {
+			return fmt.Errorf("url %q is not an http:// URL", args[0])
 		}
 	case "files":
 		n, err := strconv.Atoi(args[0])

@@ -63,6 +63,12 @@ func do(w io.Writer, d directive.Directive) error {
 		return nil
 	case "probe-net":
 		return probeNet(w)
+	case "connect":
+		return probeConnect(w, a[0])
+	case "lookup":
+		return probeLookup(w, a[0])
+	case "proxyget":
+		return probeProxyGet(w, a[0])
 	case "id":
 		return printID(w)
 	case "summary":

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/runner/egress"
+	"github.com/agentgate/agentgate/runner/gateway"
+	"github.com/agentgate/agentgate/telemetry"
+)
+
+// Ports inside the sandbox's network namespace (loopback only).
+const (
+	egressPort  = 3128
+	gatewayPort = 4000
+)
+
+// KindNetPreflight is the pre-flight probe's decision: recorded for the
+// audit trail, left out of the run's network table.
+const KindNetPreflight = "net.preflight"
+
+// runNetwork is one run's host side of the relayed network: the egress
+// proxy and the LLM gateway, each on a Unix socket that only the run's
+// relay container sees.
+type runNetwork struct {
+	sockDir string
+	spec    *runner.Network
+	env     []string
+	proxy   *egress.Proxy
+	gateway *gateway.Gateway
+	wg      sync.WaitGroup
+}
+
+// startNetwork opens the run's sockets in dir/sock and serves them. Every
+// decision and model request becomes an event of the run.
+func (s *Sandbox) startNetwork(ctx context.Context, runID string) (_ *runNetwork, err error) {
+	n := &runNetwork{}
+	defer func() {
+		if err != nil {
+			_ = n.Close()
+		}
+	}()
+	// Unix socket paths are limited to 107 bytes, which a run directory
+	// under a deep data directory can exceed: the sockets live in a short
+	// temporary directory of their own, removed with the run.
+	sockDir, err := os.MkdirTemp("", "agentgate-sock-")
+	if err != nil {
+		return nil, fmt.Errorf("socket directory: %w", err)
+	}
+	n.sockDir = sockDir
+	if err := os.Chmod(sockDir, 0o755); err != nil {
+		return nil, fmt.Errorf("socket directory: %w", err)
+	}
+	// Events are appended from the servers' goroutines; they outlive no
+	// run (Close waits for them) and use a context of their own so a
+	// cancelled run still records what happened.
+	record := func(kind, actor string, attrs map[string]any) {
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := s.Events.Append(ectx, telemetry.Event{RunID: runID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
+			s.logger().Warn("audit network event", "run_id", runID, "kind", kind, "err", err)
+		}
+	}
+	cfg := s.Network
+	proxy, err := egress.New(egress.Policy{
+		Allow: cfg.Allow, AllowPrivate: cfg.AllowPrivate, MaxBytes: cfg.MaxBytes, MaxConns: cfg.MaxConns,
+	}, egress.Options{
+		Logger: s.logger().With("run_id", runID, "component", "egress"),
+		OnDecision: func(d egress.Decision) {
+			kind := telemetry.KindNetDenied
+			if d.Allowed {
+				kind = telemetry.KindNetAllowed
+			}
+			if d.Host == runner.DefaultProbeDeniedHost {
+				kind = KindNetPreflight
+			}
+			record(kind, "agent", map[string]any{
+				"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
+				"reason": string(d.Reason), "status": d.Status,
+				"bytes_up": d.BytesUp, "bytes_down": d.BytesDown, "duration_ms": d.Duration.Milliseconds(),
+			})
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("egress policy (setting egress-allow): %w", err)
+	}
+	n.proxy = proxy
+	ports := map[int]string{}
+	if err := n.serve(filepath.Join(sockDir, "egress.sock"), proxy.Serve); err != nil {
+		return nil, err
+	}
+	ports[egressPort] = "egress.sock"
+
+	if cfg.LLMConfigured() {
+		opts := gateway.Options{
+			Placeholder: gateway.NewPlaceholder(runID),
+			TokenBudget: cfg.TokenBudget,
+			Prices:      map[string]gateway.Price{},
+			Logger:      s.logger().With("run_id", runID, "component", "gateway"),
+			OnRequest:   func(r gateway.Request) { record(telemetry.KindLLMRequest, "agent", r.Attrs()) },
+		}
+		for m, p := range cfg.Prices {
+			opts.Prices[m] = gateway.Price{InputPerMTok: p[0], OutputPerMTok: p[1]}
+		}
+		if cfg.OpenAIURL != "" && cfg.OpenAIKey != "" {
+			opts.OpenAI = &gateway.Upstream{BaseURL: cfg.OpenAIURL, Key: cfg.OpenAIKey}
+		}
+		if cfg.AnthropicURL != "" && cfg.AnthropicKey != "" {
+			opts.Anthropic = &gateway.Upstream{BaseURL: cfg.AnthropicURL, Key: cfg.AnthropicKey}
+		}
+		gw, err := gateway.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("llm gateway: %w", err)
+		}
+		n.gateway = gw
+		if err := n.serve(filepath.Join(sockDir, "gateway.sock"), gw.Serve); err != nil {
+			return nil, err
+		}
+		ports[gatewayPort] = "gateway.sock"
+		n.env = gw.Env(fmt.Sprintf("http://127.0.0.1:%d", gatewayPort))
+	}
+	n.spec = &runner.Network{
+		SocketDir:  sockDir,
+		RelayImage: cfg.RelayImage,
+		Ports:      ports,
+		EgressPort: egressPort,
+	}
+	return n, nil
+}
+
+// serve listens on a Unix socket the sandbox user can connect to.
+func (n *runNetwork) serve(path string, serve func(net.Listener) error) error {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", filepath.Base(path), err)
+	}
+	// The relay runs as the unprivileged sandbox user; the directory is
+	// the run's own and reachable by nothing else.
+	if err := os.Chmod(path, 0o666); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("socket permissions: %w", err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := serve(ln); err != nil {
+			slog.Warn("run network server stopped", "socket", filepath.Base(path), "err", err)
+		}
+	}()
+	return nil
+}
+
+// Close stops both servers and waits for their goroutines.
+func (n *runNetwork) Close() error {
+	var errs []error
+	if n.proxy != nil {
+		errs = append(errs, n.proxy.Close())
+	}
+	if n.gateway != nil {
+		errs = append(errs, n.gateway.Close())
+	}
+	n.wg.Wait()
+	if n.sockDir != "" {
+		errs = append(errs, os.RemoveAll(n.sockDir))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Sandbox) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}

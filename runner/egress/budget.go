@@ -1,0 +1,113 @@
+package egress
+
+import (
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// errBudget ends a transfer when the run's byte budget is spent.
+var errBudget = errors.New("egress: byte budget spent")
+
+// budget is a run's byte allowance, shared by all its connections.
+type budget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// spend takes up to n bytes from the budget and returns how many it got.
+func (b *budget) spend(n int) int {
+	for {
+		cur := b.used.Load()
+		rem := b.max - cur
+		if rem <= 0 {
+			return 0
+		}
+		take := min(int64(n), rem)
+		if b.used.CompareAndSwap(cur, cur+take) {
+			return int(take)
+		}
+	}
+}
+
+func (b *budget) spent() bool { return b.used.Load() >= b.max }
+
+// meteredConn is an upstream connection: every byte either way is taken
+// from the budget and counted, and each read and write must make progress
+// within idle.
+type meteredConn struct {
+	net.Conn
+	p         *Proxy
+	idle      time.Duration
+	up, down  int64 // bytes written, read
+	overspent bool
+}
+
+func (m *meteredConn) Read(b []byte) (int, error) {
+	if m.idle > 0 {
+		_ = m.Conn.SetReadDeadline(time.Now().Add(m.idle))
+	}
+	n, err := m.Conn.Read(b)
+	if n > 0 {
+		got := m.p.budget.spend(n)
+		m.down += int64(got)
+		if got < n {
+			m.overspent = true
+			m.p.budgetSpent()
+			return got, errBudget
+		}
+	}
+	return n, err
+}
+
+func (m *meteredConn) Write(b []byte) (int, error) {
+	got := m.p.budget.spend(len(b))
+	if m.idle > 0 {
+		_ = m.Conn.SetWriteDeadline(time.Now().Add(m.idle))
+	}
+	n, err := m.Conn.Write(b[:got])
+	m.up += int64(n)
+	if err == nil && got < len(b) {
+		m.overspent = true
+		m.p.budgetSpent()
+		return n, errBudget
+	}
+	return n, err
+}
+
+// idleConn is the client side of an exchange: each read and write must
+// make progress within idle.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(b []byte) (int, error) {
+	if c.idle > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	}
+	return c.Conn.Read(b)
+}
+
+func (c idleConn) Write(b []byte) (int, error) {
+	if c.idle > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	}
+	return c.Conn.Write(b)
+}
+
+// closeWrite half-closes c when it can, so the peer sees EOF while the
+// other direction keeps flowing; otherwise it closes c.
+func closeWrite(c net.Conn) {
+	switch v := c.(type) {
+	case *meteredConn:
+		closeWrite(v.Conn)
+	case idleConn:
+		closeWrite(v.Conn)
+	case interface{ CloseWrite() error }:
+		_ = v.CloseWrite()
+	default:
+		_ = c.Close()
+	}
+}

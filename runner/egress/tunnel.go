@@ -1,0 +1,101 @@
+package egress
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// connect answers a CONNECT host:port request: it vets and dials the
+// target, then relays bytes both ways until either side is done.
+func (p *Proxy) connect(c net.Conn, br *bufio.Reader, req *http.Request, start time.Time) {
+	d := Decision{Time: start, Method: http.MethodConnect}
+	host, portStr, err := net.SplitHostPort(req.RequestURI)
+	if err != nil {
+		d.Reason, d.Detail = ReasonBadRequest, truncate(err.Error(), 200)
+		p.deny(c, &d, http.StatusBadRequest, "agentgate egress: CONNECT needs host:port (for example CONNECT example.com:443)")
+		return
+	}
+	port, err := parsePort(portStr)
+	if err != nil {
+		d.Reason, d.Detail = ReasonBadRequest, err.Error()
+		p.deny(c, &d, http.StatusBadRequest, "agentgate egress: CONNECT needs a port 1-65535")
+		return
+	}
+	d.Host, d.Port = host, port
+	up, rf := p.open(p.ctx, &d)
+	if rf != nil {
+		p.deny(c, &d, rf.status, rf.msg)
+		return
+	}
+	defer p.forget(up)
+
+	_ = c.SetWriteDeadline(time.Now().Add(p.opts.IdleTimeout))
+	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		d.Allowed, d.Status, d.Detail = true, http.StatusOK, "client gone: "+err.Error()
+		p.report(d)
+		return
+	}
+	m := &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout}
+	client := idleConn{Conn: c, idle: p.opts.IdleTimeout}
+	err = relay(client, br, m)
+	d.Allowed, d.Status = true, http.StatusOK
+	d.BytesUp, d.BytesDown = m.up, m.down
+	if m.overspent {
+		d.Detail = "byte budget spent: tunnel closed"
+	} else if err != nil {
+		d.Detail = truncate(err.Error(), 200)
+	}
+	p.report(d)
+}
+
+// relay copies client→up (reading clientR, which holds what was buffered
+// after the CONNECT line) and up→client. A side that ends cleanly
+// half-closes the other; an error closes both. It returns the first error.
+func relay(client net.Conn, clientR io.Reader, up net.Conn) error {
+	errc := make(chan error, 1)
+	go func() {
+		err := pipe(up, clientR)
+		finish(err, up, client)
+		errc <- err
+	}()
+	err := pipe(client, up)
+	finish(err, client, up)
+	if err2 := <-errc; err == nil {
+		err = err2
+	}
+	return err
+}
+
+// finish ends one direction: dst gets EOF after a clean end; an error ends
+// the whole exchange.
+func finish(err error, dst, other net.Conn) {
+	if err == nil {
+		closeWrite(dst)
+		return
+	}
+	_ = dst.Close()
+	_ = other.Close()
+}
+
+// pipe copies src to dst until EOF (nil) or an error.
+func pipe(dst io.Writer, src io.Reader) error {
+	buf := make([]byte, 64<<10)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestInspectBody(t *testing.T) {
+	chat := route{api: APIOpenAI, path: "/v1/chat/completions"}
+	responses := route{api: APIOpenAI, path: "/v1/responses"}
+	messages := route{api: APIAnthropic, path: "/v1/messages"}
+	tests := []struct {
+		name       string
+		body       string
+		rt         route
+		wantErr    bool
+		model      string
+		stream     bool
+		rewritten  bool
+		wantOption map[string]any // stream_options after rewriting
+	}{
+		{name: "chat no stream", body: `{"model":"gpt-4o","messages":[]}`, rt: chat, model: "gpt-4o"},
+		{name: "chat stream", body: `{"model":"gpt-4o","stream":true}`, rt: chat, model: "gpt-4o", stream: true, rewritten: true,
+			wantOption: map[string]any{"include_usage": true}},
+		{name: "chat stream opts off", body: `{"model":"m","stream":true,"stream_options":{"include_usage":false,"x":1}}`, rt: chat, model: "m", stream: true, rewritten: true,
+			wantOption: map[string]any{"include_usage": true, "x": float64(1)}},
+		{name: "chat stream opts null", body: `{"model":"m","stream":true,"stream_options":null}`, rt: chat, model: "m", stream: true, rewritten: true,
+			wantOption: map[string]any{"include_usage": true}},
+		{name: "chat stream opts bad", body: `{"model":"m","stream":true,"stream_options":7}`, rt: chat, wantErr: true},
+		{name: "responses stream untouched", body: `{"model":"gpt-4.1","stream":true}`, rt: responses, model: "gpt-4.1", stream: true},
+		{name: "anthropic stream untouched", body: `{"model":"claude","stream":true}`, rt: messages, model: "claude", stream: true},
+		{name: "odd types", body: `{"model":7,"stream":"yes"}`, rt: chat},
+		{name: "array", body: `[1]`, rt: chat, wantErr: true},
+		{name: "null", body: `null`, rt: chat, wantErr: true},
+		{name: "not json", body: `model=gpt`, rt: chat, wantErr: true},
+		{name: "empty", body: ``, rt: chat, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info, out, err := inspectBody([]byte(tt.body), tt.rt)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if info.model != tt.model || info.stream != tt.stream {
+				t.Errorf("info = %+v", info)
+			}
+			if !tt.rewritten {
+				if string(out) != tt.body {
+					t.Errorf("body changed: %s", out)
+				}
+				return
+			}
+			var got struct {
+				Model         string         `json:"model"`
+				Stream        bool           `json:"stream"`
+				StreamOptions map[string]any `json:"stream_options"`
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Model != tt.model || !got.Stream || len(got.StreamOptions) != len(tt.wantOption) {
+				t.Fatalf("rewritten = %s", out)
+			}
+			for k, v := range tt.wantOption {
+				if got.StreamOptions[k] != v {
+					t.Errorf("stream_options[%s] = %v, want %v", k, got.StreamOptions[k], v)
+				}
+			}
+		})
+	}
+}

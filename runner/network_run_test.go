@@ -1,0 +1,138 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+)
+
+// TestRunNetworkPreflight: a misconfigured proxy that lets the denied probe
+// host through, or no socket at all, keeps the agent from starting, and the
+// error says why.
+func TestRunNetworkPreflight(t *testing.T) {
+	cli := relayClient(t)
+	upstream := fmt.Sprintf("127.0.0.1:%d", hostListener(t))
+	tests := []struct {
+		name    string
+		proxy   *standInProxy
+		mut     func(*Spec)
+		wantErr string
+	}{
+		{"proxy allows the probe host", &standInProxy{allowProbe: true}, nil,
+			`answered "200 Connection established" to CONNECT preflight.agentgate.invalid:443`},
+		{"no socket", nil, nil, "egress.sock is missing"},
+		{"gateway socket missing", &standInProxy{}, func(s *Spec) { s.Network.Ports[4000] = "gateway.sock" }, "gateway.sock is missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSandbox(t, "agentgate-test: write started.txt yes\n")
+			if tt.proxy != nil {
+				tt.proxy.upstream = upstream
+			}
+			withNetwork(t, s, tt.proxy)
+			if tt.mut != nil {
+				tt.mut(&s.spec)
+			}
+			_, err := New(cli).Run(context.Background(), s.spec, nil)
+			if !errors.Is(err, ErrPreflight) || !strings.Contains(err.Error(), "network pre-flight failed, the run does not start") || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Run error = %v, want pre-flight failure with %q", err, tt.wantErr)
+			}
+			if _, err := os.Lstat(filepath.Join(s.tree, "started.txt")); err == nil {
+				t.Error("the agent ran although the pre-flight failed")
+			}
+			assertGone(t, cli, s.spec.RunID)
+		})
+	}
+}
+
+// TestRunNetworkCleanup: relay and agent are gone after success, agent
+// failure, timeout and a cancelled context.
+func TestRunNetworkCleanup(t *testing.T) {
+	cli := relayClient(t)
+	tests := []struct {
+		name    string
+		task    string
+		timeout time.Duration // agent limit
+		cancel  time.Duration // ctx deadline; 0 = none
+		check   func(t *testing.T, res Result, err error)
+	}{
+		{"success", "agentgate-test: exit 0\n", 0, 0, func(t *testing.T, res Result, err error) {
+			if err != nil || res.ExitCode != 0 {
+				t.Fatalf("exit %d, %v", res.ExitCode, err)
+			}
+		}},
+		{"failure", "agentgate-test: exit 3\n", 0, 0, func(t *testing.T, res Result, err error) {
+			if err != nil || res.ExitCode != 3 {
+				t.Fatalf("exit %d, %v", res.ExitCode, err)
+			}
+		}},
+		{"timeout", "agentgate-test: sleep forever\n", 2 * time.Second, 0, func(t *testing.T, res Result, err error) {
+			if err != nil || !res.TimedOut {
+				t.Fatalf("timed out %v, %v", res.TimedOut, err)
+			}
+		}},
+		{"cancel", "agentgate-test: sleep forever\n", 0, 4 * time.Second, func(t *testing.T, res Result, err error) {
+			if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+				t.Fatalf("Run error = %v", err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSandbox(t, tt.task)
+			withNetwork(t, s, &standInProxy{})
+			if tt.timeout > 0 {
+				s.spec.Limits.Timeout = tt.timeout
+			}
+			ctx := context.Background()
+			if tt.cancel > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.cancel)
+				defer cancel()
+			}
+			res, err := New(cli).Run(ctx, s.spec, nil)
+			tt.check(t, res, err)
+			assertGone(t, cli, s.spec.RunID)
+		})
+	}
+}
+
+// TestSweepRemovesRelay: a relay left by a crashed worker is swept with the
+// worker's other containers, and another worker's relay is not touched.
+func TestSweepRemovesRelay(t *testing.T) {
+	cli := relayClient(t)
+	ctx := context.Background()
+	mine, theirs := newSandbox(t, ""), newSandbox(t, "")
+	theirs.spec.WorkerID += "-other"
+	for _, s := range []*sandbox{mine, theirs} {
+		withNetwork(t, s, &standInProxy{})
+		id, detach, err := New(cli).startRelay(ctx, s.spec) // left running, as after a crash
+		if err != nil {
+			t.Fatalf("startRelay: %v", err)
+		}
+		detach()
+		t.Cleanup(func() { New(cli).remove(context.Background(), id) })
+	}
+	n, err := New(cli).Sweep(ctx, mine.spec.WorkerID)
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1", n, err)
+	}
+	assertGone(t, cli, mine.spec.RunID)
+	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+theirs.spec.RunID))})
+	if err != nil || len(cs) != 1 || cs[0].Labels[LabelRole] != "relay" {
+		t.Fatalf("the other worker's relay: %d container(s), %v", len(cs), err)
+	}
+	if _, err := New(cli).Sweep(ctx, theirs.spec.WorkerID); err != nil {
+		t.Fatal(err)
+	}
+}

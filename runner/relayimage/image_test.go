@@ -1,0 +1,54 @@
+package relayimage
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+)
+
+// TestEnsureImage builds the image and checks what is in it: the agentgate
+// binary as entrypoint, a non-root user, and nothing pulled. A second call
+// finds the image current and does not rebuild.
+func TestEnsureImage(t *testing.T) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err == nil {
+		pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = cli.Ping(pctx)
+		cancel()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Docker engine required under CI=true: %v", err)
+		}
+		t.Skipf("no Docker engine reachable (set DOCKER_HOST or start dockerd): %v", err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	img, err := EnsureImage(ctx, cli)
+	if err != nil || img != Image {
+		t.Fatalf("EnsureImage = %q, %v", img, err)
+	}
+	inspect, err := cli.ImageInspect(ctx, Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := inspect.Config
+	if cfg == nil || len(cfg.Entrypoint) != 1 || cfg.Entrypoint[0] != "/usr/local/bin/agentgate" || cfg.User != "65532:65532" || cfg.Labels[inputsLabel] == "" {
+		t.Fatalf("image config %+v", cfg)
+	}
+	if len(inspect.RootFS.Layers) != 1 {
+		t.Errorf("image has %d layers, want 1 (FROM scratch + one COPY)", len(inspect.RootFS.Layers))
+	}
+	start := time.Now()
+	if _, err := EnsureImage(ctx, cli); err != nil {
+		t.Fatal(err)
+	}
+	after, err := cli.ImageInspect(ctx, Image)
+	if err != nil || after.ID != inspect.ID {
+		t.Errorf("second EnsureImage rebuilt the image (%s → %s, %v) in %v", inspect.ID, after.ID, err, time.Since(start))
+	}
+}
