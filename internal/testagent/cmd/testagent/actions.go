@@ -69,6 +69,8 @@ func do(w io.Writer, d directive.Directive) error {
 		return probeLookup(w, a[0])
 	case "proxyget":
 		return probeProxyGet(w, a[0])
+	case "llm":
+		return callLLM(w, a[0])
 	case "id":
 		return printID(w)
 	case "summary":
