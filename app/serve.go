@@ -30,6 +30,8 @@ type Server struct {
 	ln      net.Listener
 	served  chan error
 	Sandbox *Sandbox
+	health  *upstreamCheck
+	stop    context.CancelFunc
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -100,6 +102,8 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
 	}
+	s.health = newUpstreamCheck(cfg.Network)
+	s.intake.SetReadyDetail(s.health.report)
 	s.http = &http.Server{
 		Handler:           s.intake.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -170,6 +174,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.river.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
+	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	go s.health.run(hctx, time.Minute)
 	go func() {
 		err := s.http.Serve(s.ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -186,6 +193,9 @@ func (s *Server) Start(ctx context.Context) error {
 // retries them later: accepted jobs are durable and never lost).
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
+	if s.stop != nil {
+		s.stop()
+	}
 	if s.intake != nil {
 		s.intake.Drain()
 	}

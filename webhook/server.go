@@ -47,7 +47,13 @@ type Server struct {
 	log      *slog.Logger
 	draining atomic.Bool
 	bodies   chan struct{}
+	detail   atomic.Pointer[func() string]
 }
+
+// SetReadyDetail adds lines to the /readyz answer (e.g. whether the
+// worker's upstreams are reachable). They inform; they do not change the
+// status, so a model API's outage does not take intake out of rotation.
+func (s *Server) SetReadyDetail(fn func() string) { s.detail.Store(&fn) }
 
 // New returns an intake server. cfg.Secret is required; zero fields of cfg
 // take the defaults. db is the database River's tables live in (the
@@ -97,7 +103,13 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusServiceUnavailable, "database unreachable")
 		return
 	}
-	reply(w, http.StatusOK, "ready")
+	msg := "ready"
+	if fn := s.detail.Load(); fn != nil {
+		if d := (*fn)(); d != "" {
+			msg += "\n" + d
+		}
+	}
+	reply(w, http.StatusOK, msg)
 }
 
 // serveWebhook is the intake of one delivery.
