@@ -1,116 +1,30 @@
 package testagent
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/agentgate/agentgate/internal/imagebuild"
 )
 
 // Image is the tag of the test agent image.
 const Image = "agentgate/testagent:dev"
 
-// inputsLabel holds the SHA-256 of the build context the image was built
-// from, so an unchanged image is not rebuilt.
-const inputsLabel = "dev.agentgate.testagent.inputs"
+// Spec is what the test agent image is made of: the static test agent,
+// the host's busybox and deploy/images/testagent/Dockerfile.
+var Spec = imagebuild.Spec{
+	Name:       "testagent",
+	Image:      Image,
+	Dockerfile: "deploy/images/testagent/Dockerfile",
+	Package:    "./internal/testagent/cmd/testagent",
+	Binary:     "usr/local/bin/testagent",
+	Busybox:    true,
+	TmpDir:     true,
+}
 
-// EnsureImage makes sure Image exists on the engine behind cli and matches
-// the current sources, building it when it does not, and returns its tag.
-// It needs the source tree (it walks up from the working directory to the
-// module's go.mod) and the go tool; it never pulls. Concurrent callers, also
-// in different processes, are serialised by a lock file in os.TempDir.
+// EnsureImage makes sure the test agent image exists and matches the
+// current sources, building it when needed (see imagebuild.Ensure).
 func EnsureImage(ctx context.Context, cli client.APIClient) (string, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return "", fmt.Errorf("testagent image: %w", err)
-	}
-	unlock, err := lockFile(ctx, "agentgate-testagent-image.lock")
-	if err != nil {
-		return "", fmt.Errorf("testagent image: %w", err)
-	}
-	defer unlock()
-
-	buildCtx, err := buildContext(ctx, root)
-	if err != nil {
-		return "", fmt.Errorf("testagent image: %w", err)
-	}
-	sum := sha256.Sum256(buildCtx)
-	hash := hex.EncodeToString(sum[:])
-
-	if current, err := imageInputs(ctx, cli); err == nil && current == hash {
-		return Image, nil
-	}
-	slog.InfoContext(ctx, "building test agent image", "image", Image, "inputs", hash[:12])
-	if err := buildImage(ctx, cli, buildCtx, hash); err != nil {
-		return "", fmt.Errorf("testagent image: %w", err)
-	}
-	current, err := imageInputs(ctx, cli)
-	if err != nil {
-		return "", fmt.Errorf("testagent image: %w", err)
-	}
-	if current != hash {
-		return "", fmt.Errorf("testagent image: built image carries inputs %q, want %q", current, hash)
-	}
-	return Image, nil
-}
-
-// imageInputs returns the inputs label of the local Image.
-func imageInputs(ctx context.Context, cli client.APIClient) (string, error) {
-	img, err := cli.ImageInspect(ctx, Image)
-	if err != nil {
-		return "", fmt.Errorf("inspect %s: %w", Image, err)
-	}
-	if img.Config == nil {
-		return "", nil
-	}
-	return img.Config.Labels[inputsLabel], nil
-}
-
-// buildImage runs the classic builder on the tar in buildCtx.
-func buildImage(ctx context.Context, cli client.APIClient, buildCtx []byte, hash string) error {
-	resp, err := cli.ImageBuild(ctx, bytes.NewReader(buildCtx), build.ImageBuildOptions{
-		Tags:        []string{Image},
-		Dockerfile:  "Dockerfile",
-		Labels:      map[string]string{inputsLabel: hash},
-		Remove:      true,
-		ForceRemove: true,
-		PullParent:  false,
-		NetworkMode: "none",
-		Version:     build.BuilderV1,
-	})
-	if err != nil {
-		return fmt.Errorf("image build: %w", err)
-	}
-	defer resp.Body.Close()
-	dec := json.NewDecoder(io.LimitReader(resp.Body, 16<<20))
-	var log bytes.Buffer
-	for {
-		var msg jsonmessage.JSONMessage
-		if err := dec.Decode(&msg); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("image build: read progress: %w", err)
-		}
-		if msg.Error != nil {
-			return fmt.Errorf("image build: %s (log: %s)", msg.Error.Message, tail(log.String(), 2000))
-		}
-		log.WriteString(msg.Stream)
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
+	return imagebuild.Ensure(ctx, cli, Spec)
 }

@@ -1,4 +1,4 @@
-package testagent
+package imagebuild
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// lockFile takes an exclusive flock on name in os.TempDir, waiting until it
+// LockFile takes an exclusive flock on name in os.TempDir, waiting until it
 // is free or ctx ends, and returns the function that releases it. The lock
 // is released by the kernel if the process dies.
-func lockFile(ctx context.Context, name string) (func(), error) {
+func LockFile(ctx context.Context, name string) (func(), error) {
 	path := filepath.Join(os.TempDir(), name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

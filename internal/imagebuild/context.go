@@ -1,4 +1,4 @@
-package testagent
+package imagebuild
 
 import (
 	"archive/tar"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -16,13 +17,11 @@ import (
 
 const (
 	modulePath = "github.com/agentgate/agentgate"
-	dockerfile = "deploy/images/testagent/Dockerfile"
-	agentPkg   = "./internal/testagent/cmd/testagent"
 	busyboxBin = "/bin/busybox"
 )
 
-// moduleRoot walks up from the working directory to agentgate's go.mod.
-func moduleRoot() (string, error) {
+// ModuleRoot walks up from the working directory to agentgate's go.mod.
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("module root: %w", err)
@@ -49,15 +48,16 @@ func isModule(gomod []byte) bool {
 	return false
 }
 
-// buildContext returns the docker build context as a deterministic tar:
-// the Dockerfile, the static agent and, when the host has it, busybox with
-// a symlink per applet. Identical inputs give identical bytes.
-func buildContext(ctx context.Context, root string) ([]byte, error) {
-	df, err := os.ReadFile(filepath.Join(root, dockerfile))
+// BuildContext returns the docker build context of spec as a deterministic
+// tar: the Dockerfile, the static binary and, when asked and the host has
+// it, busybox with a symlink per applet. Identical inputs give identical
+// bytes.
+func BuildContext(ctx context.Context, root string, spec Spec) ([]byte, error) {
+	df, err := os.ReadFile(filepath.Join(root, spec.Dockerfile))
 	if err != nil {
 		return nil, fmt.Errorf("build context: %w", err)
 	}
-	agent, err := buildAgent(ctx, root)
+	bin, err := buildBinary(ctx, root, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -73,25 +73,37 @@ func buildContext(ctx context.Context, root string) ([]byte, error) {
 		_, err := tw.Write(body)
 		return err
 	}
-	entries := []struct {
-		h    *tar.Header
-		body []byte
-	}{
-		{&tar.Header{Name: "Dockerfile", Mode: 0o644, Typeflag: tar.TypeReg}, df},
-		{&tar.Header{Name: "rootfs/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
-		{&tar.Header{Name: "rootfs/tmp/", Mode: 0o1777, Typeflag: tar.TypeDir}, nil},
-		{&tar.Header{Name: "rootfs/usr/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
-		{&tar.Header{Name: "rootfs/usr/local/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
-		{&tar.Header{Name: "rootfs/usr/local/bin/", Mode: 0o755, Typeflag: tar.TypeDir}, nil},
-		{&tar.Header{Name: "rootfs/usr/local/bin/testagent", Mode: 0o755, Typeflag: tar.TypeReg}, agent},
+	dir := func(name string, mode int64) error {
+		return add(&tar.Header{Name: name, Mode: mode, Typeflag: tar.TypeDir}, nil)
 	}
-	for _, e := range entries {
-		if err := add(e.h, e.body); err != nil {
+	if err := add(&tar.Header{Name: "Dockerfile", Mode: 0o644, Typeflag: tar.TypeReg}, df); err != nil {
+		return nil, fmt.Errorf("build context: %w", err)
+	}
+	if err := dir("rootfs/", 0o755); err != nil {
+		return nil, fmt.Errorf("build context: %w", err)
+	}
+	if spec.TmpDir {
+		if err := dir("rootfs/tmp/", 0o1777); err != nil {
 			return nil, fmt.Errorf("build context: %w", err)
 		}
 	}
-	if err := addBusybox(ctx, add); err != nil {
+	// Every parent directory of the binary, outermost first.
+	var parents []string
+	for d := path.Dir(spec.Binary); d != "." && d != "/"; d = path.Dir(d) {
+		parents = append([]string{d}, parents...)
+	}
+	for _, d := range parents {
+		if err := dir("rootfs/"+d+"/", 0o755); err != nil {
+			return nil, fmt.Errorf("build context: %w", err)
+		}
+	}
+	if err := add(&tar.Header{Name: "rootfs/" + spec.Binary, Mode: 0o755, Typeflag: tar.TypeReg}, bin); err != nil {
 		return nil, fmt.Errorf("build context: %w", err)
+	}
+	if spec.Busybox {
+		if err := addBusybox(ctx, add); err != nil {
+			return nil, fmt.Errorf("build context: %w", err)
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("build context: %w", err)
@@ -99,23 +111,23 @@ func buildContext(ctx context.Context, root string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// buildAgent compiles the static test agent and returns the binary.
-func buildAgent(ctx context.Context, root string) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "agentgate-testagent-")
+// buildBinary compiles spec.Package statically and returns the binary.
+func buildBinary(ctx context.Context, root string, spec Spec) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "agentgate-"+spec.Name+"-")
 	if err != nil {
-		return nil, fmt.Errorf("build agent: %w", err)
+		return nil, fmt.Errorf("build binary: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "testagent")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, agentPkg)
+	out := filepath.Join(dir, "bin")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, spec.Package)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build agent: go build: %w: %s", err, tail(string(b), 2000))
+		return nil, fmt.Errorf("build binary: go build %s: %w: %s", spec.Package, err, tail(string(b), 2000))
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
-		return nil, fmt.Errorf("build agent: %w", err)
+		return nil, fmt.Errorf("build binary: %w", err)
 	}
 	return b, nil
 }
