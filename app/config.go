@@ -28,7 +28,8 @@ type Config struct {
 	WebhookSecret []byte // never logged; required
 	GitHubAPIURL  string // https://api.github.com/ or https://HOST/api/v3/ (GHES)
 
-	Listen      string // address of the HTTP server
+	Listen      string // address of the webhook listener (internet-facing)
+	AdminListen string // address of the operator listener (/metrics); "" = off
 	DatabaseURL string // sqlite path or URL
 	DataDir     string // run directories live under DataDir/runs
 	DockerHost  string // empty = the environment's (DOCKER_HOST) or the local socket
@@ -184,6 +185,7 @@ func settings() []setting {
 		}},
 		{key: "github-api-url", help: "GitHub REST API base URL (GHES: https://HOST/api/v3/)", apply: str(func(c *Config) *string { return &c.GitHubAPIURL })},
 		{key: "listen", help: "HTTP listen address", apply: str(func(c *Config) *string { return &c.Listen })},
+		{key: "admin-listen", help: "operator listener for /metrics (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
 		{key: "database-url", help: "database: a SQLite path or sqlite:// URL", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
 		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
 		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},

@@ -140,7 +140,8 @@ func TestEndToEndLLMKeyNeverInSandbox(t *testing.T) {
 	if !strings.Contains(out, `llm status=200 reply="fixed it"`) {
 		t.Errorf("agent output:\n%s", out)
 	}
-	if !strings.Contains(out, "OPENAI_API_KEY=agentgate-") || !strings.Contains(out, "OPENAI_BASE_URL=http://127.0.0.1:") {
+	// The agent holds a placeholder (the audit trail redacts even that).
+	if !strings.Contains(out, "OPENAI_API_KEY=") || !strings.Contains(out, "OPENAI_BASE_URL=http://127.0.0.1:") {
 		t.Errorf("the agent's environment lacks the placeholder and the gateway URL:\n%s", out)
 	}
 	prs := env.GH.PullRequests(harness.Owner, harness.Repo)

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/store"
+	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -32,6 +34,11 @@ type Server struct {
 	Sandbox *Sandbox
 	health  *upstreamCheck
 	stop    context.CancelFunc
+
+	metrics         *telemetry.Metrics
+	admin           *http.Server
+	adminLn         net.Listener
+	shutdownTracing func(context.Context) error
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -50,9 +57,15 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 			s.closeAll()
 		}
 	}()
+	if s.shutdownTracing, err = telemetry.SetupTracing(ctx, "agentgate"); err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
+	// Every event of every run also becomes a span event and metrics.
+	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
 	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
 		return nil, err
 	}
@@ -64,7 +77,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	}
 	engine := runner.New(s.docker)
 	s.Sandbox = &Sandbox{
-		Engine: engine, Events: s.db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
+		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
 		Network: cfg.Network,
@@ -77,7 +90,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
 	workers := river.NewWorkers()
-	worker := &Worker{Config: cfg, DB: s.db, Clients: clients, Sandbox: s.Sandbox, Logger: log}
+	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log}
 	if err := river.AddWorkerSafely(workers, worker); err != nil {
 		return nil, fmt.Errorf("register worker: %w", err)
 	}
@@ -105,13 +118,22 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	s.health = newUpstreamCheck(cfg.Network)
 	s.intake.SetReadyDetail(s.health.report)
 	s.http = &http.Server{
-		Handler:           s.intake.Handler(),
+		Handler:           s.metrics.InstrumentWebhook(s.intake.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("setting listen: %w", err)
+	}
+	// Operator endpoints never share the internet-facing webhook listener.
+	if cfg.AdminListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return nil, fmt.Errorf("setting admin-listen: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -177,6 +199,14 @@ func (s *Server) Start(ctx context.Context) error {
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	go s.health.run(hctx, time.Minute)
+	go s.metrics.PollQueueDepth(hctx, 15*time.Second, s.queueDepth)
+	if s.admin != nil {
+		go func() {
+			if err := s.admin.Serve(s.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("admin listener", "err", err)
+			}
+		}()
+	}
 	go func() {
 		err := s.http.Serve(s.ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -204,6 +234,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
+	if s.admin != nil {
+		if err := s.admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+		}
+	}
 	if s.river != nil {
 		if err := s.river.Stop(ctx); err != nil {
 			s.log.Warn("jobs still running at the drain deadline: cancelling; they will be retried", "err", err)
@@ -214,13 +249,36 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			cancel()
 		}
 	}
+	if s.shutdownTracing != nil {
+		if err := s.shutdownTracing(context.WithoutCancel(ctx)); err != nil {
+			errs = append(errs, fmt.Errorf("tracing shutdown: %w", err))
+		}
+	}
 	s.closeAll()
 	return errors.Join(errs...)
+}
+
+// queueDepth counts the jobs waiting to run.
+func (s *Server) queueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&n)
+	return n, err
+}
+
+// AdminAddr is the operator listener's address ("" when disabled).
+func (s *Server) AdminAddr() string {
+	if s.adminLn == nil {
+		return ""
+	}
+	return s.adminLn.Addr().String()
 }
 
 func (s *Server) closeAll() {
 	if s.ln != nil {
 		_ = s.ln.Close()
+	}
+	if s.adminLn != nil {
+		_ = s.adminLn.Close()
 	}
 	if s.docker != nil {
 		_ = s.docker.Close()

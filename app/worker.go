@@ -25,6 +25,8 @@ type Worker struct {
 
 	Config  Config
 	DB      *store.DB
+	Events  telemetry.Recorder // appends to DB; also feeds spans and metrics
+	Metrics *telemetry.Metrics
 	Clients *Clients
 	Sandbox *Sandbox
 	Logger  *slog.Logger
@@ -68,6 +70,7 @@ type run struct {
 	log  *slog.Logger
 	// retry is true when an earlier attempt of this job ran.
 	retry bool
+	rt    telemetry.RunTrace
 }
 
 // Work implements river.Worker.
@@ -78,8 +81,17 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 		log = slog.Default()
 	}
 	log = log.With("run_id", a.RunID, "repo", a.Owner+"/"+a.Repo, "issue", a.IssueNumber, "attempt", job.Attempt)
-	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1}
+	ctx, rt := telemetry.StartRun(ctx, a.RunID, telemetry.RunAttrs{
+		Repo: a.Owner + "/" + a.Repo, Issue: a.IssueNumber, Trigger: a.Trigger,
+		Requester: a.RequesterLogin, Attempt: job.Attempt, DeliveryID: a.DeliveryID,
+	})
+	rt = rt.WithMetrics(w.Metrics)
+	if job.Attempt == 1 {
+		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
+	}
+	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt}
 	err := r.execute(ctx)
+	rt.End(err)
 	if err != nil {
 		log.Error("run attempt failed", "err", err)
 		if job.Attempt >= job.MaxAttempts {
@@ -90,7 +102,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 }
 
 func (r *run) event(ctx context.Context, kind, actor string, attrs map[string]any) error {
-	if _, err := r.w.DB.Append(ctx, telemetry.Event{RunID: r.args.RunID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
+	rec := r.w.Events
+	if rec == nil {
+		rec = r.w.DB
+	}
+	if _, err := rec.Append(ctx, telemetry.Event{RunID: r.args.RunID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
 		return fmt.Errorf("audit %s: %w", kind, err)
 	}
 	return nil
@@ -149,49 +165,11 @@ func (r *run) execute(ctx context.Context) error {
 		return err
 	}
 
-	// Bots never trigger, agentgate's own comments included. Intake drops
-	// them already; this is the second line.
-	if err := policy.IsBot(a.RequesterLogin, a.RequesterType, w.Config.BotLogin()); err != nil {
-		return r.finish(ctx, stateIgnored, telemetry.KindRunDenied, map[string]any{"reason": err.Error()})
-	}
-
-	gh, err := w.Clients.Installation(a.InstallationID, apiScope(a.RepoID))
-	if err != nil {
+	pctx, endPlan := r.rt.Phase(ctx, telemetry.PhasePlan)
+	proceed, err := r.plan(pctx)
+	endPlan(err)
+	if err != nil || !proceed {
 		return err
-	}
-	r.gh = gh
-
-	role, err := r.permission(ctx)
-	if err != nil {
-		return err
-	}
-	if !policy.Allows(role, w.Config.MinPermission) {
-		if _, err := r.once(ctx, effDenied, func() (string, error) {
-			return r.comment(ctx, deniedComment(a.RequesterLogin, w.Config.MinPermission))
-		}); err != nil {
-			return err
-		}
-		return r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, w.Config.MinPermission),
-		})
-	}
-	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": w.Config.MinPermission}); err != nil {
-		return err
-	}
-	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
-		return err
-	}
-
-	ttl := w.Config.Limits.Timeout + 30*time.Minute
-	holder, ok, err := w.DB.AcquireLease(ctx, r.leaseKey(), a.RunID, ttl)
-	if err != nil {
-		return fmt.Errorf("lease: %w", err)
-	}
-	if !ok {
-		if _, err := r.once(ctx, effBusy, func() (string, error) { return r.comment(ctx, busyComment(holder)) }); err != nil {
-			return err
-		}
-		return r.finish(ctx, stateBusy, telemetry.KindRunBusy, map[string]any{"active_run": holder})
 	}
 
 	if err := r.progress(ctx, "queued", "The agent will start shortly."); err != nil {
@@ -217,7 +195,63 @@ func (r *run) execute(ctx context.Context) error {
 		}
 	}
 	sha, branch, _ := strings.Cut(pushed, " ")
-	return r.review(ctx, sha, branch, agentSummary)
+	rctx, endReview := r.rt.Phase(ctx, telemetry.PhaseReview)
+	err = r.review(rctx, sha, branch, agentSummary)
+	endReview(err)
+	return err
+}
+
+// plan decides whether the run goes ahead: never for bots, only for
+// requesters with enough permission, and only while no other run holds
+// the issue. It reacts 👀 on the trigger once the run is accepted.
+func (r *run) plan(ctx context.Context) (bool, error) {
+	a := r.args
+	w := r.w
+	// Bots never trigger, agentgate's own comments included. Intake drops
+	// them already; this is the second line.
+	if err := policy.IsBot(a.RequesterLogin, a.RequesterType, w.Config.BotLogin()); err != nil {
+		return false, r.finish(ctx, stateIgnored, telemetry.KindRunDenied, map[string]any{"reason": err.Error()})
+	}
+
+	gh, err := w.Clients.Installation(a.InstallationID, apiScope(a.RepoID))
+	if err != nil {
+		return false, err
+	}
+	r.gh = gh
+
+	role, err := r.permission(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !policy.Allows(role, w.Config.MinPermission) {
+		if _, err := r.once(ctx, effDenied, func() (string, error) {
+			return r.comment(ctx, deniedComment(a.RequesterLogin, w.Config.MinPermission))
+		}); err != nil {
+			return false, err
+		}
+		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
+			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, w.Config.MinPermission),
+		})
+	}
+	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": w.Config.MinPermission}); err != nil {
+		return false, err
+	}
+	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
+		return false, err
+	}
+
+	ttl := w.Config.Limits.Timeout + 30*time.Minute
+	holder, ok, err := w.DB.AcquireLease(ctx, r.leaseKey(), a.RunID, ttl)
+	if err != nil {
+		return false, fmt.Errorf("lease: %w", err)
+	}
+	if !ok {
+		if _, err := r.once(ctx, effBusy, func() (string, error) { return r.comment(ctx, busyComment(holder)) }); err != nil {
+			return false, err
+		}
+		return false, r.finish(ctx, stateBusy, telemetry.KindRunBusy, map[string]any{"active_run": holder})
+	}
+	return true, nil
 }
 
 // sandboxAndPush runs the agent and pushes its change. It returns the
@@ -232,10 +266,12 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err != nil {
 		return "", "", "", "", err
 	}
-	att, err := w.Sandbox.Execute(ctx, Task{
+	sctx, endSandbox := r.rt.Phase(ctx, telemetry.PhaseSandbox)
+	att, err := w.Sandbox.Execute(sctx, Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin,
 	})
+	endSandbox(err)
 	if err != nil {
 		return "", "", "", "", err
 	}
@@ -250,6 +286,8 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
 		return "", "", "", "", err
 	}
+	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
+	defer func() { endPush(err) }()
 	branch := gitops.BranchName(a.IssueNumber, a.IssueTitle)
 	msg := gitops.CommitMessage(a.IssueNumber, a.IssueTitle, a.RunID, gitops.Signature{
 		Name:  a.RequesterLogin,
@@ -342,6 +380,11 @@ func (r *run) failed(ctx context.Context, outcome, reason string) error {
 
 // finish records the final event, marks the run done and frees the lease.
 func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]any) error {
+	outcome, _ := attrs["outcome"].(string)
+	if outcome == "" {
+		outcome = state
+	}
+	r.rt.SetOutcome(outcome)
 	if err := r.eventOnce(ctx, "event.final", kind, attrs); err != nil {
 		return err
 	}

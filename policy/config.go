@@ -1,0 +1,87 @@
+package policy
+
+import "strings"
+
+// Config is one parsed .github/agentgate.yml, a repository's or an org's.
+// A nil pointer or nil slice means the file does not set the setting. The
+// json tags are the file's keys; schema.json describes the same keys, and a
+// test keeps the two in step.
+type Config struct {
+	Trigger        *Trigger `json:"trigger,omitempty"`
+	MinPermission  string   `json:"min_permission,omitempty"` // read, triage, write, maintain, admin
+	AllowedUsers   []string `json:"allowed_users,omitempty"`  // logins; nil = not restricted by user
+	AllowedTeams   []string `json:"allowed_teams,omitempty"`  // team slugs or org/slug
+	Agent          *Agent   `json:"agent,omitempty"`
+	Limits         *Limits  `json:"limits,omitempty"`
+	Network        *Network `json:"network,omitempty"`
+	ProtectedPaths []string `json:"protected_paths,omitempty"` // globs, ** spans directories
+	MaxFiles       *int     `json:"max_files,omitempty"`
+	MaxLines       *int     `json:"max_lines,omitempty"`
+	AllowBinary    *bool    `json:"allow_binary,omitempty"`
+	AllowSymlinks  *bool    `json:"allow_symlinks,omitempty"`
+	Draft          *bool    `json:"draft,omitempty"`
+	Reviewers      []string `json:"reviewers,omitempty"`
+	TeamReviewers  []string `json:"team_reviewers,omitempty"`
+	Labels         []string `json:"labels,omitempty"`
+	Presets        []string `json:"presets,omitempty"` // org file only
+	Images         []string `json:"images,omitempty"`  // org file only
+
+	src source // where each setting was written, for errors found after parsing
+}
+
+// Trigger is how a run is started.
+type Trigger struct {
+	Mention string `json:"mention,omitempty"` // comment prefix, e.g. "@agentgate"
+	Label   string `json:"label,omitempty"`   // issue label
+}
+
+// Agent selects the agent and bounds its run time.
+type Agent struct {
+	Preset  string    `json:"preset,omitempty"` // codex, claude-code, aider, builtin, custom
+	Image   string    `json:"image,omitempty"`
+	Command Command   `json:"command,omitempty"`
+	Timeout *Duration `json:"timeout,omitempty"`
+}
+
+// Limits are the sandbox's resource limits.
+type Limits struct {
+	Memory        *Size    `json:"memory,omitempty"`
+	CPUs          *float64 `json:"cpus,omitempty"`
+	Pids          *int64   `json:"pids,omitempty"`
+	TmpSize       *Size    `json:"tmp_size,omitempty"`
+	Output        *Size    `json:"output,omitempty"`
+	WorkspaceSize *Size    `json:"workspace_size,omitempty"`
+}
+
+// Network is the sandbox's network setting.
+type Network struct {
+	Mode  string   `json:"mode,omitempty"`  // relay, none, learn
+	Allow []string `json:"allow,omitempty"` // host or *.suffix, optional :port
+}
+
+// source maps a setting's path (keys and indexes joined by "/") to where
+// the file wrote it.
+type source struct {
+	file string
+	pos  map[string]position
+}
+
+// position is a 1-based line and column.
+type position struct{ line, col int }
+
+// errorAt returns a ConfigError for the setting at path, located where the
+// file wrote it (or at the nearest enclosing setting it wrote).
+func (s source) errorAt(path, problem string) *ConfigError {
+	e := &ConfigError{File: s.file, Problem: problem}
+	for p := path; ; {
+		if pos, ok := s.pos[p]; ok {
+			e.Line, e.Column = pos.line, pos.col
+			return e
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return e
+		}
+		p = p[:i]
+	}
+}
