@@ -66,11 +66,12 @@ func parseKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 // Scope is what an installation token may do. Tokens are limited to one
 // repository and to the permissions of the step that needs them.
 type Scope struct {
-	RepoID   int64
-	Issues   string // "read" / "write" / ""
-	Pulls    string
-	Checks   string
-	Contents string
+	RepoID    int64
+	RepoNames []string // instead of RepoID: repositories by name (the org's .github)
+	Issues    string   // "read" / "write" / ""
+	Pulls     string
+	Checks    string
+	Contents  string
 }
 
 // apiScope is what the review side of a run needs: comments, reactions,
@@ -78,6 +79,9 @@ type Scope struct {
 func apiScope(repoID int64) Scope {
 	return Scope{RepoID: repoID, Issues: "write", Pulls: "write", Checks: "write"}
 }
+
+// configScope reads the repository's agentgate configuration.
+func configScope(repoID int64) Scope { return Scope{RepoID: repoID, Contents: "read"} }
 
 // cloneScope reads code; pushScope writes the agent's branch.
 func cloneScope(repoID int64) Scope { return Scope{RepoID: repoID, Contents: "read"} }
@@ -94,6 +98,9 @@ func (s Scope) options() *ghtok.InstallationTokenOptions {
 	set(&p.PullRequests, s.Pulls)
 	set(&p.Checks, s.Checks)
 	set(&p.Contents, s.Contents)
+	if len(s.RepoNames) > 0 {
+		return &ghtok.InstallationTokenOptions{Repositories: s.RepoNames, Permissions: p}
+	}
 	return &ghtok.InstallationTokenOptions{RepositoryIDs: []int64{s.RepoID}, Permissions: p}
 }
 

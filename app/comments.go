@@ -82,3 +82,18 @@ func prBody(a webhook.RunJobArgs, agentSummary, runSummary string) string {
 	}
 	return out
 }
+
+// notListedComment explains that the configuration names who may trigger.
+func notListedComment(login string) string {
+	return fmt.Sprintf("Sorry @%s, this repository's agentgate configuration (`allowed_users` / `allowed_teams` in `.github/agentgate.yml`) does not list you, so this run did not start. (Team membership is not looked up yet: ask a maintainer to add you to `allowed_users`.)", login)
+}
+
+// containsFold reports whether list holds s, ignoring case.
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -41,7 +41,7 @@ type runNetwork struct {
 
 // startNetwork opens the run's sockets in dir/sock and serves them. Every
 // decision and model request becomes an event of the run.
-func (s *Sandbox) startNetwork(ctx context.Context, runID string) (_ *runNetwork, err error) {
+func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkConfig) (_ *runNetwork, err error) {
 	n := &runNetwork{}
 	defer func() {
 		if err != nil {
@@ -69,7 +69,6 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string) (_ *runNetwork
 			s.logger().Warn("audit network event", "run_id", runID, "kind", kind, "err", err)
 		}
 	}
-	cfg := s.Network
 	proxy, err := egress.New(egress.Policy{
 		Allow: cfg.Allow, AllowPrivate: cfg.AllowPrivate, MaxBytes: cfg.MaxBytes, MaxConns: cfg.MaxConns,
 	}, egress.Options{

@@ -50,6 +50,9 @@ type Task struct {
 	Token    string // read-only clone token; may be empty
 	Text     string // the task file's content
 	Actor    string // who asked, for events
+	// Policy narrows the sandbox's limits and network and judges the
+	// change; nil means the operator's configuration as it is.
+	Policy *RunPolicy
 }
 
 // Outcome values of a run.
@@ -117,6 +120,10 @@ func (s *Sandbox) event(ctx context.Context, runID, kind, actor string, attrs ma
 // agentgate itself failed (worth a retry); an agent that fails is an
 // Attempt with that outcome.
 func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
+	pol := t.Policy
+	if pol == nil {
+		pol = &RunPolicy{Limits: s.Limits, WorkspaceBytes: s.WorkspaceBytes, Network: s.Network}
+	}
 	dir := s.runDir(t.RunID)
 	// A retried attempt starts from scratch: whatever an earlier attempt
 	// left is removed first.
@@ -133,7 +140,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		}
 	}()
 	if !s.Unbounded {
-		unmount, err := runner.MountWorkspace(dir, s.WorkspaceBytes, s.WorkspaceInodes)
+		unmount, err := runner.MountWorkspace(dir, pol.WorkspaceBytes, s.WorkspaceInodes)
 		if err != nil {
 			return nil, fmt.Errorf("bounded workspace: %w", err)
 		}
@@ -175,10 +182,10 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		RunID: t.RunID, WorkerID: s.WorkerID,
 		Image: s.Image, Cmd: s.Cmd, Runtime: s.Runtime, User: user,
 		WorkTree: ws.WorkTree, TaskFile: taskFile, OutDir: outDir,
-		Limits: s.Limits,
+		Limits: pol.Limits,
 	}
-	if s.Network.Mode == "relay" {
-		net, err := s.startNetwork(ctx, t.RunID)
+	if pol.Network.Mode == "relay" {
+		net, err := s.startNetwork(ctx, t.RunID, pol.Network)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +198,8 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		spec.Env = append(spec.Env, net.env...)
 	}
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
-		"image": s.Image, "runtime": runtimeName(s.Runtime), "timeout": s.Limits.Timeout.String(),
+		"image": s.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
+		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
 	}); err != nil {
 		return nil, err
 	}
@@ -228,7 +236,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	switch {
 	case res.TimedOut:
-		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the agent ran past its %s limit and was stopped", s.Limits.Timeout)
+		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the agent ran past its %s limit and was stopped", pol.Limits.Timeout)
 		return att, nil
 	case res.ExitCode != 0:
 		att.Outcome, att.Reason = OutcomeFailed, agentFailureReason(res)
@@ -259,6 +267,19 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		if err := s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": fl}); err != nil {
 			return nil, err
 		}
+	}
+	changed := make([]changedFile, len(ch.Files))
+	for i, f := range ch.Files {
+		changed[i] = changedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
+	}
+	if v := pol.violations(changed); len(v) > 0 {
+		for _, reason := range v {
+			if err := s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": reason}); err != nil {
+				return nil, err
+			}
+		}
+		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")
+		return att, nil
 	}
 	att.Outcome = OutcomeSucceeded
 	return att, nil

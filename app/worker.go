@@ -53,6 +53,7 @@ const (
 const (
 	effReceived = "event.received"
 	effDenied   = "comment.denied"
+	effConfig   = "comment.config"
 	effBusy     = "comment.busy"
 	effReaction = "reaction.eyes"
 	effProgress = "comment.progress"
@@ -71,6 +72,10 @@ type run struct {
 	// retry is true when an earlier attempt of this job ran.
 	retry bool
 	rt    telemetry.RunTrace
+	// policy is what the repository's configuration allows this run.
+	policy *RunPolicy
+	cfg    *repoConfig
+	draft  bool
 }
 
 // Work implements river.Worker.
@@ -219,21 +224,59 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	}
 	r.gh = gh
 
+	// The operator's minimum first: nobody below it makes agentgate read
+	// anything of the repository. Then the repository's configuration,
+	// whose minimum may be stricter.
 	role, err := r.permission(ctx)
 	if err != nil {
 		return false, err
 	}
-	if !policy.Allows(role, w.Config.MinPermission) {
+	min := w.Config.MinPermission
+	if policy.Allows(role, min) {
+		// The repository's configuration, under the org's; an invalid file
+		// gets one comment naming the line, and no run.
+		rc, err := r.loadConfig(ctx)
+		var cerr *policy.ConfigError
+		if errors.As(err, &cerr) {
+			if _, err := r.once(ctx, effConfig, func() (string, error) { return r.comment(ctx, configComment(cerr)) }); err != nil {
+				return false, err
+			}
+			return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{"reason": "invalid configuration: " + cerr.Error()})
+		}
+		if err != nil {
+			return false, fmt.Errorf("configuration: %w", err)
+		}
+		r.cfg = rc
+		r.policy = w.Config.runPolicy(rc)
+		r.draft = w.Config.DraftPRs || rc.Effective.Draft
+
+		if policy.Allows(r.cfg.Effective.MinPermission, min) {
+			min = r.cfg.Effective.MinPermission
+		}
+	}
+	if !policy.Allows(role, min) {
 		if _, err := r.once(ctx, effDenied, func() (string, error) {
-			return r.comment(ctx, deniedComment(a.RequesterLogin, w.Config.MinPermission))
+			return r.comment(ctx, deniedComment(a.RequesterLogin, min))
 		}); err != nil {
 			return false, err
 		}
 		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, w.Config.MinPermission),
+			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, min),
 		})
 	}
-	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": w.Config.MinPermission}); err != nil {
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
+		// Team membership is not looked up yet: a requester who is only in
+		// an allowed team is refused (fail closed) and told so.
+		if _, err := r.once(ctx, effDenied, func() (string, error) {
+			return r.comment(ctx, notListedComment(a.RequesterLogin))
+		}); err != nil {
+			return false, err
+		}
+		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
+			"reason": a.RequesterLogin + " is not in the configuration's allowed_users",
+		})
+	}
+	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min}); err != nil {
 		return false, err
 	}
 	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
@@ -269,7 +312,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	sctx, endSandbox := r.rt.Phase(ctx, telemetry.PhaseSandbox)
 	att, err := w.Sandbox.Execute(sctx, Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
-		Text: taskText(a), Actor: a.RequesterLogin,
+		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
 	})
 	endSandbox(err)
 	if err != nil {
@@ -534,7 +577,7 @@ func (r *run) openPR(ctx context.Context, branch, body string) (string, error) {
 		Head:  github.String(branch),
 		Base:  github.String(a.DefaultBranch),
 		Body:  github.String(body),
-		Draft: github.Bool(r.w.Config.DraftPRs),
+		Draft: github.Bool(r.draft),
 	})
 	if err != nil {
 		return "", fmt.Errorf("create pull request: %w", err)

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/runner/egress"
+)
+
+// configPath is where a repository (and the org, in its `.github`
+// repository) keeps agentgate's configuration.
+const configPath = ".github/agentgate.yml"
+
+// orgConfigRepo is the org repository that holds the org's defaults.
+const orgConfigRepo = ".github"
+
+// repoConfig is the configuration in force for one run.
+type repoConfig struct {
+	Effective policy.EffectiveConfig
+	// AllowSet is true when the org or the repository wrote a network
+	// allowlist; otherwise the operator's stands as it is.
+	AllowSet bool
+}
+
+// loadConfig reads the repository's config from its default branch and the
+// org's from its `.github` repository, and merges them (the repository can
+// only narrow the org). A missing file is no error; an invalid one is a
+// *policy.ConfigError naming the file and line.
+func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
+	a := r.args
+	w := r.w
+	repoGH, err := w.Clients.Installation(a.InstallationID, configScope(a.RepoID))
+	if err != nil {
+		return nil, err
+	}
+	repoFile, err := readConfigFile(ctx, repoGH, a.Owner, a.Repo, a.DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	var orgFile []byte
+	if a.Repo != orgConfigRepo {
+		orgGH, err := w.Clients.Installation(a.InstallationID, Scope{RepoNames: []string{orgConfigRepo}, Contents: "read"})
+		if err != nil {
+			return nil, err
+		}
+		orgFile, err = readConfigFile(ctx, orgGH, a.Owner, orgConfigRepo, "")
+		if err != nil && !errNoOrgRepo(err) {
+			return nil, err
+		}
+	}
+	var org, repo *policy.Config
+	if orgFile != nil {
+		if org, err = policy.Parse(a.Owner+"/"+orgConfigRepo+":"+configPath, orgFile); err != nil {
+			return nil, err
+		}
+	}
+	if repoFile != nil {
+		if repo, err = policy.Parse(configPath, repoFile); err != nil {
+			return nil, err
+		}
+	}
+	eff, err := policy.Merge(org, repo)
+	if err != nil {
+		return nil, err
+	}
+	set := (org != nil && org.Network != nil && org.Network.Allow != nil) || (repo != nil && repo.Network != nil && repo.Network.Allow != nil)
+	return &repoConfig{Effective: eff, AllowSet: set}, nil
+}
+
+// readConfigFile returns the file at configPath, nil when there is none.
+func readConfigFile(ctx context.Context, gh *github.Client, owner, repo, ref string) ([]byte, error) {
+	var opts *github.RepositoryContentGetOptions
+	if ref != "" {
+		opts = &github.RepositoryContentGetOptions{Ref: ref}
+	}
+	file, _, resp, err := gh.Repositories.GetContents(ctx, owner, repo, configPath, opts)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s:%s: %w", owner, repo, configPath, err)
+	}
+	if file == nil {
+		return nil, fmt.Errorf("read %s/%s:%s: not a file", owner, repo, configPath)
+	}
+	if file.GetSize() > policy.MaxConfigBytes {
+		return nil, &policy.ConfigError{File: configPath, Line: 1, Problem: fmt.Sprintf("the file is %d bytes; the limit is %d", file.GetSize(), policy.MaxConfigBytes)}
+	}
+	content, err := file.GetContent()
+	if err != nil {
+		return nil, fmt.Errorf("decode %s/%s:%s: %w", owner, repo, configPath, err)
+	}
+	return []byte(content), nil
+}
+
+// errNoOrgRepo is true when the installation cannot see the org's
+// `.github` repository (GitHub refuses to mint the token, 422): the org
+// simply has no defaults for agentgate.
+func errNoOrgRepo(err error) bool {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode == http.StatusUnprocessableEntity || er.Response.StatusCode == http.StatusNotFound
+	}
+	return strings.Contains(err.Error(), "422") || strings.Contains(err.Error(), "404")
+}
+
+// runPolicy turns the operator's configuration and the repository's into
+// what one run may use: every limit the smaller of the two, the network
+// allowlist the operator's narrowed by the org's and the repository's.
+func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
+	e := rc.Effective
+	p := &RunPolicy{
+		Limits:        c.Limits,
+		Network:       c.Network,
+		Protected:     e.ProtectedPaths,
+		MaxFiles:      e.MaxFiles,
+		MaxLines:      e.MaxLines,
+		AllowBinary:   e.AllowBinary,
+		AllowSymlinks: e.AllowSymlinks,
+	}
+	lower := func(op *int64, v int64) {
+		if v > 0 && v < *op {
+			*op = v
+		}
+	}
+	lower(&p.Limits.MemoryBytes, e.Limits.MemoryBytes)
+	lower(&p.Limits.NanoCPUs, int64(e.Limits.CPUs*1e9))
+	lower(&p.Limits.Pids, e.Limits.Pids)
+	lower(&p.Limits.TmpfsBytes, e.Limits.TmpBytes)
+	lower(&p.Limits.OutputBytes, e.Limits.OutputBytes)
+	lower((*int64)(&p.Limits.Timeout), int64(e.Agent.Timeout))
+	p.WorkspaceBytes = c.WorkspaceBytes
+	lower(&p.WorkspaceBytes, e.Limits.WorkspaceBytes)
+	switch e.Network.Mode {
+	case "none":
+		p.Network.Mode = "none"
+	}
+	if rc.AllowSet {
+		p.Network.Allow = egress.Policy{Allow: c.Network.Allow}.Narrow(egress.Policy{Allow: e.Network.Allow}).Allow
+		if p.Network.Allow == nil {
+			p.Network.Allow = []string{}
+		}
+	}
+	return p
+}
+
+// RunPolicy is what the configuration allows one run.
+type RunPolicy struct {
+	Limits         runner.Limits
+	WorkspaceBytes int64
+	Network        NetworkConfig
+	Protected      []string
+	MaxFiles       int
+	MaxLines       int
+	AllowBinary    bool
+	AllowSymlinks  bool
+}
+
+// violations lists what in the change the policy does not allow.
+func (p *RunPolicy) violations(files []changedFile) []string {
+	var out []string
+	lines := 0
+	for _, f := range files {
+		lines += f.Added + f.Removed
+		switch {
+		case policy.MatchAny(p.Protected, f.Path):
+			out = append(out, fmt.Sprintf("%s is a protected path", f.Path))
+		case f.Binary && !p.AllowBinary:
+			out = append(out, fmt.Sprintf("%s is a binary file and binary changes are not allowed", f.Path))
+		case f.Symlink && !p.AllowSymlinks:
+			out = append(out, fmt.Sprintf("%s is a symlink and symlink changes are not allowed", f.Path))
+		}
+	}
+	if p.MaxFiles > 0 && len(files) > p.MaxFiles {
+		out = append(out, fmt.Sprintf("%d files changed; the limit is %d", len(files), p.MaxFiles))
+	}
+	if p.MaxLines > 0 && lines > p.MaxLines {
+		out = append(out, fmt.Sprintf("%d lines changed; the limit is %d", lines, p.MaxLines))
+	}
+	return slices.Compact(out)
+}
+
+// changedFile is what the policy looks at in a changed file.
+type changedFile struct {
+	Path           string
+	Added, Removed int
+	Binary         bool
+	Symlink        bool
+}
+
+// configComment explains, once, why the run did not start.
+func configComment(err error) string {
+	return fmt.Sprintf("agentgate did not start: its configuration is not valid.\n\n```text\n%s\n```\n\nFix the file and comment again.", strings.ReplaceAll(err.Error(), "```", "'''"))
+}
