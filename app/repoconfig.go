@@ -28,6 +28,11 @@ type repoConfig struct {
 	// AllowSet is true when the org or the repository wrote a network
 	// allowlist; otherwise the operator's stands as it is.
 	AllowSet bool
+	// RepoFile is the repository's file as read (nil when absent), and
+	// OrgAllow the org's allowlist (nil when the org sets none): learning
+	// mode proposes within it.
+	RepoFile []byte
+	OrgAllow []string
 }
 
 // loadConfig reads the repository's config from its default branch and the
@@ -72,7 +77,11 @@ func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
 		return nil, err
 	}
 	set := (org != nil && org.Network != nil && org.Network.Allow != nil) || (repo != nil && repo.Network != nil && repo.Network.Allow != nil)
-	return &repoConfig{Effective: eff, AllowSet: set}, nil
+	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile}
+	if org != nil && org.Network != nil {
+		rc.OrgAllow = org.Network.Allow
+	}
+	return rc, nil
 }
 
 // readConfigFile returns the file at configPath, nil when there is none.
@@ -142,9 +151,19 @@ func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
 	switch e.Network.Mode {
 	case "none":
 		p.Network.Mode = "none"
+	case "learn":
+		// Enforced exactly as relay; the run ends by proposing what it
+		// was refused.
+		p.Learn = p.Network.Mode == "relay"
 	}
 	if rc.AllowSet {
-		p.Network.Allow = egress.Policy{Allow: c.Network.Allow}.Narrow(egress.Policy{Allow: e.Network.Allow}).Allow
+		// An allowlist written empty allows nothing (nil would mean "no
+		// narrowing" to Narrow).
+		allow := e.Network.Allow
+		if allow == nil {
+			allow = []string{}
+		}
+		p.Network.Allow = egress.Policy{Allow: c.Network.Allow}.Narrow(egress.Policy{Allow: allow}).Allow
 		if p.Network.Allow == nil {
 			p.Network.Allow = []string{}
 		}
@@ -162,6 +181,7 @@ type RunPolicy struct {
 	MaxLines       int
 	AllowBinary    bool
 	AllowSymlinks  bool
+	Learn          bool // learning mode: propose the refused destinations
 }
 
 // violations lists what in the change the policy does not allow.

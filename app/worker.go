@@ -323,6 +323,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 			r.log.Warn("run directory cleanup", "err", cerr)
 		}
 	}()
+	if r.policy != nil && r.policy.Learn && att.Workspace != nil {
+		r.proposeAllowlist(ctx, att.Workspace)
+	}
 	if att.Outcome != OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
@@ -396,7 +399,7 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
 		return err
 	}
-	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.\n\n%s", prURL, md)); err != nil {
+	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s\n\n%s", prURL, r.learnNote(ctx), md)); err != nil {
 		return err
 	}
 	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num})
@@ -411,7 +414,7 @@ func (r *run) failed(ctx context.Context, outcome, reason string) error {
 	}
 	sum := telemetry.Summarize(events)
 	sum.Outcome = outcome
-	if err := r.progress(ctx, outcome, reason+".\n\n"+sum.Markdown()); err != nil {
+	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.Markdown()); err != nil {
 		return err
 	}
 	kind := telemetry.KindRunFailed
