@@ -20,6 +20,10 @@ import (
 // Installation tokens are minted by ghinstallation when first needed and
 // refreshed before they expire, so a run can outlive a token's hour.
 type Clients struct {
+	// OnToken, when set, learns every token handed out for git, so the
+	// audit trail can redact it.
+	OnToken func(token string)
+
 	apps   *ghinstallation.AppsTransport
 	apiURL string // with trailing slash
 	base   http.RoundTripper
@@ -129,6 +133,9 @@ func (c *Clients) Token(ctx context.Context, installationID int64, scope Scope) 
 	tok, err := c.transport(installationID, scope).Token(ctx)
 	if err != nil {
 		return "", fmt.Errorf("installation token: %w", err)
+	}
+	if c.OnToken != nil {
+		c.OnToken(tok)
 	}
 	return tok, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,8 +33,11 @@ type Config struct {
 	AdminListen string // address of the operator listener (/metrics); "" = off
 	DatabaseURL string // sqlite path or URL
 	DataDir     string // run directories live under DataDir/runs
-	DockerHost  string // empty = the environment's (DOCKER_HOST) or the local socket
-	WorkerID    string // labels this worker's Docker objects; default the host name
+	// AuditKeyFile is the Ed25519 key (PEM) that signs the audit chain's
+	// head and checkpoints; "" = DataDir/audit.key, created when missing.
+	AuditKeyFile string
+	DockerHost   string // empty = the environment's (DOCKER_HOST) or the local socket
+	WorkerID     string // labels this worker's Docker objects; default the host name
 
 	Mention       string
 	Label         string
@@ -188,6 +192,7 @@ func settings() []setting {
 		{key: "admin-listen", help: "operator listener for /metrics (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
 		{key: "database-url", help: "database: a SQLite path or sqlite:// URL", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
 		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
+		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created when missing)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},
 		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},
 		{key: "worker-id", help: "worker identity for labels and the start-up sweep (default: host name)", apply: str(func(c *Config) *string { return &c.WorkerID })},
 		{key: "mention", help: "comment prefix that triggers a run", apply: str(func(c *Config) *string { return &c.Mention })},
@@ -500,6 +505,14 @@ func (c Config) validateRun() []error {
 
 // ValidateRun checks what `agentgate run` needs.
 func (c Config) ValidateRun() error { return errors.Join(c.validateRun()...) }
+
+// AuditKeyPath is where the audit signing key is.
+func (c Config) AuditKeyPath() string {
+	if c.AuditKeyFile != "" {
+		return c.AuditKeyFile
+	}
+	return filepath.Join(c.DataDir, "audit.key")
+}
 
 // BotLogin is the login of the app's bot user.
 func (c Config) BotLogin() string { return c.AppSlug + "[bot]" }

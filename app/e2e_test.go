@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/store"
 )
 
 // requireDocker skips without an engine or root, except under CI where
@@ -169,8 +171,31 @@ func TestEndToEndSuccess(t *testing.T) {
 	if !eyes {
 		t.Errorf("no 👀 reaction on the trigger comment: %+v", env.GH.Reactions(harness.Owner, harness.Repo))
 	}
-	// Tokens are scoped to this one repository.
+	// The audit trail: the check run shows the chain head, the chain
+	// verifies under the operator's key, and no minted token is stored.
+	if !strings.Contains(cr.Summary, "**Audit chain head:** `") {
+		t.Errorf("check run lacks the audit chain head:\n%s", cr.Summary)
+	}
+	key, err := store.LoadAuditKey(env.Config.AuditKeyPath(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := env.App.DB().Verify(ctx, key.Public().(ed25519.PublicKey))
+	if err != nil || !rep.OK() || rep.Events == 0 {
+		t.Errorf("audit verify: %+v %v", rep, err)
+	}
+	_, stored := runEvents(t, env, d.RunID)
 	for _, tok := range env.GH.Tokens() {
+		if strings.Contains(stored, tok.Value) {
+			t.Errorf("a minted token is in the audit trail")
+		}
+	}
+	// Tokens are scoped to this one repository (the org's .github
+	// repository is asked for by name, for its configuration only).
+	for _, tok := range env.GH.Tokens() {
+		if len(tok.RequestedRepositories) == 1 && tok.RequestedRepositories[0] == ".github" {
+			continue
+		}
 		if len(tok.Repositories) != 1 || tok.Repositories[0] != harness.Repo {
 			t.Errorf("token minted for repositories %v, want only %s", tok.Repositories, harness.Repo)
 		}

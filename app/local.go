@@ -58,6 +58,14 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	defer db.Close()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("setting data-dir: %w", err)
+	}
+	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
+	if err != nil {
+		return nil, fmt.Errorf("setting audit-key-file: %w", err)
+	}
+	db.SetAuditKey(key)
 	docker, err := dockerClient(cfg.DockerHost)
 	if err != nil {
 		return nil, err

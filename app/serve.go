@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -63,6 +64,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	if err := s.secureAudit(cfg); err != nil {
+		return nil, err
+	}
 	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
 	// Every event of every run also becomes a span event and metrics.
 	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
@@ -89,6 +93,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err != nil {
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
+	clients.OnToken = s.db.AddSecret // minted tokens never reach the audit trail
 	workers := river.NewWorkers()
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log}
 	if err := river.AddWorkerSafely(workers, worker); err != nil {
@@ -136,6 +141,25 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		}
 	}
 	return s, nil
+}
+
+// secureAudit signs the audit chain with the operator's key and registers
+// every secret agentgate holds, so none is ever stored in an event.
+func (s *Server) secureAudit(cfg Config) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("setting data-dir: %w", err)
+	}
+	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
+	if err != nil {
+		return fmt.Errorf("setting audit-key-file: %w", err)
+	}
+	s.db.SetAuditKey(key)
+	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey} {
+		if secret != "" {
+			s.db.AddSecret(secret)
+		}
+	}
+	return nil
 }
 
 // checkImages fails start-up when an image a run needs is not on the

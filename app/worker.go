@@ -90,7 +90,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 		Repo: a.Owner + "/" + a.Repo, Issue: a.IssueNumber, Trigger: a.Trigger,
 		Requester: a.RequesterLogin, Attempt: job.Attempt, DeliveryID: a.DeliveryID,
 	})
-	rt = rt.WithMetrics(w.Metrics)
+	rt = rt.WithMetrics(w.Metrics).WithRedactor(w.DB.Redactor())
 	if job.Attempt == 1 {
 		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
 	}
@@ -384,6 +384,9 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	sum := telemetry.Summarize(events)
 	sum.Outcome = OutcomeSucceeded
 	md := sum.Markdown()
+	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
+		md += "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
+	}
 
 	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
 	if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -16,13 +17,19 @@ var (
 	_ telemetry.Reader   = (*DB)(nil)
 )
 
-// Append implements telemetry.Recorder: it assigns the next Seq in the run
-// (max+1, in one transaction) and the time (now, UTC), and stores the event
-// with its attrs as JSON. The caller's Seq and Time are ignored.
+// Append implements telemetry.Recorder: it redacts the event (attrs,
+// recursively, and actor) with Redactor, assigns the next Seq in the run and
+// the time (now, UTC), links it into the run's hash chain and the global
+// chain in one transaction, and stores it with its attrs as JSON. The
+// caller's Seq and Time are ignored; the returned event is the stored,
+// redacted one.
 func (db *DB) Append(ctx context.Context, ev telemetry.Event) (telemetry.Event, error) {
 	if ev.RunID == "" || ev.Kind == "" {
 		return telemetry.Event{}, errors.New("store: append event: empty run id or kind")
 	}
+	red := db.audit.redactor
+	ev.Attrs = red.Attrs(ev.Attrs)
+	ev.Actor = red.String(ev.Actor)
 	attrs := []byte("{}")
 	if len(ev.Attrs) > 0 {
 		var err error
@@ -31,22 +38,22 @@ func (db *DB) Append(ctx context.Context, ev telemetry.Event) (telemetry.Event, 
 		}
 	}
 	// The stored time is the text form, so return exactly what a reader sees.
-	ev.Time, _ = parseTime(db.timestamp())
+	when := db.timestamp()
+	ev.Time, _ = parseTime(when)
+	ce := telemetry.ChainedEvent{RunID: ev.RunID, Time: when, Kind: ev.Kind, Actor: ev.Actor, Attrs: string(attrs)}
+	var key ed25519.PrivateKey
+	if k := db.audit.key.Load(); k != nil {
+		key = *k
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx,
-			`SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?`, ev.RunID).Scan(&ev.Seq); err != nil {
-			return fmt.Errorf("next seq: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO events (run_id, seq, time, kind, actor, attrs) VALUES (?, ?, ?, ?, ?, ?)`,
-			ev.RunID, ev.Seq, formatTime(ev.Time), ev.Kind, ev.Actor, string(attrs)); err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		return nil
+		var err error
+		ce, err = chainInTx(ctx, tx, ce, key, false)
+		return err
 	})
 	if err != nil {
 		return telemetry.Event{}, fmt.Errorf("store: append event %s: %w", ev.Kind, err)
 	}
+	ev.Seq = ce.Seq
 	return ev, nil
 }
 

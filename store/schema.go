@@ -12,6 +12,9 @@ import (
 type migration struct {
 	version int
 	stmts   []string
+	// fn, when set, runs after stmts in the same transaction (data
+	// migrations such as chaining the events recorded before version 2).
+	fn func(ctx context.Context, tx *sql.Tx) error
 }
 
 // migrations is agentgate's schema. The SQL is what SQLite and Postgres
@@ -58,6 +61,7 @@ var migrations = []migration{
 			PRIMARY KEY (run_id, seq)
 		)`,
 	}},
+	auditMigration, // version 2: the hash chain (audit_schema.go)
 }
 
 // applySchema applies every migration not yet recorded, each in its own
@@ -95,6 +99,11 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now string) er
 	for _, stmt := range m.stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("exec: %w", err)
+		}
+	}
+	if m.fn != nil {
+		if err := m.fn(ctx, tx); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx,

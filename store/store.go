@@ -32,7 +32,8 @@ type DB struct {
 	SQL    *sql.DB
 	Driver string // "sqlite" (Postgres arrives with the scale-out work)
 
-	now func() time.Time // clock, replaced in tests
+	now   func() time.Time // clock, replaced in tests
+	audit auditState       // redaction and signing for the audit trail (audit.go)
 }
 
 // Open opens (creating if needed) the database at url and runs River's and
@@ -54,7 +55,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	sqldb.SetConnMaxLifetime(0)
 	sqldb.SetConnMaxIdleTime(0)
 
-	db := &DB{SQL: sqldb, Driver: DriverSQLite, now: time.Now}
+	db := &DB{SQL: sqldb, Driver: DriverSQLite, now: time.Now, audit: newAuditState()}
 	if err := db.migrate(ctx); err != nil {
 		return nil, errors.Join(err, sqldb.Close())
 	}

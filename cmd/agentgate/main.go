@@ -23,6 +23,8 @@ Usage:
                               the same sandboxed run on a local repository
   agentgate demo              end to end on this machine, no GitHub account needed
   agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev)
+  agentgate audit   list|show RUN|export|verify|prune
+                              the audit trail: query, export for a SIEM, verify the hash chain
   agentgate relay   --listen 127.0.0.1:PORT=SOCKET ...
                               inside a run's relay container: forward loopback to the host
 
@@ -59,6 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRelay(ctx, args[1:], stdout, log)
 	case "images":
 		err = cmdImages(ctx, args[1:], stdout)
+	case "audit":
+		var code int
+		code, err = cmdAudit(ctx, args[1:], stdout)
+		if err == nil {
+			return code
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

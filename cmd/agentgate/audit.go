@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/store"
+)
+
+const auditUsage = `Usage:
+  agentgate audit list   [--repo R] [--requester U] [--outcome O] [--since T] [--limit N]
+  agentgate audit show   RUN                the run's timeline, with hashes
+  agentgate audit export [--since T]       every event as a JSON line, for a SIEM
+  agentgate audit verify                   check every chain; exit 1 at the first broken link
+  agentgate audit prune  --older-than D    delete old runs behind a signed checkpoint
+
+Every subcommand takes --database-url (as serve) and --audit-key-file
+(env AGENTGATE_AUDIT_KEY_FILE): the Ed25519 key that signs checkpoints;
+verify needs it when checkpoints exist, prune creates it when missing.
+T is RFC 3339 (2024-05-01T00:00:00Z) or a date (2024-05-01).
+`
+
+// auditFlags are the flags every audit subcommand takes beside the
+// configuration's.
+type auditFlags struct {
+	keyFile, repo, requester, outcome, since string
+	olderThan                                time.Duration
+	limit                                    int
+}
+
+// cmdAudit runs `agentgate audit SUBCOMMAND`. It returns the exit code:
+// 1 when verify finds a broken link.
+func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, auditUsage)
+		if len(args) == 0 {
+			return 2, nil
+		}
+		return 0, nil
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "list", "show", "export", "verify", "prune":
+	default:
+		fmt.Fprintf(stdout, "agentgate audit: unknown subcommand %q\n\n%s", sub, auditUsage)
+		return 2, nil
+	}
+	var runID string
+	if sub == "show" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		runID, rest = rest[0], rest[1:]
+	}
+	var f auditFlags
+	cfg, fs, err := app.LoadConfig("audit "+sub, rest, os.Getenv, func(fs *flag.FlagSet) {
+		fs.StringVar(&f.repo, "repo", "", "list: only this repository (owner/name)")
+		fs.StringVar(&f.requester, "requester", "", "list: only runs asked for by this login")
+		fs.StringVar(&f.outcome, "outcome", "", "list: only runs in this state (succeeded, failed, denied, …)")
+		fs.StringVar(&f.since, "since", "", "list, export: from this time on")
+		fs.IntVar(&f.limit, "limit", 0, "list: at most this many runs")
+		fs.DurationVar(&f.olderThan, "older-than", 0, "prune: delete runs whose newest event is older than this (e.g. 2160h)")
+	})
+	if err != nil {
+		return 1, err
+	}
+	// The key serve signs with: the configured file, else the data
+	// directory's, when there is one.
+	f.keyFile = cfg.AuditKeyFile
+	if f.keyFile == "" {
+		if def := cfg.AuditKeyPath(); fileExists(def) || sub == "prune" {
+			f.keyFile = def
+		}
+	}
+	if sub == "show" && runID == "" && fs.NArg() > 0 {
+		runID = fs.Arg(0)
+	}
+	since, err := parseSince(f.since)
+	if err != nil {
+		return 1, err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return 1, err
+	}
+	defer func() { _ = db.Close() }()
+	switch sub {
+	case "list":
+		return 0, auditList(ctx, db, store.RunFilter{Repo: f.repo, Requester: f.requester, Outcome: f.outcome, Since: since, Limit: f.limit}, stdout)
+	case "show":
+		if runID == "" {
+			return 1, errors.New("show: a run id is required")
+		}
+		return 0, auditShow(ctx, db, runID, stdout)
+	case "export":
+		return 0, auditExport(ctx, db, since, stdout)
+	case "verify":
+		return auditVerify(ctx, db, f.keyFile, stdout)
+	default: // "prune", the last one checked above
+		return 0, auditPrune(ctx, db, f, stdout)
+	}
+}
+
+// parseSince reads --since: RFC 3339 or a date; "" is no bound.
+func parseSince(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want RFC 3339 or YYYY-MM-DD", s)
+}
+
+// auditList prints the matching runs as a table.
+func auditList(ctx context.Context, db *store.DB, f store.RunFilter, stdout io.Writer) error {
+	runs, err := db.ListRuns(ctx, f)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tCREATED\tREPO\tISSUE\tREQUESTER\tOUTCOME\tEVENTS\tHEAD")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%s\n", r.ID, r.CreatedAt.Format(time.RFC3339), r.Repo,
+			r.Issue, r.Requester, r.State, r.Events, shortHash(r.Head))
+	}
+	return tw.Flush()
+}
+
+// auditShow prints one run's timeline.
+func auditShow(ctx context.Context, db *store.DB, runID string, stdout io.Writer) error {
+	if r, err := db.GetRun(ctx, runID); err == nil {
+		fmt.Fprintf(stdout, "run %s: %s#%d asked by %s, %s\n", r.ID, r.Repo, r.Issue, r.Requester, r.State)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tTIME\tKIND\tACTOR\tHASH\tATTRS")
+	n := 0
+	err := db.AuditEvents(ctx, store.EventFilter{RunID: runID}, func(ev store.AuditEvent) error {
+		n++
+		attrs, _ := json.Marshal(ev.Attrs)
+		if ev.Attrs == nil {
+			attrs = nil
+		}
+		_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", ev.Seq, ev.Time.Format(time.RFC3339Nano), ev.Kind,
+			ev.Actor, shortHash(ev.Hash), oneLine(string(attrs)))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("run %s: no events", runID)
+	}
+	head, err := db.RunHead(ctx, runID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "head %s\n", head)
+	return nil
+}
+
+// auditExport writes every event as one JSON line.
+func auditExport(ctx context.Context, db *store.DB, since time.Time, stdout io.Writer) error {
+	enc := json.NewEncoder(stdout)
+	return db.AuditEvents(ctx, store.EventFilter{Since: since}, func(ev store.AuditEvent) error {
+		return enc.Encode(ev)
+	})
+}
+
+// auditVerify checks the trail; exit code 1 on a broken link.
+func auditVerify(ctx context.Context, db *store.DB, keyFile string, stdout io.Writer) (int, error) {
+	var pub ed25519.PublicKey
+	if keyFile != "" {
+		key, err := store.LoadAuditKey(keyFile, false)
+		if err != nil {
+			return 1, err
+		}
+		pub = key.Public().(ed25519.PublicKey)
+	}
+	rep, err := db.Verify(ctx, pub)
+	if err != nil {
+		return 1, err
+	}
+	fmt.Fprintf(stdout, "runs %d, events %d, chain entries %d, pruned runs %d, checkpoints %d\n",
+		rep.Runs, rep.Events, rep.Links, rep.Pruned, rep.Checkpoints)
+	if !rep.OK() {
+		fmt.Fprintf(stdout, "BROKEN: %s\n", rep.First)
+		return 1, nil
+	}
+	fmt.Fprintf(stdout, "OK: head %s\n", rep.Head)
+	return 0, nil
+}
+
+// auditPrune deletes old runs behind a signed checkpoint.
+func auditPrune(ctx context.Context, db *store.DB, f auditFlags, stdout io.Writer) error {
+	if f.olderThan <= 0 {
+		return errors.New("prune: --older-than is required")
+	}
+	if f.keyFile == "" {
+		return errors.New("prune: --audit-key-file is required")
+	}
+	key, err := store.LoadAuditKey(f.keyFile, true)
+	if err != nil {
+		return err
+	}
+	res, err := db.Prune(ctx, time.Now().Add(-f.olderThan), key)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pruned %d runs, %d events\n", len(res.Runs), res.Events)
+	return nil
+}
+
+// shortHash is the first 12 hex digits of a hash.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// oneLine keeps a table cell on one line and short.
+func oneLine(s string) string {
+	s = strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s)
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
