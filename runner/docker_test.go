@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/testagent"
 )
 
@@ -25,19 +26,7 @@ var (
 // image built, or skips (fails under CI=true) when no engine is reachable.
 func dockerClient(t *testing.T) client.APIClient {
 	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err = cli.Ping(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Docker engine required under CI=true: %v", err)
-		}
-		t.Skipf("no Docker engine reachable (set DOCKER_HOST or start dockerd): %v", err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	cli := dockertest.Client(t)
 	imageOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
