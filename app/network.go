@@ -51,7 +51,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 	// Unix socket paths are limited to 107 bytes, which a run directory
 	// under a deep data directory can exceed: the sockets live in a short
 	// temporary directory of their own, removed with the run.
-	sockDir, err := os.MkdirTemp("", "agentgate-sock-")
+	sockDir, err := os.MkdirTemp("", sockDirPrefix(s.WorkerID))
 	if err != nil {
 		return nil, fmt.Errorf("socket directory: %w", err)
 	}
@@ -171,6 +171,12 @@ func (n *runNetwork) Close() error {
 		errs = append(errs, os.RemoveAll(n.sockDir))
 	}
 	return errors.Join(errs...)
+}
+
+// sockDirPrefix names a worker's socket directories, so its start-up sweep
+// finds its own and no other worker's.
+func sockDirPrefix(workerID string) string {
+	return "agentgate-sock-" + safeName(workerID) + "-"
 }
 
 func (s *Sandbox) logger() *slog.Logger {

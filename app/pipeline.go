@@ -53,6 +53,17 @@ type Task struct {
 	// Policy narrows the sandbox's limits and network and judges the
 	// change; nil means the operator's configuration as it is.
 	Policy *RunPolicy
+	// Phase, when set, opens a trace span for each phase (clone,
+	// sandbox, harvest) and returns the function that ends it.
+	Phase func(ctx context.Context, name string) (context.Context, func(error))
+}
+
+// phase opens a span through t.Phase, or nothing.
+func (t Task) phase(ctx context.Context, name string) (context.Context, func(error)) {
+	if t.Phase == nil {
+		return ctx, func(error) {}
+	}
+	return t.Phase(ctx, name)
 }
 
 // Outcome values of a run.
@@ -148,12 +159,16 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	}
 
 	started := time.Now()
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	cctx, endClone := t.phase(ctx, telemetry.PhaseClone)
+	ws, err := gitops.Clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
 	if err != nil {
+		endClone(err)
 		return nil, fmt.Errorf("clone: %w", err)
 	}
 	att.Workspace = ws
-	if err := ws.PrepareSandbox(ctx); err != nil {
+	err = ws.PrepareSandbox(cctx)
+	endClone(err)
+	if err != nil {
 		return nil, fmt.Errorf("prepare work tree: %w", err)
 	}
 	if err := s.event(ctx, t.RunID, telemetry.KindWorkspaceReady, "agentgate", map[string]any{
@@ -203,7 +218,9 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	}); err != nil {
 		return nil, err
 	}
-	res, err := s.Engine.Run(ctx, spec, nil)
+	sctx, endSandbox := t.phase(ctx, telemetry.PhaseSandbox)
+	res, err := s.Engine.Run(sctx, spec, nil)
+	endSandbox(err)
 	if errors.Is(err, runner.ErrPreflight) {
 		// The sandbox's network was not as it must be: the agent never
 		// started. Reported, not retried.
@@ -243,7 +260,9 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	}
 
-	ch, err := ws.Harvest(ctx, s.Harvest)
+	hctx, endHarvest := t.phase(ctx, telemetry.PhaseHarvest)
+	ch, err := ws.Harvest(hctx, s.Harvest)
+	endHarvest(nil)
 	switch {
 	case errors.Is(err, gitops.ErrNoChange):
 		att.Outcome, att.Reason = OutcomeNoChange, "the agent finished without changing any file"

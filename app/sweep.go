@@ -5,20 +5,36 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // sweepRunDirs removes every run directory of this worker. It is called at
 // start-up, when none of them can belong to a live run.
 func sweepRunDirs(s *Sandbox) (int, error) {
+	// The run sockets' directories (in the temporary directory: socket
+	// paths must be short).
+	prefix := sockDirPrefix(s.WorkerID)
+	socks, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	removed := 0
+	for _, d := range socks {
+		// os.MkdirTemp's suffix is digits: "w-2"'s directories are not "w"'s.
+		rest := strings.TrimPrefix(filepath.Base(d), prefix)
+		if rest == "" || strings.Trim(rest, "0123456789") != "" {
+			continue
+		}
+		if os.RemoveAll(d) == nil {
+			removed++
+		}
+	}
 	base := filepath.Join(s.DataDir, "runs", safeName(s.WorkerID))
 	entries, err := os.ReadDir(base)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+		return removed, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", base, err)
+		return removed, fmt.Errorf("read %s: %w", base, err)
 	}
-	n := 0
+	n := removed
 	var errs []error
 	for _, e := range entries {
 		if err := removeRunDir(filepath.Join(base, e.Name())); err != nil {

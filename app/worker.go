@@ -309,12 +309,11 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err != nil {
 		return "", "", "", "", err
 	}
-	sctx, endSandbox := r.rt.Phase(ctx, telemetry.PhaseSandbox)
-	att, err := w.Sandbox.Execute(sctx, Task{
+	att, err := w.Sandbox.Execute(ctx, Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
+		Phase: r.rt.Phase,
 	})
-	endSandbox(err)
 	if err != nil {
 		return "", "", "", "", err
 	}
