@@ -33,7 +33,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fmt.Fprintln(stdout, "agentgate demo: building the test agent image and starting a git server, the GitHub stand-in and agentgate…")
+	fmt.Fprintln(stdout, "agentgate demo: building the test agent and relay images and starting a git server, the GitHub stand-in and agentgate…")
 	env, err := harness.Start(ctx, harness.Options{Dir: dir, Logger: log})
 	if err != nil {
 		return err

@@ -140,6 +140,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	cfg.WebhookSecret = e.secret
 	cfg.GitHubAPIURL = e.GH.URL() + "/api/v3/"
 	cfg.Listen = "127.0.0.1:0"
+	cfg.AdminListen = "127.0.0.1:0"
 	cfg.DatabaseURL = filepath.Join(opts.Dir, "agentgate.db")
 	cfg.DataDir = filepath.Join(opts.Dir, "data")
 	cfg.WorkerID = "harness-" + hex.EncodeToString(secret[:4])
