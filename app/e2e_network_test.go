@@ -131,13 +131,13 @@ func TestEndToEndLLMKeyNeverInSandbox(t *testing.T) {
 		c.Network.OpenAIKey = realKey
 		c.Network.Prices = map[string][2]float64{"test-model": {1, 2}}
 	})
-	d, _ := trigger(t, env, "@agentgate ask the model\nagentgate-test: llm please fix\nagentgate-test: env", harness.Requester)
+	d, _ := trigger(t, env, "@agentgate ask the model\nagentgate-test: llm please fix\nagentgate-test: env\nagentgate-test: procs", harness.Requester)
 	if sawKey.Load() != 1 {
 		t.Fatalf("upstream saw the real key %d times, want 1", sawKey.Load())
 	}
 	events, all := runEvents(t, env, d.RunID)
 	out := outputTail(events)
-	if !strings.Contains(out, `llm status=200 reply="fixed it"`) {
+	if !strings.Contains(out, `llm status=200 reply="fixed it"`) || !strings.Contains(out, "proc 1 cmd=") {
 		t.Errorf("agent output:\n%s", out)
 	}
 	// The agent holds a placeholder (the audit trail redacts even that).

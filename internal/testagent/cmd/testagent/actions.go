@@ -56,6 +56,8 @@ func do(w io.Writer, d directive.Directive) error {
 	case "files":
 		n, _ := strconv.Atoi(a[0])
 		return manyFiles(a[1], n)
+	case "procs":
+		return printProcs(w)
 	case "env":
 		for _, kv := range os.Environ() {
 			fmt.Fprintln(w, kv)
@@ -300,4 +302,23 @@ func sanitise(s string) string {
 		return out
 	}
 	return "(untitled task)"
+}
+
+// printProcs prints every process the sandbox can see, with its command
+// line and environment, NUL separators shown as spaces.
+func printProcs(w io.Writer) error {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		pid := e.Name()
+		if strings.Trim(pid, "0123456789") != "" {
+			continue
+		}
+		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		env, _ := os.ReadFile("/proc/" + pid + "/environ")
+		fmt.Fprintf(w, "proc %s cmd=%q env=%q\n", pid, strings.ReplaceAll(string(cmd), "\x00", " "), strings.ReplaceAll(string(env), "\x00", " "))
+	}
+	return nil
 }
