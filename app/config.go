@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/runner/agents"
 )
 
 // Config is agentgate's operator configuration. Each setting can come from
@@ -43,6 +44,11 @@ type Config struct {
 	Label         string
 	MinPermission string // read, triage, write, maintain, admin
 
+	// AgentPreset picks a known agent (builtin, codex, claude-code, aider,
+	// custom); "" runs AgentImage with AgentCmd and reads the agentgate
+	// event format from its output.
+	AgentPreset  string
+	AgentModel   string
 	AgentImage   string
 	AgentCmd     []string
 	AgentRuntime string // "" (runc) or "runsc"
@@ -198,6 +204,8 @@ func settings() []setting {
 		{key: "mention", help: "comment prefix that triggers a run", apply: str(func(c *Config) *string { return &c.Mention })},
 		{key: "label", help: "issue label that triggers a run", apply: str(func(c *Config) *string { return &c.Label })},
 		{key: "min-permission", help: "least repository permission to trigger: read, triage, write, maintain, admin", apply: str(func(c *Config) *string { return &c.MinPermission })},
+		{key: "agent-preset", help: "agent preset: builtin, codex, claude-code, aider, custom (empty: agent-image with agent-cmd)", apply: str(func(c *Config) *string { return &c.AgentPreset })},
+		{key: "agent-model", help: "model the agent asks the gateway for", apply: str(func(c *Config) *string { return &c.AgentModel })},
 		{key: "agent-image", help: "agent image (built locally; never pulled)", apply: str(func(c *Config) *string { return &c.AgentImage })},
 		{key: "agent-cmd", help: "agent command, split on spaces (default: the image's)", apply: func(c *Config, v string) error { c.AgentCmd = strings.Fields(v); return nil }},
 		{key: "agent-runtime", help: "OCI runtime: runc (default) or runsc", apply: func(c *Config, v string) error {
@@ -441,8 +449,13 @@ func (c Config) validateRun() []error {
 	bad := func(key, why string) {
 		errs = append(errs, fmt.Errorf("setting %s (AGENTGATE_%s): %s", key, strings.ToUpper(strings.ReplaceAll(key, "-", "_")), why))
 	}
-	if c.AgentImage == "" {
+	if c.AgentImage == "" && c.AgentPreset == "" {
 		bad("agent-image", "required")
+	}
+	if c.AgentPreset != "" {
+		if _, err := c.preset(nil); err != nil {
+			bad("agent-preset", err.Error())
+		}
 	}
 	if !policy.ValidPermission(c.MinPermission) {
 		bad("min-permission", fmt.Sprintf("%q is not one of read, triage, write, maintain, admin", c.MinPermission))
@@ -505,6 +518,20 @@ func (c Config) validateRun() []error {
 
 // ValidateRun checks what `agentgate run` needs.
 func (c Config) ValidateRun() error { return errors.Join(c.validateRun()...) }
+
+// preset resolves the configured agent preset with the gateway's
+// environment; with no preset it is the configured image and command,
+// speaking the agentgate event format.
+func (c Config) preset(gatewayEnv []string) (agents.Preset, error) {
+	if c.AgentPreset == "" {
+		return agents.Preset{Name: "configured", Image: c.AgentImage, Cmd: c.AgentCmd, Env: gatewayEnv, Events: agents.EventsAgentgate}, nil
+	}
+	opts := agents.Options{Model: c.AgentModel, GatewayEnv: gatewayEnv}
+	if c.AgentPreset == agents.NameCustom {
+		opts.Image, opts.Cmd = c.AgentImage, c.AgentCmd
+	}
+	return agents.Lookup(c.AgentPreset, opts)
+}
 
 // AuditKeyPath is where the audit signing key is.
 func (c Config) AuditKeyPath() string {

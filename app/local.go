@@ -75,7 +75,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	runID := uuid.NewString()
 	sb := &Sandbox{
 		Engine: runner.New(docker), Events: db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
-		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
+		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
 		Network:   cfg.Network,
 		Unbounded: os.Geteuid() != 0,

@@ -13,7 +13,9 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/telemetry/agentevents"
 )
 
 // Sandbox is the host side of one run: workspace, agent container and
@@ -25,8 +27,9 @@ type Sandbox struct {
 	DataDir  string // run directories live in DataDir/runs/<worker>/<run>
 	WorkerID string
 
-	Image   string
-	Cmd     []string
+	// Agent resolves the agent (image, command, environment, event
+	// format) given the gateway's environment for the run.
+	Agent   func(gatewayEnv []string) (agents.Preset, error)
 	Runtime string
 	Limits  runner.Limits
 
@@ -195,10 +198,11 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	spec := runner.Spec{
 		RunID: t.RunID, WorkerID: s.WorkerID,
-		Image: s.Image, Cmd: s.Cmd, Runtime: s.Runtime, User: user,
+		Runtime: s.Runtime, User: user,
 		WorkTree: ws.WorkTree, TaskFile: taskFile, OutDir: outDir,
 		Limits: pol.Limits,
 	}
+	var gatewayEnv []string
 	if pol.Network.Mode == "relay" {
 		net, err := s.startNetwork(ctx, t.RunID, pol.Network)
 		if err != nil {
@@ -210,16 +214,33 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 			}
 		}()
 		spec.Network = net.spec
-		spec.Env = append(spec.Env, net.env...)
+		gatewayEnv = net.env
 	}
+	agent, err := s.Agent(gatewayEnv)
+	if err != nil {
+		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
+		return att, nil
+	}
+	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, agent.Env
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
-		"image": s.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
+		"agent": agent.Name, "image": agent.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
 		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
 	}); err != nil {
 		return nil, err
 	}
+	// Agent-native events: JSON lines the agent prints become events.
+	parser := agentevents.NewParser(agent.Events)
+	emit := func(evs []telemetry.Event) {
+		for _, ev := range evs {
+			ev.RunID = t.RunID
+			if _, err := s.Events.Append(context.WithoutCancel(ctx), ev); err != nil {
+				s.logger().Warn("audit agent event", "run_id", t.RunID, "err", err)
+			}
+		}
+	}
 	sctx, endSandbox := t.phase(ctx, telemetry.PhaseSandbox)
-	res, err := s.Engine.Run(sctx, spec, nil)
+	res, err := s.Engine.Run(sctx, spec, func(line string) { emit(parser.Line(line)) })
+	emit(parser.Flush())
 	endSandbox(err)
 	if errors.Is(err, runner.ErrPreflight) {
 		// The sandbox's network was not as it must be: the agent never

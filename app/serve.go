@@ -82,7 +82,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	engine := runner.New(s.docker)
 	s.Sandbox = &Sandbox{
 		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
-		Image: cfg.AgentImage, Cmd: cfg.AgentCmd, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
+		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
 		Network: cfg.Network,
 	}
@@ -165,7 +165,11 @@ func (s *Server) secureAudit(cfg Config) error {
 // checkImages fails start-up when an image a run needs is not on the
 // engine: images are built locally and never pulled.
 func checkImages(ctx context.Context, cli client.APIClient, cfg Config) error {
-	need := []struct{ key, image string }{{"agent-image", cfg.AgentImage}}
+	p, err := cfg.preset(nil)
+	if err != nil {
+		return fmt.Errorf("setting agent-preset: %w", err)
+	}
+	need := []struct{ key, image string }{{"agent-image", p.Image}}
 	if cfg.Network.Mode == "relay" {
 		need = append(need, struct{ key, image string }{"relay-image", cfg.Network.RelayImage})
 	}

@@ -52,6 +52,7 @@ func (s Summary) Markdown() string {
 		fmt.Fprintf(&b, "\n**Limits hit:** %s\n", strings.Join(parts, ", "))
 	}
 	writeFlags(&b, s.Flags)
+	writeCommands(&b, s.Commands, s.CommandsDropped)
 	writeNetwork(&b, s.Network)
 	writeLLM(&b, s.LLM)
 	if s.DroppedBytes > 0 {

@@ -30,6 +30,11 @@ type Summary struct {
 	Network []NetHost
 	// LLM is the model traffic through the gateway.
 	LLM LLMUsage
+	// Commands are the commands the agent says it ran (agent.command), in
+	// order.
+	Commands []SummaryCommand
+	// CommandsDropped counts agent commands beyond the ones kept.
+	CommandsDropped int
 }
 
 // SummaryFile is one changed file in a Summary.
@@ -89,7 +94,12 @@ func Summarize(events []Event) Summary {
 			if limit := stringAttr(a, "limit"); limit != "" {
 				s.LimitsHit = addOnce(s.LimitsHit, limit)
 			}
+		case KindAgentCommand:
+			s.addCommand(a)
 		case KindFileChanged:
+			if stringAttr(a, "source") == SourceAgent {
+				break // the agent's claim; the work tree's diff is the record
+			}
 			f := SummaryFile{Path: stringAttr(a, "path"), Op: stringAttr(a, "op"), Binary: boolAttr(a, "binary")}
 			f.Added, _ = intAttr(a, "added")
 			f.Removed, _ = intAttr(a, "removed")

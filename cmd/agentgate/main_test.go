@@ -21,6 +21,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve"}, 1, "webhook-secret (AGENTGATE_WEBHOOK_SECRET): required"},
 		{[]string{"serve", "--app-id", "x"}, 1, "app-id (--app-id): not an integer"},
 		{[]string{"run", "--task", ""}, 1, "--task: required"},
+		{[]string{"run", "--agent", "bogus", "--task", "x"}, 1, "agent-preset"},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer

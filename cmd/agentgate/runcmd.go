@@ -13,12 +13,13 @@ import (
 )
 
 func cmdRun(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) (int, error) {
-	var repo, task, image, command string
+	var repo, task, image, command, agent string
 	cfg, _, err := app.LoadConfig("run", args, os.Getenv, func(fs *flag.FlagSet) {
 		fs.StringVar(&repo, "repo", ".", "local git repository to run on")
 		fs.StringVar(&task, "task", "", "what the agent should do (required)")
 		fs.StringVar(&image, "image", "", "agent image (overrides agent-image)")
 		fs.StringVar(&command, "cmd", "", "agent command (overrides agent-cmd)")
+		fs.StringVar(&agent, "agent", "", "agent preset: builtin, codex, claude-code, aider, custom (overrides agent-preset)")
 	})
 	if err != nil {
 		return 1, err
@@ -28,6 +29,9 @@ func cmdRun(ctx context.Context, args []string, stdout io.Writer, log *slog.Logg
 	}
 	if command != "" {
 		cfg.AgentCmd = strings.Fields(command)
+	}
+	if agent != "" {
+		cfg.AgentPreset = agent
 	}
 	res, err := app.RunLocal(ctx, cfg, app.LocalRun{RepoPath: repo, Task: task}, log)
 	if err != nil {

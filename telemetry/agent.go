@@ -1,0 +1,14 @@
+package telemetry
+
+// Event kinds an agent reports about itself (parsed from its output by
+// telemetry/agentevents). They are the agent's own claims: file.changed
+// events carrying source "agent" never replace the changes agentgate
+// computes from the work tree.
+const (
+	KindAgentCommand = "agent.command" // attrs: command, exit_code?, duration_ms?, failed?
+	KindAgentMessage = "agent.message" // attrs: text, error?
+	KindLLMUsage     = "llm.usage"     // attrs: input_tokens, output_tokens, model?
+)
+
+// SourceAgent is the "source" attr of events an agent reported itself.
+const SourceAgent = "agent"

@@ -1,0 +1,59 @@
+package telemetry
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxCommandRows is how many agent commands the summary lists.
+const maxCommandRows = 100
+
+// maxCommands is how many agent commands a Summary keeps; the rest are
+// only counted.
+const maxCommands = 1000
+
+// SummaryCommand is one command the agent reported running.
+type SummaryCommand struct {
+	Command  string
+	ExitCode *int // nil when the agent reported none
+	Failed   bool // the agent reported failure without an exit code
+}
+
+// addCommand folds an agent.command event's attrs into s.
+func (s *Summary) addCommand(a map[string]any) {
+	cmd := stringAttr(a, "command")
+	if cmd == "" {
+		return
+	}
+	if len(s.Commands) >= maxCommands {
+		s.CommandsDropped++
+		return
+	}
+	c := SummaryCommand{Command: cmd, Failed: boolAttr(a, "failed")}
+	if code, ok := intAttr(a, "exit_code"); ok {
+		c.ExitCode = &code
+	}
+	s.Commands = append(s.Commands, c)
+}
+
+// writeCommands renders the agent's commands as a table with exit codes.
+func writeCommands(b *strings.Builder, cmds []SummaryCommand, dropped int) {
+	if len(cmds) == 0 {
+		return
+	}
+	b.WriteString("\n**Commands the agent ran**\n\n| Command | Exit code |\n| --- | ---: |\n")
+	for i, c := range cmds {
+		if i == maxCommandRows {
+			fmt.Fprintf(b, "\n… and %d more commands\n", len(cmds)-maxCommandRows+dropped)
+			break
+		}
+		exit := "–"
+		switch {
+		case c.ExitCode != nil:
+			exit = fmt.Sprint(*c.ExitCode)
+		case c.Failed:
+			exit = "failed"
+		}
+		fmt.Fprintf(b, "| %s | %s |\n", codeSpan(c.Command), exit)
+	}
+}
