@@ -221,7 +221,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
 		return att, nil
 	}
-	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, agent.Env
+	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, withoutRunnerEnv(agent.Env)
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
 		"agent": agent.Name, "image": agent.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
 		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
@@ -242,7 +242,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	res, err := s.Engine.Run(sctx, spec, func(line string) { emit(parser.Line(line)) })
 	emit(parser.Flush())
 	endSandbox(err)
-	if errors.Is(err, runner.ErrPreflight) {
+	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
 		// The sandbox's network was not as it must be: the agent never
 		// started. Reported, not retried.
 		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
@@ -393,4 +393,18 @@ func removeRunDir(dir string) error {
 		return fmt.Errorf("remove %s: %w", dir, err)
 	}
 	return nil
+}
+
+// withoutRunnerEnv drops the variables the runner itself sets in every
+// sandbox (HOME, the task file, the run id), which a preset may also name.
+func withoutRunnerEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "HOME", "AGENTGATE_TASK_FILE", "AGENTGATE_RUN_ID":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }

@@ -74,7 +74,10 @@ func convertAgent(spec Spec, relayID string) (*container.Config, *container.Host
 		AttachStderr: true,
 	}
 	if len(spec.Cmd) > 0 {
-		cfg.Cmd = append([]string(nil), spec.Cmd...)
+		// The command is the whole argv: it replaces the image's
+		// entrypoint too, so an agent preset runs exactly what it says.
+		cfg.Entrypoint = []string{spec.Cmd[0]}
+		cfg.Cmd = append([]string{}, spec.Cmd[1:]...)
 	}
 
 	mounts := []mount.Mount{
@@ -131,14 +134,14 @@ func bind(src, dst string, readOnly bool) mount.Mount {
 // normalize validates spec and applies defaults.
 func normalize(spec Spec) (Spec, error) {
 	if err := validate(spec); err != nil {
-		return spec, fmt.Errorf("spec: %w", err)
+		return spec, fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
 	if spec.User == "" {
 		spec.User = DefaultUserID
 	}
 	l, err := spec.Limits.withDefaults()
 	if err != nil {
-		return spec, fmt.Errorf("spec: %w", err)
+		return spec, fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
 	spec.Limits = l
 	if spec.Network != nil {

@@ -9,7 +9,7 @@ type Spec struct {
 	WorkerID string // labels every Docker object of the run; the sweep key
 
 	Image string   // agent image (must exist locally; never pulled)
-	Cmd   []string // command; empty = the image's default
+	Cmd   []string // the whole argv (replaces the image's entrypoint); empty = the image's default
 	Env   []string // extra KEY=VALUE for the agent (never secrets)
 
 	// WorkTree is the host directory bind-mounted read-write at /workspace.

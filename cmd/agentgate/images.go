@@ -8,6 +8,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/agentgate/agentgate/internal/testagent"
+	"github.com/agentgate/agentgate/runner/agentimage"
 	"github.com/agentgate/agentgate/runner/relayimage"
 )
 
@@ -19,7 +20,7 @@ func cmdImages(ctx context.Context, _ []string, stdout io.Writer) error {
 		return fmt.Errorf("docker client: %w", err)
 	}
 	defer cli.Close()
-	for _, ensure := range []func(context.Context, client.APIClient) (string, error){testagent.EnsureImage, relayimage.EnsureImage} {
+	for _, ensure := range []func(context.Context, client.APIClient) (string, error){testagent.EnsureImage, relayimage.EnsureImage, agentimage.EnsureImage} {
 		img, err := ensure(ctx, cli)
 		if err != nil {
 			return err

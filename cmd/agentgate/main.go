@@ -1,6 +1,7 @@
 // Command agentgate is the one agentgate binary: the webhook service and
 // worker (serve), a local sandboxed run (run), a self-contained demo (demo),
-// the image builder (images) and the sandbox's relay (relay).
+// the image builder (images), the sandbox's relay (relay) and the built-in
+// agent (agent).
 package main
 
 import (
@@ -22,9 +23,11 @@ Usage:
   agentgate run     --repo PATH --task TEXT [--image IMG] [--cmd "..."]
                               the same sandboxed run on a local repository
   agentgate demo              end to end on this machine, no GitHub account needed
-  agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev)
+  agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev, agentgate/agent:dev)
   agentgate audit   list|show RUN|export|verify|prune
                               the audit trail: query, export for a SIEM, verify the hash chain
+  agentgate agent   [--max-steps N] [--model M] [--command-timeout D]
+                              the built-in agent, inside its sandbox image
   agentgate relay   --listen 127.0.0.1:PORT=SOCKET ...
                               inside a run's relay container: forward loopback to the host
 
@@ -52,6 +55,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "run":
 		var code int
 		code, err = cmdRun(ctx, args[1:], stdout, log)
+		if err == nil {
+			return code
+		}
+	case "agent":
+		var code int
+		code, err = cmdAgent(ctx, args[1:], stdout, log)
 		if err == nil {
 			return code
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/internal/testgit"
+	"github.com/agentgate/agentgate/runner/agentimage"
 	"github.com/agentgate/agentgate/runner/relayimage"
 )
 
@@ -88,6 +89,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	if _, err := relayimage.EnsureImage(ctx, e.Docker); err != nil {
 		return nil, fmt.Errorf("relay image: %w", err)
+	}
+	if _, err := agentimage.EnsureImage(ctx, e.Docker); err != nil {
+		return nil, fmt.Errorf("built-in agent image: %w", err)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
