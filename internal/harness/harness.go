@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -17,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,6 +35,39 @@ import (
 
 //go:embed payloads/*.json
 var payloads embed.FS
+
+// embeddedSpec is a copy of ../shared/github/github-openapi-subset.json, so
+// `agentgate demo` validates its GitHub stand-in on a machine that has only
+// this repository. Tests and CI use the shared file when it is there.
+//
+//go:embed github-openapi-subset.json.gz
+var embeddedSpec []byte
+
+// specPath finds GitHub's description: the given path, the shared file
+// above the working directory, else the embedded copy written into dir.
+func specPath(given, dir string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if p, err := testgh.FindSpec(wd); err == nil {
+			return p, nil
+		}
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(embeddedSpec))
+	if err != nil {
+		return "", fmt.Errorf("embedded GitHub description: %w", err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return "", fmt.Errorf("embedded GitHub description: %w", err)
+	}
+	p := filepath.Join(dir, "github-openapi-subset.json")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		return "", fmt.Errorf("embedded GitHub description: %w", err)
+	}
+	return p, nil
+}
 
 // The repository and people of GitHub's example payloads.
 const (
@@ -108,8 +143,12 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		sha, err := e.Git.Ref(rctx, owner+"/"+repo, "refs/heads/"+branch)
 		return sha, err == nil
 	}
+	spec, err := specPath(opts.SpecPath, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
 	e.GH, err = testgh.New(testgh.Options{
-		SpecPath: opts.SpecPath, AppID: AppID, AppPublicKey: &key.PublicKey, AppSlug: "agentgate",
+		SpecPath: spec, AppID: AppID, AppPublicKey: &key.PublicKey, AppSlug: "agentgate",
 		ResolveRef: resolve, ValidateResponses: true, Logger: log,
 	})
 	if err != nil {
