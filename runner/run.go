@@ -141,10 +141,34 @@ func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (
 		return res, fmt.Errorf("container inspect: %w", err)
 	}
 	res.OOMKilled = inspect.State != nil && inspect.State.OOMKilled
+	if !res.OOMKilled && res.ExitCode == 137 && !res.TimedOut {
+		// The engine may record the exit before the OOM event that caused
+		// it: a SIGKILLed agent is looked at again, briefly.
+		res.OOMKilled = e.oomLater(ctx, id)
+	}
 	res.LimitsHit = limitsHit(res, col.full, pids.hit(), workTreeFull(spec.WorkTree))
 	log.InfoContext(ctx, "sandbox finished", "exit_code", res.ExitCode, "limits_hit", res.LimitsHit,
 		"output_bytes", res.OutputBytes, "duration", res.FinishedAt.Sub(res.StartedAt))
 	return res, nil
+}
+
+// oomLater re-inspects a SIGKILLed container for a late OOM record.
+func (e *Engine) oomLater(ctx context.Context, id string) bool {
+	for i := 0; i < 20; i++ { // up to 2 s: the event can lag under load
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+		inspect, err := e.cli.ContainerInspect(ctx, id)
+		if err != nil {
+			return false
+		}
+		if inspect.State != nil && inspect.State.OOMKilled {
+			return true
+		}
+	}
+	return false
 }
 
 // killAndWait kills the container and waits, bounded, for its exit.
