@@ -3,6 +3,9 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +37,23 @@ func (w *pidsWatch) hit() bool {
 // closes. Errors only mean less information: the watch is best effort.
 func watchPids(ctx context.Context, cli client.APIClient, id string, limit int64) *pidsWatch {
 	w := &pidsWatch{done: make(chan struct{})}
+	// Where the engine shares this host's cgroups, the kernel counts every
+	// fork the pids limit refused: exact, and read ten times a second.
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n, ok := pidsEventsMax(id); ok && n > 0 {
+				w.reached.Store(true)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	go func() {
 		defer close(w.done)
 		st, err := cli.ContainerStats(ctx, id, true)
@@ -53,4 +73,41 @@ func watchPids(ctx context.Context, cli client.APIClient, id string, limit int64
 		}
 	}()
 	return w
+}
+
+// pidsEventFiles are where a container's pids.events lives, for cgroup v1
+// and v2 with the cgroupfs and systemd drivers.
+func pidsEventFiles(id string) []string {
+	return []string{
+		"/sys/fs/cgroup/pids/docker/" + id + "/pids.events",
+		"/sys/fs/cgroup/pids/system.slice/docker-" + id + ".scope/pids.events",
+		"/sys/fs/cgroup/docker/" + id + "/pids.events",
+		"/sys/fs/cgroup/system.slice/docker-" + id + ".scope/pids.events",
+	}
+}
+
+// pidsEventsMax reads how many forks the pids limit refused so far.
+func pidsEventsMax(id string) (int64, bool) {
+	if id == "" || strings.ContainsAny(id, "/.") {
+		return 0, false
+	}
+	for _, f := range pidsEventFiles(id) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		return parsePidsEvents(string(b))
+	}
+	return 0, false
+}
+
+// parsePidsEvents reads the "max N" line of a pids.events file.
+func parsePidsEvents(s string) (int64, bool) {
+	for _, line := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), " "); ok && k == "max" {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
