@@ -2,9 +2,10 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
-	"unicode"
 
+	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -37,7 +38,7 @@ func busyComment(activeRunID string) string {
 // sandbox, never a command line.
 func taskText(a webhook.RunJobArgs) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", oneLine(a.IssueTitle, 256))
+	fmt.Fprintf(&b, "# %s\n\n", gitops.OneLine(a.IssueTitle, 256))
 	b.WriteString(strings.TrimSpace(a.IssueBody))
 	b.WriteString("\n")
 	if in := strings.TrimSpace(a.Instructions); in != "" {
@@ -45,21 +46,6 @@ func taskText(a webhook.RunJobArgs) string {
 	}
 	fmt.Fprintf(&b, "\n---\nIssue #%d in %s/%s. agentgate run %s.\n", a.IssueNumber, a.Owner, a.Repo, a.RunID)
 	return b.String()
-}
-
-// oneLine folds s onto one bounded line without control characters.
-func oneLine(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max-1]) + "…"
-	}
-	return s
 }
 
 // neutralizeMentions keeps untrusted text (the agent's summary) from
@@ -90,10 +76,5 @@ func notListedComment(login string) string {
 
 // containsFold reports whether list holds s, ignoring case.
 func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
 }

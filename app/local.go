@@ -97,7 +97,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	}()
 	res := &LocalResult{RunID: runID, Outcome: att.Outcome, Reason: att.Reason}
 	if att.Outcome == OutcomeSucceeded {
-		title := oneLine(strings.SplitN(strings.TrimSpace(lr.Task), "\n", 2)[0], 72)
+		title := gitops.OneLine(strings.SplitN(strings.TrimSpace(lr.Task), "\n", 2)[0], 72)
 		msg := gitops.CommitMessage(0, title, runID, gitops.Signature{Name: "agentgate local run", Email: "agentgate@localhost"})
 		sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{Name: "agentgate", Email: "agentgate@localhost", When: time.Now().UTC()})
 		if err != nil {

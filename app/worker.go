@@ -578,7 +578,7 @@ func (r *run) openPR(ctx context.Context, branch, body string) (string, error) {
 		}
 	}
 	pr, _, err := r.gh.PullRequests.Create(ctx, a.Owner, a.Repo, &github.NewPullRequest{
-		Title: github.String(oneLine("agentgate: "+a.IssueTitle, 120)),
+		Title: github.String(gitops.OneLine("agentgate: "+a.IssueTitle, 120)),
 		Head:  github.String(branch),
 		Base:  github.String(a.DefaultBranch),
 		Body:  github.String(body),

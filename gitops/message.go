@@ -68,15 +68,15 @@ func BranchName(issue int, title string) string {
 //
 // with every part sanitised, so no input adds a line or a trailer.
 func CommitMessage(issue int, title, runID string, coauthor Signature) string {
-	subject := oneLine(title, maxSubject)
+	subject := OneLine(title, maxSubject)
 	if subject == "" {
 		subject = fmt.Sprintf("agentgate: changes for #%d", issue)
 		if issue <= 0 {
 			subject = "agentgate: local changes"
 		}
 	}
-	name := oneLine(cleanIdent(coauthor.Name), maxIdent)
-	email := strings.Join(strings.Fields(oneLine(cleanIdent(coauthor.Email), maxIdent)), "")
+	name := OneLine(cleanIdent(coauthor.Name), maxIdent)
+	email := strings.Join(strings.Fields(OneLine(cleanIdent(coauthor.Email), maxIdent)), "")
 	if name == "" {
 		name = "unknown"
 	}
@@ -92,10 +92,11 @@ func CommitMessage(issue int, title, runID string, coauthor Signature) string {
 		subject, requested, who, cleanRunID(runID))
 }
 
-// oneLine makes s a single line of at most max runes: invalid UTF-8
+// OneLine makes s a single line of at most max runes: invalid UTF-8
 // replaced, control, format (bidi, zero-width) and separator characters
 // turned into spaces, runs of spaces collapsed, cut with "…" when long.
-func oneLine(s string, max int) string {
+// Text from an issue goes through it before it becomes a title or subject.
+func OneLine(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
