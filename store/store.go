@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -22,15 +24,14 @@ const DriverSQLite = "sqlite"
 // lock before failing with SQLITE_BUSY.
 const busyTimeoutMS = 10000
 
-// ErrPostgresNotBuilt is returned by Open for postgres:// URLs until the
-// Postgres dialect lands.
-var ErrPostgresNotBuilt = errors.New("postgres support is not built yet")
-
 // DB is agentgate's database: River's queue tables and agentgate's own
-// (deliveries, runs, leases, effects, events), SQLite by default.
+// (deliveries, runs, leases, effects, events), SQLite by default or
+// Postgres.
 type DB struct {
 	SQL    *sql.DB
-	Driver string // "sqlite" (Postgres arrives with the scale-out work)
+	Driver string // DriverSQLite or DriverPostgres
+
+	pool *pgxpool.Pool // Postgres only: the pool SQL runs on
 
 	now   func() time.Time // clock, replaced in tests
 	audit auditState       // redaction and signing for the audit trail (audit.go)
@@ -39,7 +40,13 @@ type DB struct {
 // Open opens (creating if needed) the database at url and runs River's and
 // agentgate's migrations. url is "sqlite:///abs/path.db", "sqlite://rel.db"
 // or a plain file path. SQLite runs in WAL mode with a busy timeout.
+// "postgres://…" (or "postgresql://…") opens Postgres: a pgx pool, with
+// the migrations run under an advisory lock so that replicas starting at
+// once do not race.
 func Open(ctx context.Context, url string) (*DB, error) {
+	if isPostgresURL(url) {
+		return openPostgres(ctx, url)
+	}
 	path, err := sqlitePath(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
@@ -64,15 +71,32 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	if err := db.SQL.Close(); err != nil {
+	err := db.SQL.Close()
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
 }
 
-// RiverDriver is the River driver for this database (TTx is *sql.Tx).
+// RiverDriver is the River driver for this database on database/sql (TTx
+// is *sql.Tx), so that intake inserts jobs in the same transaction as its
+// delivery record: riversqlite, or riverdatabasesql on the Postgres pool.
+// On Postgres, workers use riverpgxv5 on Pool instead (it listens for
+// new jobs rather than polling).
 func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if db.Driver == DriverPostgres {
+		return riverdatabasesql.New(db.SQL)
+	}
 	return riversqlite.New(db.SQL)
+}
+
+// isPostgresURL reports whether url names a Postgres database.
+func isPostgresURL(url string) bool {
+	lower := strings.ToLower(url)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
 }
 
 // migrate brings River's schema and agentgate's own schema up to date.
@@ -97,8 +121,8 @@ func (db *DB) migrate(ctx context.Context) error {
 func sqlitePath(url string) (string, error) {
 	lower := strings.ToLower(url)
 	switch {
-	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		return "", ErrPostgresNotBuilt
+	case isPostgresURL(url):
+		return "", errors.New("a postgres URL is not a SQLite path")
 	case strings.HasPrefix(lower, "sqlite://"):
 		url = url[len("sqlite://"):]
 	case strings.Contains(url, "://"):

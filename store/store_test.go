@@ -2,14 +2,46 @@ package store
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/agentgate/agentgate/internal/pgtest"
 )
 
-// openTemp opens a fresh database in a temporary directory.
+// eachDialect runs fn as a subtest per database dialect: "sqlite" and
+// "postgres" (skipped without AGENTGATE_TEST_POSTGRES_URL, failed without
+// it under CI=true). openTemp opens the subtest's dialect.
+func eachDialect(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	for _, d := range []string{DriverSQLite, DriverPostgres} {
+		t.Run(d, fn)
+	}
+}
+
+// testDialect is the dialect of the eachDialect subtest t runs in (SQLite
+// outside one).
+func testDialect(t testing.TB) string {
+	if strings.Contains(t.Name()+"/", "/"+DriverPostgres+"/") {
+		return DriverPostgres
+	}
+	return DriverSQLite
+}
+
+// openTemp opens a fresh database of the test's dialect: SQLite in a
+// temporary directory (its path is returned) or a new Postgres database
+// (path "").
 func openTemp(t *testing.T) (*DB, string) {
 	t.Helper()
+	if testDialect(t) == DriverPostgres {
+		db, err := Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return db, ""
+	}
 	path := filepath.Join(t.TempDir(), "agentgate.db")
 	db, err := Open(context.Background(), path)
 	if err != nil {
@@ -21,17 +53,16 @@ func openTemp(t *testing.T) (*DB, string) {
 
 func TestSQLitePath(t *testing.T) {
 	tests := []struct {
-		url     string
-		want    string
-		wantErr error
+		url  string
+		want string
 	}{
 		{url: "sqlite:///abs/path.db", want: "/abs/path.db"},
 		{url: "sqlite://rel.db", want: "rel.db"},
 		{url: "SQLITE://rel.db", want: "rel.db"},
 		{url: "/plain/file.db", want: "/plain/file.db"},
 		{url: "data/agentgate.db", want: "data/agentgate.db"},
-		{url: "postgres://u:secret@db/agentgate", wantErr: ErrPostgresNotBuilt},
-		{url: "postgresql://db/agentgate", wantErr: ErrPostgresNotBuilt},
+		{url: "postgres://u:secret@db/agentgate"},
+		{url: "postgresql://db/agentgate"},
 		{url: "mysql://u:p@db/x"},
 		{url: ""},
 		{url: "sqlite://"},
@@ -45,12 +76,6 @@ func TestSQLitePath(t *testing.T) {
 				if err == nil {
 					t.Fatalf("sqlitePath(%q) = %q, want error", tt.url, got)
 				}
-				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error %v, want %v", err, tt.wantErr)
-				}
-				if tt.wantErr != nil && err.Error() != "postgres support is not built yet" {
-					t.Fatalf("error text %q", err)
-				}
 				return
 			}
 			if err != nil || got != tt.want {
@@ -60,10 +85,21 @@ func TestSQLitePath(t *testing.T) {
 	}
 }
 
-func TestOpenPostgresRefused(t *testing.T) {
-	_, err := Open(context.Background(), "postgres://user:hunter2@localhost/agentgate")
-	if !errors.Is(err, ErrPostgresNotBuilt) {
-		t.Fatalf("Open(postgres) = %v, want ErrPostgresNotBuilt", err)
+func TestOpenPostgresErrorHidesPassword(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Port 1 on loopback: nothing listens, the connection is refused.
+	for _, url := range []string{
+		"postgres://user:hunter2@127.0.0.1:1/agentgate?connect_timeout=2",
+		"postgres://user:hunter2@127.0.0.1:1/agentgate?pool_max_conns=notanumber",
+	} {
+		_, err := Open(ctx, url)
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", url)
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("error leaks the password: %v", err)
+		}
 	}
 }
 
