@@ -39,6 +39,7 @@ type Config struct {
 	AuditKeyFile string
 	DockerHost   string // empty = the environment's (DOCKER_HOST) or the local socket
 	WorkerID     string // labels this worker's Docker objects; default the host name
+	Role         string // RoleAll (default), RoleIntake or RoleWorker
 
 	Mention       string
 	Label         string
@@ -93,6 +94,7 @@ func DefaultConfig() Config {
 		Listen:         ":8080",
 		DatabaseURL:    "agentgate-data/agentgate.db",
 		DataDir:        "agentgate-data",
+		Role:           RoleAll,
 		Mention:        "@agentgate",
 		Label:          "agentgate",
 		MinPermission:  "write",
@@ -196,7 +198,7 @@ func settings() []setting {
 		{key: "github-api-url", help: "GitHub REST API base URL (GHES: https://HOST/api/v3/)", apply: str(func(c *Config) *string { return &c.GitHubAPIURL })},
 		{key: "listen", help: "HTTP listen address", apply: str(func(c *Config) *string { return &c.Listen })},
 		{key: "admin-listen", help: "operator listener for /metrics (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
-		{key: "database-url", help: "database: a SQLite path or sqlite:// URL", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
+		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://…", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
 		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
 		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created when missing)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},
 		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},
@@ -331,7 +333,7 @@ func parseSize(v string) (int64, error) {
 func LoadConfig(name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	all := settings()
+	all := append(settings(), roleSettings()...)
 	flagVals := map[string]*string{}
 	for _, s := range all {
 		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")
@@ -429,8 +431,8 @@ func (c Config) ValidateServe() error {
 		}
 	}
 	req(len(c.WebhookSecret) > 0, "webhook-secret", "required: agentgate never accepts unverified webhooks")
-	req(c.AppID > 0, "app-id", "required: the GitHub App's numeric id")
-	req(len(c.PrivateKey) > 0, "private-key", "required: the GitHub App's PEM private key (or private-key-file)")
+	req(c.AppID > 0 || !c.works(), "app-id", "required: the GitHub App's numeric id")
+	req(len(c.PrivateKey) > 0 || !c.works(), "private-key", "required: the GitHub App's PEM private key (or private-key-file)")
 	if len(c.PrivateKey) > 0 {
 		if _, err := parseKey(c.PrivateKey); err != nil {
 			errs = append(errs, fmt.Errorf("setting private-key (AGENTGATE_PRIVATE_KEY): %w", err))

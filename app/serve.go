@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/riverqueue/river"
 
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/store"
@@ -27,7 +25,7 @@ type Server struct {
 	log     *slog.Logger
 	db      *store.DB
 	docker  *client.Client
-	river   *river.Client[*sql.Tx]
+	queue   *queue
 	intake  *webhook.Server
 	http    *http.Server
 	ln      net.Listener
@@ -70,6 +68,13 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
 	// Every event of every run also becomes a span event and metrics.
 	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
+	if !cfg.works() {
+		// Intake only: no Docker engine, no GitHub App key.
+		if s.queue, err = newQueue(ctx, s.db, cfg, nil, log); err != nil {
+			return nil, err
+		}
+		return s, s.listen(cfg, log)
+	}
 	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
 		return nil, err
 	}
@@ -94,42 +99,21 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
 	clients.OnToken = s.db.AddSecret // minted tokens never reach the audit trail
-	workers := river.NewWorkers()
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log}
-	if err := river.AddWorkerSafely(workers, worker); err != nil {
-		return nil, fmt.Errorf("register worker: %w", err)
-	}
-	jobTimeout := worker.Timeout(nil)
-	s.river, err = river.NewClient(s.db.RiverDriver(), &river.Config{
-		ID:                   cfg.WorkerID,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
-		Workers:              workers,
-		JobTimeout:           jobTimeout,
-		RescueStuckJobsAfter: jobTimeout + 10*time.Minute,
-		MaxAttempts:          5,
-		FetchPollInterval:    200 * time.Millisecond,
-		FetchCooldown:        50 * time.Millisecond,
-		Logger:               log.With("component", "river"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	s.intake, err = webhook.New(webhook.Config{
-		Secret: cfg.WebhookSecret, Mention: cfg.Mention, Label: cfg.Label,
-	}, s.db.SQL, s.river, log.With("component", "webhook"))
-	if err != nil {
-		return nil, fmt.Errorf("intake: %w", err)
+	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
+		return nil, err
 	}
 	s.health = newUpstreamCheck(cfg.Network)
-	s.intake.SetReadyDetail(s.health.report)
-	s.http = &http.Server{
-		Handler:           s.metrics.InstrumentWebhook(s.intake.Handler()),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
-	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("setting listen: %w", err)
+	return s, s.listen(cfg, log)
+}
+
+// listen sets up the webhook listener (roles all and intake) and the
+// operator listener (every role).
+func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
+	if cfg.intake() {
+		if err := s.listenWebhook(cfg, log); err != nil {
+			return err
+		}
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
 	if cfg.AdminListen != "" {
@@ -137,10 +121,33 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		mux.Handle("GET /metrics", s.metrics.Handler())
 		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
-			return nil, fmt.Errorf("setting admin-listen: %w", err)
+			return fmt.Errorf("setting admin-listen: %w", err)
 		}
 	}
-	return s, nil
+	return nil
+}
+
+// listenWebhook sets up intake on the webhook listener.
+func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
+	s.intake, err = webhook.New(webhook.Config{
+		Secret: cfg.WebhookSecret, Mention: cfg.Mention, Label: cfg.Label,
+	}, s.db.SQL, s.queue.inserter, log.With("component", "webhook"))
+	if err != nil {
+		return fmt.Errorf("intake: %w", err)
+	}
+	if s.health != nil {
+		s.intake.SetReadyDetail(s.health.report)
+	}
+	s.http = &http.Server{
+		Handler:           s.metrics.InstrumentWebhook(s.intake.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return fmt.Errorf("setting listen: %w", err)
+	}
+	return nil
 }
 
 // secureAudit signs the audit chain with the operator's key and registers
@@ -212,8 +219,13 @@ func (s *Server) sweep(ctx context.Context, engine *runner.Engine) error {
 	return nil
 }
 
-// Addr is the address the server listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+// Addr is the address the webhook listener listens on ("" for a worker).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
 
 // DB is the server's database.
 func (s *Server) DB() *store.DB { return s.db }
@@ -221,12 +233,16 @@ func (s *Server) DB() *store.DB { return s.db }
 // Start starts the worker and serving HTTP. They run until Shutdown; ctx
 // only bounds starting.
 func (s *Server) Start(ctx context.Context) error {
-	if err := s.river.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start queue: %w", err)
+	if s.queue.worker != nil {
+		if err := s.queue.worker.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start queue: %w", err)
+		}
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	go s.health.run(hctx, time.Minute)
+	if s.health != nil {
+		go s.health.run(hctx, time.Minute)
+	}
 	go s.metrics.PollQueueDepth(hctx, 15*time.Second, s.queueDepth)
 	if s.admin != nil {
 		go func() {
@@ -235,14 +251,16 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	go func() {
-		err := s.http.Serve(s.ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.served <- err
-	}()
-	s.log.Info("agentgate serving", "addr", s.Addr(), "worker_id", s.cfg.WorkerID)
+	if s.http != nil {
+		go func() {
+			err := s.http.Serve(s.ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			s.served <- err
+		}()
+	}
+	s.log.Info("agentgate serving", "role", s.cfg.Role, "addr", s.Addr(), "admin_addr", s.AdminAddr(), "worker_id", s.cfg.WorkerID, "database", s.db.Driver)
 	return nil
 }
 
@@ -267,11 +285,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 		}
 	}
-	if s.river != nil {
-		if err := s.river.Stop(ctx); err != nil {
+	if s.queue != nil && s.queue.worker != nil {
+		if err := s.queue.worker.Stop(ctx); err != nil {
 			s.log.Warn("jobs still running at the drain deadline: cancelling; they will be retried", "err", err)
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			if err := s.river.StopAndCancel(cctx); err != nil {
+			if err := s.queue.worker.StopAndCancel(cctx); err != nil {
 				errs = append(errs, fmt.Errorf("queue stop: %w", err))
 			}
 			cancel()

@@ -76,6 +76,8 @@ type run struct {
 	policy *RunPolicy
 	cfg    *repoConfig
 	draft  bool
+	// holder names this attempt in the run's lease (runlease.go).
+	holder string
 }
 
 // Work implements river.Worker.
@@ -94,9 +96,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 	if job.Attempt == 1 {
 		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
 	}
-	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt}
+	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt, holder: runHolder(w.Config.WorkerID, job)}
 	err := r.execute(ctx)
+	r.unclaim(context.WithoutCancel(ctx))
 	rt.End(err)
+	if errors.Is(err, errRunLeaseHeld) || errors.Is(err, errRunLeaseLost) {
+		log.Info("run held by another attempt: waiting", "err", err)
+		return river.JobSnooze(runLeaseSnooze)
+	}
 	if err != nil {
 		log.Error("run attempt failed", "err", err)
 		if job.Attempt >= job.MaxAttempts {
@@ -124,6 +131,10 @@ func (r *run) once(ctx context.Context, key string, fn func() (string, error)) (
 	} else if ok {
 		return v, nil
 	}
+	if err := r.guard(ctx); err != nil {
+		return "", err
+	}
+	crashPoint("before:" + key)
 	v, err := fn()
 	if err != nil {
 		return "", err
@@ -131,6 +142,7 @@ func (r *run) once(ctx context.Context, key string, fn func() (string, error)) (
 	if err := r.w.DB.RecordEffect(ctx, r.args.RunID, key, v); err != nil {
 		return "", fmt.Errorf("record effect %s: %w", key, err)
 	}
+	crashPoint("after:" + key)
 	return v, nil
 }
 
@@ -141,6 +153,10 @@ func (r *run) leaseKey() string {
 func (r *run) execute(ctx context.Context) error {
 	a := r.args
 	w := r.w
+	crashPoint("work")
+	if err := r.claim(ctx); err != nil {
+		return err
+	}
 	cur, err := w.DB.EnsureRun(ctx, store.Run{
 		ID: a.RunID, DeliveryID: a.DeliveryID, Repo: a.Owner + "/" + a.Repo,
 		Issue: a.IssueNumber, Requester: a.RequesterLogin, State: stateQueued,
@@ -309,10 +325,13 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err != nil {
 		return "", "", "", "", err
 	}
+	if err := r.guard(ctx); err != nil {
+		return "", "", "", "", err
+	}
 	att, err := w.Sandbox.Execute(ctx, Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
-		Phase: r.rt.Phase,
+		Phase: r.phase,
 	})
 	if err != nil {
 		return "", "", "", "", err
@@ -352,6 +371,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err != nil {
 		return "", "", "", "", err
 	}
+	if err := r.guard(ctx); err != nil {
+		return "", "", "", "", err
+	}
 	if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: true}); err != nil {
 		return "", "", "", "", fmt.Errorf("push: %w", err)
 	}
@@ -359,6 +381,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err := w.DB.RecordEffect(ctx, a.RunID, effPushed, pushed); err != nil {
 		return "", "", "", "", fmt.Errorf("record push: %w", err)
 	}
+	crashPoint("after:" + effPushed)
 	// The agent's summary must survive a crash between push and review.
 	if err := w.DB.RecordEffect(ctx, a.RunID, "agent.summary", att.AgentSummary); err != nil {
 		return "", "", "", "", fmt.Errorf("record summary: %w", err)
@@ -532,6 +555,9 @@ func (r *run) progress(ctx context.Context, state, detail string) error {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return fmt.Errorf("progress comment id %q: %w", id, err)
+	}
+	if err := r.guard(ctx); err != nil {
+		return err
 	}
 	if _, _, err := r.gh.Issues.EditComment(ctx, a.Owner, a.Repo, n, &github.IssueComment{Body: github.String(body)}); err != nil {
 		return fmt.Errorf("edit progress comment: %w", err)

@@ -7,7 +7,7 @@ package webhook
 type RunJobArgs struct {
 	// RunID is assigned at intake (a UUID) and keys every side effect.
 	RunID          string `json:"run_id"`
-	DeliveryID     string `json:"delivery_id"`
+	DeliveryID     string `json:"delivery_id" river:"unique"`
 	Event          string `json:"event"`   // "issue_comment" or "issues"
 	Trigger        string `json:"trigger"` // "mention" or "label"
 	InstallationID int64  `json:"installation_id"`

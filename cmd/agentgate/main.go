@@ -14,12 +14,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/agentgate/agentgate/app"
 )
 
 const usage = `agentgate: hand an issue to a coding agent without handing it your repository.
 
 Usage:
-  agentgate serve   [flags]   webhook intake, queue and worker (SQLite by default)
+  agentgate serve   [flags]   webhook intake, queue and worker (SQLite by default);
+                              --role intake|worker|all splits them (Postgres)
+  agentgate worker  [flags]   the same as serve --role worker
   agentgate run     --repo PATH --task TEXT [--image IMG] [--cmd "..."]
                               the same sandboxed run on a local repository
   agentgate demo              end to end on this machine, no GitHub account needed
@@ -50,8 +54,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var err error
 	switch args[0] {
-	case "serve", "worker":
+	case "serve":
 		err = cmdServe(ctx, args[1:], log)
+	case "worker":
+		// The same as serve --role worker.
+		err = cmdServe(ctx, append([]string{"--role=" + app.RoleWorker}, args[1:]...), log)
 	case "run":
 		var code int
 		code, err = cmdRun(ctx, args[1:], stdout, log)
