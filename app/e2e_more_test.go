@@ -276,7 +276,9 @@ func TestEndToEndRetryAfterCrashIsIdempotent(t *testing.T) {
 	if err != nil || args == nil {
 		t.Fatalf("parse: %v", err)
 	}
-	args.RunID, args.DeliveryID = d.RunID, "crash-1"
+	// The same run under another delivery id: River refuses a second job
+	// for one delivery (unique jobs), as intended.
+	args.RunID, args.DeliveryID = d.RunID, "crash-1-retry"
 	if err := env.App.EnqueueForTest(ctx, *args); err != nil {
 		t.Fatal(err)
 	}
