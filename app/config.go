@@ -40,6 +40,8 @@ type Config struct {
 	DockerHost   string // empty = the environment's (DOCKER_HOST) or the local socket
 	WorkerID     string // labels this worker's Docker objects; default the host name
 	Role         string // RoleAll (default), RoleIntake or RoleWorker
+	WorkerCPUs   int64  // sandbox CPU budget of this worker (1e-9 CPUs); 0 = none
+	WorkerMemory int64  // sandbox memory budget of this worker (bytes); 0 = none
 
 	Mention       string
 	Label         string

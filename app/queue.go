@@ -58,7 +58,7 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		jobTimeout := worker.Timeout(nil)
 		workCfg = &river.Config{
 			ID:                   cfg.WorkerID,
-			Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
+			Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers(cfg)}},
 			Workers:              workers,
 			JobTimeout:           jobTimeout,
 			RescueStuckJobsAfter: jobTimeout + rescueMargin,

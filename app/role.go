@@ -1,6 +1,9 @@
 package app
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Roles of a serve process (setting role).
 const (
@@ -24,6 +27,22 @@ func roleSettings() []setting {
 				return nil
 			}
 			return fmt.Errorf("%q is not all, intake or worker", v)
+		}},
+		{key: "worker-cpus", help: "CPUs this worker gives sandboxes in all (e.g. 4, 1.5); each run's cpus count against it; 0 = no budget", apply: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1e6 {
+				return fmt.Errorf("not a CPU count: %q", v)
+			}
+			c.WorkerCPUs = int64(f * 1e9)
+			return nil
+		}},
+		{key: "worker-memory", help: "memory this worker gives sandboxes in all (e.g. 16GiB); each run's memory counts against it; 0 = no budget", apply: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			c.WorkerMemory = n
+			return nil
 		}},
 	}
 }

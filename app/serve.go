@@ -99,7 +99,8 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
 	clients.OnToken = s.db.AddSecret // minted tokens never reach the audit trail
-	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log}
+	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
+		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
 		return nil, err
 	}

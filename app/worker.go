@@ -30,6 +30,8 @@ type Worker struct {
 	Clients *Clients
 	Sandbox *Sandbox
 	Logger  *slog.Logger
+	// Admission, when set, is the worker's CPU and memory budget.
+	Admission *Admission
 }
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
@@ -103,6 +105,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 	if errors.Is(err, errRunLeaseHeld) || errors.Is(err, errRunLeaseLost) {
 		log.Info("run held by another attempt: waiting", "err", err)
 		return river.JobSnooze(runLeaseSnooze)
+	}
+	if errors.Is(err, errNoCapacity) {
+		log.Info("no room in the worker's budget: back to the queue", "err", err)
+		return river.JobSnooze(admissionSnooze)
 	}
 	if err != nil {
 		log.Error("run attempt failed", "err", err)
@@ -318,6 +324,15 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
 	a := r.args
 	w := r.w
+	limits := w.Config.Limits
+	if r.policy != nil {
+		limits = r.policy.Limits
+	}
+	release, ok := w.Admission.TryAcquire(limits)
+	if !ok {
+		return "", "", "", "", errNoCapacity
+	}
+	defer release()
 	if err := r.progress(ctx, "running", "The agent is working in its sandbox."); err != nil {
 		return "", "", "", "", err
 	}

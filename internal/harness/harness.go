@@ -88,6 +88,10 @@ type Options struct {
 	Logger   *slog.Logger          // nil: discard
 	Config   func(cfg *app.Config) // last word on the server's configuration
 	SpecPath string                // GitHub OpenAPI description; empty: searched for
+	// NoApp leaves agentgate unstarted: the test runs it itself (e.g. as
+	// a subprocess from Config) and sets Env.Target to its webhook
+	// listener.
+	NoApp bool
 }
 
 // Env is a running environment.
@@ -98,7 +102,9 @@ type Env struct {
 	Config   app.Config
 	CloneURL string
 	Docker   *client.Client
-	secret   []byte
+	// Target is the webhook listener's address when App is nil (NoApp).
+	Target string
+	secret []byte
 	log      *slog.Logger
 }
 
@@ -196,6 +202,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		opts.Config(&cfg)
 	}
 	e.Config = cfg
+	if opts.NoApp {
+		return e, nil
+	}
 	e.App, err = app.NewServer(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("agentgate: %w", err)
@@ -321,7 +330,11 @@ func (e *Env) Deliver(ctx context.Context, event, deliveryID string, body []byte
 
 // DeliverRaw POSTs a delivery with the given signature header ("" = none).
 func (e *Env) DeliverRaw(ctx context.Context, event, deliveryID string, body []byte, signature string) (Delivery, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+e.App.Addr()+"/webhook", bytes.NewReader(body))
+	addr := e.Target
+	if e.App != nil {
+		addr = e.App.Addr()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/webhook", bytes.NewReader(body))
 	if err != nil {
 		return Delivery{}, err
 	}
