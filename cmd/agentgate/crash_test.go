@@ -133,6 +133,13 @@ func newCrashEnv(t *testing.T) *crashEnv {
 // start runs `agentgate serve` with extra environment and waits until its
 // webhook listener answers (or it died, as a crash at start-up would).
 func (e *crashEnv) start(extra ...string) *proc {
+	e.t.Helper()
+	return e.startAt(e.listen, extra...)
+}
+
+// startAt is start for a process whose webhook listener is listen ("" for
+// a worker: then it waits for the start-up log line).
+func (e *crashEnv) startAt(listen string, extra ...string) *proc {
 	t := e.t
 	t.Helper()
 	p := &proc{done: make(chan struct{}), log: filepath.Join(t.TempDir(), "agentgate.log")}
@@ -169,8 +176,11 @@ func (e *crashEnv) start(extra ...string) *proc {
 	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + e.listen + "/healthz")
-		if err == nil {
+		if listen == "" {
+			if b, _ := os.ReadFile(p.log); strings.Contains(string(b), "agentgate serving") {
+				return p
+			}
+		} else if resp, err := http.Get("http://" + listen + "/healthz"); err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return p
@@ -221,13 +231,7 @@ func (e *crashEnv) trigger(task string) (runID, branch string) {
 	n := e.issue
 	title := fmt.Sprintf("Crash case %d", n)
 	e.h.GH.AddIssue(harness.Owner, harness.Repo, n, title, task, harness.Requester)
-	body, _, err := e.h.CommentPayloadWith("@agentgate "+task, harness.Requester, "User", func(m map[string]any) {
-		is := m["issue"].(map[string]any)
-		is["number"], is["title"], is["body"] = n, title, task
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := e.commentOn(n, title, task)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	d, err := e.h.Deliver(ctx, "issue_comment", fmt.Sprintf("crash-%d-%d", n, time.Now().UnixNano()), body)
@@ -238,6 +242,20 @@ func (e *crashEnv) trigger(task string) (runID, branch string) {
 		t.Fatalf("intake answered %d %q", d.Status, d.Body)
 	}
 	return d.RunID, gitops.BranchName(n, title)
+}
+
+// commentOn is a signed-ready issue_comment payload triggering a run on
+// issue n.
+func (e *crashEnv) commentOn(n int, title, task string) []byte {
+	e.t.Helper()
+	body, _, err := e.h.CommentPayloadWith("@agentgate "+task, harness.Requester, "User", func(m map[string]any) {
+		is := m["issue"].(map[string]any)
+		is["number"], is["title"], is["body"] = n, title, task
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return body
 }
 
 // waitDone waits for the run's end and returns its state.
@@ -304,9 +322,14 @@ func (e *crashEnv) checkOutcome(runID, branch string) {
 // checkNoLeftovers: no container or network of the worker, no run
 // directory, no work-tree mount.
 func (e *crashEnv) checkNoLeftovers() {
+	e.checkNoLeftoversOf(e.h.Config.WorkerID, e.h.Config.DataDir)
+}
+
+// checkNoLeftoversOf checks one worker's containers, networks, run
+// directories and mounts.
+func (e *crashEnv) checkNoLeftoversOf(worker, dataDir string) {
 	t := e.t
 	cli := e.h.Docker
-	worker := e.h.Config.WorkerID
 	f := filters.NewArgs(filters.Arg("label", runner.LabelWorker+"="+worker))
 	if list, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f}); err != nil || len(list) > 0 {
 		t.Errorf("containers of worker %s left behind: %d (%v)", worker, len(list), err)
@@ -315,10 +338,10 @@ func (e *crashEnv) checkNoLeftovers() {
 	if nets, err := cli.NetworkList(context.Background(), network.ListOptions{Filters: f}); err != nil || len(nets) > 0 {
 		t.Errorf("networks of worker %s left behind: %d (%v)", worker, len(nets), err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(e.h.Config.DataDir, "runs", worker)); len(entries) > 0 {
+	if entries, _ := os.ReadDir(filepath.Join(dataDir, "runs", worker)); len(entries) > 0 {
 		t.Errorf("run directories left behind: %d", len(entries))
 	}
-	if m := mountsUnder(e.h.Config.DataDir); len(m) > 0 {
+	if m := mountsUnder(dataDir); len(m) > 0 {
 		t.Errorf("work-tree mounts left behind: %q", m)
 	}
 }
@@ -350,8 +373,14 @@ func mountsUnder(dir string) []string {
 // auditVerify runs `agentgate audit verify` on the database.
 func (e *crashEnv) auditVerify() {
 	e.t.Helper()
+	e.auditVerifyWith()
+}
+
+// auditVerifyWith runs `agentgate audit verify` with extra environment.
+func (e *crashEnv) auditVerifyWith(extra ...string) {
+	e.t.Helper()
 	cmd := exec.Command(e.bin, "audit", "verify")
-	cmd.Env = append(os.Environ(), "AGENTGATE_DATABASE_URL="+e.dbURL, "AGENTGATE_DATA_DIR="+e.h.Config.DataDir)
+	cmd.Env = append(append(os.Environ(), "AGENTGATE_DATABASE_URL="+e.dbURL, "AGENTGATE_DATA_DIR="+e.h.Config.DataDir), extra...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		e.t.Errorf("agentgate audit verify: %v\n%s", err, out)

@@ -105,7 +105,7 @@ type Env struct {
 	// Target is the webhook listener's address when App is nil (NoApp).
 	Target string
 	secret []byte
-	log      *slog.Logger
+	log    *slog.Logger
 }
 
 // Start builds the test agent image (when needed), starts the git server,
@@ -328,12 +328,22 @@ func (e *Env) Deliver(ctx context.Context, event, deliveryID string, body []byte
 	return e.DeliverRaw(ctx, event, deliveryID, body, e.Sign(body))
 }
 
+// DeliverTo POSTs a signed delivery to the intake listening on addr (one
+// of several replicas).
+func (e *Env) DeliverTo(ctx context.Context, addr, event, deliveryID string, body []byte) (Delivery, error) {
+	return e.deliverAt(ctx, addr, event, deliveryID, body, e.Sign(body))
+}
+
 // DeliverRaw POSTs a delivery with the given signature header ("" = none).
 func (e *Env) DeliverRaw(ctx context.Context, event, deliveryID string, body []byte, signature string) (Delivery, error) {
 	addr := e.Target
 	if e.App != nil {
 		addr = e.App.Addr()
 	}
+	return e.deliverAt(ctx, addr, event, deliveryID, body, signature)
+}
+
+func (e *Env) deliverAt(ctx context.Context, addr, event, deliveryID string, body []byte, signature string) (Delivery, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/webhook", bytes.NewReader(body))
 	if err != nil {
 		return Delivery{}, err
