@@ -1,0 +1,84 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestIntakeRoleNeedsNoDocker starts an intake-only server with no Docker
+// engine and no GitHub App key: it takes a signed trigger and commits the
+// job to the queue, and nothing works it.
+func TestIntakeRoleNeedsNoDocker(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Role = RoleIntake
+	cfg.WebhookSecret = []byte("intake-secret-0123")
+	cfg.Listen = "127.0.0.1:0"
+	cfg.AdminListen = "127.0.0.1:0"
+	cfg.DatabaseURL = filepath.Join(dir, "agentgate.db")
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.DockerHost = "unix://" + filepath.Join(dir, "no-docker.sock")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := NewServer(ctx, cfg, nil)
+	if err != nil {
+		t.Fatalf("intake-only NewServer: %v", err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Shutdown(context.Background()) }()
+	if srv.Addr() == "" || srv.AdminAddr() == "" {
+		t.Fatalf("listeners: webhook %q admin %q", srv.Addr(), srv.AdminAddr())
+	}
+
+	raw, err := os.ReadFile("../webhook/testdata/issue_comment.created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["comment"].(map[string]any)["body"] = "@agentgate fix the spelling"
+	m["installation"] = map[string]any{"id": 1}
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, cfg.WebhookSecret)
+	mac.Write(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+srv.Addr()+"/webhook", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "issue_comment")
+	req.Header.Set("X-GitHub-Delivery", "intake-only-1")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("intake answered %d, want 202", resp.StatusCode)
+	}
+	time.Sleep(500 * time.Millisecond) // a worker would have fetched it by now
+	var state string
+	if err := srv.DB().SQL.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'agentgate.run'`).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "available" {
+		t.Fatalf("job state %q, want available (intake works no jobs)", state)
+	}
+}
