@@ -35,6 +35,15 @@ import (
 // stand-in and git server; they kill it mid-run, start it again with the
 // same worker id, and check what users would see.
 
+// TestMain removes the crash-test binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if crashBin != "" {
+		_ = os.RemoveAll(filepath.Dir(crashBin))
+	}
+	os.Exit(code)
+}
+
 var (
 	crashBinOnce sync.Once
 	crashBin     string
@@ -431,6 +440,11 @@ func TestCrashKill9(t *testing.T) {
 			p2 := e.start()
 			if state := e.waitDone(runID, 3*time.Minute); state != "finished" {
 				t.Errorf("run ended %q, want finished", state)
+			}
+			// At once, by the restarted worker: not by River's rescuer,
+			// which would wait past the job timeout.
+			if b, _ := os.ReadFile(p2.log); !strings.Contains(string(b), "reclaimed this worker's unfinished jobs") {
+				t.Error("the restarted worker did not reclaim its job at start-up")
 			}
 			e.stop(p2)
 			e.checkOutcome(runID, branch)
