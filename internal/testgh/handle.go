@@ -35,6 +35,8 @@ type call struct {
 	// violation, when a handler sets it, records a request that GitHub
 	// would accept but that no correct client sends.
 	violation string
+	// user is the login of a user token's call (oauth.go); userRole its role.
+	user, userRole string
 }
 
 // outcome is what ServeHTTP writes and records.
@@ -49,6 +51,9 @@ type outcome struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveOAuth(w, r) {
+		return
+	}
 	out := s.serve(r)
 	payload, err := json.Marshal(out.body)
 	if err != nil {
@@ -201,6 +206,9 @@ func (s *Server) authorize(c *call, h handler, out *outcome) *rejection {
 			}
 		}
 		return nil
+	}
+	if login, isUser := s.userFor(cred); isUser {
+		return s.authorizeUser(c, login, out)
 	}
 	t, ok := s.liveToken(cred)
 	if !ok {

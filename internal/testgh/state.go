@@ -18,6 +18,7 @@ type state struct {
 	violations    []string
 	failures      []failRule
 	rate          map[string]int // identity -> requests used this window
+	oauth         *oauthState    // the user authorization flow (oauth.go)
 }
 
 type installation struct {
