@@ -221,6 +221,16 @@ func (s *Server) serveUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := s.userJSON(login)
+	// The public-user shape, as GET /user answers for a token without the
+	// user scope.
+	created := ts(s.now().Add(-365 * 24 * time.Hour))
+	for k, v := range map[string]any{
+		"user_view_type": "public", "name": nil, "company": nil, "blog": "", "location": nil, "email": nil,
+		"hireable": nil, "bio": nil, "public_repos": 1, "public_gists": 0, "followers": 0, "following": 0,
+		"created_at": created, "updated_at": created,
+	} {
+		body[k] = v
+	}
 	payload, _ := json.Marshal(body)
 	if err := s.validateAs(r, http.MethodGet, apiPrefix+"/users/"+url.PathEscape(login), payload); err != nil {
 		s.violate(r, "response does not match the description: "+err.Error())
