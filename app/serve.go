@@ -67,6 +67,15 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err := s.secureAudit(cfg); err != nil {
 		return nil, err
 	}
+	// The operator listener opens first: its address is the default public
+	// URL of the run pages, which check runs link to.
+	if cfg.AdminListen != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return nil, fmt.Errorf("setting admin-listen: %w", err)
+		}
+		cfg.PublicURL = defaultPublicURL(cfg.PublicURL, s.adminLn.Addr())
+		s.cfg = cfg
+	}
 	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
 	// Every event of every run also becomes a span event and metrics.
 	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
@@ -132,13 +141,13 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting listen: %w", err)
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
-	if cfg.AdminListen != "" {
+	if s.adminLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
-		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
-			return nil, fmt.Errorf("setting admin-listen: %w", err)
+		if err := s.mountRunPages(mux); err != nil {
+			return nil, err
 		}
+		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	return s, nil
 }
@@ -154,7 +163,7 @@ func (s *Server) secureAudit(cfg Config) error {
 		return fmt.Errorf("setting audit-key-file: %w", err)
 	}
 	s.db.SetAuditKey(key)
-	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey} {
+	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
 		}
