@@ -67,7 +67,9 @@ func (db *DB) VerifyRun(ctx context.Context, runID string) (RunVerify, error) {
 			continue
 		}
 		want := int64(rep.Events)
-		brk := func(what BreakKind, detail string) { rep.First = &Break{What: what, RunID: runID, Seq: e.Seq, Detail: detail} }
+		brk := func(what BreakKind, detail string) {
+			rep.First = &Break{What: what, RunID: runID, Seq: e.Seq, Detail: detail}
+		}
 		switch link, linked := links[e.Seq]; {
 		case !linked:
 			brk(BreakInserted, "the event is not in the global chain")
