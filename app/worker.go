@@ -438,6 +438,11 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	if err := r.eventOnce(ctx, "event.final", kind, attrs); err != nil {
 		return err
 	}
+	if state == stateFinished {
+		if err := r.attest(ctx); err != nil {
+			return err
+		}
+	}
 	if err := r.w.DB.SetRunState(ctx, r.args.RunID, state); err != nil {
 		return fmt.Errorf("run state: %w", err)
 	}
