@@ -40,6 +40,7 @@ type Server struct {
 	admin           *http.Server
 	adminLn         net.Listener
 	shutdownTracing func(context.Context) error
+	shutdownLogs    func(context.Context) error
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -61,6 +62,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if s.shutdownTracing, err = telemetry.SetupTracing(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
+	if s.shutdownLogs, err = telemetry.SetupLogs(ctx, "agentgate"); err != nil {
+		return nil, fmt.Errorf("otlp logs: %w", err)
+	}
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -77,8 +81,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		s.cfg = cfg
 	}
 	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
-	// Every event of every run also becomes a span event and metrics.
-	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
+	// Every event of every run also becomes a span event, an OTLP log
+	// record and metrics.
+	events := telemetry.Observe(s.db, telemetry.SpanEvent, telemetry.LogRecord, s.metrics.Observer())
 	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
 		return nil, err
 	}
@@ -289,6 +294,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.shutdownTracing != nil {
 		if err := s.shutdownTracing(context.WithoutCancel(ctx)); err != nil {
 			errs = append(errs, fmt.Errorf("tracing shutdown: %w", err))
+		}
+	}
+	if s.shutdownLogs != nil {
+		if err := s.shutdownLogs(context.WithoutCancel(ctx)); err != nil {
+			errs = append(errs, fmt.Errorf("otlp logs shutdown: %w", err))
 		}
 	}
 	s.closeAll()
