@@ -308,3 +308,13 @@ func (s *Server) validateAs(r *http.Request, method, path string, payload []byte
 	}
 	return nil
 }
+
+// SetPrivate makes a repository private (only its owner and people with a
+// role can see it) or public.
+func (s *Server) SetPrivate(owner, repo string, private bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rs, ok := s.st.repos[repoKey(owner, repo)]; ok {
+		rs.repo.Private = private
+	}
+}
