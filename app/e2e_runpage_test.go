@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,11 +18,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/telemetry/provenance"
 )
 
 const (
@@ -134,6 +139,7 @@ func TestEndToEndRunPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + env.App.AdminAddr()
+	checkProvenance(t, env, d.RunID, prs[0].HeadSHA)
 
 	// The check run links the run page.
 	if s := env.GH.CheckRuns(harness.Owner, harness.Repo)[0].Summary; !strings.Contains(s, base+"/runs/"+d.RunID) {
@@ -186,6 +192,7 @@ func TestEndToEndRunPageInBrowser(t *testing.T) {
 		fmt.Sprintf("#%d</a> merged", prs[0].Number), "by maintainer-mona", // PR state and approver
 		`<span class="ok">verified</span>`, head, // chain verification
 		telemetry.KindSandboxExited, telemetry.KindRunFinished, // timeline
+		"signed · envelope sha256", "agentgate audit attest " + d.RunID, // provenance
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("run page lacks %q", want)
@@ -251,6 +258,38 @@ func TestEndToEndRunPageInBrowser(t *testing.T) {
 		r.Body.Close()
 		if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("webhook listener answered /runs with %d", r.StatusCode)
+		}
+	}
+}
+
+// checkProvenance checks the run's signed provenance record: signed with
+// the audit key, matching the run's events, naming the pushed head commit,
+// the agent image digest and the policy hash.
+func checkProvenance(t *testing.T, env *harness.Env, runID, headSHA string) {
+	t.Helper()
+	ctx := context.Background()
+	db := env.App.DB()
+	raw, ok, err := db.Effect(ctx, runID, "provenance")
+	if err != nil || !ok {
+		t.Fatalf("no provenance record: %v", err)
+	}
+	var envl dsse.Envelope
+	if err := json.Unmarshal([]byte(raw), &envl); err != nil {
+		t.Fatal(err)
+	}
+	events, err := db.Events(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := db.AuditKey()
+	st, err := provenance.Check(ctx, &envl, key.Public().(ed25519.PublicKey), events, func(seq int64) (string, error) { return db.EventHash(ctx, runID, seq) })
+	if err != nil {
+		t.Fatalf("provenance does not verify: %v", err)
+	}
+	body, _ := protojson.Marshal(st)
+	for _, want := range []string{headSHA, `"policySha256":"`, `"name":"agent-image"`, `"permission":"admin"`, `"deliveryId":"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("provenance statement lacks %s:\n%s", want, body)
 		}
 	}
 }

@@ -27,11 +27,14 @@ const (
 const (
 	kindPRMerged = "pr.merged"
 	kindPRClosed = "pr.closed"
+	// kindProvenance records the run's signed provenance (telemetry/provenance).
+	kindProvenance = "provenance.signed"
 )
 
 // listView is the data of /runs.
 type listView struct {
 	Viewer  string
+	Admin   bool
 	Filter  store.RunFilter
 	Runs    []store.RunSummary
 	Limited bool
@@ -52,7 +55,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusInternalServerError, "The runs could not be read.")
 		return
 	}
-	view := listView{Viewer: v.Login(), Filter: f}
+	view := listView{Viewer: v.Login(), Admin: v.admin, Filter: f}
 	for _, run := range runs {
 		ok, err := h.canRead(r.Context(), v, run.Repo)
 		if err != nil {
@@ -75,6 +78,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 // runView is the data of /runs/{id}.
 type runView struct {
 	Viewer    string
+	Admin     bool
 	Run       store.Run
 	Trigger   triggerView
 	PR        prView
@@ -84,6 +88,9 @@ type runView struct {
 	Hidden    int // events beyond maxTimelineRows
 	GitHubURL string
 	Denied    string // run.denied reason
+	// Provenance is the digest of the run's signed provenance record, ""
+	// when it has none.
+	Provenance string
 }
 
 // triggerView is what started the run and who was allowed to.
@@ -154,7 +161,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 
 // runView folds a run's events into the page's data.
 func (h *Handler) runView(v viewer, run store.Run, events []telemetry.Event, chain store.RunVerify) runView {
-	view := runView{Viewer: v.Login(), Run: run, Chain: chain, Sum: telemetry.Summarize(events), GitHubURL: h.web}
+	view := runView{Viewer: v.Login(), Admin: v.admin, Run: run, Chain: chain, Sum: telemetry.Summarize(events), GitHubURL: h.web}
 	for _, ev := range events {
 		a := ev.Attrs
 		switch ev.Kind {
@@ -172,6 +179,8 @@ func (h *Handler) runView(v viewer, run store.Run, events []telemetry.Event, cha
 			view.PR.Number, view.PR.Branch, view.PR.Commit = str(a["number"]), str(a["branch"]), str(a["commit"])
 			view.PR.State = "open"
 			view.PR.URL = fmt.Sprintf("%s/%s/pull/%s", h.web, run.Repo, view.PR.Number)
+		case kindProvenance:
+			view.Provenance = str(a["envelope_sha256"])
 		case kindPRMerged, kindPRClosed:
 			view.PR.State = "closed"
 			if ev.Kind == kindPRMerged {
@@ -256,9 +265,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	pg := page{Title: title, Nonce: nonce, Data: data, SignIn: h.cfg.ClientID != ""}
 	switch d := data.(type) {
 	case listView:
-		pg.Viewer = d.Viewer
+		pg.Viewer, pg.Session = d.Viewer, !d.Admin
 	case runView:
-		pg.Viewer = d.Viewer
+		pg.Viewer, pg.Session = d.Viewer, !d.Admin
 	}
 	err := templates.ExecuteTemplate(&buf, name, pg)
 	if err != nil {
@@ -282,9 +291,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 
 // page is what every template gets.
 type page struct {
-	Title  string
-	Nonce  string
-	SignIn bool
-	Viewer string
-	Data   any
+	Title   string
+	Nonce   string
+	SignIn  bool
+	Viewer  string
+	Session bool // signed in with GitHub: can sign out
+	Data    any
 }

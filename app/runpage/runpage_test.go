@@ -67,6 +67,7 @@ func newFixture(t *testing.T) *fixture {
 			{Kind: telemetry.KindFileChanged, Actor: "agent", Attrs: map[string]any{"path": "README.md", "op": "modified", "added": 1, "removed": 1}},
 			{Kind: telemetry.KindPROpened, Actor: "agentgate", Attrs: map[string]any{"number": "12", "branch": "agentgate/7-x", "commit": "abc123"}},
 			{Kind: kindPRMerged, Actor: "carol", Attrs: map[string]any{"number": 12}},
+			{Kind: kindProvenance, Actor: "agentgate", Attrs: map[string]any{"envelope_sha256": "5eed" + r.id}},
 		} {
 			ev.RunID = r.id
 			if _, err := db.Append(ctx, ev); err != nil {
@@ -190,7 +191,8 @@ func TestSignedInUserSeesOnlyReadableRuns(t *testing.T) {
 		t.Fatalf("readable run: %d", resp.StatusCode)
 	}
 	for _, want := range []string{"alice", "bob", "permission write", "go test ./...", "evil.example:443", "not in allowlist",
-		"README.md", "#12", "merged", "by carol", "verified", "issue_comment", "d-run-open-1"} {
+		"README.md", "#12", "merged", "by carol", "verified", "issue_comment", "d-run-open-1",
+		"signed · envelope sha256", "5eedrun-open-1", "agentgate audit attest run-open-1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("run page lacks %q", want)
 		}
