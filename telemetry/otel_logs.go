@@ -7,10 +7,10 @@ import (
 	"os"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	otellog "go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/log/global"
 	lognoop "go.opentelemetry.io/otel/log/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -41,7 +41,7 @@ func LogsConfigured() bool {
 // it; call it once, on exit, with a deadline.
 func SetupLogs(ctx context.Context, serviceName string) (shutdown func(context.Context) error, err error) {
 	if !LogsConfigured() {
-		global.SetLoggerProvider(lognoop.NewLoggerProvider())
+		otel.SetLoggerProvider(lognoop.NewLoggerProvider())
 		return func(context.Context) error { return nil }, nil
 	}
 	if v := strings.TrimSpace(os.Getenv("OTEL_LOGS_EXPORTER")); v != "" && v != "otlp" {
@@ -69,9 +69,9 @@ func SetupLogs(ctx context.Context, serviceName string) (shutdown func(context.C
 		return nil, fmt.Errorf("logs: resource: %w", err)
 	}
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)), sdklog.WithResource(res))
-	global.SetLoggerProvider(lp)
+	otel.SetLoggerProvider(lp)
 	return func(ctx context.Context) error {
-		global.SetLoggerProvider(lognoop.NewLoggerProvider())
+		otel.SetLoggerProvider(lognoop.NewLoggerProvider())
 		if err := lp.Shutdown(ctx); err != nil {
 			return fmt.Errorf("logs: shutdown: %w", err)
 		}
@@ -85,7 +85,7 @@ func SetupLogs(ctx context.Context, serviceName string) (shutdown func(context.C
 // its span event (EventAttributes). The context's span, when there is one,
 // becomes the record's trace and span id. Pass events as stored (redacted).
 func LogRecord(ctx context.Context, ev Event) {
-	logger := global.GetLoggerProvider().Logger(logScope)
+	logger := otel.GetLoggerProvider().Logger(logScope)
 	var rec otellog.Record
 	rec.SetEventName(ev.Kind)
 	rec.SetBody(attribute.StringValue(ev.Kind))
