@@ -49,6 +49,9 @@ type outcome struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveAppsNew(w, r) {
+		return
+	}
 	out := s.serve(r)
 	payload, err := json.Marshal(out.body)
 	if err != nil {
@@ -187,6 +190,10 @@ func (s *Server) validateRequest(rr *http.Request, route *routers.Route, params 
 // authorize checks the credential the handler needs; caller holds mu.
 func (s *Server) authorize(c *call, h handler, out *outcome) *rejection {
 	cred := bearer(c.r)
+	if h.public {
+		out.identity = "anonymous"
+		return nil
+	}
 	if h.app {
 		out.identity = "app"
 		if cred == "" {

@@ -18,6 +18,7 @@ type state struct {
 	violations    []string
 	failures      []failRule
 	rate          map[string]int // identity -> requests used this window
+	apps          *appsState     // manifest flow and app webhook deliveries (appmanifest.go)
 }
 
 type installation struct {
