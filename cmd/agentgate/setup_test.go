@@ -28,7 +28,7 @@ import (
 
 // setupRun is `agentgate setup` running in the background with its output.
 type setupRun struct {
-	page string     // the local page's URL
+	page string      // the local page's URL
 	out  chan string // the rest of stdout, once it ends
 	err  chan error
 }
