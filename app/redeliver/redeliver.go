@@ -144,7 +144,10 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 					return outcomes, errors.Join(append(errs, ctx.Err())...)
 				}
 			}
-			if _, _, err := gh.Apps.RedeliverHookDelivery(ctx, d.ID); err != nil {
+			// GitHub answers 202 Accepted, which go-github reports as
+			// an AcceptedError: the redelivery is queued.
+			var accepted *github.AcceptedError
+			if _, _, err := gh.Apps.RedeliverHookDelivery(ctx, d.ID); err != nil && !errors.As(err, &accepted) {
 				o.Err = fmt.Errorf("redeliver %d (%s): %w", d.ID, d.GUID, err)
 				errs = append(errs, o.Err)
 			}
