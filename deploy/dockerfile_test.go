@@ -97,7 +97,7 @@ func TestDockerfileBuildsAndRuns(t *testing.T) {
 		}
 	}
 
-	insp, _, err := cli.ImageInspectWithRaw(ctx, tag)
+	insp, err := cli.ImageInspect(ctx, tag)
 	if err != nil {
 		t.Fatalf("inspect %s: %v\nbuild output:\n%s", tag, err, logs)
 	}
