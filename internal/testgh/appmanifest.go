@@ -69,6 +69,15 @@ func (s *Server) appsSt() *appsState {
 	return s.st.apps
 }
 
+// serveWeb serves GitHub's web pages the stand-in has (the manifest
+// flow's), and the API for everything else.
+func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
+	if s.serveAppsNew(w, r) {
+		return
+	}
+	s.ServeHTTP(w, r)
+}
+
 // manifestUser is who registers apps through the web flow.
 const manifestUser = "octocat"
 
