@@ -297,7 +297,9 @@ func (f *Flow) servePage(w http.ResponseWriter, _ *http.Request) {
 	if u, err := url.Parse(f.action); err == nil {
 		origin = u.Scheme + "://" + u.Host
 	}
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action "+origin+"; base-uri 'none'; frame-ancestors 'none'")
+	// 'self': browsers that check form-action on redirects must allow
+	// GitHub's redirect back to the callback.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action "+origin+" 'self'; base-uri 'none'; frame-ancestors 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	var m Manifest
 	_ = json.Unmarshal(f.manifest, &m)
