@@ -192,6 +192,10 @@ func (s *Server) validateRequest(rr *http.Request, route *routers.Route, params 
 // authorize checks the credential the handler needs; caller holds mu.
 func (s *Server) authorize(c *call, h handler, out *outcome) *rejection {
 	cred := bearer(c.r)
+	if h.public {
+		out.identity = "anonymous"
+		return nil
+	}
 	if h.app {
 		out.identity = "app"
 		if cred == "" {
