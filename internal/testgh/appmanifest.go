@@ -72,7 +72,7 @@ func (s *Server) appsSt() *appsState {
 // serveWeb serves GitHub's web pages the stand-in has (the manifest
 // flow's), and the API for everything else.
 func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
-	if s.serveAppsNew(w, r) {
+	if s.serveAppsNew(w, r) || s.serveOAuth(w, r) {
 		return
 	}
 	s.ServeHTTP(w, r)

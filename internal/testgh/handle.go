@@ -51,9 +51,6 @@ type outcome struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.serveOAuth(w, r) {
-		return
-	}
 	out := s.serve(r)
 	payload, err := json.Marshal(out.body)
 	if err != nil {
