@@ -39,9 +39,10 @@ func (w *Workspace) Patch(ctx context.Context, commit string) (string, error) {
 // CommitInfo is what the Git Data API needs to recreate a commit: its
 // tree, its parent and its message.
 type CommitInfo struct {
-	Tree    string `json:"tree"`
-	Parent  string `json:"parent"`
-	Message string `json:"message"`
+	Tree       string `json:"tree"`
+	Parent     string `json:"parent"`
+	ParentTree string `json:"parent_tree"`
+	Message    string `json:"message"`
 }
 
 // Info reads commit (a commit of the host repository with one parent).
@@ -61,7 +62,11 @@ func (w *Workspace) Info(commit string) (CommitInfo, error) {
 	if len(c.ParentHashes) != 1 {
 		return CommitInfo{}, fmt.Errorf("commit info: %s has %d parents", h, len(c.ParentHashes))
 	}
-	return CommitInfo{Tree: c.TreeHash.String(), Parent: c.ParentHashes[0].String(), Message: c.Message}, nil
+	p, err := object.GetCommit(st, c.ParentHashes[0])
+	if err != nil {
+		return CommitInfo{}, fmt.Errorf("commit info: parent of %s: %w", h, err)
+	}
+	return CommitInfo{Tree: c.TreeHash.String(), Parent: p.Hash.String(), ParentTree: p.TreeHash.String(), Message: c.Message}, nil
 }
 
 // ReadBlob returns the content of a blob of the host repository (a

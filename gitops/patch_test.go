@@ -26,7 +26,7 @@ func TestPatchInfoReadBlob(t *testing.T) {
 	}
 	info, err := ws.Info(sha)
 	must(t, err)
-	if info.Parent != ws.BaseCommit || len(info.Tree) != 40 || info.Message != "subject\n\nbody\n" {
+	if info.Parent != ws.BaseCommit || len(info.Tree) != 40 || len(info.ParentTree) != 40 || info.ParentTree == info.Tree || info.Message != "subject\n\nbody\n" {
 		t.Errorf("info = %+v (base %s)", info, ws.BaseCommit)
 	}
 	for _, f := range ch.Files {
