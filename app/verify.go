@@ -220,4 +220,3 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	}
 	return r.w.DB.RecordEffect(ctx, a.RunID, effVerifyDone, res.Conclusion)
 }
-
