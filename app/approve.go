@@ -60,10 +60,25 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
-	if !ok || checkID != strconv.FormatInt(a.CheckRunID, 10) || !strings.EqualFold(run.Repo, a.Owner+"/"+a.Repo) {
+	if !ok || checkID != strconv.FormatInt(a.CheckRunID, 10) || !strings.EqualFold(run.Repo, a.Owner+"/"+a.Repo) ||
+		(a.AppID != 0 && w.Config.AppID != 0 && a.AppID != w.Config.AppID) {
 		log.Info("check run action for a check run that is not this run's")
 		return nil
 	}
+	// One decision at a time per run: two maintainers clicking at once
+	// must not release CI twice. A busy run is retried by the queue.
+	holder, got, err := w.DB.AcquireLease(ctx, "approval:"+a.RunID, a.DeliveryID, 5*time.Minute)
+	if err != nil {
+		return fmt.Errorf("approval lease: %w", err)
+	}
+	if !got {
+		return fmt.Errorf("approval of run %s is being decided (%s)", a.RunID, holder)
+	}
+	defer func() {
+		if err := w.DB.ReleaseLease(context.WithoutCancel(ctx), "approval:"+a.RunID, a.DeliveryID); err != nil {
+			log.Warn("release approval lease", "err", err)
+		}
+	}()
 	gh, err := w.Clients.Installation(a.InstallationID, Scope{RepoID: a.RepoID, Contents: "write", Checks: "write", Issues: "write"})
 	if err != nil {
 		return err
@@ -149,7 +164,13 @@ func (d *decision) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if head != pc.SHA {
+	// A retry after this very approval moved the branch to the released
+	// head finds it there.
+	released, _, err := d.w.DB.Effect(ctx, a.RunID, effReleased)
+	if err != nil {
+		return fmt.Errorf("effect: %w", err)
+	}
+	if head != pc.SHA && (released == "" || head != released) {
 		return d.refuse(ctx, fmt.Sprintf("the branch `%s` moved to %s after the change was pushed as %s: the approval is void; a new run or push needs its own review", pc.Branch, short(head), short(pc.SHA)))
 	}
 	pushedHash, _, err := d.w.DB.Effect(ctx, a.RunID, effPolicyHash)
