@@ -318,6 +318,24 @@ func TestEndToEndCommitMethods(t *testing.T) {
 			if ev, _ := lastEvent(events, telemetry.KindGitPushed); ev.Attrs["method"] != want {
 				t.Errorf("git.pushed = %+v, want method %s", ev.Attrs, want)
 			}
+			if !tt.verified {
+				return
+			}
+			// CI is held; the requester, an admin, may release it (no
+			// protected path): the same tree is pushed without the marker.
+			cr := checksNamed(env, "agentgate")[0]
+			if cr.Conclusion != "success" || !strings.Contains(cr.Summary, "[skip ci]") {
+				t.Errorf("check run %s:\n%s", cr.Conclusion, cr.Summary)
+			}
+			click(t, env, cr, prs[0].Head, "ci", harness.Requester)
+			events, _ = runEvents(t, env, d.RunID)
+			if ev, ok := lastEvent(events, app.KindCIReleased); !ok || ev.Attrs["held_commit"] != head {
+				t.Fatalf("ci.released = %+v", ev)
+			}
+			released, _ := env.Git.Ref(context.Background(), repoName, "refs/heads/"+prs[0].Head)
+			if msg, _ := env.Git.Show(context.Background(), repoName, released); released == head || strings.Contains(msg, "[skip ci]") {
+				t.Errorf("released head %s:\n%s", released, msg)
+			}
 		})
 	}
 }
