@@ -55,6 +55,9 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		if err := river.AddWorkerSafely(workers, worker); err != nil {
 			return nil, fmt.Errorf("register worker: %w", err)
 		}
+		if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
+			return nil, fmt.Errorf("register action worker: %w", err)
+		}
 		jobTimeout := worker.Timeout(nil)
 		workCfg = &river.Config{
 			ID:                   cfg.WorkerID,
@@ -126,7 +129,7 @@ func reclaimOwnJobs[TTx any](ctx context.Context, c *river.Client[TTx], workerID
 		return nil
 	}
 	res, err := c.JobList(ctx, river.NewJobListParams().
-		States(rivertype.JobStateRunning).Kinds(webhook.RunJobArgs{}.Kind()).First(10_000))
+		States(rivertype.JobStateRunning).First(10_000))
 	if err != nil {
 		return fmt.Errorf("reclaim jobs: list: %w", err)
 	}

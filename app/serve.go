@@ -38,6 +38,7 @@ type Server struct {
 	admin           *http.Server
 	adminLn         net.Listener
 	shutdownTracing func(context.Context) error
+	shutdownLogs    func(context.Context) error
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -59,15 +60,28 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if s.shutdownTracing, err = telemetry.SetupTracing(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
+	if s.shutdownLogs, err = telemetry.SetupLogs(ctx, "agentgate"); err != nil {
+		return nil, fmt.Errorf("otlp logs: %w", err)
+	}
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	if err := s.secureAudit(cfg); err != nil {
 		return nil, err
 	}
+	// The operator listener opens first: its address is the default public
+	// URL of the run pages, which check runs link to.
+	if cfg.AdminListen != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return nil, fmt.Errorf("setting admin-listen: %w", err)
+		}
+		cfg.PublicURL = defaultPublicURL(cfg.PublicURL, s.adminLn.Addr())
+		s.cfg = cfg
+	}
 	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
-	// Every event of every run also becomes a span event and metrics.
-	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
+	// Every event of every run also becomes a span event, an OTLP log
+	// record and metrics.
+	events := telemetry.Observe(s.db, telemetry.SpanEvent, telemetry.LogRecord, s.metrics.Observer())
 	if !cfg.works() {
 		// Intake only: no Docker engine, no GitHub App key.
 		if s.queue, err = newQueue(ctx, s.db, cfg, nil, log); err != nil {
@@ -117,13 +131,13 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 		}
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
-	if cfg.AdminListen != "" {
+	if s.adminLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
-		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
-			return fmt.Errorf("setting admin-listen: %w", err)
+		if err := s.mountRunPages(mux); err != nil {
+			return err
 		}
+		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	return nil
 }
@@ -162,7 +176,7 @@ func (s *Server) secureAudit(cfg Config) error {
 		return fmt.Errorf("setting audit-key-file: %w", err)
 	}
 	s.db.SetAuditKey(key)
-	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey} {
+	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
 		}
@@ -299,6 +313,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.shutdownTracing != nil {
 		if err := s.shutdownTracing(context.WithoutCancel(ctx)); err != nil {
 			errs = append(errs, fmt.Errorf("tracing shutdown: %w", err))
+		}
+	}
+	if s.shutdownLogs != nil {
+		if err := s.shutdownLogs(context.WithoutCancel(ctx)); err != nil {
+			errs = append(errs, fmt.Errorf("otlp logs shutdown: %w", err))
 		}
 	}
 	s.closeAll()
