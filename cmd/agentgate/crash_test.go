@@ -243,9 +243,16 @@ func (e *crashEnv) trigger(task string) (runID, branch string) {
 	body := e.commentOn(n, title, task)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	d, err := e.h.Deliver(ctx, "issue_comment", fmt.Sprintf("crash-%d-%d", n, time.Now().UnixNano()), body)
+	delivery := fmt.Sprintf("crash-%d-%d", n, time.Now().UnixNano())
+	d, err := e.h.Deliver(ctx, "issue_comment", delivery, body)
 	if err != nil {
-		t.Fatal(err)
+		// The worker can take the job (and crash) before intake's answer
+		// is written: the job is committed all the same.
+		var runID string
+		if qerr := e.db.SQL.QueryRowContext(ctx, `SELECT args->>'run_id' FROM river_job WHERE args->>'delivery_id' = $1`, delivery).Scan(&runID); qerr != nil {
+			t.Fatalf("deliver: %v; job: %v", err, qerr)
+		}
+		return runID, gitops.BranchName(n, title)
 	}
 	if d.Status != http.StatusAccepted || d.RunID == "" {
 		t.Fatalf("intake answered %d %q", d.Status, d.Body)
