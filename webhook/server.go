@@ -9,15 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-
-	"github.com/agentgate/agentgate/store"
 )
 
 // dbTimeout bounds the database work of one delivery, well inside the 10
@@ -48,6 +45,7 @@ type Server struct {
 	draining atomic.Bool
 	bodies   chan struct{}
 	detail   atomic.Pointer[func() string]
+	batch    *batcher // nil when ins cannot insert many jobs at once
 }
 
 // SetReadyDetail adds lines to the /readyz answer (e.g. whether the
@@ -70,7 +68,11 @@ func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, er
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: make(chan struct{}, maxConcurrentBodies)}, nil
+	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: make(chan struct{}, maxConcurrentBodies)}
+	if many, ok := ins.(ManyInserter); ok && !cfg.NoBatch {
+		s.batch = &batcher{db: db, ins: many, single: s.enqueueOne}
+	}
+	return s, nil
 }
 
 // Handler serves POST /webhook, GET /healthz and GET /readyz.
@@ -204,11 +206,20 @@ func (s *Server) readBody(r *http.Request) ([]byte, int) {
 	return body, 0
 }
 
-// enqueue records the delivery and inserts the job in one transaction. It
-// returns false, with nothing inserted, when the delivery was seen before.
+// enqueue records the delivery and inserts the job in one transaction,
+// shared with concurrent deliveries when the inserter can batch. It
+// returns false, with no job inserted, when the delivery was seen before.
 // A comment is also recorded under its own id, so a signed body replayed
 // with a new delivery id does not start a second run.
 func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
+	if s.batch != nil {
+		return s.batch.submit(ctx, args)
+	}
+	return s.enqueueOne(ctx, args)
+}
+
+// enqueueOne is enqueue in a transaction of its own.
+func (s *Server) enqueueOne(ctx context.Context, args *RunJobArgs) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -216,18 +227,8 @@ func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
 		return false, fmt.Errorf("webhook: enqueue: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	keys := []string{args.DeliveryID}
-	if args.CommentID != 0 {
-		keys = append(keys, "issue_comment/"+strconv.FormatInt(args.CommentID, 10))
-	}
-	for _, key := range keys {
-		fresh, err := store.InsertDelivery(ctx, tx, key, args.Event)
-		if err != nil {
-			return false, fmt.Errorf("webhook: enqueue: %w", err)
-		}
-		if !fresh {
-			return false, nil
-		}
+	if fresh, err := recordDelivery(ctx, tx, args); err != nil || !fresh {
+		return false, err
 	}
 	if _, err := s.ins.InsertTx(ctx, tx, *args, nil); err != nil {
 		return false, fmt.Errorf("webhook: enqueue: insert job: %w", err)
