@@ -1,0 +1,553 @@
+package gitops
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// Mirrors is a cache of bare repositories, one per remote URL, under Dir.
+// A run fetches only what is new into its repository's mirror and then
+// materialises its workspace from the mirror without network: the same
+// layout as Clone (Root/repo.git holding the base commit and its tree,
+// Root/work the checked-out files, no .git in the work tree).
+//
+// The mirror is the host's alone: it is never mounted into a sandbox, and
+// nothing a run writes goes into it (harvested objects go to the run's own
+// repo.git). Its configuration holds no remote and no credentials: the
+// URL and token are passed to each fetch. Runs on one repository are
+// serialised only while fetching (an exclusive flock per mirror);
+// materialising holds a shared lock. When the mirrors' total size exceeds
+// MaxBytes, the least recently used ones not in use are removed.
+type Mirrors struct {
+	Dir      string // created when missing
+	MaxBytes int64  // 0 = unbounded
+	Logger   *slog.Logger
+}
+
+// mirrorSuffix, lockSuffix name a mirror's directory and its lock file.
+const (
+	mirrorSuffix = ".git"
+	lockSuffix   = ".lock"
+)
+
+// errMirror marks a failure to read the mirror's own objects or refs:
+// the mirror is then discarded and fetched again from scratch.
+var errMirror = errors.New("mirror damaged")
+
+// Clone is Clone through the mirror cache: fetch what is new into the
+// mirror of opts.URL, then materialise opts.Root from it. A damaged mirror
+// is discarded and fetched again from scratch once.
+func (m *Mirrors) Clone(ctx context.Context, opts CloneOptions) (*Workspace, error) {
+	if m == nil || m.Dir == "" {
+		return nil, errors.New("mirror clone: no cache directory")
+	}
+	root, repoDir, work, err := newRunDirs(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("mirror clone: %w", err)
+	}
+	url, auth, err := endpoint(opts.URL, opts.Token)
+	if err != nil {
+		return nil, fmt.Errorf("mirror clone: %w", err)
+	}
+	if opts.Branch != "" {
+		if err := plumbing.NewBranchReferenceName(opts.Branch).Validate(); err != nil {
+			return nil, fmt.Errorf("mirror clone: branch %q: %w", opts.Branch, err)
+		}
+	}
+	if err := os.MkdirAll(m.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("mirror clone: %w", err)
+	}
+	key := mirrorKey(url)
+	var ws *Workspace
+	for attempt := 0; ; attempt++ {
+		ws, err = m.cloneOnce(ctx, key, url, auth, opts.Branch, root, repoDir, work)
+		if err == nil || !errors.Is(err, errMirror) || attempt > 0 || ctx.Err() != nil {
+			break
+		}
+		m.logger().WarnContext(ctx, "mirror: damaged; fetching it again from scratch", "mirror", key, "err", err)
+		if err := m.discard(ctx, key); err != nil {
+			return nil, fmt.Errorf("mirror clone: %w", err)
+		}
+		if err := resetRunDirs(repoDir, work); err != nil {
+			return nil, fmt.Errorf("mirror clone: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mirror clone: %w", err)
+	}
+	if m.MaxBytes > 0 {
+		if err := m.evict(ctx, key); err != nil {
+			m.logger().WarnContext(ctx, "mirror: eviction failed", "err", err)
+		}
+	}
+	return ws, nil
+}
+
+func (m *Mirrors) logger() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	return slog.Default()
+}
+
+// mirrorKey names the mirror of a remote URL: a hash, so that no part of
+// the URL becomes a path.
+func mirrorKey(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (m *Mirrors) mirrorDir(key string) string { return filepath.Join(m.Dir, key+mirrorSuffix) }
+func (m *Mirrors) lockPath(key string) string  { return filepath.Join(m.Dir, key+lockSuffix) }
+
+// cloneOnce fetches into the mirror under its exclusive lock, then
+// materialises the run's directories under a shared one.
+func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport.AuthMethod, branch, root, repoDir, work string) (*Workspace, error) {
+	lock, err := lockFile(ctx, m.lockPath(key), true)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = lock.unlock() }()
+	dir := m.mirrorDir(key)
+	branch, base, err := fetchMirror(ctx, dir, url, auth, branch)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	_ = os.Chtimes(m.lockPath(key), now, now) // the LRU clock
+	if err := lock.set(ctx, false); err != nil {
+		return nil, err
+	}
+	if err := materialise(ctx, dir, base, branch, repoDir, work); err != nil {
+		return nil, err
+	}
+	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch}, nil
+}
+
+// openMirror opens the bare repository at dir, creating it when missing.
+func openMirror(dir string) (*filesystem.Storage, error) {
+	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+		return st, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if _, err := git.Init(st, nil); err != nil {
+		return nil, fmt.Errorf("init: %w", err)
+	}
+	return st, nil
+}
+
+// fetchMirror brings branch (the remote's HEAD when empty) of url into the
+// mirror at dir and returns the branch and its commit. Only objects the
+// mirror lacks are transferred. The URL and token are used for this fetch
+// only: nothing about the remote is written to the mirror's config.
+func fetchMirror(ctx context.Context, dir, url string, auth transport.AuthMethod, branch string) (string, plumbing.Hash, error) {
+	st, err := openMirror(dir)
+	if err != nil {
+		return "", plumbing.ZeroHash, fmt.Errorf("%w: open: %w", errMirror, err)
+	}
+	remote := git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	if branch == "" {
+		refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
+		if err != nil {
+			return "", plumbing.ZeroHash, fmt.Errorf("list remote: %w", err)
+		}
+		branch, err = remoteHead(refs)
+		if err != nil {
+			return "", plumbing.ZeroHash, err
+		}
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	// A ref whose commit or root tree is missing would make the fetch
+	// claim objects the mirror does not have.
+	if old, err := st.Reference(ref); err == nil {
+		if err := checkCommit(st, old.Hash()); err != nil {
+			return "", plumbing.ZeroHash, err
+		}
+	}
+	err = remote.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: "origin",
+		RefSpecs:   []config.RefSpec{config.RefSpec("+" + ref.String() + ":" + ref.String())},
+		Auth:       auth,
+		Tags:       git.NoTags,
+		Force:      true,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return "", plumbing.ZeroHash, fmt.Errorf("fetch: %w", err)
+	}
+	r, err := st.Reference(ref)
+	if err != nil {
+		return "", plumbing.ZeroHash, fmt.Errorf("%w: branch %s after fetch: %w", errMirror, branch, err)
+	}
+	if err := checkCommit(st, r.Hash()); err != nil {
+		return "", plumbing.ZeroHash, err
+	}
+	return branch, r.Hash(), nil
+}
+
+// remoteHead is the branch the remote's HEAD points at.
+func remoteHead(refs []*plumbing.Reference) (string, error) {
+	for _, r := range refs {
+		if r.Name() == plumbing.HEAD && r.Type() == plumbing.SymbolicReference && r.Target().IsBranch() {
+			return r.Target().Short(), nil
+		}
+	}
+	return "", errors.New("remote HEAD is not a branch; name the branch")
+}
+
+// checkCommit checks that h is a commit whose root tree is in st.
+func checkCommit(st *filesystem.Storage, h plumbing.Hash) error {
+	c, err := object.GetCommit(st, h)
+	if err != nil {
+		return fmt.Errorf("%w: commit %s: %w", errMirror, h, err)
+	}
+	if _, err := object.GetTree(st, c.TreeHash); err != nil {
+		return fmt.Errorf("%w: tree of %s: %w", errMirror, h, err)
+	}
+	return nil
+}
+
+// newRunDirs checks root as Clone does and returns it with the paths of
+// repo.git and work, creating work.
+func newRunDirs(rootDir string) (root, repoDir, work string, err error) {
+	if rootDir == "" {
+		return "", "", "", errors.New("no root directory")
+	}
+	root, err = filepath.Abs(rootDir)
+	if err != nil {
+		return "", "", "", err
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return "", "", "", fmt.Errorf("root %s must be an existing directory", root)
+	}
+	repoDir, work = filepath.Join(root, repoDirName), filepath.Join(root, workDirName)
+	for _, p := range []string{repoDir, work} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return "", "", "", fmt.Errorf("%s already exists", p)
+		}
+	}
+	if err := os.Mkdir(work, 0o755); err != nil {
+		return "", "", "", err
+	}
+	return root, repoDir, work, nil
+}
+
+// resetRunDirs empties what a failed attempt left: repo.git removed, work
+// emptied.
+func resetRunDirs(repoDir, work string) error {
+	if err := os.RemoveAll(repoDir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(work); err != nil {
+		return err
+	}
+	return os.Mkdir(work, 0o755)
+}
+
+// discard removes a mirror under its exclusive lock.
+func (m *Mirrors) discard(ctx context.Context, key string) error {
+	lock, err := lockFile(ctx, m.lockPath(key), true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lock.unlock() }()
+	if err := os.RemoveAll(m.mirrorDir(key)); err != nil {
+		return fmt.Errorf("discard mirror: %w", err)
+	}
+	return nil
+}
+
+// mirrorInfo is one mirror's size and last use, for eviction.
+type mirrorInfo struct {
+	key  string
+	size int64
+	used time.Time
+}
+
+// evict removes least recently used mirrors, never keep and never one in
+// use, until the total is at most MaxBytes.
+func (m *Mirrors) evict(ctx context.Context, keep string) error {
+	infos, total, err := m.list()
+	if err != nil {
+		return err
+	}
+	if total <= m.MaxBytes {
+		return nil
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].used.Before(infos[j].used) })
+	for _, in := range infos {
+		if total <= m.MaxBytes || ctx.Err() != nil {
+			break
+		}
+		if in.key == keep {
+			continue
+		}
+		lock, ok, err := tryLockFile(m.lockPath(in.key))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // in use
+		}
+		err = os.RemoveAll(m.mirrorDir(in.key))
+		_ = lock.unlock()
+		if err != nil {
+			return fmt.Errorf("evict %s: %w", in.key, err)
+		}
+		total -= in.size
+		m.logger().InfoContext(ctx, "mirror: evicted", "mirror", in.key, "bytes", in.size)
+	}
+	return nil
+}
+
+// list returns every mirror with its size and the total.
+func (m *Mirrors) list() ([]mirrorInfo, int64, error) {
+	entries, err := os.ReadDir(m.Dir)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list mirrors: %w", err)
+	}
+	var out []mirrorInfo
+	var total int64
+	for _, e := range entries {
+		key, ok := strings.CutSuffix(e.Name(), mirrorSuffix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		in := mirrorInfo{key: key, size: dirSize(filepath.Join(m.Dir, e.Name()))}
+		if fi, err := os.Stat(m.lockPath(key)); err == nil {
+			in.used = fi.ModTime()
+		}
+		total += in.size
+		out = append(out, in)
+	}
+	return out, total, nil
+}
+
+// dirSize is the bytes of the regular files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// Size is the mirrors' total size in bytes.
+func (m *Mirrors) Size() (int64, error) {
+	_, total, err := m.list()
+	return total, err
+}
+
+// materialise writes the run's repo.git (a shallow repository of the base
+// commit and its tree, as Clone leaves it) and checks the base tree out
+// into work, reading only the mirror.
+func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string) error {
+	src := filesystem.NewStorage(osfs.New(mirrorDir), cache.NewObjectLRUDefault())
+	c, err := object.GetCommit(src, base)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errMirror, err)
+	}
+	bi, err := indexTree(src, c.TreeHash)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errMirror, err)
+	}
+	var wg sync.WaitGroup
+	var repoErr error
+	wg.Go(func() { repoErr = writeRunRepo(src, c, bi, branch, repoDir) })
+	coErr := checkout(ctx, mirrorDir, bi, work)
+	wg.Wait()
+	return errors.Join(coErr, repoErr)
+}
+
+// writeRunRepo makes repoDir a bare shallow repository holding the base
+// commit, its trees and blobs (one pack, no deltas), with the branch at
+// the base commit.
+func writeRunRepo(src *filesystem.Storage, c *object.Commit, bi *baseIndex, branch, repoDir string) error {
+	st := filesystem.NewStorage(osfs.New(repoDir), cache.NewObjectLRUDefault())
+	if _, err := git.Init(st, nil); err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	hashes := append([]plumbing.Hash{c.Hash}, bi.trees...)
+	seen := map[plumbing.Hash]bool{}
+	for _, h := range hashes {
+		seen[h] = true
+	}
+	for _, e := range bi.files {
+		if e.mode != filemode.Submodule && !seen[e.hash] {
+			seen[e.hash] = true
+			hashes = append(hashes, e.hash)
+		}
+	}
+	wc, err := st.PackfileWriter()
+	if err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	if _, err := packfile.NewEncoder(wc, src, false).Encode(hashes, 0); err != nil {
+		_ = wc.Close()
+		return fmt.Errorf("%w: run repository: %w", errMirror, err)
+	}
+	if err := wc.Close(); err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	if err := st.SetReference(plumbing.NewHashReference(ref, c.Hash)); err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	if err := st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref)); err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	if err := st.SetShallow([]plumbing.Hash{c.Hash}); err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	return nil
+}
+
+// checkoutWorkers is how many goroutines write the work tree.
+const checkoutWorkers = 4
+
+// checkout writes the files of bi into work through an os.Root, so no
+// path of the tree can lead outside work. Each worker reads the mirror
+// through its own storage.
+func checkout(ctx context.Context, mirrorDir string, bi *baseIndex, work string) error {
+	root, err := os.OpenRoot(work)
+	if err != nil {
+		return fmt.Errorf("checkout: %w", err)
+	}
+	defer root.Close()
+	dirs := make([]string, 0, len(bi.dirs))
+	for d := range bi.dirs {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs) // parents first
+	for _, d := range dirs {
+		if err := checkPath(d); err != nil {
+			return fmt.Errorf("checkout: %w", err)
+		}
+		if err := root.Mkdir(d, 0o755); err != nil {
+			return fmt.Errorf("checkout: %w", err)
+		}
+	}
+	paths := make([]string, 0, len(bi.files))
+	for p := range bi.files {
+		if err := checkPath(p); err != nil {
+			return fmt.Errorf("checkout: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range checkoutWorkers {
+		wg.Go(func() {
+			st := filesystem.NewStorage(osfs.New(mirrorDir), cache.NewObjectLRUDefault())
+			for p := range next {
+				if err := writeEntry(st, root, p, bi.files[p]); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+feed:
+	for _, p := range paths {
+		select {
+		case next <- p:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("checkout: %w", err)
+	}
+	return nil
+}
+
+// checkPath refuses a tree path no checkout may write: empty, ".", "..",
+// or ".git" elements (in any case).
+func checkPath(p string) error {
+	for el := range strings.SplitSeq(p, "/") {
+		if el == "" || el == "." || el == ".." || strings.EqualFold(el, ".git") {
+			return fmt.Errorf("refusing tree path %q", p)
+		}
+	}
+	return nil
+}
+
+// writeEntry writes one file, executable, symlink or gitlink (an empty
+// directory, as git leaves an uninitialised submodule).
+func writeEntry(st *filesystem.Storage, root *os.Root, p string, e baseEntry) error {
+	switch e.mode {
+	case filemode.Submodule:
+		return root.Mkdir(p, 0o755)
+	case filemode.Regular, filemode.Deprecated, filemode.Executable, filemode.Symlink:
+	default:
+		return fmt.Errorf("%s: unsupported mode %s", p, e.mode)
+	}
+	o, err := st.EncodedObject(plumbing.BlobObject, e.hash)
+	if err != nil {
+		return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
+	}
+	defer r.Close()
+	if e.mode == filemode.Symlink {
+		target, err := io.ReadAll(io.LimitReader(r, 4096))
+		if err != nil {
+			return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
+		}
+		return root.Symlink(string(target), p)
+	}
+	perm := os.FileMode(0o644)
+	if e.mode == filemode.Executable {
+		perm = 0o755
+	}
+	f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		_ = f.Close()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return err // writing the work tree (e.g. its bound)
+		}
+		return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
+	}
+	return f.Close()
+}
