@@ -58,6 +58,9 @@ type Config struct {
 	WorkspaceInodes int64
 	Concurrency     int
 	DraftPRs        bool
+	// MirrorMaxBytes bounds the per-repository mirror cache under
+	// DataDir/mirrors; 0 turns the cache off (a shallow clone per run).
+	MirrorMaxBytes int64
 
 	Network NetworkConfig
 }
@@ -108,6 +111,7 @@ func DefaultConfig() Config {
 		},
 		WorkspaceInodes: 200_000,
 		Concurrency:     2,
+		MirrorMaxBytes:  10 << 30,
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -273,6 +277,7 @@ func settings() []setting {
 			c.Network.Prices = p
 			return nil
 		}},
+		{key: "mirror-max-bytes", help: "bound of the per-repository git mirror cache in <data-dir>/mirrors; 0 disables it", apply: size(func(c *Config) *int64 { return &c.MirrorMaxBytes })},
 		{key: "draft", help: "open pull requests as drafts (true/false)", apply: func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

@@ -36,6 +36,9 @@ type Sandbox struct {
 	WorkspaceBytes  int64
 	WorkspaceInodes int64
 	Harvest         gitops.HarvestOptions
+	// Mirrors, when set, is the per-repository mirror cache the work tree
+	// is materialised from; nil clones each run afresh.
+	Mirrors *gitops.Mirrors
 	// Network is the relayed network; Mode "none" runs the agent without any.
 	Network NetworkConfig
 	// Unbounded skips the tmpfs mount of the work tree (for machines
@@ -163,7 +166,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	started := time.Now()
 	cctx, endClone := t.phase(ctx, telemetry.PhaseClone)
-	ws, err := gitops.Clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	ws, err := s.clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
 	if err != nil {
 		endClone(err)
 		return nil, fmt.Errorf("clone: %w", err)

@@ -84,6 +84,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+		Mirrors: cfg.mirrors(log),
 		Network: cfg.Network,
 	}
 	if err := s.sweep(ctx, engine); err != nil {
