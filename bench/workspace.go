@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/testgit"
+	"github.com/agentgate/agentgate/runner"
 )
 
 // repoSpec is the generated repository's shape.
@@ -122,7 +123,7 @@ func workspace(ctx context.Context, e *env) Result {
 	}
 	res := Result{
 		Title: "Workspace: repository → work tree ready",
-		Command: fmt.Sprintf("A generated repository of %d files and %d further commits rewriting %d files of %d KiB each, served by `git http-backend` over loopback. "+
+		Command: fmt.Sprintf("A generated repository of %d files and %d further commits rewriting %d files of %d KiB each, served by `git http-backend` over loopback, into a tmpfs run directory as the service uses (when run as root). "+
 			"Warm = fetch (nothing new) + materialise repo.git and the work tree from the mirror; the run then adds its throwaway .git (PrepareSandbox), shown separately.",
 			spec.Files, spec.Commits, spec.PerCommit, spec.EditBytes>>10),
 	}
@@ -150,9 +151,22 @@ func workspace(ctx context.Context, e *env) Result {
 		return res
 	}
 	warmCache := &gitops.Mirrors{Dir: mirrorDir}
+	// Run directories are what the service gives a run: a bounded tmpfs
+	// mount (as root); the baseline clones into the same kind.
 	runDir := func() (string, func(), error) {
 		d, err := e.tempDir("run-")
-		return d, func() { _ = os.RemoveAll(d) }, err
+		if err != nil {
+			return "", nil, err
+		}
+		if os.Geteuid() != 0 {
+			return d, func() { _ = os.RemoveAll(d) }, nil
+		}
+		unmount, err := runner.MountWorkspace(d, 2<<30, 200_000)
+		if err != nil {
+			_ = os.RemoveAll(d)
+			return "", nil, err
+		}
+		return d, func() { _ = unmount(); _ = os.RemoveAll(d) }, nil
 	}
 	coldN := min(e.opts.N, 3)
 	for n := range e.opts.N {

@@ -26,6 +26,10 @@ type Workspace struct {
 	WorkTree   string // Root/work: what the sandbox sees at /workspace
 	BaseCommit string // hex hash the work tree was checked out from
 	Branch     string // the branch that was cloned
+	// basePack, when set, is a pack in repo.git holding exactly the base
+	// tree's trees and blobs: PrepareSandbox copies it instead of
+	// re-encoding them.
+	basePack string
 }
 
 // FileChange is one path that differs between the base commit and the work tree.

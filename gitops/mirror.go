@@ -1,15 +1,16 @@
 package gitops
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -23,7 +24,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -142,10 +142,11 @@ func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport
 	if err := lock.set(ctx, false); err != nil {
 		return nil, err
 	}
-	if err := materialise(ctx, dir, base, branch, repoDir, work); err != nil {
+	pack, err := materialise(ctx, dir, base, branch, repoDir, work)
+	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch}, nil
+	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack}, nil
 }
 
 // openMirror opens the bare repository at dir, creating it when missing.
@@ -371,75 +372,145 @@ func (m *Mirrors) Size() (int64, error) {
 
 // materialise writes the run's repo.git (a shallow repository of the base
 // commit and its tree, as Clone leaves it) and checks the base tree out
-// into work, reading only the mirror.
-func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string) error {
-	src := filesystem.NewStorage(osfs.New(mirrorDir), cache.NewObjectLRUDefault())
+// into work, reading only the mirror. Each blob is read once: written to
+// the work tree and to repo.git's pack (written directly, with its index).
+// It returns the pack's path: the base tree's trees and blobs, nothing
+// else, which PrepareSandbox copies as it is.
+func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string) (string, error) {
+	src := mirrorReader(mirrorDir)
+	defer src.Close()
 	c, err := object.GetCommit(src, base)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errMirror, err)
+		return "", fmt.Errorf("%w: %w", errMirror, err)
 	}
 	bi, err := indexTree(src, c.TreeHash)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errMirror, err)
+		return "", fmt.Errorf("%w: %w", errMirror, err)
 	}
-	var wg sync.WaitGroup
-	var repoErr error
-	wg.Go(func() { repoErr = writeRunRepo(src, c, bi, branch, repoDir) })
-	coErr := checkout(ctx, mirrorDir, bi, work)
-	wg.Wait()
-	return errors.Join(coErr, repoErr)
-}
-
-// writeRunRepo makes repoDir a bare shallow repository holding the base
-// commit, its trees and blobs (one pack, no deltas), with the branch at
-// the base commit.
-func writeRunRepo(src *filesystem.Storage, c *object.Commit, bi *baseIndex, branch, repoDir string) error {
 	st := filesystem.NewStorage(osfs.New(repoDir), cache.NewObjectLRUDefault())
 	if _, err := git.Init(st, nil); err != nil {
-		return fmt.Errorf("run repository: %w", err)
+		return "", fmt.Errorf("run repository: %w", err)
 	}
-	hashes := append([]plumbing.Hash{c.Hash}, bi.trees...)
-	seen := map[plumbing.Hash]bool{}
-	for _, h := range hashes {
-		seen[h] = true
-	}
-	for _, e := range bi.files {
-		if e.mode != filemode.Submodule && !seen[e.hash] {
-			seen[e.hash] = true
-			hashes = append(hashes, e.hash)
+	// The objects of the pack: every tree, every blob once.
+	var trees []plumbing.Hash
+	inPack := map[plumbing.Hash]bool{}
+	for _, h := range bi.trees {
+		if !inPack[h] {
+			inPack[h] = true
+			trees = append(trees, h)
 		}
 	}
-	wc, err := st.PackfileWriter()
+	owner := map[plumbing.Hash]string{} // the path whose worker packs the blob
+	paths := make([]string, 0, len(bi.files))
+	for p := range bi.files {
+		if err := checkPath(p); err != nil {
+			return "", fmt.Errorf("checkout: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		e := bi.files[p]
+		if e.mode == filemode.Submodule || inPack[e.hash] {
+			continue
+		}
+		inPack[e.hash] = true
+		owner[e.hash] = p
+	}
+	pw, err := newPackWriter(filepath.Join(repoDir, "objects", "pack"), len(inPack))
 	if err != nil {
-		return fmt.Errorf("run repository: %w", err)
+		return "", fmt.Errorf("run repository: %w", err)
 	}
-	if _, err := packfile.NewEncoder(wc, src, false).Encode(hashes, 0); err != nil {
-		_ = wc.Close()
-		return fmt.Errorf("%w: run repository: %w", errMirror, err)
+	for _, h := range trees {
+		data, err := readObject(src, plumbing.TreeObject, h)
+		if err != nil {
+			pw.abort()
+			return "", err
+		}
+		if err := pw.add(h, plumbing.TreeObject, data); err != nil {
+			pw.abort()
+			return "", fmt.Errorf("run repository: %w", err)
+		}
 	}
-	if err := wc.Close(); err != nil {
-		return fmt.Errorf("run repository: %w", err)
+	blobs := make(chan packedBlob, 64)
+	packErr := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range blobs {
+			if err == nil {
+				err = pw.add(b.hash, plumbing.BlobObject, b.data)
+			}
+		}
+		packErr <- err
+	}()
+	coErr := checkout(ctx, mirrorDir, bi, paths, work, func(p string, h plumbing.Hash, data []byte) {
+		if owner[h] == p {
+			blobs <- packedBlob{hash: h, data: data}
+		}
+	})
+	close(blobs)
+	if err := errors.Join(coErr, <-packErr); err != nil {
+		pw.abort()
+		return "", err
+	}
+	pack, err := pw.finish()
+	if err != nil {
+		return "", fmt.Errorf("run repository: %w", err)
+	}
+	// The commit is kept apart from the pack (a loose object), so that the
+	// pack is exactly what the sandbox may see.
+	if _, err := storeObject(st, c); err != nil {
+		return "", fmt.Errorf("run repository: commit: %w", err)
 	}
 	ref := plumbing.NewBranchReferenceName(branch)
 	if err := st.SetReference(plumbing.NewHashReference(ref, c.Hash)); err != nil {
-		return fmt.Errorf("run repository: %w", err)
+		return "", fmt.Errorf("run repository: %w", err)
 	}
 	if err := st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref)); err != nil {
-		return fmt.Errorf("run repository: %w", err)
+		return "", fmt.Errorf("run repository: %w", err)
 	}
 	if err := st.SetShallow([]plumbing.Hash{c.Hash}); err != nil {
-		return fmt.Errorf("run repository: %w", err)
+		return "", fmt.Errorf("run repository: %w", err)
 	}
-	return nil
+	return pack, nil
+}
+
+// packedBlob is a blob on its way into the run's pack.
+type packedBlob struct {
+	hash plumbing.Hash
+	data []byte
+}
+
+// readObject reads a whole object of type t from the mirror.
+func readObject(st *filesystem.Storage, t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	o, err := st.EncodedObject(t, h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %s: %w", errMirror, t, h, err)
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %s: %w", errMirror, t, h, err)
+	}
+	defer r.Close()
+	data := make([]byte, 0, o.Size())
+	buf := bytes.NewBuffer(data)
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, fmt.Errorf("%w: %s %s: %w", errMirror, t, h, err)
+	}
+	if int64(buf.Len()) != o.Size() {
+		return nil, fmt.Errorf("%w: %s %s: %d bytes, header says %d", errMirror, t, h, buf.Len(), o.Size())
+	}
+	return buf.Bytes(), nil
 }
 
 // checkoutWorkers is how many goroutines write the work tree.
 const checkoutWorkers = 4
 
-// checkout writes the files of bi into work through an os.Root, so no
-// path of the tree can lead outside work. Each worker reads the mirror
-// through its own storage.
-func checkout(ctx context.Context, mirrorDir string, bi *baseIndex, work string) error {
+// checkout writes the files of bi (paths, sorted and checked) into work
+// through an os.Root, so no path of the tree can lead outside work. Each
+// worker reads the mirror through its own storage; got sees every blob
+// read.
+func checkout(ctx context.Context, mirrorDir string, bi *baseIndex, paths []string, work string, got func(p string, h plumbing.Hash, data []byte)) error {
 	root, err := os.OpenRoot(work)
 	if err != nil {
 		return fmt.Errorf("checkout: %w", err)
@@ -458,32 +529,36 @@ func checkout(ctx context.Context, mirrorDir string, bi *baseIndex, work string)
 			return fmt.Errorf("checkout: %w", err)
 		}
 	}
-	paths := make([]string, 0, len(bi.files))
-	for p := range bi.files {
-		if err := checkPath(p); err != nil {
-			return fmt.Errorf("checkout: %w", err)
+	// Each worker takes whole directories, opened once: a path is resolved
+	// component by component only once per directory.
+	byDir := map[string][]string{}
+	var order []string
+	for _, p := range paths {
+		d := path.Dir(p)
+		if _, ok := byDir[d]; !ok {
+			order = append(order, d)
 		}
-		paths = append(paths, p)
+		byDir[d] = append(byDir[d], p)
 	}
-	slices.Sort(paths)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan string)
 	var wg sync.WaitGroup
 	for range checkoutWorkers {
 		wg.Go(func() {
-			st := filesystem.NewStorage(osfs.New(mirrorDir), cache.NewObjectLRUDefault())
-			for p := range next {
-				if err := writeEntry(st, root, p, bi.files[p]); err != nil {
+			st := mirrorReader(mirrorDir)
+			defer st.Close()
+			for dir := range next {
+				if err := writeDir(st, root, dir, byDir[dir], bi, got); err != nil {
 					cancel(err)
 				}
 			}
 		})
 	}
 feed:
-	for _, p := range paths {
+	for _, d := range order {
 		select {
-		case next <- p:
+		case next <- d:
 		case <-ctx.Done():
 			break feed
 		}
@@ -507,47 +582,51 @@ func checkPath(p string) error {
 	return nil
 }
 
+// mirrorReader opens the mirror for reading, keeping its pack files open
+// between objects (Close releases them).
+func mirrorReader(dir string) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+}
+
+// writeDir writes the entries of one directory (paths, all in dir).
+func writeDir(st *filesystem.Storage, root *os.Root, dir string, paths []string, bi *baseIndex, got func(string, plumbing.Hash, []byte)) error {
+	r := root
+	if dir != "." {
+		var err error
+		if r, err = root.OpenRoot(dir); err != nil {
+			return err
+		}
+		defer r.Close()
+	}
+	for _, p := range paths {
+		if err := writeEntry(st, r, p, path.Base(p), bi.files[p], got); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeEntry writes one file, executable, symlink or gitlink (an empty
 // directory, as git leaves an uninitialised submodule).
-func writeEntry(st *filesystem.Storage, root *os.Root, p string, e baseEntry) error {
+func writeEntry(st *filesystem.Storage, root *os.Root, p, name string, e baseEntry, got func(string, plumbing.Hash, []byte)) error {
 	switch e.mode {
 	case filemode.Submodule:
-		return root.Mkdir(p, 0o755)
+		return root.Mkdir(name, 0o755)
 	case filemode.Regular, filemode.Deprecated, filemode.Executable, filemode.Symlink:
 	default:
 		return fmt.Errorf("%s: unsupported mode %s", p, e.mode)
 	}
-	o, err := st.EncodedObject(plumbing.BlobObject, e.hash)
+	data, err := readObject(st, plumbing.BlobObject, e.hash)
 	if err != nil {
-		return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
+		return err
 	}
-	r, err := o.Reader()
-	if err != nil {
-		return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
-	}
-	defer r.Close()
+	got(p, e.hash, data)
 	if e.mode == filemode.Symlink {
-		target, err := io.ReadAll(io.LimitReader(r, 4096))
-		if err != nil {
-			return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
-		}
-		return root.Symlink(string(target), p)
+		return root.Symlink(string(data), name)
 	}
 	perm := os.FileMode(0o644)
 	if e.mode == filemode.Executable {
 		perm = 0o755
 	}
-	f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		_ = f.Close()
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return err // writing the work tree (e.g. its bound)
-		}
-		return fmt.Errorf("%w: blob %s: %w", errMirror, e.hash, err)
-	}
-	return f.Close()
+	return root.WriteFile(name, data, perm)
 }
