@@ -15,7 +15,9 @@ import (
 
 // Options choose what Run measures and how often.
 type Options struct {
-	// N is how many times each measurement repeats (default 5).
+	// N is how many times each measurement repeats (default 3; the
+	// 100 MB cold fetch and the shallow go-git clone run once, memory at
+	// most twice).
 	N int
 	// Short shrinks every workload (a smoke run: every scenario, tiny
 	// sizes, figures meaningless).
@@ -99,7 +101,7 @@ type env struct {
 // with its error; the others still run.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.N <= 0 {
-		opts.N = 5
+		opts.N = 3
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

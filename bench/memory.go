@@ -50,7 +50,7 @@ func memory(ctx context.Context, e *env) Result {
 		return res
 	}
 	var idle, loaded, peak []float64
-	for n := range min(e.opts.N, 3) {
+	for n := range min(e.opts.N, 2) {
 		i, l, p, err := serveRSS(ctx, e, bin, jobs, n)
 		if err != nil {
 			res.Err = err

@@ -15,7 +15,7 @@ import (
 // cmdBench runs the benchmark suite and prints (or writes) its markdown.
 func cmdBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	n := fs.Int("n", 5, "repetitions of each measurement")
+	n := fs.Int("n", 3, "repetitions of each measurement")
 	short := fs.Bool("short", false, "tiny workloads: checks every scenario runs (figures meaningless)")
 	dir := fs.String("dir", "", "working directory, kept (the generated repository is reused); default a temporary one")
 	out := fs.String("out", "", "write the markdown to this file instead of standard output")
