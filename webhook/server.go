@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -120,9 +121,16 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	log := s.log.With("event", event, "delivery", delivery, "remote", r.RemoteAddr)
 
+	var releaseBody func()
 	select {
 	case s.bodies <- struct{}{}:
-		defer func() { <-s.bodies }()
+		// The slot bounds bodies held while read and parsed; it is given
+		// back before the enqueue, which waits for its commit holding
+		// only the job's arguments.
+		var once sync.Once
+		release := func() { once.Do(func() { <-s.bodies }) }
+		defer release()
+		releaseBody = release
 	case <-time.After(2 * time.Second):
 		log.WarnContext(r.Context(), "webhook: too many deliveries in flight")
 		reply(w, http.StatusServiceUnavailable, "busy: try again later")
@@ -171,6 +179,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	args.DeliveryID = delivery
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
+	releaseBody()
 	fresh, err := s.enqueue(r.Context(), args)
 	switch {
 	case err != nil:
