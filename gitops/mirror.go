@@ -45,7 +45,10 @@ import (
 type Mirrors struct {
 	Dir      string // created when missing
 	MaxBytes int64  // 0 = unbounded
-	Logger   *slog.Logger
+	// Reader reads the blobs of the work tree from the mirror: ReaderGit
+	// (the default when the git CLI is installed) or ReaderGoGit.
+	Reader string
+	Logger *slog.Logger
 }
 
 // mirrorSuffix, lockSuffix name a mirror's directory and its lock file.
@@ -107,6 +110,17 @@ func (m *Mirrors) Clone(ctx context.Context, opts CloneOptions) (*Workspace, err
 	return ws, nil
 }
 
+// useGit reports whether blobs are read with the git CLI.
+func (m *Mirrors) useGit() bool {
+	switch m.Reader {
+	case ReaderGit:
+		return true
+	case ReaderGoGit:
+		return false
+	}
+	return gitAvailable()
+}
+
 func (m *Mirrors) logger() *slog.Logger {
 	if m.Logger != nil {
 		return m.Logger
@@ -142,7 +156,7 @@ func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport
 	if err := lock.set(ctx, false); err != nil {
 		return nil, err
 	}
-	pack, err := materialise(ctx, dir, base, branch, repoDir, work)
+	pack, err := materialise(ctx, dir, base, branch, repoDir, work, m.useGit())
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +390,7 @@ func (m *Mirrors) Size() (int64, error) {
 // the work tree and to repo.git's pack (written directly, with its index).
 // It returns the pack's path: the base tree's trees and blobs, nothing
 // else, which PrepareSandbox copies as it is.
-func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string) (string, error) {
+func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string, useGit bool) (string, error) {
 	src := mirrorReader(mirrorDir)
 	defer src.Close()
 	c, err := object.GetCommit(src, base)
@@ -443,11 +457,17 @@ func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, bran
 		}
 		packErr <- err
 	}()
-	coErr := checkout(ctx, mirrorDir, bi, paths, work, func(p string, h plumbing.Hash, data []byte) {
+	toPack := func(p string, h plumbing.Hash, data []byte) {
 		if owner[h] == p {
 			blobs <- packedBlob{hash: h, data: data}
 		}
-	})
+	}
+	var coErr error
+	if useGit {
+		coErr = checkoutCatFile(ctx, mirrorDir, bi, paths, work, toPack)
+	} else {
+		coErr = checkout(ctx, mirrorDir, bi, paths, work, toPack)
+	}
 	close(blobs)
 	if err := errors.Join(coErr, <-packErr); err != nil {
 		pw.abort()

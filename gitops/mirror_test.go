@@ -327,3 +327,38 @@ func TestCheckPath(t *testing.T) {
 		}
 	}
 }
+
+// Both blob readers give the same work tree and the same run pack.
+func TestMirrorReadersAgree(t *testing.T) {
+	if !gitAvailable() {
+		t.Skip("no git CLI")
+	}
+	ctx := context.Background()
+	s := newServer(t)
+	_, err := s.Commit(ctx, testRepo, "main", "dup", []testgit.File{{Path: "dir/copy.txt", Content: "a\n"}, {Path: "exec2", Content: "#!/bin/sh\n", Mode: 0o755}})
+	must(t, err)
+	dir := t.TempDir()
+	var trees, packs []string
+	for _, reader := range []string{ReaderGit, ReaderGoGit} {
+		m := &Mirrors{Dir: dir, Reader: reader}
+		ws, err := m.Clone(ctx, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()})
+		if err != nil {
+			t.Fatalf("%s: %v", reader, err)
+		}
+		trees = append(trees, fmt.Sprint(treeOf(t, ws.WorkTree)))
+		b, err := os.ReadFile(ws.basePack)
+		must(t, err)
+		packs = append(packs, string(b))
+		must(t, ws.PrepareSandbox(ctx))
+		gitCLI(t, ws.WorkTree, "fsck", "--strict")
+		if out := gitCLI(t, ws.WorkTree, "status", "--porcelain"); out != "" {
+			t.Fatalf("%s: sandbox not clean:\n%s", reader, out)
+		}
+	}
+	if trees[0] != trees[1] {
+		t.Fatalf("work trees differ:\ngit    %s\ngo-git %s", trees[0], trees[1])
+	}
+	if packs[0] != packs[1] {
+		t.Fatal("run packs differ between readers")
+	}
+}
