@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // Reader values of Mirrors.Reader: how blobs are read from the mirror.
@@ -47,7 +48,7 @@ func checkoutCatFile(ctx context.Context, mirrorDir string, bi *baseIndex, paths
 	holders := map[plumbing.Hash][]string{}
 	for _, p := range paths {
 		e := bi.files[p]
-		if e.mode == 0o160000 { // gitlink: an empty directory
+		if e.mode == filemode.Submodule { // an empty directory, as git leaves it
 			if err := root.Mkdir(p, 0o755); err != nil {
 				return fmt.Errorf("checkout: %w", err)
 			}
@@ -180,11 +181,11 @@ func makeDirs(root *os.Root, bi *baseIndex) error {
 // writeBlob writes a regular file, executable or symlink at p.
 func writeBlob(root *os.Root, p string, e baseEntry, data []byte) error {
 	switch e.mode {
-	case 0o120000:
+	case filemode.Symlink:
 		return root.Symlink(string(data), p)
-	case 0o100755:
+	case filemode.Executable:
 		return root.WriteFile(p, data, 0o755)
-	case 0o100644, 0o100664:
+	case filemode.Regular, filemode.Deprecated:
 		return root.WriteFile(p, data, 0o644)
 	}
 	return errors.New(p + ": unsupported mode " + e.mode.String())
