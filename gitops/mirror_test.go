@@ -346,9 +346,12 @@ func TestMirrorReadersAgree(t *testing.T) {
 			t.Fatalf("%s: %v", reader, err)
 		}
 		trees = append(trees, fmt.Sprint(treeOf(t, ws.WorkTree)))
-		b, err := os.ReadFile(ws.basePack)
+		// The same objects (the order in the pack may differ): the sorted
+		// names in the index, after its header and fan-out table.
+		idx, err := os.ReadFile(strings.TrimSuffix(ws.basePack, ".pack") + ".idx")
 		must(t, err)
-		packs = append(packs, string(b))
+		n := int(idx[8+255*4])<<24 | int(idx[8+255*4+1])<<16 | int(idx[8+255*4+2])<<8 | int(idx[8+255*4+3])
+		packs = append(packs, string(idx[8+256*4:8+256*4+20*n]))
 		must(t, ws.PrepareSandbox(ctx))
 		gitCLI(t, ws.WorkTree, "fsck", "--strict")
 		if out := gitCLI(t, ws.WorkTree, "status", "--porcelain"); out != "" {
@@ -359,6 +362,6 @@ func TestMirrorReadersAgree(t *testing.T) {
 		t.Fatalf("work trees differ:\ngit    %s\ngo-git %s", trees[0], trees[1])
 	}
 	if packs[0] != packs[1] {
-		t.Fatal("run packs differ between readers")
+		t.Fatal("run packs hold different objects")
 	}
 }
