@@ -13,6 +13,9 @@ import (
 // TestSmoke runs every scenario with tiny workloads and checks that the
 // report has a filled table for each. The figures mean nothing here.
 func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the smoke run starts the whole service and a serve process (minutes on a loaded machine)")
+	}
 	cli := dockertest.Client(t) // run overhead and memory need the engine
 	_ = cli.Close()
 	dir := t.TempDir()
