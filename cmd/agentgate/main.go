@@ -26,6 +26,10 @@ Usage:
   agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev, agentgate/agent:dev)
   agentgate bench   [-n N] [-short] [-only intake,run,...] [-out FILE]
                               measure against baselines; BENCHMARKS.md tables
+  agentgate setup   --webhook-url URL [--org ORG]
+                              register the GitHub App from app.yml (GitHub's manifest flow)
+  agentgate redeliver --since DURATION [--dry-run]
+                              ask GitHub to redeliver the webhook deliveries that failed
   agentgate audit   list|show RUN|export|verify|prune
                               the audit trail: query, export for a SIEM, verify the hash chain
   agentgate agent   [--max-steps N] [--model M] [--command-timeout D]
@@ -74,6 +78,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdImages(ctx, args[1:], stdout)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, log)
+	case "setup":
+		err = cmdSetup(ctx, args[1:], stdout, log)
+	case "redeliver":
+		err = cmdRedeliver(ctx, args[1:], stdout, log)
 	case "audit":
 		var code int
 		code, err = cmdAudit(ctx, args[1:], stdout)
