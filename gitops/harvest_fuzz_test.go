@@ -117,13 +117,13 @@ func isDir(p string) bool {
 // content of a file outside the work tree.
 func FuzzHarvest(f *testing.F) {
 	f.Add([]byte("\x00\x05hello\x03abc"))
-	f.Add([]byte("\x82\x04\x00\x01"))                     // dir .git... entered, then a file
-	f.Add([]byte("\x84\x01\x00\x00"))                     // symlink named .git
-	f.Add([]byte("\x04\x05leak1\x01\x00"))                // symlink to ../outside/secret
-	f.Add([]byte("\x05\x04fifo"))                         // FIFO
-	f.Add([]byte("\x06\xff\x00\x02ok"))                   // very deep directories
+	f.Add([]byte("\x82\x04\x00\x01"))                       // dir .git... entered, then a file
+	f.Add([]byte("\x84\x01\x00\x00"))                       // symlink named .git
+	f.Add([]byte("\x04\x05leak1\x01\x00"))                  // symlink to ../outside/secret
+	f.Add([]byte("\x05\x04fifo"))                           // FIFO
+	f.Add([]byte("\x06\xff\x00\x02ok"))                     // very deep directories
 	f.Add([]byte("\x00\x03a\nb\x02xx\x00\x04\x1b[0m\x01z")) // control characters
-	f.Add([]byte("\xa2\x02\x8c\x00\x04hook"))             // .git/hooks/…
+	f.Add([]byte("\xa2\x02\x8c\x00\x04hook"))               // .git/hooks/…
 
 	base := f.TempDir()
 	src := filepath.Join(base, "src")
