@@ -314,7 +314,7 @@ func specialFiles() {
 	if err := os.Chmod("/workspace/suid-sh", os.ModeSetuid|os.ModeSetgid|0o755); err != nil {
 		refused = append(refused, "chmod: "+err.Error())
 	}
-	if err := syscall.Mknod("/workspace/dev-sda", syscall.S_IFBLK|0o666, int(8<<8|0)); err == nil {
+	if err := syscall.Mknod("/workspace/dev-sda", syscall.S_IFBLK|0o666, int(8<<8)); err == nil {
 		made = append(made, "dev-sda")
 	} else {
 		refused = append(refused, "mknod block: "+err.Error())
