@@ -25,7 +25,7 @@ import (
 func seedPayloads(f *testing.F) map[string][]byte {
 	f.Helper()
 	out := map[string][]byte{}
-	for _, dir := range []string{"testdata", "../internal/harness/payloads", "../../shared/github/webhooks", "/work/shared/github/webhooks"} {
+	for _, dir := range []string{"testdata", "../internal/harness/payloads", "../../shared/github/webhooks"} {
 		names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, n := range names {
 			b, err := os.ReadFile(n)
