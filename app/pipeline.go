@@ -222,9 +222,18 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	}
 	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, withoutRunnerEnv(agent.Env)
+	imageDigest := ""
+	if s.Engine != nil {
+		d, derr := s.Engine.ImageDigest(ctx, agent.Image)
+		if derr != nil {
+			s.logger().Warn("agent image digest", "run_id", t.RunID, "err", derr)
+		}
+		imageDigest = d
+	}
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
 		"agent": agent.Name, "image": agent.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
 		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
+		"image_digest": imageDigest, "policy_sha256": pol.Digest(),
 	}); err != nil {
 		return nil, err
 	}

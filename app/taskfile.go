@@ -29,7 +29,7 @@ func taskText(a webhook.RunJobArgs) string {
 		b.WriteString("\n## Instructions from @" + gitops.OneLine(a.RequesterLogin, 64) + "\n\n" + strings.TrimSpace(in) + "\n")
 	}
 	b.WriteString("\n---\n")
-	b.WriteString(provenance(a))
+	b.WriteString(taskSource(a))
 	if !hidden.Empty() {
 		fmt.Fprintf(&b, "Text hidden on GitHub was removed or made visible: %s.\n", hidden)
 	}
@@ -37,9 +37,9 @@ func taskText(a webhook.RunJobArgs) string {
 	return b.String()
 }
 
-// provenance says where the task's text came from: the issue, its author
+// taskSource says where the task's text came from: the issue, its author
 // and time, and the triggering comment or label.
-func provenance(a webhook.RunJobArgs) string {
+func taskSource(a webhook.RunJobArgs) string {
 	one := func(s string) string { return gitops.OneLine(s, 200) }
 	src := a.Source
 	if src == nil {

@@ -382,10 +382,11 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	}
 	sum := telemetry.Summarize(events)
 	sum.Outcome = OutcomeSucceeded
-	md := sum.Markdown()
+	sum.RunURL = r.w.Config.RunURL(a.RunID)
 	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
-		md += "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
+		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
 	}
+	md := sum.Markdown()
 
 	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
 	if err != nil {
@@ -416,6 +417,7 @@ func (r *run) failed(ctx context.Context, outcome, reason string) error {
 	}
 	sum := telemetry.Summarize(events)
 	sum.Outcome = outcome
+	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
 	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.Markdown()); err != nil {
 		return err
 	}
@@ -435,6 +437,11 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	r.rt.SetOutcome(outcome)
 	if err := r.eventOnce(ctx, "event.final", kind, attrs); err != nil {
 		return err
+	}
+	if state == stateFinished {
+		if err := r.attest(ctx); err != nil {
+			return err
+		}
 	}
 	if err := r.w.DB.SetRunState(ctx, r.args.RunID, state); err != nil {
 		return fmt.Errorf("run state: %w", err)

@@ -21,7 +21,8 @@ const auditUsage = `Usage:
   agentgate audit list   [--repo R] [--requester U] [--outcome O] [--since T] [--limit N]
   agentgate audit show   RUN                the run's timeline, with hashes
   agentgate audit export [--since T]       every event as a JSON line, for a SIEM
-  agentgate audit verify                   check every chain; exit 1 at the first broken link
+  agentgate audit verify                   check every chain and provenance record; exit 1 at the first broken link
+  agentgate audit attest RUN               the run's signed provenance (in-toto statement in a DSSE envelope)
   agentgate audit prune  --older-than D    delete old runs behind a signed checkpoint
 
 Every subcommand takes --database-url (as serve) and --audit-key-file
@@ -50,13 +51,13 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
-	case "list", "show", "export", "verify", "prune":
+	case "list", "show", "export", "verify", "prune", "attest":
 	default:
 		fmt.Fprintf(stdout, "agentgate audit: unknown subcommand %q\n\n%s", sub, auditUsage)
 		return 2, nil
 	}
 	var runID string
-	if sub == "show" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if (sub == "show" || sub == "attest") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		runID, rest = rest[0], rest[1:]
 	}
 	var f auditFlags
@@ -79,7 +80,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 			f.keyFile = def
 		}
 	}
-	if sub == "show" && runID == "" && fs.NArg() > 0 {
+	if (sub == "show" || sub == "attest") && runID == "" && fs.NArg() > 0 {
 		runID = fs.Arg(0)
 	}
 	since, err := parseSince(f.since)
@@ -103,6 +104,8 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		return 0, auditExport(ctx, db, since, stdout)
 	case "verify":
 		return auditVerify(ctx, db, f.keyFile, stdout)
+	case "attest":
+		return auditAttest(ctx, db, runID, f.keyFile, stdout)
 	default: // "prune", the last one checked above
 		return 0, auditPrune(ctx, db, f, stdout)
 	}
@@ -198,6 +201,17 @@ func auditVerify(ctx context.Context, db *store.DB, keyFile string, stdout io.Wr
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "BROKEN: %s\n", rep.First)
 		return 1, nil
+	}
+	broken, n, err := verifyProvenance(ctx, db, pub)
+	if err != nil {
+		return 1, err
+	}
+	if broken != "" {
+		fmt.Fprintf(stdout, "BROKEN: provenance: %s\n", broken)
+		return 1, nil
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "provenance records %d: signatures good, matching their runs\n", n)
 	}
 	fmt.Fprintf(stdout, "OK: head %s\n", rep.Head)
 	return 0, nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -81,7 +82,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testgh: listen: %w", err)
 	}
-	s.http = httptest.NewUnstartedServer(s)
+	s.http = httptest.NewUnstartedServer(http.HandlerFunc(s.serveWeb))
 	s.http.Listener.Close()
 	s.http.Listener = ln
 	s.http.Start()
