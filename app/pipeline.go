@@ -89,7 +89,10 @@ type Attempt struct {
 	Workspace    *gitops.Workspace
 	Change       *gitops.Change
 	AgentSummary string // /agentgate/out/summary.md, bounded; untrusted text
-	close        func() error
+	// Workflows and Protected are the protected paths the change touches:
+	// workflow files are never pushed, the others need an approval.
+	Workflows, Protected []string
+	close                func() error
 }
 
 // Close removes the run directory (and unmounts it).
@@ -327,9 +330,10 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 				return nil, err
 			}
 		}
-		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")
+		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+fileList(changed)
 		return att, nil
 	}
+	att.Workflows, att.Protected = pol.protectedChanges(changed)
 	att.Outcome = OutcomeSucceeded
 	return att, nil
 }

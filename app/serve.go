@@ -113,6 +113,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err := river.AddWorkerSafely(workers, worker); err != nil {
 		return nil, fmt.Errorf("register worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
+		return nil, fmt.Errorf("register action worker: %w", err)
+	}
 	jobTimeout := worker.Timeout(nil)
 	s.river, err = river.NewClient(s.db.RiverDriver(), &river.Config{
 		ID:                   cfg.WorkerID,

@@ -20,6 +20,7 @@ import (
 const auditUsage = `Usage:
   agentgate audit list   [--repo R] [--requester U] [--outcome O] [--since T] [--limit N]
   agentgate audit show   RUN                the run's timeline, with hashes
+  agentgate audit show   RUN --diff         the diff of a change agentgate kept instead of pushing
   agentgate audit export [--since T]       every event as a JSON line, for a SIEM
   agentgate audit verify                   check every chain and provenance record; exit 1 at the first broken link
   agentgate audit attest RUN               the run's signed provenance (in-toto statement in a DSSE envelope)
@@ -37,6 +38,7 @@ type auditFlags struct {
 	keyFile, repo, requester, outcome, since string
 	olderThan                                time.Duration
 	limit                                    int
+	diff                                     bool
 }
 
 // cmdAudit runs `agentgate audit SUBCOMMAND`. It returns the exit code:
@@ -67,6 +69,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		fs.StringVar(&f.outcome, "outcome", "", "list: only runs in this state (succeeded, failed, denied, …)")
 		fs.StringVar(&f.since, "since", "", "list, export: from this time on")
 		fs.IntVar(&f.limit, "limit", 0, "list: at most this many runs")
+		fs.BoolVar(&f.diff, "diff", false, "show: print the diff kept on the run (a change agentgate did not push) instead of the timeline")
 		fs.DurationVar(&f.olderThan, "older-than", 0, "prune: delete runs whose newest event is older than this (e.g. 2160h)")
 	})
 	if err != nil {
@@ -98,6 +101,9 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 	case "show":
 		if runID == "" {
 			return 1, errors.New("show: a run id is required")
+		}
+		if f.diff {
+			return 0, auditDiff(ctx, db, runID, stdout)
 		}
 		return 0, auditShow(ctx, db, runID, stdout)
 	case "export":
@@ -257,4 +263,19 @@ func oneLine(s string) string {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// auditDiff prints the diff agentgate kept on a run instead of pushing it
+// (a change to .github/workflows/), for a maintainer to review and apply
+// with `git apply`.
+func auditDiff(ctx context.Context, db *store.DB, runID string, stdout io.Writer) error {
+	diff, ok, err := db.Effect(ctx, runID, app.DiffEffect)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("show: run %s kept no diff (only changes agentgate may not push are kept)", runID)
+	}
+	_, err = io.WriteString(stdout, diff)
+	return err
 }

@@ -31,6 +31,11 @@ type Options struct {
 	// and must not call back into the Server. Branches set with SetBranch
 	// are consulted first.
 	ResolveRef func(owner, repo, branch string) (sha string, ok bool)
+	// GitDir, when set, maps a repository to its bare git directory (the
+	// test git server's): the Git Data API endpoints read and write it
+	// with the git CLI, so their commits and refs are real. It is called
+	// with the server's lock held and must not call back into the Server.
+	GitDir func(owner, repo string) (dir string, ok bool)
 	// ValidateResponses makes the server also check every answer it gives
 	// against the description's response schemas; a mismatch is a violation.
 	ValidateResponses bool

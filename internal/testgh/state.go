@@ -40,6 +40,7 @@ type repoState struct {
 	checks     []*CheckRun
 	files      map[string][]byte
 	branches   map[string]string
+	ext        repoExt // reviewers, labels, commits made through the Git Data API
 }
 
 type issue struct {
