@@ -176,8 +176,10 @@ func FuzzWebhookRouting(f *testing.F) {
 			t.Fatalf("unexpected status %d", code)
 		}
 		if code == http.StatusAccepted {
-			if job, _, err := ParseTrigger(event, body, srv.cfg); err != nil || job == nil {
-				t.Fatalf("queued a delivery ParseTrigger does not accept: %v", err)
+			job, _, err := ParseTrigger(event, body, srv.cfg)
+			action, _, aerr := ParseCheckAction(body)
+			if (err != nil || job == nil) && (event != "check_run" || aerr != nil || action == nil) {
+				t.Fatalf("queued a delivery neither ParseTrigger nor ParseCheckAction accepts: %v / %v", err, aerr)
 			}
 			if again := post(event, delivery, body, true); again == http.StatusAccepted || jobs(t) != after {
 				t.Fatalf("the same delivery again: %d, jobs %d -> %d", again, after, jobs(t))
