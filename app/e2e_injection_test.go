@@ -129,10 +129,13 @@ func TestEndToEndPromptInjection(t *testing.T) {
 			}
 		}
 	}
-	// No merge, no approval, no push to main through the API.
+	// No merge, no approval, and no ref moved through the API but
+	// agentgate's own branch (creating a ref cannot overwrite one; main
+	// not moving is checked on the git server above).
 	for _, r := range env.GH.Requests() {
 		op := r.Operation
-		if strings.Contains(op, "/merge") || strings.Contains(op, "/reviews") || strings.Contains(op, "/git/refs") && r.Method != http.MethodGet {
+		ownRef := strings.Contains(r.Path, "/git/refs/heads/agentgate/") || r.Method == http.MethodPost && strings.HasSuffix(op, "/git/refs")
+		if strings.Contains(op, "/merge") || strings.Contains(op, "/reviews") || strings.Contains(op, "/git/refs") && r.Method != http.MethodGet && !ownRef {
 			t.Errorf("agentgate called %s (%s %s)", op, r.Method, r.Path)
 		}
 	}
