@@ -9,13 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/sync/semaphore"
 )
 
 // dbTimeout bounds the database work of one delivery, well inside the 10
@@ -32,11 +32,6 @@ type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
-// maxConcurrentBodies bounds how many deliveries are read at once, so a
-// flood of 25 MiB bodies cannot exhaust the server's memory; the rest wait
-// briefly, then get 503 (GitHub redelivers).
-const maxConcurrentBodies = 32
-
 // Server is the intake HTTP server. Create it with New.
 type Server struct {
 	cfg      Config
@@ -44,7 +39,7 @@ type Server struct {
 	ins      Inserter
 	log      *slog.Logger
 	draining atomic.Bool
-	bodies   chan struct{}
+	bodies   *semaphore.Weighted // bytes of bodies in memory; see body.go
 	detail   atomic.Pointer[func() string]
 	batch    *batcher // nil when ins cannot insert many jobs at once
 }
@@ -69,7 +64,7 @@ func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, er
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: make(chan struct{}, maxConcurrentBodies)}
+	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: newBodyBudget(cfg.MaxBody)}
 	if many, ok := ins.(ManyInserter); ok && !cfg.NoBatch {
 		s.batch = &batcher{db: db, ins: many, single: s.enqueueOne}
 	}
@@ -121,24 +116,13 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	log := s.log.With("event", event, "delivery", delivery, "remote", r.RemoteAddr)
 
-	var releaseBody func()
-	select {
-	case s.bodies <- struct{}{}:
-		// The slot bounds bodies held while read and parsed; it is given
-		// back before the enqueue, which waits for its commit holding
-		// only the job's arguments.
-		var once sync.Once
-		release := func() { once.Do(func() { <-s.bodies }) }
-		defer release()
-		releaseBody = release
-	case <-time.After(2 * time.Second):
-		log.WarnContext(r.Context(), "webhook: too many deliveries in flight")
-		reply(w, http.StatusServiceUnavailable, "busy: try again later")
-		return
-	case <-r.Context().Done():
+	body, status, release := s.readBody(r)
+	defer release()
+	if status == http.StatusServiceUnavailable {
+		log.WarnContext(r.Context(), "webhook: too many delivery bytes in flight")
+		reply(w, status, "busy: try again later")
 		return
 	}
-	body, status := s.readBody(r)
 	if status != 0 {
 		log.WarnContext(r.Context(), "webhook: body refused", "status", status, "content_length", r.ContentLength)
 		reply(w, status, http.StatusText(status))
@@ -182,7 +166,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	args.DeliveryID = delivery
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
-	releaseBody()
+	release() // the job holds what it needs; the enqueue may wait for its commit
 	fresh, err := s.enqueue(r.Context(), args)
 	switch {
 	case err != nil:
@@ -201,21 +185,24 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readBody reads at most MaxBody bytes of the request body. A non-zero
-// status means the body is refused: 413 when it is larger, 400 when it
-// could not be read.
-func (s *Server) readBody(r *http.Request) ([]byte, int) {
+// readBody reads at most MaxBody bytes of the request body within the
+// shared body budget. A non-zero status means the body is refused: 413
+// when it is larger, 400 when it could not be read, 503 when the budget
+// stayed full. release gives back the budget the body holds.
+func (s *Server) readBody(r *http.Request) (body []byte, status int, release func()) {
 	if r.ContentLength > s.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge
+		return nil, http.StatusRequestEntityTooLarge, func() {}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBody+1))
-	if err != nil {
-		return nil, http.StatusBadRequest
+	body, release, err := readBudgeted(r, s.bodies, s.cfg.MaxBody)
+	switch {
+	case errors.Is(err, errBusy):
+		return nil, http.StatusServiceUnavailable, release
+	case err != nil:
+		return nil, http.StatusBadRequest, release
+	case int64(len(body)) > s.cfg.MaxBody:
+		return nil, http.StatusRequestEntityTooLarge, release
 	}
-	if int64(len(body)) > s.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	return body, 0
+	return body, 0, release
 }
 
 // enqueue records the delivery and inserts the job in one transaction,
