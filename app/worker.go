@@ -310,7 +310,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 		return "", "", "", "", err
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
-		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
+		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, DefaultBranch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.rt.Phase,
 	})
