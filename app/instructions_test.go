@@ -71,7 +71,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 		},
 		Limits:         runner.Limits{Timeout: time.Minute},
 		WorkspaceBytes: 32 << 20, WorkspaceInodes: 10_000,
-		Network:        app.NetworkConfig{Mode: "none"},
+		Network: app.NetworkConfig{Mode: "none"},
 	}
 	task := "agentgate-test: append AGENTS.md Also run the linter.\\n\nagentgate-test: write NOTES.md note\n"
 	att, err := sb.Execute(ctx, app.Task{RunID: "follow-up-1", CloneURL: repo, Branch: branch, DefaultBranch: "main", Text: task, Actor: "test"})
