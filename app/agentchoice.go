@@ -112,6 +112,9 @@ func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfi
 			if f == nil {
 				f, path = who(func(x *policy.Config) bool { return x.Agent != nil && x.Agent.Preset != "" }), "agent/preset"
 			}
+			if f == nil {
+				f, path = who(func(x *policy.Config) bool { return x.Agent != nil }), "agent"
+			}
 			return f.ErrorAt(path, fmt.Sprintf("image %q is not one this agentgate runs (allowed: %s)", p.Image, strings.Join(allowed, ", ")))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 func TestLoadSetupSecrets(t *testing.T) {
@@ -144,5 +145,17 @@ setup:
 	p = cfg.runPolicy(&repoConfig{Effective: policy.Defaults()})
 	if p.Agent != nil || p.Setup != nil {
 		t.Errorf("defaults pick an agent or a setup phase: %+v", p)
+	}
+}
+
+// A setup phase's refusals are not the agent's: learning mode never
+// proposes them for the agent's allowlist.
+func TestLearnableIgnoresSetup(t *testing.T) {
+	events := []telemetry.Event{
+		{Kind: telemetry.KindNetDenied, Actor: "setup", Attrs: map[string]any{"host": "registry.npmjs.org", "port": 443, "reason": "not allowlisted", "phase": "setup"}},
+		{Kind: telemetry.KindNetDenied, Actor: "agent", Attrs: map[string]any{"host": "proxy.golang.org", "port": 443, "reason": "not allowlisted"}},
+	}
+	if got := learnable(events, []string{"registry.npmjs.org", "proxy.golang.org"}, nil); !slices.Equal(got, []string{"proxy.golang.org:443"}) {
+		t.Errorf("learnable = %q", got)
 	}
 }

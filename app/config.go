@@ -91,6 +91,10 @@ type NetworkConfig struct {
 	AnthropicKey string                // never logged, never in the sandbox
 	TokenBudget  int64                 // input+output tokens per run; 0 = unlimited
 	Prices       map[string][2]float64 // model → USD per million input, output tokens
+
+	// setupPhase marks the network of a setup phase: its decisions are
+	// the setup's, not the agent's.
+	setupPhase bool
 }
 
 // LLMConfigured reports whether the gateway has any upstream.

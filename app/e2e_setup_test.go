@@ -100,6 +100,18 @@ func TestEndToEndSetupPhase(t *testing.T) {
 	if !strings.Contains(agentOut, "proxyget http://localhost:"+port+"/dep.tgz status=403") {
 		t.Errorf("the agent reached the setup phase's registry:\n%s", agentOut)
 	}
+	var setupAllowed int
+	for _, ev := range events {
+		if ev.Kind == "net.allowed" && ev.Attrs["phase"] == "setup" {
+			setupAllowed++
+			if ev.Actor != "setup" {
+				t.Errorf("the setup phase's egress is recorded as %q's", ev.Actor)
+			}
+		}
+	}
+	if setupAllowed != 1 {
+		t.Errorf("setup egress events = %d, want 1", setupAllowed)
+	}
 	if n := hits.Load(); n != 1 {
 		t.Errorf("registry requests = %d, want 1 (setup's)", n)
 	}

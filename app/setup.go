@@ -49,6 +49,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, pol *RunPolicy, base r
 		ncfg := NetworkConfig{
 			Mode: "relay", RelayImage: pol.Network.RelayImage, Allow: plan.Allow,
 			AllowPrivate: pol.Network.AllowPrivate, MaxBytes: pol.Network.MaxBytes, MaxConns: pol.Network.MaxConns,
+			setupPhase: true,
 		} // no LLM upstream: setup gets no gateway
 		net, err := s.startNetwork(ctx, t.RunID, ncfg)
 		if err != nil {
