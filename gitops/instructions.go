@@ -177,6 +177,9 @@ func (r *restorer) file(p string) error {
 // dir restores the directory p: every file tree has under it, and
 // nothing else.
 func (r *restorer) dir(p string) error {
+	if err := r.clearParents(p); err != nil {
+		return err
+	}
 	fi, err := r.root.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

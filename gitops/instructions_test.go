@@ -107,6 +107,19 @@ func TestRestoreNeverWritesThroughALink(t *testing.T) {
 	if _, err := ws.RestoreFromTree(ctx, tree, []string{".github/copilot-instructions.md", "CLAUDE.md"}); err != nil {
 		t.Fatal(err)
 	}
+	// A parent linked to a directory inside the work tree: the directory
+	// restore must not walk (and prune) what the link points at.
+	write(t, ws.WorkTree, "docs/instructions/keep.md", "not an instruction file\n", 0o644)
+	must(t, os.Symlink("docs", filepath.Join(ws.WorkTree, ".cursor")))
+	if _, err := ws.RestoreFromTree(ctx, tree, []string{".cursor/instructions/"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(ws.WorkTree, "docs/instructions/keep.md")); err != nil || string(b) != "not an instruction file\n" {
+		t.Errorf("restore pruned through a link: %q %v", b, err)
+	}
+	if _, err := os.Lstat(filepath.Join(ws.WorkTree, ".cursor")); !os.IsNotExist(err) {
+		t.Errorf(".cursor link (absent on the default branch) still there: %v", err)
+	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("restore wrote outside the work tree: %v", entries)
 	}
