@@ -52,6 +52,15 @@ type Config struct {
 	AgentImage   string
 	AgentCmd     []string
 	AgentRuntime string // "" (runc) or "runsc"
+	Limits       runner.Limits
+
+	WorkspaceBytes  int64
+	WorkspaceInodes int64
+	Concurrency     int
+	DraftPRs        bool
+
+	Network NetworkConfig
+
 	// AgentImages are the images a repository's configuration may pick
 	// (agent.image, or a preset's default image), besides AgentImage; empty
 	// means AgentImage and the presets' default images only.
@@ -65,14 +74,6 @@ type Config struct {
 	// setupSecretSpecs is the setup-secrets setting as given, resolved by
 	// LoadConfig.
 	setupSecretSpecs []string
-	Limits           runner.Limits
-
-	WorkspaceBytes  int64
-	WorkspaceInodes int64
-	Concurrency     int
-	DraftPRs        bool
-
-	Network NetworkConfig
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and

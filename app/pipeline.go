@@ -50,20 +50,21 @@ type Task struct {
 	RunID    string
 	CloneURL string
 	Branch   string
-	// DefaultBranch is the repository's default branch; when set and not
-	// Branch (a follow-up on the agent's branch), the instruction files
-	// (AGENTS.md and the preset's own) are taken from it before the agent
-	// starts.
-	DefaultBranch string
-	Token         string // read-only clone token; may be empty
-	Text          string // the task file's content
-	Actor         string // who asked, for events
+	Token    string // read-only clone token; may be empty
+	Text     string // the task file's content
+	Actor    string // who asked, for events
 	// Policy narrows the sandbox's limits and network and judges the
 	// change; nil means the operator's configuration as it is.
 	Policy *RunPolicy
 	// Phase, when set, opens a trace span for each phase (clone,
 	// sandbox, harvest) and returns the function that ends it.
 	Phase func(ctx context.Context, name string) (context.Context, func(error))
+
+	// DefaultBranch is the repository's default branch; when set and not
+	// Branch (a follow-up on the agent's branch), the instruction files
+	// (AGENTS.md and the preset's own) are taken from it before the agent
+	// starts.
+	DefaultBranch string
 }
 
 // phase opens a span through t.Phase, or nothing.
