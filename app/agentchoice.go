@@ -144,8 +144,10 @@ func (c Config) repoPreset(a policy.EffectiveAgent, gatewayEnv []string) (agents
 type SetupPlan struct {
 	Command []string
 	Allow   []string // egress allowlist of the setup phase
-	Secrets []string // NAME=VALUE, handed to the setup phase only
-	Timeout time.Duration
+	Secrets []string `json:"-"` // NAME=VALUE, handed to the setup phase only; never serialised
+	// SecretNames are the names of Secrets (what a digest may show).
+	SecretNames []string
+	Timeout     time.Duration
 }
 
 // applyChoices sets the run policy's agent and setup phase from the
@@ -154,6 +156,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 	if rc.AgentChosen {
 		a := rc.Effective.Agent
 		p.Agent = func(gatewayEnv []string) (agents.Preset, error) { return c.repoPreset(a, gatewayEnv) }
+		p.AgentPick = &a
 	}
 	s := rc.Effective.Setup
 	if len(s.Command) == 0 {
@@ -176,6 +179,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 	for _, name := range s.Secrets {
 		if v, ok := c.SetupSecrets[name]; ok { // checkChoices refused the others
 			plan.Secrets = append(plan.Secrets, name+"="+v)
+			plan.SecretNames = append(plan.SecretNames, name)
 		}
 	}
 	p.Setup = plan

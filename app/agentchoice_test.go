@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,7 +104,7 @@ func TestApplyChoices(t *testing.T) {
 	cfg.AgentModel = "gpt-4.1"
 	cfg.Network.Allow = []string{"proxy.golang.org"}
 	cfg.SetupAllow = []string{"registry.npmjs.org", "*.pythonhosted.org"}
-	cfg.SetupSecrets = map[string]string{"NPM_TOKEN": "tok"}
+	cfg.SetupSecrets = map[string]string{"NPM_TOKEN": "s3cret-val"}
 	repo, err := policy.Parse(".github/agentgate.yml", []byte(`agent:
   preset: aider
 setup:
@@ -131,7 +132,7 @@ setup:
 	if s == nil {
 		t.Fatal("no setup plan")
 	}
-	if !slices.Equal(s.Command, []string{"sh", "-c", "npm ci"}) || !slices.Equal(s.Secrets, []string{"NPM_TOKEN=tok"}) {
+	if !slices.Equal(s.Command, []string{"sh", "-c", "npm ci"}) || !slices.Equal(s.Secrets, []string{"NPM_TOKEN=s3cret-val"}) {
 		t.Errorf("setup plan = %+v", s)
 	}
 	slices.Sort(s.Allow)
@@ -140,6 +141,14 @@ setup:
 	}
 	if s.Timeout != cfg.Limits.Timeout {
 		t.Errorf("setup timeout %s, want at most the run's %s", s.Timeout, cfg.Limits.Timeout)
+	}
+	// The policy's digest covers the pick and the secrets' names, never a
+	// secret's value.
+	if d := p.Digest(); d == "" {
+		t.Error("the run policy has no digest")
+	}
+	if b, err := json.Marshal(p); err != nil || strings.Contains(string(b), "s3cret-val") || !strings.Contains(string(b), "NPM_TOKEN") || !strings.Contains(string(b), "aider") {
+		t.Errorf("serialised policy %s, %v", b, err)
 	}
 	// Without a pick, the operator's agent runs and no setup phase.
 	p = cfg.runPolicy(&repoConfig{Effective: policy.Defaults()})

@@ -190,9 +190,10 @@ type RunPolicy struct {
 	AllowBinary    bool
 	AllowSymlinks  bool
 	Learn          bool // learning mode: propose the refused destinations
-	// Agent, when set, is the agent the configuration picked; nil runs
-	// the operator's.
-	Agent func(gatewayEnv []string) (agents.Preset, error)
+	// Agent, when set, is the agent the configuration picked (AgentPick
+	// says which, for the policy's digest); nil runs the operator's.
+	Agent     func(gatewayEnv []string) (agents.Preset, error) `json:"-"`
+	AgentPick *policy.EffectiveAgent                           `json:",omitempty"`
 	// Setup, when set, runs before the agent (see Sandbox.setupPhase).
 	Setup *SetupPlan
 }
