@@ -177,6 +177,9 @@ func (s *Server) secureAudit(cfg Config) error {
 			s.db.AddSecret(secret)
 		}
 	}
+	for _, secret := range cfg.SetupSecrets {
+		s.db.AddSecret(secret)
+	}
 	return nil
 }
 

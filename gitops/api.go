@@ -63,6 +63,9 @@ type HarvestOptions struct {
 	MaxFileBytes int64 // default 10 MiB; a larger file fails the harvest
 	MaxFiles     int   // default 1000 changed files
 	MaxTotal     int64 // default 100 MiB of changed content
+	// Baseline, when set, leaves out every path still exactly as it
+	// records (see Baseline).
+	Baseline *Baseline
 }
 
 // Signature is a git identity.
