@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -31,21 +30,6 @@ func deniedComment(login, min string) string {
 // busyComment names the active run on the issue.
 func busyComment(activeRunID string) string {
 	return fmt.Sprintf("agentgate is already working on this issue (run `%s`). This request was not started; try again when that run has finished.", activeRunID)
-}
-
-// taskText is the task file for a GitHub-triggered run: the issue as it was
-// at the trigger, and the requester's instructions. It is a file in the
-// sandbox, never a command line.
-func taskText(a webhook.RunJobArgs) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", gitops.OneLine(a.IssueTitle, 256))
-	b.WriteString(strings.TrimSpace(a.IssueBody))
-	b.WriteString("\n")
-	if in := strings.TrimSpace(a.Instructions); in != "" {
-		b.WriteString("\n## Instructions from @" + a.RequesterLogin + "\n\n" + in + "\n")
-	}
-	fmt.Fprintf(&b, "\n---\nIssue #%d in %s/%s. agentgate run %s.\n", a.IssueNumber, a.Owner, a.Repo, a.RunID)
-	return b.String()
 }
 
 // neutralizeMentions keeps untrusted text (the agent's summary) from

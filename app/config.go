@@ -61,6 +61,9 @@ type Config struct {
 	WorkspaceInodes int64
 	Concurrency     int
 	DraftPRs        bool
+	// MirrorMaxBytes bounds the per-repository mirror cache under
+	// DataDir/mirrors; 0 turns the cache off (a shallow clone per run).
+	MirrorMaxBytes int64
 
 	Network NetworkConfig
 
@@ -69,6 +72,20 @@ type Config struct {
 	OAuthClientID     string // the GitHub App's client id, for sign-in with GitHub
 	OAuthClientSecret string // never logged
 	AdminToken        string // Bearer token that sees every run; never logged
+
+	// AgentImages are the images a repository's configuration may pick
+	// (agent.image, or a preset's default image), besides AgentImage; empty
+	// means AgentImage and the presets' default images only.
+	AgentImages []string
+	// SetupAllow is what a setup phase may reach besides Network.Allow
+	// (package registries); a repository's setup.allow is narrowed to both.
+	SetupAllow []string
+	// SetupSecrets are the secrets a repository's setup phase may ask for
+	// by name (setup.secrets); never logged, never handed to an agent.
+	SetupSecrets map[string]string
+	// setupSecretSpecs is the setup-secrets setting as given, resolved by
+	// LoadConfig.
+	setupSecretSpecs []string
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -87,6 +104,10 @@ type NetworkConfig struct {
 	AnthropicKey string                // never logged, never in the sandbox
 	TokenBudget  int64                 // input+output tokens per run; 0 = unlimited
 	Prices       map[string][2]float64 // model → USD per million input, output tokens
+
+	// setupPhase marks the network of a setup phase: its decisions are
+	// the setup's, not the agent's.
+	setupPhase bool
 }
 
 // LLMConfigured reports whether the gateway has any upstream.
@@ -118,6 +139,7 @@ func DefaultConfig() Config {
 		},
 		WorkspaceInodes: 200_000,
 		Concurrency:     2,
+		MirrorMaxBytes:  10 << 30,
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -257,6 +279,9 @@ func settings() []setting {
 		}},
 		{key: "network", help: "sandbox network: relay (allowlisted egress and the LLM gateway) or none", apply: str(func(c *Config) *string { return &c.Network.Mode })},
 		{key: "relay-image", help: "relay image (built by `agentgate images`)", apply: str(func(c *Config) *string { return &c.Network.RelayImage })},
+		{key: "agent-images", help: "images a repository's configuration may pick (agent.image); comma or space separated", apply: list(func(c *Config) *[]string { return &c.AgentImages })},
+		{key: "setup-egress-allow", help: "hosts a repository's setup phase may reach besides egress-allow (package registries)", apply: list(func(c *Config) *[]string { return &c.SetupAllow })},
+		{key: "setup-secrets", help: "setup secrets: NAME=/path/to/file, or NAME alone to read AGENTGATE_SETUP_SECRET_<NAME>; comma or space separated", apply: list(func(c *Config) *[]string { return &c.setupSecretSpecs })},
 		{key: "egress-allow", help: "hosts the agent may reach: host, *.suffix, optional :port; comma or space separated", apply: list(func(c *Config) *[]string { return &c.Network.Allow })},
 		{key: "egress-allow-private", help: "destinations that may resolve to private addresses (an internal mirror): host names or CIDRs", apply: list(func(c *Config) *[]string { return &c.Network.AllowPrivate })},
 		{key: "egress-max-bytes", help: "per-run egress byte budget", apply: size(func(c *Config) *int64 { return &c.Network.MaxBytes })},
@@ -283,6 +308,7 @@ func settings() []setting {
 			c.Network.Prices = p
 			return nil
 		}},
+		{key: "mirror-max-bytes", help: "bound of the per-repository git mirror cache in <data-dir>/mirrors; 0 disables it", apply: size(func(c *Config) *int64 { return &c.MirrorMaxBytes })},
 		{key: "public-url", help: "base URL of the operator listener as people reach it (run pages, sign-in callback, check run links)", apply: str(func(c *Config) *string { return &c.PublicURL })},
 		{key: "oauth-client-id", help: "GitHub App client id, for signing in to the run pages", apply: str(func(c *Config) *string { return &c.OAuthClientID })},
 		{key: "oauth-client-secret", help: "GitHub App client secret", secret: true, apply: str(func(c *Config) *string { return &c.OAuthClientSecret })},
@@ -384,6 +410,9 @@ func LoadConfig(name string, args []string, getenv func(string) string, extra fu
 				return cfg, fs, fmt.Errorf("setting %s (--%s): %w", s.key, s.key, err)
 			}
 		}
+	}
+	if err := cfg.loadSetupSecrets(getenv); err != nil {
+		return cfg, fs, err
 	}
 	if cfg.DockerHost == "" {
 		cfg.DockerHost = getenv("DOCKER_HOST")

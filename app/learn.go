@@ -35,7 +35,7 @@ const effAllowPR = "pr.allowlist"
 func learnable(events []telemetry.Event, operator []string, org []string) []string {
 	seen := map[string]bool{}
 	for _, ev := range events {
-		if ev.Kind != telemetry.KindNetDenied || ev.Attrs["reason"] != string(egress.ReasonNotAllowed) {
+		if ev.Kind != telemetry.KindNetDenied || ev.Attrs["reason"] != string(egress.ReasonNotAllowed) || ev.Actor == "setup" {
 			continue
 		}
 		host, _ := ev.Attrs["host"].(string)

@@ -77,6 +77,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		Engine: runner.New(docker), Events: db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+		Mirrors:   cfg.mirrors(log),
 		Network:   cfg.Network,
 		Unbounded: os.Geteuid() != 0,
 	}

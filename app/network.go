@@ -81,11 +81,16 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			if d.Host == runner.DefaultProbeDeniedHost {
 				kind = KindNetPreflight
 			}
-			record(kind, "agent", map[string]any{
+			attrs := map[string]any{
 				"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
 				"reason": string(d.Reason), "status": d.Status,
 				"bytes_up": d.BytesUp, "bytes_down": d.BytesDown, "duration_ms": d.Duration.Milliseconds(),
-			})
+			}
+			actor := "agent"
+			if cfg.setupPhase {
+				actor, attrs["phase"] = "setup", "setup"
+			}
+			record(kind, actor, attrs)
 		},
 	})
 	if err != nil {

@@ -36,6 +36,9 @@ type Sandbox struct {
 	WorkspaceBytes  int64
 	WorkspaceInodes int64
 	Harvest         gitops.HarvestOptions
+	// Mirrors, when set, is the per-repository mirror cache the work tree
+	// is materialised from; nil clones each run afresh.
+	Mirrors *gitops.Mirrors
 	// Network is the relayed network; Mode "none" runs the agent without any.
 	Network NetworkConfig
 	// Unbounded skips the tmpfs mount of the work tree (for machines
@@ -59,6 +62,12 @@ type Task struct {
 	// Phase, when set, opens a trace span for each phase (clone,
 	// sandbox, harvest) and returns the function that ends it.
 	Phase func(ctx context.Context, name string) (context.Context, func(error))
+
+	// DefaultBranch is the repository's default branch; when set and not
+	// Branch (a follow-up on the agent's branch), the instruction files
+	// (AGENTS.md and the preset's own) are taken from it before the agent
+	// starts.
+	DefaultBranch string
 }
 
 // phase opens a span through t.Phase, or nothing.
@@ -166,7 +175,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	started := time.Now()
 	cctx, endClone := t.phase(ctx, telemetry.PhaseClone)
-	ws, err := gitops.Clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	ws, err := s.clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
 	if err != nil {
 		endClone(err)
 		return nil, fmt.Errorf("clone: %w", err)
@@ -219,10 +228,26 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		spec.Network = net.spec
 		gatewayEnv = net.env
 	}
-	agent, err := s.Agent(gatewayEnv)
+	agentFn := s.Agent
+	if pol.Agent != nil {
+		agentFn = pol.Agent // the configuration's pick
+	}
+	agent, err := agentFn(gatewayEnv)
 	if err != nil {
 		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
 		return att, nil
+	}
+	if pol.Setup != nil {
+		if stop, err := s.setupPhase(ctx, t, pol, spec, agent.Image, att); err != nil || stop {
+			if err != nil {
+				return nil, err
+			}
+			return att, nil
+		}
+	}
+	baseline, err := s.beforeAgent(ctx, t, ws, agent.Name, pol.Setup != nil, user)
+	if err != nil {
+		return nil, err
 	}
 	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, withoutRunnerEnv(agent.Env)
 	imageDigest := ""
@@ -294,7 +319,9 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	}
 
 	hctx, endHarvest := t.phase(ctx, telemetry.PhaseHarvest)
-	ch, err := ws.Harvest(hctx, s.Harvest)
+	hopts := s.Harvest
+	hopts.Baseline = baseline // what setup and agentgate did is not the agent's change
+	ch, err := ws.Harvest(hctx, hopts)
 	endHarvest(nil)
 	switch {
 	case errors.Is(err, gitops.ErrNoChange):

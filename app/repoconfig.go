@@ -12,6 +12,7 @@ import (
 
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/runner/egress"
 )
 
@@ -33,6 +34,9 @@ type repoConfig struct {
 	// mode proposes within it.
 	RepoFile []byte
 	OrgAllow []string
+	// AgentChosen is true when the org or the repository picks the agent;
+	// otherwise the operator's runs.
+	AgentChosen bool
 }
 
 // loadConfig reads the repository's config from its default branch and the
@@ -76,8 +80,11 @@ func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := w.Config.checkChoices(org, repo, eff); err != nil {
+		return nil, err
+	}
 	set := (org != nil && org.Network != nil && org.Network.Allow != nil) || (repo != nil && repo.Network != nil && repo.Network.Allow != nil)
-	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile}
+	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile, AgentChosen: agentChosen(org, repo)}
 	if org != nil && org.Network != nil {
 		rc.OrgAllow = org.Network.Allow
 	}
@@ -168,6 +175,7 @@ func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
 			p.Network.Allow = []string{}
 		}
 	}
+	c.applyChoices(p, rc)
 	return p
 }
 
@@ -182,6 +190,12 @@ type RunPolicy struct {
 	AllowBinary    bool
 	AllowSymlinks  bool
 	Learn          bool // learning mode: propose the refused destinations
+	// Agent, when set, is the agent the configuration picked (AgentPick
+	// says which, for the policy's digest); nil runs the operator's.
+	Agent     func(gatewayEnv []string) (agents.Preset, error) `json:"-"`
+	AgentPick *policy.EffectiveAgent                           `json:",omitempty"`
+	// Setup, when set, runs before the agent (see Sandbox.setupPhase).
+	Setup *SetupPlan
 }
 
 // violations lists what in the change the policy does not allow.

@@ -103,6 +103,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
+		Mirrors: cfg.mirrors(log),
 		Network: cfg.Network,
 	}
 	if err := s.sweep(ctx, engine); err != nil {
@@ -180,6 +181,9 @@ func (s *Server) secureAudit(cfg Config) error {
 		if secret != "" {
 			s.db.AddSecret(secret)
 		}
+	}
+	for _, secret := range cfg.SetupSecrets {
+		s.db.AddSecret(secret)
 	}
 	return nil
 }

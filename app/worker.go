@@ -37,7 +37,7 @@ type Worker struct {
 // Timeout lets a job run as long as its agent may, plus room for clone,
 // push and review; River's default of one minute would cut runs short.
 func (w *Worker) Timeout(*river.Job[webhook.RunJobArgs]) time.Duration {
-	return w.Config.Limits.Timeout + 20*time.Minute
+	return 2*w.Config.Limits.Timeout + 20*time.Minute // a setup phase may take up to the agent's timeout too
 }
 
 // Run states stored in the runs table.
@@ -305,7 +305,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 		return false, err
 	}
 
-	ttl := w.Config.Limits.Timeout + 30*time.Minute
+	ttl := 2*w.Config.Limits.Timeout + 30*time.Minute // setup phase and agent
 	holder, ok, err := w.DB.AcquireLease(ctx, r.leaseKey(), a.RunID, ttl)
 	if err != nil {
 		return false, fmt.Errorf("lease: %w", err)
@@ -344,7 +344,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 		return "", "", "", "", err
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
-		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
+		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, DefaultBranch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.phase,
 	})

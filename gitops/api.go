@@ -26,6 +26,10 @@ type Workspace struct {
 	WorkTree   string // Root/work: what the sandbox sees at /workspace
 	BaseCommit string // hex hash the work tree was checked out from
 	Branch     string // the branch that was cloned
+	// basePack, when set, is a pack in repo.git holding exactly the base
+	// tree's trees and blobs: PrepareSandbox copies it instead of
+	// re-encoding them.
+	basePack string
 }
 
 // FileChange is one path that differs between the base commit and the work tree.
@@ -59,6 +63,9 @@ type HarvestOptions struct {
 	MaxFileBytes int64 // default 10 MiB; a larger file fails the harvest
 	MaxFiles     int   // default 1000 changed files
 	MaxTotal     int64 // default 100 MiB of changed content
+	// Baseline, when set, leaves out every path still exactly as it
+	// records (see Baseline).
+	Baseline *Baseline
 }
 
 // Signature is a git identity.

@@ -102,6 +102,8 @@ type harvester struct {
 	ch      *Change
 	total   int64
 	dropped int // flags beyond maxFlags
+	// snap, when set, makes the walk build a Baseline instead of a Change.
+	snap *Baseline
 }
 
 // Bounds on what a hostile work tree can make the walk produce.

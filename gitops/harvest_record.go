@@ -14,16 +14,32 @@ import (
 
 // file harvests the regular file p.
 func (h *harvester) file(p string, fi os.FileInfo) error {
+	mode := filemode.Regular
+	if fi.Mode()&0o100 != 0 {
+		mode = filemode.Executable
+	}
+	if h.snap != nil || (fi.Size() > h.opts.MaxFileBytes && h.opts.Baseline.has(p)) {
+		// A Baseline is built, or a large file setup left may be
+		// unchanged: hash it as a stream.
+		hash, err := h.hashRegular(p, fi)
+		if err != nil {
+			return err
+		}
+		if h.snap != nil {
+			h.snapshot(p, mode, hash)
+			return nil
+		}
+		if h.opts.Baseline.matches(p, mode, hash) {
+			h.keep(p)
+			return nil
+		}
+	}
 	data, err := h.readRegular(p, fi, h.opts.MaxFileBytes)
 	if err != nil {
 		return err
 	}
 	if int64(len(data)) > h.opts.MaxFileBytes {
 		return fmt.Errorf("%w: %s is larger than %d bytes", ErrLimit, strconv.Quote(p), h.opts.MaxFileBytes)
-	}
-	mode := filemode.Regular
-	if fi.Mode()&0o100 != 0 {
-		mode = filemode.Executable
 	}
 	return h.record(p, mode, data)
 }
@@ -62,6 +78,14 @@ func escapes(link, target string) bool {
 // stores its blob and appends the FileChange.
 func (h *harvester) record(p string, mode filemode.FileMode, data []byte) error {
 	hash := plumbing.ComputeHash(plumbing.BlobObject, data)
+	if h.snap != nil {
+		h.snapshot(p, mode, hash)
+		return nil
+	}
+	if h.opts.Baseline.matches(p, mode, hash) {
+		h.keep(p) // as setup left it: not the agent's change
+		return nil
+	}
 	old, tracked := h.base.files[p]
 	if tracked {
 		h.seen[p] = true
@@ -168,7 +192,7 @@ func (h *harvester) readBlob(hash plumbing.Hash) ([]byte, error) {
 // deletions records every base file the walk did not find.
 func (h *harvester) deletions() error {
 	for p, e := range h.base.files {
-		if h.seen[p] || e.mode == filemode.Submodule {
+		if h.seen[p] || e.mode == filemode.Submodule || h.opts.Baseline.deleted(p) {
 			continue
 		}
 		if err := h.count(0); err != nil {

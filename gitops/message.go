@@ -96,7 +96,11 @@ func CommitMessage(issue int, title, runID string, coauthor Signature) string {
 // replaced, control, format (bidi, zero-width) and separator characters
 // turned into spaces, runs of spaces collapsed, cut with "…" when long.
 // Text from an issue goes through it before it becomes a title or subject.
+// A max below 1 yields "".
 func OneLine(s string, max int) string {
+	if max < 1 {
+		return ""
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {

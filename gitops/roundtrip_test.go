@@ -12,9 +12,14 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
+	t.Run("clone", func(t *testing.T) { roundTrip(t, cloneWS) })
+	t.Run("mirror", func(t *testing.T) { roundTrip(t, mirrorWS) })
+}
+
+func roundTrip(t *testing.T, clone func(*testing.T, *testgit.Server) *Workspace) {
 	ctx := context.Background()
 	s := newServer(t)
-	ws := cloneWS(t, s)
+	ws := clone(t, s)
 
 	wantBase, err := s.Ref(ctx, testRepo, "refs/heads/main")
 	must(t, err)

@@ -60,7 +60,12 @@ func (w *Workspace) PrepareSandbox(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
-	if err := copyObjects(host, repo.Storer, bi); err != nil {
+	if w.basePack != "" {
+		err = copyPack(w.basePack, filepath.Join(dotgit, "objects", "pack"))
+	} else {
+		err = copyObjects(host, repo.Storer, bi)
+	}
+	if err != nil {
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
 	sig := sandboxAuthor

@@ -18,6 +18,14 @@ func (c *Config) check() error {
 			}
 		}
 	}
+	if c.Setup != nil {
+		for i, a := range c.Setup.Allow {
+			if _, err := parseHostPattern(a); err != nil {
+				p := "setup/allow/" + strconv.Itoa(i)
+				return c.src.errorAt(p, prefix(p, err.Error()))
+			}
+		}
+	}
 	for i, g := range c.ProtectedPaths {
 		if err := checkGlob(g); err != nil {
 			p := "protected_paths/" + strconv.Itoa(i)

@@ -12,6 +12,7 @@ type Config struct {
 	AllowedUsers   []string `json:"allowed_users,omitempty"`  // logins; nil = not restricted by user
 	AllowedTeams   []string `json:"allowed_teams,omitempty"`  // team slugs or org/slug
 	Agent          *Agent   `json:"agent,omitempty"`
+	Setup          *Setup   `json:"setup,omitempty"`
 	Limits         *Limits  `json:"limits,omitempty"`
 	Network        *Network `json:"network,omitempty"`
 	ProtectedPaths []string `json:"protected_paths,omitempty"` // globs, ** spans directories
@@ -46,6 +47,14 @@ type Agent struct {
 	Timeout *Duration `json:"timeout,omitempty"`
 }
 
+// Setup is the setup phase that runs before the agent.
+type Setup struct {
+	Command Command   `json:"command,omitempty"`
+	Allow   []string  `json:"allow,omitempty"`   // the setup phase's egress allowlist
+	Secrets []string  `json:"secrets,omitempty"` // operator setup secrets by name
+	Timeout *Duration `json:"timeout,omitempty"`
+}
+
 // Limits are the sandbox's resource limits.
 type Limits struct {
 	Memory        *Size    `json:"memory,omitempty"`
@@ -60,6 +69,14 @@ type Limits struct {
 type Network struct {
 	Mode  string   `json:"mode,omitempty"`  // relay, none, learn
 	Allow []string `json:"allow,omitempty"` // host or *.suffix, optional :port
+}
+
+// ErrorAt returns a ConfigError for the setting at path (keys joined by
+// "/", e.g. "agent/image" or "setup/secrets/0") located where this file
+// wrote it, for problems found outside this package (such as a choice the
+// operator does not allow).
+func (c *Config) ErrorAt(path, problem string) *ConfigError {
+	return c.src.errorAt(path, prefix(path, problem))
 }
 
 // source maps a setting's path (keys and indexes joined by "/") to where

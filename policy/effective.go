@@ -15,6 +15,7 @@ const (
 	DefaultMinPermission = "write"
 	DefaultPreset        = "builtin"
 	DefaultTimeout       = 30 * time.Minute
+	DefaultSetupTimeout  = 10 * time.Minute
 	DefaultMemory        = 2 << 30   // bytes
 	DefaultCPUs          = 1.0       // CPUs
 	DefaultPids          = 256       // processes
@@ -40,6 +41,7 @@ type EffectiveConfig struct {
 	AllowedTeams []string `json:"allowed_teams"`
 
 	Agent   EffectiveAgent   `json:"agent"`
+	Setup   EffectiveSetup   `json:"setup"`
 	Limits  EffectiveLimits  `json:"limits"`
 	Network EffectiveNetwork `json:"network"`
 
@@ -72,6 +74,14 @@ type EffectiveAgent struct {
 	Preset  string        `json:"preset"`
 	Image   string        `json:"image"`
 	Command []string      `json:"command"`
+	Timeout time.Duration `json:"timeout_ns"`
+}
+
+// EffectiveSetup is the setup phase; an empty Command means none.
+type EffectiveSetup struct {
+	Command []string      `json:"command"`
+	Allow   []string      `json:"allow"`
+	Secrets []string      `json:"secrets"`
 	Timeout time.Duration `json:"timeout_ns"`
 }
 
@@ -115,7 +125,8 @@ func (e EffectiveConfig) Hash() string {
 // and an empty list hash alike.
 func (e EffectiveConfig) canonical() EffectiveConfig {
 	for _, l := range []*[]string{&e.AllowedUsers, &e.AllowedTeams, &e.Agent.Command, &e.Network.Allow,
-		&e.ProtectedPaths, &e.Verify.Command, &e.Verify.Allow, &e.Reviewers, &e.TeamReviewers, &e.Labels, &e.Presets, &e.Images} {
+		&e.ProtectedPaths, &e.Verify.Command, &e.Verify.Allow, &e.Reviewers, &e.TeamReviewers, &e.Labels, &e.Presets, &e.Images,
+		&e.Setup.Command, &e.Setup.Allow, &e.Setup.Secrets} {
 		if *l == nil {
 			*l = []string{}
 		}

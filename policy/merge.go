@@ -24,11 +24,15 @@ import (
 //   - network.mode may only move towards none (none < relay < learn);
 //   - every network.allow entry must be covered by an org entry (the same
 //     name, or under an org wildcard, on ports the org allows);
-//   - allow_binary and allow_symlinks may go from true to false only.
+//   - allow_binary and allow_symlinks may go from true to false only;
+//   - setup.allow entries must be covered by the org's setup.allow, and
+//     setup.secrets be among the org's setup.secrets, when the org sets
+//     them; setup.timeout may only be shorter.
 //
 // protected_paths, reviewers, team_reviewers and labels are unions: the
-// org's always apply, and DefaultProtectedPaths always do. trigger, draft
-// and agent.command are preferences a repository may override.
+// org's always apply, and DefaultProtectedPaths always do. trigger, draft,
+// agent.command and setup.command are preferences a repository may
+// override.
 //
 // A repository that tries to widen a setting gets an error naming the
 // setting, the line and the org's value rather than a silent clamp: a
@@ -55,6 +59,7 @@ func Merge(org, repo *Config) (EffectiveConfig, error) {
 	m.trigger(&e)
 	m.who(&e)
 	m.agent(&e)
+	m.setup(&e)
 	m.limits(&e)
 	m.network(&e)
 	m.changes(&e)
@@ -178,6 +183,54 @@ func (m *merger) agent(e *EffectiveConfig) {
 		}
 		e.Agent.Timeout = time.Duration(*t)
 	}
+}
+
+func (m *merger) setup(e *EffectiveConfig) {
+	o, r := m.org.Setup, m.repo.Setup
+	if o == nil && r == nil {
+		return
+	}
+	e.Setup.Timeout = DefaultSetupTimeout
+	if o != nil {
+		e.Setup.Command = slices.Clone([]string(o.Command))
+		e.Setup.Allow, e.Setup.Secrets = o.Allow, o.Secrets
+		if o.Timeout != nil {
+			e.Setup.Timeout = time.Duration(*o.Timeout)
+		}
+	}
+	if r != nil {
+		if r.Command != nil {
+			e.Setup.Command = slices.Clone([]string(r.Command))
+		}
+		if r.Allow != nil {
+			if o != nil && o.Allow != nil {
+				for i, a := range r.Allow {
+					if !coveredBy(o.Allow, a) {
+						m.widen("setup/allow/"+strconv.Itoa(i), "%q is not allowed by the org's setup.allow (%s)", a, strings.Join(o.Allow, ", "))
+					}
+				}
+			}
+			e.Setup.Allow = r.Allow
+		}
+		if r.Secrets != nil {
+			if o != nil && o.Secrets != nil {
+				for i, s := range r.Secrets {
+					if !slices.Contains(o.Secrets, s) {
+						m.widen("setup/secrets/"+strconv.Itoa(i), "%q is not one of the org's setup.secrets (%s)", s, strings.Join(o.Secrets, ", "))
+					}
+				}
+			}
+			e.Setup.Secrets = r.Secrets
+		}
+		if r.Timeout != nil {
+			if o != nil && o.Timeout != nil && *r.Timeout > *o.Timeout {
+				m.widen("setup/timeout", "%s is longer than the org's %s; a repository can only shorten it", r.Timeout, o.Timeout)
+			}
+			e.Setup.Timeout = time.Duration(*r.Timeout)
+		}
+	}
+	e.Setup.Allow = sortedSet(e.Setup.Allow, false)
+	e.Setup.Secrets = sortedSet(e.Setup.Secrets, false)
 }
 
 func (m *merger) limits(e *EffectiveConfig) {

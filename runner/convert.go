@@ -62,6 +62,7 @@ func convertAgent(spec Spec, relayID string) (*container.Config, *container.Host
 		env = append(env, proxyVars(spec.Network.EgressPort)...)
 	}
 	env = append(env, spec.Env...)
+	env = append(env, spec.SecretEnv...)
 	stop := stopTimeoutSeconds
 	cfg := &container.Config{
 		Image:        spec.Image,

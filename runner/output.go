@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"log/slog"
+	"slices"
+	"strings"
 )
 
 // maxLine is the longest line handed to onLine; longer lines are split.
@@ -20,6 +22,8 @@ type collector struct {
 	total   int64
 	dropped int64
 	full    bool
+	// secrets are exact values masked wherever they appear in a line.
+	secrets [][]byte
 }
 
 func newCollector(limit int64, onLine func(string)) *collector {
@@ -33,6 +37,11 @@ func (c *collector) line(raw []byte) {
 		return
 	}
 	m := mask(raw)
+	for _, sec := range c.secrets {
+		if bytes.Contains(m, sec) {
+			m = bytes.ReplaceAll(m, sec, []byte(masked))
+		}
+	}
 	room := c.limit - int64(len(c.out))
 	if int64(len(m)) <= room {
 		c.out = append(c.out, m...)
@@ -116,3 +125,21 @@ func (s *lineSplitter) flush() {
 		s.buf = s.buf[:0]
 	}
 }
+
+// secretValues returns the values of KEY=VALUE entries worth masking
+// (short values would mask ordinary words), longest first so that a
+// secret containing another is masked whole.
+func secretValues(env []string) [][]byte {
+	var out [][]byte
+	for _, kv := range env {
+		_, v, _ := strings.Cut(kv, "=")
+		if len(v) >= minMaskedSecret {
+			out = append(out, []byte(v))
+		}
+	}
+	slices.SortFunc(out, func(a, b []byte) int { return len(b) - len(a) })
+	return out
+}
+
+// minMaskedSecret is the shortest secret value masked in the output.
+const minMaskedSecret = 4

@@ -85,6 +85,7 @@ func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (
 	}
 	defer hj.Close()
 	col := newCollector(spec.Limits.OutputBytes, onLine)
+	col.secrets = secretValues(spec.SecretEnv)
 	outDone := make(chan error, 1)
 	go func() {
 		stdout, stderr := col.stream(), col.stream()

@@ -11,6 +11,10 @@ type Spec struct {
 	Image string   // agent image (must exist locally; never pulled)
 	Cmd   []string // the whole argv (replaces the image's entrypoint); empty = the image's default
 	Env   []string // extra KEY=VALUE for the agent (never secrets)
+	// SecretEnv is KEY=VALUE handed to a setup phase only (the operator's
+	// setup secrets): never to an agent. Each value is masked in the
+	// output.
+	SecretEnv []string
 
 	// WorkTree is the host directory bind-mounted read-write at /workspace.
 	WorkTree string

@@ -56,7 +56,35 @@ func validate(spec Spec) error {
 			return err
 		}
 	}
-	return checkEnv(spec.Env)
+	if err := checkEnv(spec.Env); err != nil {
+		return err
+	}
+	return checkSecretEnv(spec.SecretEnv, spec.Env)
+}
+
+// checkSecretEnv checks the setup secrets: well-formed, not the runner's
+// own variables, not set twice or also in env. Their values are secret by
+// definition, so no error repeats one.
+func checkSecretEnv(secrets, env []string) error {
+	seen := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		seen[k] = true
+	}
+	for _, kv := range secrets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !envKey.MatchString(k) {
+			return errors.New("a secret env entry is not KEY=VALUE")
+		}
+		if strings.ContainsRune(v, 0) {
+			return fmt.Errorf("secret env %s contains a NUL byte", k)
+		}
+		if reservedEnv[k] || seen[k] {
+			return fmt.Errorf("secret env %s is set by the runner or twice", k)
+		}
+		seen[k] = true
+	}
+	return nil
 }
 
 func checkID(what, id string) error {

@@ -38,22 +38,27 @@ func BenchmarkIntake(b *testing.B) {
 		}
 		return out
 	}
-	b.Run("agentgate", func(b *testing.B) {
-		db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		client, err := river.NewClient(db.RiverDriver(), &river.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		srv, err := New(Config{Secret: testSecret}, db.SQL, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		runIntakeBench(b, srv.Handler(), bodies, http.StatusAccepted)
-	})
+	for _, mode := range []struct {
+		name    string
+		noBatch bool
+	}{{"agentgate", false}, {"agentgate-unbatched", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			client, err := river.NewClient(db.RiverDriver(), &river.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := New(Config{Secret: testSecret, NoBatch: mode.noBatch}, db.SQL, client, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			runIntakeBench(b, srv.Handler(), bodies, http.StatusAccepted)
+		})
+	}
 	b.Run("baseline-verify-only", func(b *testing.B) {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, err := io.ReadAll(io.LimitReader(r.Body, DefaultMaxBody+1))

@@ -27,6 +27,9 @@ type Config struct {
 	Label string
 	// MaxBody is the largest body read, in bytes; default 25 MiB.
 	MaxBody int64
+	// NoBatch commits every delivery in a transaction of its own, even
+	// when the inserter could share one among concurrent deliveries.
+	NoBatch bool
 }
 
 // withDefaults fills the zero fields of c with the defaults.

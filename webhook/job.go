@@ -32,6 +32,9 @@ type RunJobArgs struct {
 	RequesterLogin string `json:"requester_login"`
 	RequesterID    int64  `json:"requester_id"`
 	RequesterType  string `json:"requester_type"` // "User", "Bot", …
+
+	// Source says where the issue text and instructions came from.
+	Source *Source `json:"source,omitempty"`
 }
 
 // Kind implements river.JobArgs.

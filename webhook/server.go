@@ -9,15 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-
-	"github.com/agentgate/agentgate/store"
+	"golang.org/x/sync/semaphore"
 )
 
 // dbTimeout bounds the database work of one delivery, well inside the 10
@@ -34,11 +32,6 @@ type Inserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
-// maxConcurrentBodies bounds how many deliveries are read at once, so a
-// flood of 25 MiB bodies cannot exhaust the server's memory; the rest wait
-// briefly, then get 503 (GitHub redelivers).
-const maxConcurrentBodies = 32
-
 // Server is the intake HTTP server. Create it with New.
 type Server struct {
 	cfg      Config
@@ -46,8 +39,9 @@ type Server struct {
 	ins      Inserter
 	log      *slog.Logger
 	draining atomic.Bool
-	bodies   chan struct{}
+	bodies   *semaphore.Weighted // bytes of bodies in memory; see body.go
 	detail   atomic.Pointer[func() string]
+	batch    *batcher // nil when ins cannot insert many jobs at once
 }
 
 // SetReadyDetail adds lines to the /readyz answer (e.g. whether the
@@ -70,7 +64,11 @@ func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, er
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: make(chan struct{}, maxConcurrentBodies)}, nil
+	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: newBodyBudget(cfg.MaxBody)}
+	if many, ok := ins.(ManyInserter); ok && !cfg.NoBatch {
+		s.batch = &batcher{db: db, ins: many, single: s.enqueueOne}
+	}
+	return s, nil
 }
 
 // Handler serves POST /webhook, GET /healthz and GET /readyz.
@@ -118,17 +116,13 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	delivery := r.Header.Get("X-GitHub-Delivery")
 	log := s.log.With("event", event, "delivery", delivery, "remote", r.RemoteAddr)
 
-	select {
-	case s.bodies <- struct{}{}:
-		defer func() { <-s.bodies }()
-	case <-time.After(2 * time.Second):
-		log.WarnContext(r.Context(), "webhook: too many deliveries in flight")
-		reply(w, http.StatusServiceUnavailable, "busy: try again later")
-		return
-	case <-r.Context().Done():
+	body, status, release := s.readBody(r)
+	defer release()
+	if status == http.StatusServiceUnavailable {
+		log.WarnContext(r.Context(), "webhook: too many delivery bytes in flight")
+		reply(w, status, "busy: try again later")
 		return
 	}
-	body, status := s.readBody(r)
 	if status != 0 {
 		log.WarnContext(r.Context(), "webhook: body refused", "status", status, "content_length", r.ContentLength)
 		reply(w, status, http.StatusText(status))
@@ -172,6 +166,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	args.DeliveryID = delivery
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
+	release() // the job holds what it needs; the enqueue may wait for its commit
 	fresh, err := s.enqueue(r.Context(), args)
 	switch {
 	case err != nil:
@@ -190,28 +185,40 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readBody reads at most MaxBody bytes of the request body. A non-zero
-// status means the body is refused: 413 when it is larger, 400 when it
-// could not be read.
-func (s *Server) readBody(r *http.Request) ([]byte, int) {
+// readBody reads at most MaxBody bytes of the request body within the
+// shared body budget. A non-zero status means the body is refused: 413
+// when it is larger, 400 when it could not be read, 503 when the budget
+// stayed full. release gives back the budget the body holds.
+func (s *Server) readBody(r *http.Request) (body []byte, status int, release func()) {
 	if r.ContentLength > s.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge
+		return nil, http.StatusRequestEntityTooLarge, func() {}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBody+1))
-	if err != nil {
-		return nil, http.StatusBadRequest
+	body, release, err := readBudgeted(r, s.bodies, s.cfg.MaxBody)
+	switch {
+	case errors.Is(err, errBusy):
+		return nil, http.StatusServiceUnavailable, release
+	case err != nil:
+		return nil, http.StatusBadRequest, release
+	case int64(len(body)) > s.cfg.MaxBody:
+		return nil, http.StatusRequestEntityTooLarge, release
 	}
-	if int64(len(body)) > s.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	return body, 0
+	return body, 0, release
 }
 
-// enqueue records the delivery and inserts the job in one transaction. It
-// returns false, with nothing inserted, when the delivery was seen before.
+// enqueue records the delivery and inserts the job in one transaction,
+// shared with concurrent deliveries when the inserter can batch. It
+// returns false, with no job inserted, when the delivery was seen before.
 // A comment is also recorded under its own id, so a signed body replayed
 // with a new delivery id does not start a second run.
 func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
+	if s.batch != nil {
+		return s.batch.submit(ctx, args)
+	}
+	return s.enqueueOne(ctx, args)
+}
+
+// enqueueOne is enqueue in a transaction of its own.
+func (s *Server) enqueueOne(ctx context.Context, args *RunJobArgs) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -219,18 +226,8 @@ func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
 		return false, fmt.Errorf("webhook: enqueue: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	keys := []string{args.DeliveryID}
-	if args.CommentID != 0 {
-		keys = append(keys, "issue_comment/"+strconv.FormatInt(args.CommentID, 10))
-	}
-	for _, key := range keys {
-		fresh, err := store.InsertDelivery(ctx, tx, key, args.Event)
-		if err != nil {
-			return false, fmt.Errorf("webhook: enqueue: %w", err)
-		}
-		if !fresh {
-			return false, nil
-		}
+	if fresh, err := recordDelivery(ctx, tx, args); err != nil || !fresh {
+		return false, err
 	}
 	if _, err := s.ins.InsertTx(ctx, tx, *args, nil); err != nil {
 		return false, fmt.Errorf("webhook: enqueue: insert job: %w", err)

@@ -329,20 +329,19 @@ func TestOversizedChunkedBody(t *testing.T) {
 	}
 }
 
-// When every body slot is taken (a flood of large deliveries), a further
+// When the body budget is used up (a flood of large deliveries), a further
 // delivery waits briefly and then gets 503, never an unbounded read.
 func TestConcurrentBodiesBounded(t *testing.T) {
 	h := newHarness(t)
-	for i := 0; i < cap(h.srv.bodies); i++ {
-		h.srv.bodies <- struct{}{}
+	all := bodyBudgetBytes(h.srv.cfg.MaxBody)
+	if err := h.srv.bodies.Acquire(context.Background(), all); err != nil {
+		t.Fatal(err)
 	}
 	rec := h.post(t, "issue_comment", uuid.NewString(), payload(t, "issue_comment.created.json", "comment.body", "@agentgate go", "installation.id", 1), "")
 	if rec.Code != 503 {
-		t.Fatalf("status %d, want 503 while every slot is busy", rec.Code)
+		t.Fatalf("status %d, want 503 while the budget is used up", rec.Code)
 	}
-	for i := 0; i < cap(h.srv.bodies); i++ {
-		<-h.srv.bodies
-	}
+	h.srv.bodies.Release(all)
 	rec = h.post(t, "issue_comment", uuid.NewString(), payload(t, "issue_comment.created.json", "comment.body", "@agentgate go", "installation.id", 1), "")
 	if rec.Code != 202 {
 		t.Fatalf("status %d after the slots freed, want 202", rec.Code)

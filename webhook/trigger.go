@@ -72,6 +72,7 @@ func parseComment(payload []byte, cfg Config) (*RunJobArgs, string, error) {
 	args := baseArgs("issue_comment", TriggerMention, ev.Installation, ev.Repo, ev.Issue, user)
 	args.CommentID = ev.Comment.GetID()
 	args.Instructions = instructions
+	args.Source = sourceOf(ev.Issue, ev.Comment)
 	return args, "", nil
 }
 
@@ -96,7 +97,9 @@ func parseIssues(payload []byte, cfg Config) (*RunJobArgs, string, error) {
 	if ev.GetInstallation().GetID() == 0 {
 		return nil, ReasonInstallation, nil
 	}
-	return baseArgs("issues", TriggerLabel, ev.Installation, ev.Repo, ev.Issue, ev.GetSender()), "", nil
+	args := baseArgs("issues", TriggerLabel, ev.Installation, ev.Repo, ev.Issue, ev.GetSender())
+	args.Source = sourceOf(ev.Issue, nil)
+	return args, "", nil
 }
 
 // baseArgs fills what both triggers share.

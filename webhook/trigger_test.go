@@ -46,9 +46,14 @@ func TestParseTrigger(t *testing.T) {
 		IssueBody: "It looks like you accidently spelled 'commit' with two 't's.",
 		CommentID: 492700400, Instructions: "fix the flaky test",
 		RequesterLogin: "Codertocat", RequesterID: 21031067, RequesterType: "User",
+		Source: &Source{
+			IssueURL: "https://github.com/Codertocat/Hello-World/issues/1", IssueAuthor: "Codertocat", IssueUpdatedAt: "2019-05-15T15:20:21Z",
+			CommentURL: "https://github.com/Codertocat/Hello-World/issues/1#issuecomment-492700400", CommentAuthor: "Codertocat", CommentAt: "2019-05-15T15:20:21Z",
+		},
 	}
 	labelJob := *commentJob
 	labelJob.Event, labelJob.Trigger, labelJob.CommentID, labelJob.Instructions, labelJob.InstallationID = "issues", TriggerLabel, 0, "", 42
+	labelJob.Source = &Source{IssueURL: "https://github.com/Codertocat/Hello-World/issues/1", IssueAuthor: "Codertocat", IssueUpdatedAt: "2019-05-15T15:20:18Z"}
 	prJob := &RunJobArgs{
 		Event: "issue_comment", Trigger: TriggerMention, InstallationID: 7,
 		RepoID: 199540710, Owner: "chhsia0", Repo: "knative-route-demo",
@@ -56,6 +61,10 @@ func TestParseTrigger(t *testing.T) {
 		IssueNumber: 3, IssueTitle: "Updated to v2.", IsPullRequest: true,
 		CommentID: 546616131, Instructions: "address the review",
 		RequesterLogin: "chhsia0", RequesterID: 4643017, RequesterType: "User",
+		Source: &Source{
+			IssueURL: "https://github.com/chhsia0/knative-route-demo/pull/3", IssueAuthor: "chhsia0", IssueUpdatedAt: "2019-10-26T16:09:23Z",
+			CommentURL: "https://github.com/chhsia0/knative-route-demo/pull/3#issuecomment-546616131", CommentAuthor: "chhsia0", CommentAt: "2019-10-26T16:09:23Z",
+		},
 	}
 	const mention = "@agentgate fix the flaky test"
 	tests := []struct {

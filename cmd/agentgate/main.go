@@ -28,6 +28,8 @@ Usage:
                               the same sandboxed run on a local repository
   agentgate demo              end to end on this machine, no GitHub account needed
   agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev, agentgate/agent:dev)
+  agentgate bench   [-n N] [-short] [-only intake,run,...] [-out FILE]
+                              measure against baselines; BENCHMARKS.md tables
   agentgate setup   --webhook-url URL [--org ORG]
                               register the GitHub App from app.yml (GitHub's manifest flow)
   agentgate redeliver --since DURATION [--dry-run]
@@ -81,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRelay(ctx, args[1:], stdout, log)
 	case "images":
 		err = cmdImages(ctx, args[1:], stdout)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, log)
 	case "setup":
 		err = cmdSetup(ctx, args[1:], stdout, log)
 	case "redeliver":

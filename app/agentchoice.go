@@ -1,0 +1,186 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/runner/agents"
+	"github.com/agentgate/agentgate/runner/egress"
+)
+
+// setupSecretName is what a setup secret may be called: an environment
+// variable name, as the schema's setup.secrets allows.
+var setupSecretName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
+
+// maxSetupSecret bounds one setup secret's value.
+const maxSetupSecret = 64 << 10
+
+// loadSetupSecrets resolves the setup-secrets setting: NAME=/path reads
+// the file (trailing newlines trimmed), NAME alone reads
+// AGENTGATE_SETUP_SECRET_<NAME>. Errors name the setting and the secret,
+// never its value.
+func (c *Config) loadSetupSecrets(getenv func(string) string) error {
+	if len(c.setupSecretSpecs) == 0 {
+		return nil
+	}
+	c.SetupSecrets = map[string]string{}
+	for _, spec := range c.setupSecretSpecs {
+		name, file, isFile := strings.Cut(spec, "=")
+		if !setupSecretName.MatchString(name) {
+			return fmt.Errorf("setting setup-secrets: %q is not NAME or NAME=/path (NAME in capitals, digits and _)", name)
+		}
+		if _, dup := c.SetupSecrets[name]; dup {
+			return fmt.Errorf("setting setup-secrets: %s is given twice", name)
+		}
+		var v string
+		if isFile {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("setting setup-secrets: %s: %w", name, err)
+			}
+			v = strings.TrimRight(string(b), "\r\n")
+		} else {
+			v = getenv("AGENTGATE_SETUP_SECRET_" + name)
+			if v == "" {
+				return fmt.Errorf("setting setup-secrets: %s: AGENTGATE_SETUP_SECRET_%s is not set", name, name)
+			}
+		}
+		if v == "" || len(v) > maxSetupSecret || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("setting setup-secrets: %s: empty, longer than %d bytes or holds a NUL byte", name, maxSetupSecret)
+		}
+		c.SetupSecrets[name] = v
+	}
+	return nil
+}
+
+// allowedImages are the images a repository's configuration may run.
+func (c Config) allowedImages() []string {
+	out := slices.Clone(c.AgentImages)
+	if c.AgentImage != "" {
+		out = append(out, c.AgentImage)
+	}
+	if len(c.AgentImages) == 0 {
+		out = append(out, agents.ImageBuiltin, agents.ImageCodex, agents.ImageClaudeCode, agents.ImageAider)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// agentChosen reports whether the org's or the repository's file picks
+// the agent (preset, image or command); otherwise the operator's stands.
+func agentChosen(cs ...*policy.Config) bool {
+	for _, c := range cs {
+		if c != nil && c.Agent != nil && (c.Agent.Preset != "" || c.Agent.Image != "" || c.Agent.Command != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkChoices checks what the configuration picks against what the
+// operator allows: the agent's image, and the setup secrets. A problem is
+// a *policy.ConfigError located where the file (the repository's, or the
+// org's when it made the choice) wrote the setting.
+func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfig) error {
+	who := func(set func(*policy.Config) bool) *policy.Config {
+		if repo != nil && set(repo) {
+			return repo
+		}
+		if org != nil && set(org) {
+			return org
+		}
+		return nil
+	}
+	if agentChosen(org, repo) {
+		p, err := c.repoPreset(eff.Agent, nil)
+		if err != nil {
+			f := who(func(x *policy.Config) bool { return x.Agent != nil && x.Agent.Preset != "" })
+			if f == nil {
+				f = who(func(x *policy.Config) bool { return x.Agent != nil })
+			}
+			return f.ErrorAt("agent/preset", err.Error())
+		}
+		if allowed := c.allowedImages(); !slices.Contains(allowed, p.Image) {
+			f := who(func(x *policy.Config) bool { return x.Agent != nil && x.Agent.Image != "" })
+			path := "agent/image"
+			if f == nil {
+				f, path = who(func(x *policy.Config) bool { return x.Agent != nil && x.Agent.Preset != "" }), "agent/preset"
+			}
+			if f == nil {
+				f, path = who(func(x *policy.Config) bool { return x.Agent != nil }), "agent"
+			}
+			return f.ErrorAt(path, fmt.Sprintf("image %q is not one this agentgate runs (allowed: %s)", p.Image, strings.Join(allowed, ", ")))
+		}
+	}
+	if f := who(func(x *policy.Config) bool { return x.Setup != nil && x.Setup.Secrets != nil }); f != nil {
+		for i, name := range f.Setup.Secrets {
+			if _, ok := c.SetupSecrets[name]; !ok {
+				return f.ErrorAt("setup/secrets/"+strconv.Itoa(i), fmt.Sprintf("%s is not a setup secret this agentgate provides", name))
+			}
+		}
+	}
+	return nil
+}
+
+// repoPreset resolves the agent the configuration picked, with the
+// operator's model and the gateway's environment.
+func (c Config) repoPreset(a policy.EffectiveAgent, gatewayEnv []string) (agents.Preset, error) {
+	opts := agents.Options{Model: c.AgentModel, GatewayEnv: gatewayEnv, Image: a.Image}
+	if a.Preset == agents.NameCustom {
+		opts.Cmd = a.Command
+	} else if len(a.Command) > 0 {
+		return agents.Preset{}, fmt.Errorf("agent.command is only for the %q preset", agents.NameCustom)
+	}
+	return agents.Lookup(a.Preset, opts)
+}
+
+// SetupPlan is the setup phase of one run.
+type SetupPlan struct {
+	Command []string
+	Allow   []string // egress allowlist of the setup phase
+	Secrets []string `json:"-"` // NAME=VALUE, handed to the setup phase only; never serialised
+	// SecretNames are the names of Secrets (what a digest may show).
+	SecretNames []string
+	Timeout     time.Duration
+}
+
+// applyChoices sets the run policy's agent and setup phase from the
+// configuration.
+func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
+	if rc.AgentChosen {
+		a := rc.Effective.Agent
+		p.Agent = func(gatewayEnv []string) (agents.Preset, error) { return c.repoPreset(a, gatewayEnv) }
+		p.AgentPick = &a
+	}
+	s := rc.Effective.Setup
+	if len(s.Command) == 0 {
+		return
+	}
+	plan := &SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout}
+	if plan.Timeout <= 0 || plan.Timeout > p.Limits.Timeout {
+		plan.Timeout = p.Limits.Timeout
+	}
+	// The operator's ceiling: its agent allowlist and its setup additions.
+	ceiling := slices.Concat(c.Network.Allow, c.SetupAllow)
+	allow := s.Allow
+	if allow == nil {
+		allow = []string{}
+	}
+	plan.Allow = egress.Policy{Allow: ceiling}.Narrow(egress.Policy{Allow: allow}).Allow
+	if plan.Allow == nil {
+		plan.Allow = []string{}
+	}
+	for _, name := range s.Secrets {
+		if v, ok := c.SetupSecrets[name]; ok { // checkChoices refused the others
+			plan.Secrets = append(plan.Secrets, name+"="+v)
+			plan.SecretNames = append(plan.SecretNames, name)
+		}
+	}
+	p.Setup = plan
+}

@@ -1,0 +1,238 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/runner/agents"
+)
+
+// Event kinds of the steps before the agent.
+const (
+	KindSetupStarted         = "setup.started"         // attrs: command, image, allow, secrets (names), timeout
+	KindSetupExited          = "setup.exited"          // attrs: exit_code, timed_out, duration_ms, output_tail
+	KindInstructionsRestored = "instructions.restored" // attrs: from, paths
+	KindBaselineTaken        = "workspace.baseline"    // attrs: paths (count)
+)
+
+// setupPhase runs the run's setup phase (pol.Setup) before the agent: the
+// setup command in the agent's image, on the same work tree, with the
+// setup allowlist and the setup secrets, in a sandbox of its own that is
+// gone (container, relay, /tmp, processes) before the agent starts. When
+// it stops the run it says so in att and returns true; an error is
+// agentgate's own failure.
+//
+// A setup phase that leaves one of its secrets anywhere in the work tree
+// (a file's content, a file name, a link target) stops the run: the agent
+// would see it.
+func (s *Sandbox) setupPhase(ctx context.Context, t Task, pol *RunPolicy, base runner.Spec, image string, att *Attempt) (bool, error) {
+	plan := pol.Setup
+	spec := base
+	spec.Image, spec.Cmd, spec.Env, spec.SecretEnv = image, plan.Command, nil, plan.Secrets
+	spec.OutDir = "" // nothing setup writes goes into the pull request's body
+	spec.Limits.Timeout = plan.Timeout
+	var names []string
+	for _, kv := range plan.Secrets {
+		k, _, _ := strings.Cut(kv, "=")
+		names = append(names, k)
+	}
+	if pol.Network.Mode == "relay" {
+		ncfg := NetworkConfig{
+			Mode: "relay", RelayImage: pol.Network.RelayImage, Allow: plan.Allow,
+			AllowPrivate: pol.Network.AllowPrivate, MaxBytes: pol.Network.MaxBytes, MaxConns: pol.Network.MaxConns,
+			setupPhase: true,
+		} // no LLM upstream: setup gets no gateway
+		net, err := s.startNetwork(ctx, t.RunID, ncfg)
+		if err != nil {
+			return false, fmt.Errorf("setup network: %w", err)
+		}
+		defer func() {
+			if cerr := net.Close(); cerr != nil {
+				s.logger().Warn("setup network close", "run_id", t.RunID, "err", cerr)
+			}
+		}()
+		spec.Network = net.spec
+	}
+	if err := s.event(ctx, t.RunID, KindSetupStarted, "agentgate", map[string]any{
+		"command": strings.Join(plan.Command, " "), "image": image, "allow": strings.Join(plan.Allow, " "),
+		"secrets": strings.Join(names, " "), "timeout": plan.Timeout.String(),
+	}); err != nil {
+		return false, err
+	}
+	res, err := s.Engine.Run(ctx, spec, nil)
+	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
+		att.Outcome, att.Reason = OutcomeSandboxError, "setup phase: "+err.Error()
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("setup phase: %w", err)
+	}
+	if err := s.event(ctx, t.RunID, KindSetupExited, "setup", map[string]any{
+		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
+		"duration_ms": res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
+		"output_tail": tail(string(res.Output), 4000),
+	}); err != nil {
+		return false, err
+	}
+	switch {
+	case res.TimedOut:
+		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the setup phase ran past its %s limit and was stopped; the agent did not start", plan.Timeout)
+		return true, nil
+	case res.ExitCode != 0:
+		att.Outcome, att.Reason = OutcomeFailed, fmt.Sprintf("the setup phase exited with code %d; the agent did not start", res.ExitCode)
+		return true, nil
+	}
+	name, where, err := findSecret(base.WorkTree, plan.Secrets)
+	if err != nil {
+		return false, fmt.Errorf("setup phase: look for secrets: %w", err)
+	}
+	if name != "" {
+		att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase left setup secret %s in %s, where the agent would see it; the agent did not start", name, where)
+		return true, nil
+	}
+	return false, nil
+}
+
+// beforeAgent takes the last steps before the agent starts: on a branch
+// other than the default one (a follow-up), the instruction files of
+// AGENTS.md and of the agent's preset are made the default branch's;
+// then, when setup ran or files were restored, the work tree is recorded
+// as the baseline the agent's change is harvested against.
+func (s *Sandbox) beforeAgent(ctx context.Context, t Task, ws *gitops.Workspace, preset string, setupRan bool, user string) (*gitops.Baseline, error) {
+	restored := false
+	if t.DefaultBranch != "" && t.DefaultBranch != ws.Branch {
+		tree, err := ws.FetchBranchTree(ctx, t.CloneURL, t.Token, t.DefaultBranch)
+		if err != nil {
+			return nil, fmt.Errorf("instruction files: %w", err)
+		}
+		changed, err := ws.RestoreFromTree(ctx, tree, agents.InstructionFiles(preset))
+		if err != nil {
+			return nil, fmt.Errorf("instruction files: %w", err)
+		}
+		if err := s.event(ctx, t.RunID, KindInstructionsRestored, "agentgate", map[string]any{
+			"from": t.DefaultBranch, "paths": strings.Join(changed, " "),
+		}); err != nil {
+			return nil, err
+		}
+		if len(changed) > 0 {
+			restored = true
+			if err := runner.PrepareOwnership(ws.WorkTree, user); err != nil {
+				return nil, fmt.Errorf("work tree ownership: %w", err)
+			}
+		}
+	}
+	if !setupRan && !restored {
+		return nil, nil
+	}
+	b, err := ws.Baseline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.event(ctx, t.RunID, KindBaselineTaken, "agentgate", map[string]any{"paths": b.Len()}); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// findSecret looks for any value of secrets (NAME=VALUE) in the tree at
+// dir: in file contents, file names and symlink targets, without
+// following a link or opening anything but regular files. It returns the
+// first secret's name and where it was found (relative to dir).
+func findSecret(dir string, secrets []string) (name, where string, err error) {
+	type secret struct {
+		name  string
+		value []byte
+	}
+	var ss []secret
+	longest := 0
+	for _, kv := range secrets {
+		k, v, _ := strings.Cut(kv, "=")
+		if len(v) < 4 { // too short to tell from ordinary bytes
+			continue
+		}
+		ss = append(ss, secret{k, []byte(v)})
+		longest = max(longest, len(v))
+	}
+	if len(ss) == 0 {
+		return "", "", nil
+	}
+	match := func(b []byte) string {
+		for _, s := range ss {
+			if bytes.Contains(b, s.value) {
+				return s.name
+			}
+		}
+		return ""
+	}
+	buf := make([]byte, 64<<10+longest)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if n := match([]byte(d.Name())); n != "" && p != dir {
+			name, where = n, rel
+			return fs.SkipAll
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if n := match([]byte(target)); n != "" {
+				name, where = n, rel+" (a link target)"
+				return fs.SkipAll
+			}
+		case d.Type().IsRegular():
+			if n, err := scanFile(p, buf, longest, match); err != nil {
+				return err
+			} else if n != "" {
+				name, where = n, rel
+				return fs.SkipAll
+			}
+		}
+		return nil
+	})
+	return name, where, err
+}
+
+// scanFile streams the regular file p through buf, keeping the last
+// overlap-1 bytes of each chunk so a secret across chunks is found.
+func scanFile(p string, buf []byte, overlap int, match func([]byte) string) (string, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscallNoFollow|syscallNonBlock, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", err
+	}
+	keep := 0
+	for {
+		n, err := f.Read(buf[keep:])
+		if n > 0 {
+			chunk := buf[:keep+n]
+			if name := match(chunk); name != "" {
+				return name, nil
+			}
+			keep = min(overlap-1, len(chunk))
+			copy(buf, chunk[len(chunk)-keep:])
+		}
+		if errors.Is(err, io.EOF) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
