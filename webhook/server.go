@@ -154,12 +154,17 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, "pong")
 		return
 	}
-	args, reason, err := ParseTrigger(event, body, s.cfg)
+	routed, reason, err := Route(event, body, s.cfg)
 	if err != nil {
 		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)
 		reply(w, http.StatusBadRequest, "malformed payload")
 		return
 	}
+	if routed.Event != nil {
+		s.serveEvent(w, r, log, delivery, routed.Event)
+		return
+	}
+	args := routed.Run
 	if args == nil {
 		log.DebugContext(r.Context(), "webhook: not a trigger", "reason", reason)
 		reply(w, http.StatusOK, "ignored: "+reason)
@@ -169,7 +174,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	args.DeliveryID = delivery
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
-	fresh, err := s.enqueue(r.Context(), args)
+	fresh, err := s.enqueue(r.Context(), *args, delivery, event, args.CommentID)
 	switch {
 	case err != nil:
 		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
@@ -208,7 +213,7 @@ func (s *Server) readBody(r *http.Request) ([]byte, int) {
 // returns false, with nothing inserted, when the delivery was seen before.
 // A comment is also recorded under its own id, so a signed body replayed
 // with a new delivery id does not start a second run.
-func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
+func (s *Server) enqueue(ctx context.Context, job river.JobArgs, delivery, event string, commentID int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -216,12 +221,12 @@ func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
 		return false, fmt.Errorf("webhook: enqueue: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	keys := []string{args.DeliveryID}
-	if args.CommentID != 0 {
-		keys = append(keys, "issue_comment/"+strconv.FormatInt(args.CommentID, 10))
+	keys := []string{delivery}
+	if commentID != 0 {
+		keys = append(keys, event+"/"+strconv.FormatInt(commentID, 10))
 	}
 	for _, key := range keys {
-		fresh, err := store.InsertDelivery(ctx, tx, key, args.Event)
+		fresh, err := store.InsertDelivery(ctx, tx, key, event)
 		if err != nil {
 			return false, fmt.Errorf("webhook: enqueue: %w", err)
 		}
@@ -229,7 +234,7 @@ func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
 			return false, nil
 		}
 	}
-	if _, err := s.ins.InsertTx(ctx, tx, *args, nil); err != nil {
+	if _, err := s.ins.InsertTx(ctx, tx, job, nil); err != nil {
 		return false, fmt.Errorf("webhook: enqueue: insert job: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
