@@ -60,6 +60,8 @@ type Config struct {
 	DraftPRs        bool
 
 	Network NetworkConfig
+	// Controls are the risk controls (controls.go).
+	Controls Controls
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -108,6 +110,7 @@ func DefaultConfig() Config {
 		},
 		WorkspaceInodes: 200_000,
 		Concurrency:     2,
+		Controls:        DefaultControls(),
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -172,7 +175,7 @@ func settings() []setting {
 			return nil
 		}
 	}
-	return []setting{
+	return append([]setting{
 		{key: "app-id", help: "GitHub App id", apply: i64(func(c *Config) *int64 { return &c.AppID })},
 		{key: "app-slug", help: "GitHub App slug (its bot is <slug>[bot])", apply: str(func(c *Config) *string { return &c.AppSlug })},
 		{key: "private-key", help: "GitHub App private key (PEM)", secret: true, apply: func(c *Config, v string) error { c.PrivateKey = []byte(v); return nil }},
@@ -281,7 +284,7 @@ func settings() []setting {
 			c.DraftPRs = b
 			return nil
 		}},
-	}
+	}, controlSettings()...)
 }
 
 // parsePrices reads "gpt-4o=2.5/10,claude-sonnet=3/15".

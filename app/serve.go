@@ -99,6 +99,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err := river.AddWorkerSafely(workers, worker); err != nil {
 		return nil, fmt.Errorf("register worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &EventWorker{Runs: worker}); err != nil {
+		return nil, fmt.Errorf("register event worker: %w", err)
+	}
 	jobTimeout := worker.Timeout(nil)
 	s.river, err = river.NewClient(s.db.RiverDriver(), &river.Config{
 		ID:                   cfg.WorkerID,
@@ -135,6 +138,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if cfg.AdminListen != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
+		mountAdmin(mux, s.db, cfg)
 		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
 			return nil, fmt.Errorf("setting admin-listen: %w", err)

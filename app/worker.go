@@ -76,6 +76,12 @@ type run struct {
 	policy *RunPolicy
 	cfg    *repoConfig
 	draft  bool
+	// cancelledBy names who asked to cancel (cancel.go); approvedBy the
+	// maintainer who approved a pending run; minPermission the trigger
+	// permission in force, checked again before the push.
+	cancelledBy   func() string
+	approvedBy    string
+	minPermission string
 }
 
 // Work implements river.Worker.
@@ -95,7 +101,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
 	}
 	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt}
-	err := r.execute(ctx)
+	wctx, stopWatch := r.watchCancel(ctx)
+	err := r.execute(wctx)
+	if err != nil && r.wasCancelled(wctx) {
+		err = r.cancelled(context.WithoutCancel(ctx))
+	}
+	stopWatch()
 	rt.End(err)
 	if err != nil {
 		log.Error("run attempt failed", "err", err)
@@ -148,11 +159,16 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("run row: %w", err)
 	}
-	if _, done, err := w.DB.Effect(ctx, a.RunID, effDone); err != nil {
+	if state, done, err := w.DB.Effect(ctx, a.RunID, effDone); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if done {
-		r.log.Info("run already finished", "state", cur.State)
-		return nil
+		if ok, err := r.resumable(ctx, state); err != nil || !ok {
+			r.log.Info("run already finished", "state", cur.State)
+			return err
+		}
+	}
+	if err := r.saveArgs(ctx); err != nil {
+		return err
 	}
 	// An earlier attempt may have acted and crashed before recording it:
 	// then every side effect is looked up on GitHub before it is made.
@@ -217,6 +233,10 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	if err := policy.IsBot(a.RequesterLogin, a.RequesterType, w.Config.BotLogin()); err != nil {
 		return false, r.finish(ctx, stateIgnored, telemetry.KindRunDenied, map[string]any{"reason": err.Error()})
 	}
+	// The kill switches and the installation, before any API call.
+	if ok, err := r.gate(ctx); err != nil || !ok {
+		return false, err
+	}
 
 	gh, err := w.Clients.Installation(a.InstallationID, apiScope(a.RepoID))
 	if err != nil {
@@ -232,7 +252,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	min := w.Config.MinPermission
-	if policy.Allows(role, min) {
+	if policy.Allows(role, min) || r.approvedBy != "" {
 		// The repository's configuration, under the org's; an invalid file
 		// gets one comment naming the line, and no run.
 		rc, err := r.loadConfig(ctx)
@@ -254,17 +274,14 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			min = r.cfg.Effective.MinPermission
 		}
 	}
-	if !policy.Allows(role, min) {
-		if _, err := r.once(ctx, effDenied, func() (string, error) {
-			return r.comment(ctx, deniedComment(a.RequesterLogin, min))
-		}); err != nil {
+	r.minPermission = min
+	if !policy.Allows(role, min) || r.mustWait() {
+		// Pending until a maintainer approves (approve_pending.go).
+		if ok, err := r.untrusted(ctx, role, min); err != nil || !ok {
 			return false, err
 		}
-		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, min),
-		})
 	}
-	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
 		// Team membership is not looked up yet: a requester who is only in
 		// an allowed team is refused (fail closed) and told so.
 		if _, err := r.once(ctx, effDenied, func() (string, error) {
@@ -276,7 +293,10 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			"reason": a.RequesterLogin + " is not in the configuration's allowed_users",
 		})
 	}
-	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min}); err != nil {
+	if ok, err := r.controls(ctx); err != nil || !ok {
+		return false, err
+	}
+	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
 		return false, err
 	}
 	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
@@ -284,7 +304,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	}
 
 	ttl := w.Config.Limits.Timeout + 30*time.Minute
-	holder, ok, err := w.DB.AcquireLease(ctx, r.leaseKey(), a.RunID, ttl)
+	holder, ok, err := r.acquireLease(ctx, ttl)
 	if err != nil {
 		return false, fmt.Errorf("lease: %w", err)
 	}
@@ -310,7 +330,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 		return "", "", "", "", err
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
-		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, Token: cloneTok,
+		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.rt.Phase,
 	})
@@ -333,8 +353,8 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	}
 	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
 	defer func() { endPush(err) }()
-	branch := gitops.BranchName(a.IssueNumber, a.IssueTitle)
-	msg := gitops.CommitMessage(a.IssueNumber, a.IssueTitle, a.RunID, gitops.Signature{
+	branch := r.pushBranch()
+	msg := gitops.CommitMessage(r.sourceIssue(), a.IssueTitle, a.RunID, gitops.Signature{
 		Name:  a.RequesterLogin,
 		Email: fmt.Sprintf("%d+%s@users.noreply.github.com", a.RequesterID, a.RequesterLogin),
 	})
@@ -348,11 +368,17 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err := r.event(ctx, telemetry.KindGitCommitted, "agentgate", map[string]any{"commit": sha, "files": len(att.Change.Files)}); err != nil {
 		return "", "", "", "", err
 	}
+	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
+		return "", att.AgentSummary, OutcomeRejected, reason, err
+	}
 	pushTok, err := w.Clients.Token(ctx, a.InstallationID, pushScope(a.RepoID))
 	if err != nil {
 		return "", "", "", "", err
 	}
-	if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: true}); err != nil {
+	if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()}); err != nil {
+		if !r.forcePush() && branchMoved(err) {
+			return "", att.AgentSummary, OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
+		}
 		return "", "", "", "", fmt.Errorf("push: %w", err)
 	}
 	pushed = sha + " " + branch
@@ -382,7 +408,7 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	}
 	sum := telemetry.Summarize(events)
 	sum.Outcome = OutcomeSucceeded
-	md := sum.Markdown()
+	md := sum.Markdown() + r.budgetMarkdown(ctx, events)
 	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
 		md += "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
 	}

@@ -39,7 +39,7 @@ type EventJobArgs struct {
 	Event      string `json:"event"`  // X-GitHub-Event
 	Action     string `json:"action"` // the payload's action
 	// Command is one of the Cmd or Ev constants.
-	Command string `json:"command"`
+	Command string `json:"command" river:"unique"`
 	// RunID is the run the event names (a command's argument, a check
 	// run's external id), if any.
 	RunID string `json:"run_id,omitempty"`
@@ -47,14 +47,14 @@ type EventJobArgs struct {
 	InstallationID      int64  `json:"installation_id"`
 	InstallationAccount string `json:"installation_account,omitempty"`
 
-	RepoID        int64  `json:"repo_id,omitempty"`
+	RepoID        int64  `json:"repo_id,omitempty" river:"unique"`
 	Owner         string `json:"owner,omitempty"`
 	Repo          string `json:"repo,omitempty"`
 	CloneURL      string `json:"clone_url,omitempty"`
 	DefaultBranch string `json:"default_branch,omitempty"`
 
 	// Number is the issue or pull request the event is about.
-	Number        int    `json:"number,omitempty"`
+	Number        int    `json:"number,omitempty" river:"unique"`
 	IsPullRequest bool   `json:"is_pull_request,omitempty"`
 	Title         string `json:"title,omitempty"`
 	Body          string `json:"body,omitempty"`
@@ -79,13 +79,16 @@ type EventJobArgs struct {
 	ReposRemoved []RepoRef `json:"repos_removed,omitempty"`
 }
 
-// Kind implements river.JobArgs.
+// Kind implements river.JobArgs. Fields tagged unique (command,
+// repository, number) key the coalesced follow-up the worker schedules;
+// intake inserts without uniqueness.
 func (EventJobArgs) Kind() string { return "agentgate.event" }
 
 // FollowUp makes a run a follow-up on agentgate's own pull request: it
 // starts from the head of Branch and pushes a fast-forward commit on it.
 type FollowUp struct {
 	PR     int    `json:"pr"`
+	Issue  int    `json:"issue"` // the issue the pull request fixes
 	Branch string `json:"branch"`
 	// HeadSHA is the branch head the follow-up was asked on (informative:
 	// the run starts from the head it finds when it clones).
