@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
@@ -316,4 +317,21 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Lo
 			Event string `json:"event"`
 		}{e.Command})
 	}
+}
+
+// Events lists the events Route handles, sorted, for the app manifest.
+// installation and installation_repositories are among them: GitHub
+// delivers those to every app without a subscription.
+func Events() []string {
+	seen := map[string]bool{}
+	var out []string
+	for k := range routes {
+		e, _, _ := strings.Cut(k, ".")
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
