@@ -261,7 +261,7 @@ func TestEndToEndFollowUpOnReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := env.ReviewPayload(pr.Number, pr.Head, human, "changes_requested", "@agentgate agentgate-test: write REVIEW.md reviewed", harness.Requester)
+	rv, err := env.ReviewPayload(pr.Number, pr.Head, human, "changes_requested", "Almost. @agentgate please add a review note:\nagentgate-test: write REVIEW.md reviewed", harness.Requester)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,8 +211,8 @@ func routeReviewComment(payload []byte, cfg Config) (Routed, string, error) {
 	c := ev.GetComment()
 	e.Command, e.Text, e.CommentID, e.ReviewID = EvReviewComment, c.GetBody(), c.GetID(), c.GetPullRequestReviewID()
 	e.Path, e.Line, e.AuthorAssociation = c.GetPath(), c.GetLine(), c.GetAuthorAssociation()
-	if _, ok := ParseMention(c.GetBody(), cfg.Mention); ok {
-		e.Command = EvFeedback
+	if text, ok := ParseMention(c.GetBody(), cfg.Mention); ok {
+		e.Command, e.Text = EvFeedback, text
 	}
 	return Routed{Event: e}, "", nil
 }
