@@ -499,3 +499,29 @@ func TestEndToEndHelpStatusRetryRerun(t *testing.T) {
 		t.Error("no reactions")
 	}
 }
+
+// A requester whose permission is taken away while the agent works gets no
+// push: the permission is read again right before it.
+func TestEndToEndPermissionRemovedMidRun(t *testing.T) {
+	env := startEnv(t, nil)
+	env.GH.SetPermission(harness.Owner, harness.Repo, "leaver", "write")
+	d := comment(t, env, "@agentgate agentgate-test: sleep 3\nagentgate-test: write GONE.md gone", "leaver")
+	eventually(t, time.Minute, "the sandbox to start", func() bool {
+		_, ok := findEvent(kinds(t, env, d.RunID), telemetry.KindSandboxStarted)
+		return ok
+	})
+	env.GH.SetPermission(harness.Owner, harness.Repo, "leaver", "read")
+	if s := wait(t, env, d.RunID); s != "finished" {
+		t.Fatalf("state = %q", s)
+	}
+	evs := kinds(t, env, d.RunID)
+	if _, ok := findEvent(evs, telemetry.KindPermissionRevoked); !ok {
+		t.Error("no permission_revoked event")
+	}
+	if _, ok := findEvent(evs, telemetry.KindGitPushed); ok {
+		t.Error("the change was pushed")
+	}
+	if prs := env.GH.PullRequests(harness.Owner, harness.Repo); len(prs) != 0 {
+		t.Errorf("pull requests = %d", len(prs))
+	}
+}
