@@ -13,9 +13,9 @@ import (
 
 // Effect keys of approvals.
 const (
-	effArgs     = "job.args"    // the run's job, JSON: approve, retry and re-run start from it
-	effApproved = "approved.by" // the maintainer who approved a pending run
-	effPending  = "comment.pending"
+	effArgs        = "job.args"    // the run's job, JSON: approve, retry and re-run start from it
+	effRunApproved = "approved.by" // the maintainer who approved a pending run
+	effPending     = "comment.pending"
 )
 
 // saveArgs records the run's job once, so a command can start it again.
@@ -46,7 +46,7 @@ func (r *run) resumable(ctx context.Context, state string) (bool, error) {
 	if state != statePending {
 		return false, nil
 	}
-	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effApproved)
+	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effRunApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}

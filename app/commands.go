@@ -174,7 +174,7 @@ func (ev *event) approve(ctx context.Context) error {
 	if !found {
 		return fmt.Errorf("pending run %s: job not recorded", t.ID)
 	}
-	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effApproved); err != nil {
+	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
 		return err
 	} else if !ok {
 		if err := ev.audit(ctx, t.ID, telemetry.KindRunApproved, ev.a.ActorLogin, map[string]any{
@@ -182,7 +182,7 @@ func (ev *event) approve(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		if err := ev.w.DB.RecordEffect(ctx, t.ID, effApproved, ev.a.ActorLogin); err != nil {
+		if err := ev.w.DB.RecordEffect(ctx, t.ID, effRunApproved, ev.a.ActorLogin); err != nil {
 			return err
 		}
 	}

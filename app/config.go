@@ -62,6 +62,12 @@ type Config struct {
 	Network NetworkConfig
 	// Controls are the risk controls (controls.go).
 	Controls Controls
+
+	// Run pages (app/runpage) on the operator listener.
+	PublicURL         string // base URL people reach the operator listener at; "" = http://<admin-listen> when loopback
+	OAuthClientID     string // the GitHub App's client id, for sign-in with GitHub
+	OAuthClientSecret string // never logged
+	AdminToken        string // Bearer token that sees every run; never logged
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -276,6 +282,12 @@ func settings() []setting {
 			c.Network.Prices = p
 			return nil
 		}},
+		{key: "public-url", help: "base URL of the operator listener as people reach it (run pages, sign-in callback, check run links)", apply: str(func(c *Config) *string { return &c.PublicURL })},
+		{key: "oauth-client-id", help: "GitHub App client id, for signing in to the run pages", apply: str(func(c *Config) *string { return &c.OAuthClientID })},
+		{key: "oauth-client-secret", help: "GitHub App client secret", secret: true, apply: str(func(c *Config) *string { return &c.OAuthClientSecret })},
+		{key: "oauth-client-secret-file", help: "file holding the GitHub App client secret", apply: fileStr(func(c *Config) *string { return &c.OAuthClientSecret })},
+		{key: "admin-token", help: "Bearer token of the operator: sees every run page", secret: true, apply: str(func(c *Config) *string { return &c.AdminToken })},
+		{key: "admin-token-file", help: "file holding the admin token", apply: fileStr(func(c *Config) *string { return &c.AdminToken })},
 		{key: "draft", help: "open pull requests as drafts (true/false)", apply: func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -443,6 +455,15 @@ func (c Config) ValidateServe() error {
 		req(false, "github-api-url", fmt.Sprintf("not an http(s) URL: %q", c.GitHubAPIURL))
 	}
 	req(c.DatabaseURL != "", "database-url", "required")
+	if c.OAuthClientID != "" {
+		req(c.OAuthClientSecret != "", "oauth-client-secret", "required with oauth-client-id")
+		req(c.AdminListen != "", "admin-listen", "required with oauth-client-id: run pages are served only there")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			req(false, "public-url", fmt.Sprintf("not an http(s) URL: %q", c.PublicURL))
+		}
+	}
 	errs = append(errs, c.validateRun()...)
 	return errors.Join(errs...)
 }
@@ -542,6 +563,14 @@ func (c Config) AuditKeyPath() string {
 		return c.AuditKeyFile
 	}
 	return filepath.Join(c.DataDir, "audit.key")
+}
+
+// RunURL is the run page of runID, "" when there is no public URL.
+func (c Config) RunURL(runID string) string {
+	if c.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimRight(c.PublicURL, "/") + "/runs/" + url.PathEscape(runID)
 }
 
 // BotLogin is the login of the app's bot user.

@@ -18,7 +18,7 @@ import (
 
 // The repository's .github/agentgate.yml is applied: an invalid file gets
 // one comment naming the line and no run; a stricter minimum permission
-// refuses a writer; protected paths reject the change.
+// refuses a writer; a workflow change is not pushed.
 func TestEndToEndRepositoryConfig(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -58,7 +58,7 @@ func TestEndToEndRepositoryConfig(t *testing.T) {
 			requester: harness.Requester,
 			comment:   "@agentgate agentgate-test: write .github/workflows/ci.yml on: push",
 			state:     "finished",
-			want:      []string{"rejected by policy", ".github/workflows/ci.yml is a protected path"},
+			want:      []string{"rejected by policy", "`.github/workflows/ci.yml`", "was not pushed"},
 		},
 	}
 	for _, tt := range tests {

@@ -89,7 +89,10 @@ type Attempt struct {
 	Workspace    *gitops.Workspace
 	Change       *gitops.Change
 	AgentSummary string // /agentgate/out/summary.md, bounded; untrusted text
-	close        func() error
+	// Workflows and Protected are the protected paths the change touches:
+	// workflow files are never pushed, the others need an approval.
+	Workflows, Protected []string
+	close                func() error
 }
 
 // Close removes the run directory (and unmounts it).
@@ -222,9 +225,18 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	}
 	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, withoutRunnerEnv(agent.Env)
+	imageDigest := ""
+	if s.Engine != nil {
+		d, derr := s.Engine.ImageDigest(ctx, agent.Image)
+		if derr != nil {
+			s.logger().Warn("agent image digest", "run_id", t.RunID, "err", derr)
+		}
+		imageDigest = d
+	}
 	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
 		"agent": agent.Name, "image": agent.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
 		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
+		"image_digest": imageDigest, "policy_sha256": pol.Digest(),
 	}); err != nil {
 		return nil, err
 	}
@@ -318,9 +330,10 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 				return nil, err
 			}
 		}
-		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")
+		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+fileList(changed)
 		return att, nil
 	}
+	att.Workflows, att.Protected = pol.protectedChanges(changed)
 	att.Outcome = OutcomeSucceeded
 	return att, nil
 }

@@ -185,14 +185,13 @@ type RunPolicy struct {
 }
 
 // violations lists what in the change the policy does not allow.
+// Protected paths are no violation: see protectedChanges.
 func (p *RunPolicy) violations(files []changedFile) []string {
 	var out []string
 	lines := 0
 	for _, f := range files {
 		lines += f.Added + f.Removed
 		switch {
-		case policy.MatchAny(p.Protected, f.Path):
-			out = append(out, fmt.Sprintf("%s is a protected path", f.Path))
 		case f.Binary && !p.AllowBinary:
 			out = append(out, fmt.Sprintf("%s is a binary file and binary changes are not allowed", f.Path))
 		case f.Symlink && !p.AllowSymlinks:

@@ -40,6 +40,7 @@ type Server struct {
 	admin           *http.Server
 	adminLn         net.Listener
 	shutdownTracing func(context.Context) error
+	shutdownLogs    func(context.Context) error
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -61,15 +62,28 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if s.shutdownTracing, err = telemetry.SetupTracing(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
+	if s.shutdownLogs, err = telemetry.SetupLogs(ctx, "agentgate"); err != nil {
+		return nil, fmt.Errorf("otlp logs: %w", err)
+	}
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	if err := s.secureAudit(cfg); err != nil {
 		return nil, err
 	}
+	// The operator listener opens first: its address is the default public
+	// URL of the run pages, which check runs link to.
+	if cfg.AdminListen != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return nil, fmt.Errorf("setting admin-listen: %w", err)
+		}
+		cfg.PublicURL = defaultPublicURL(cfg.PublicURL, s.adminLn.Addr())
+		s.cfg = cfg
+	}
 	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
-	// Every event of every run also becomes a span event and metrics.
-	events := telemetry.Observe(s.db, telemetry.SpanEvent, s.metrics.Observer())
+	// Every event of every run also becomes a span event, an OTLP log
+	// record and metrics.
+	events := telemetry.Observe(s.db, telemetry.SpanEvent, telemetry.LogRecord, s.metrics.Observer())
 	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
 		return nil, err
 	}
@@ -101,6 +115,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	}
 	if err := river.AddWorkerSafely(workers, &EventWorker{Runs: worker}); err != nil {
 		return nil, fmt.Errorf("register event worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
+		return nil, fmt.Errorf("register action worker: %w", err)
 	}
 	jobTimeout := worker.Timeout(nil)
 	s.river, err = river.NewClient(s.db.RiverDriver(), &river.Config{
@@ -135,14 +152,14 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting listen: %w", err)
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
-	if cfg.AdminListen != "" {
+	if s.adminLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
 		mountAdmin(mux, s.db, cfg)
-		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
-			return nil, fmt.Errorf("setting admin-listen: %w", err)
+		if err := s.mountRunPages(mux); err != nil {
+			return nil, err
 		}
+		s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	return s, nil
 }
@@ -158,7 +175,7 @@ func (s *Server) secureAudit(cfg Config) error {
 		return fmt.Errorf("setting audit-key-file: %w", err)
 	}
 	s.db.SetAuditKey(key)
-	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey} {
+	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
 		}
@@ -284,6 +301,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.shutdownTracing != nil {
 		if err := s.shutdownTracing(context.WithoutCancel(ctx)); err != nil {
 			errs = append(errs, fmt.Errorf("tracing shutdown: %w", err))
+		}
+	}
+	if s.shutdownLogs != nil {
+		if err := s.shutdownLogs(context.WithoutCancel(ctx)); err != nil {
+			errs = append(errs, fmt.Errorf("otlp logs shutdown: %w", err))
 		}
 	}
 	s.closeAll()

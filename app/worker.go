@@ -353,44 +353,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	}
 	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
 	defer func() { endPush(err) }()
-	branch := r.pushBranch()
-	msg := gitops.CommitMessage(r.sourceIssue(), a.IssueTitle, a.RunID, gitops.Signature{
-		Name:  a.RequesterLogin,
-		Email: fmt.Sprintf("%d+%s@users.noreply.github.com", a.RequesterID, a.RequesterLogin),
-	})
-	now := time.Now().UTC()
-	sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{
-		Name: r.w.Config.BotLogin(), Email: r.w.Config.AppSlug + "[bot]@users.noreply.github.com", When: now,
-	})
-	if err != nil {
-		return "", "", "", "", fmt.Errorf("commit: %w", err)
-	}
-	if err := r.event(ctx, telemetry.KindGitCommitted, "agentgate", map[string]any{"commit": sha, "files": len(att.Change.Files)}); err != nil {
-		return "", "", "", "", err
-	}
-	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
-		return "", att.AgentSummary, OutcomeRejected, reason, err
-	}
-	pushTok, err := w.Clients.Token(ctx, a.InstallationID, pushScope(a.RepoID))
-	if err != nil {
-		return "", "", "", "", err
-	}
-	if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()}); err != nil {
-		if !r.forcePush() && branchMoved(err) {
-			return "", att.AgentSummary, OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
-		}
-		return "", "", "", "", fmt.Errorf("push: %w", err)
-	}
-	pushed = sha + " " + branch
-	if err := w.DB.RecordEffect(ctx, a.RunID, effPushed, pushed); err != nil {
-		return "", "", "", "", fmt.Errorf("record push: %w", err)
-	}
-	// The agent's summary must survive a crash between push and review.
-	if err := w.DB.RecordEffect(ctx, a.RunID, "agent.summary", att.AgentSummary); err != nil {
-		return "", "", "", "", fmt.Errorf("record summary: %w", err)
-	}
-	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", map[string]any{"commit": sha, "branch": branch}); err != nil {
-		return "", "", "", "", err
+	pushed, outcome, reason, err = r.commitAndPush(ctx, att)
+	if err != nil || outcome != OutcomeSucceeded {
+		return "", att.AgentSummary, outcome, reason, err
 	}
 	return pushed, att.AgentSummary, OutcomeSucceeded, "", nil
 }
@@ -408,10 +373,11 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	}
 	sum := telemetry.Summarize(events)
 	sum.Outcome = OutcomeSucceeded
-	md := sum.Markdown() + r.budgetMarkdown(ctx, events)
+	sum.RunURL = r.w.Config.RunURL(a.RunID)
 	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
-		md += "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
+		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
 	}
+	md := sum.Markdown() + r.budgetMarkdown(ctx, events)
 
 	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
 	if err != nil {
@@ -427,7 +393,10 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
 		return err
 	}
-	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s\n\n%s", prURL, r.learnNote(ctx), md)); err != nil {
+	if err := r.afterCheck(ctx, num, sha, branch); err != nil {
+		return err
+	}
+	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s%s\n\n%s", prURL, r.learnNote(ctx), r.protectNote(ctx), md)); err != nil {
 		return err
 	}
 	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num})
@@ -442,6 +411,7 @@ func (r *run) failed(ctx context.Context, outcome, reason string) error {
 	}
 	sum := telemetry.Summarize(events)
 	sum.Outcome = outcome
+	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
 	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.Markdown()); err != nil {
 		return err
 	}
@@ -461,6 +431,11 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	r.rt.SetOutcome(outcome)
 	if err := r.eventOnce(ctx, "event.final", kind, attrs); err != nil {
 		return err
+	}
+	if state == stateFinished {
+		if err := r.attest(ctx); err != nil {
+			return err
+		}
 	}
 	if err := r.w.DB.SetRunState(ctx, r.args.RunID, state); err != nil {
 		return fmt.Errorf("run state: %w", err)
@@ -631,18 +606,7 @@ func (r *run) checkRun(ctx context.Context, sha, summary string) (string, error)
 			}
 		}
 	}
-	cr, _, err := r.gh.Checks.CreateCheckRun(ctx, a.Owner, a.Repo, github.CreateCheckRunOptions{
-		Name:        "agentgate",
-		HeadSHA:     sha,
-		ExternalID:  github.String(a.RunID),
-		Status:      github.String("completed"),
-		Conclusion:  github.String("success"),
-		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
-		Output: &github.CheckRunOutput{
-			Title:   github.String("agentgate run " + a.RunID),
-			Summary: github.String(summary),
-		},
-	})
+	cr, _, err := r.gh.Checks.CreateCheckRun(ctx, a.Owner, a.Repo, r.checkRunOptions(ctx, sha, summary))
 	if err != nil {
 		return "", fmt.Errorf("create check run: %w", err)
 	}

@@ -24,6 +24,17 @@ func (c *Config) check() error {
 			return c.src.errorAt(p, prefix(p, err.Error()))
 		}
 	}
+	if c.Verify != nil {
+		for i, a := range c.Verify.Allow {
+			if _, err := parseHostPattern(a); err != nil {
+				p := "verify/allow/" + strconv.Itoa(i)
+				return c.src.errorAt(p, prefix(p, err.Error()))
+			}
+		}
+		if c.Verify.Image != "" && len(c.Images) > 0 && !slices.Contains(c.Images, c.Verify.Image) {
+			return c.src.errorAt("verify/image", fmt.Sprintf("verify.image: %q is not in images", c.Verify.Image))
+		}
+	}
 	if c.Agent != nil {
 		if c.Agent.Preset != "" && len(c.Presets) > 0 && !slices.Contains(c.Presets, c.Agent.Preset) {
 			return c.src.errorAt("agent/preset", fmt.Sprintf("agent.preset: %q is not in presets", c.Agent.Preset))

@@ -26,6 +26,9 @@ type Config struct {
 	Reviewers     []string `json:"reviewers,omitempty"`
 	TeamReviewers []string `json:"team_reviewers,omitempty"`
 	Labels        []string `json:"labels,omitempty"`
+	Verify        *Verify  `json:"verify,omitempty"`
+	CI            *CI      `json:"ci,omitempty"`
+	Commits       *Commits `json:"commits,omitempty"`
 	Presets       []string `json:"presets,omitempty"` // org file only
 	Images        []string `json:"images,omitempty"`  // org file only
 

@@ -54,6 +54,13 @@ type EffectiveConfig struct {
 	TeamReviewers  []string `json:"team_reviewers"`
 	Labels         []string `json:"labels"`
 
+	Verify EffectiveVerify `json:"verify"`
+	// CIHold keeps the repository's CI off agentgate's commits (a skip
+	// marker) until a maintainer approves; see docs/ci-isolation.md.
+	CIHold bool `json:"ci_hold"`
+	// CommitMethod is how commits reach GitHub: auto, api or git.
+	CommitMethod string `json:"commit_method"`
+
 	// Presets and Images are the org's lists a repository picks from;
 	// empty means the org does not restrict the choice.
 	Presets []string `json:"presets"`
@@ -109,7 +116,7 @@ func (e EffectiveConfig) Hash() string {
 // and an empty list hash alike.
 func (e EffectiveConfig) canonical() EffectiveConfig {
 	for _, l := range []*[]string{&e.AllowedUsers, &e.AllowedTeams, &e.Agent.Command, &e.Network.Allow,
-		&e.ProtectedPaths, &e.Reviewers, &e.TeamReviewers, &e.Labels, &e.Presets, &e.Images} {
+		&e.ProtectedPaths, &e.Verify.Command, &e.Verify.Allow, &e.Reviewers, &e.TeamReviewers, &e.Labels, &e.Presets, &e.Images} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -59,6 +59,8 @@ func Merge(org, repo *Config) (EffectiveConfig, error) {
 	m.network(&e)
 	m.changes(&e)
 	m.review(&e)
+	m.verify(&e)
+	m.ci(&e)
 	if len(m.errs) > 0 {
 		sort.SliceStable(m.errs, func(i, j int) bool { return m.errs[i].Line < m.errs[j].Line })
 		return EffectiveConfig{}, m.errs[0]

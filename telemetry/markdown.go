@@ -22,54 +22,113 @@ const (
 )
 
 // Markdown renders the summary as GitHub-flavoured markdown, bounded to
-// GitHub's 65535-character check run summary limit. Everything that came
-// from the sandbox (paths, output) is treated as hostile: paths are shown
-// as code spans, text is escaped, and the output sits in a fence longer
-// than any backtick run inside it.
+// GitHub's 65535-character check run summary limit: one section per
+// concern (files, limits, flags, commands, network, model usage), then the
+// output's tail, then Footer. When the sections do not fit, the last one
+// that does not is cut at a row boundary and a note says so, with a link
+// to RunURL (the run page, which shows everything) when it is set.
+// Everything that came from the sandbox (paths, output) is treated as
+// hostile: paths are shown as code spans, text is escaped, and the output
+// sits in a fence longer than any backtick run inside it.
 func (s Summary) Markdown() string {
-	var b strings.Builder
+	var head strings.Builder
 	outcome := s.Outcome
 	if outcome == "" {
 		outcome = "in progress"
 	}
-	fmt.Fprintf(&b, "**Outcome:** %s", escapeText(outcome))
+	fmt.Fprintf(&head, "**Outcome:** %s", escapeText(outcome))
 	if s.Duration != "" {
-		fmt.Fprintf(&b, " · **Duration:** %s", escapeText(s.Duration))
+		fmt.Fprintf(&head, " · **Duration:** %s", escapeText(s.Duration))
 	}
 	if s.ExitCode != nil {
-		fmt.Fprintf(&b, " · **Agent exit code:** %d", *s.ExitCode)
+		fmt.Fprintf(&head, " · **Agent exit code:** %d", *s.ExitCode)
 	}
-	b.WriteString("\n")
+	head.WriteString("\n")
 	if s.Reason != "" {
-		fmt.Fprintf(&b, "\n**Reason:** %s\n", escapeText(s.Reason))
+		fmt.Fprintf(&head, "\n**Reason:** %s\n", escapeText(s.Reason))
 	}
-	writeFiles(&b, s)
-	if len(s.LimitsHit) > 0 {
-		parts := make([]string, len(s.LimitsHit))
-		for i, l := range s.LimitsHit {
-			parts[i] = escapeText(l)
+	sections := []string{head.String()}
+	section := func(write func(b *strings.Builder)) {
+		var b strings.Builder
+		write(&b)
+		if b.Len() > 0 {
+			sections = append(sections, b.String())
 		}
-		fmt.Fprintf(&b, "\n**Limits hit:** %s\n", strings.Join(parts, ", "))
 	}
-	writeFlags(&b, s.Flags)
-	writeCommands(&b, s.Commands, s.CommandsDropped)
-	writeNetwork(&b, s.Network)
-	writeLLM(&b, s.LLM)
-	if s.DroppedBytes > 0 {
-		fmt.Fprintf(&b, "\nThe output limit dropped %d of %d bytes of agent output.\n", s.DroppedBytes, s.OutputBytes)
+	section(func(b *strings.Builder) { writeFiles(b, s) })
+	section(func(b *strings.Builder) {
+		if len(s.LimitsHit) > 0 {
+			parts := make([]string, len(s.LimitsHit))
+			for i, l := range s.LimitsHit {
+				parts[i] = escapeText(l)
+			}
+			fmt.Fprintf(b, "\n**Limits hit:** %s\n", strings.Join(parts, ", "))
+		}
+	})
+	section(func(b *strings.Builder) { writeFlags(b, s.Flags) })
+	section(func(b *strings.Builder) { writeCommands(b, s.Commands, s.CommandsDropped) })
+	section(func(b *strings.Builder) { writeNetwork(b, s.Network) })
+	section(func(b *strings.Builder) { writeLLM(b, s.LLM) })
+	section(func(b *strings.Builder) {
+		if s.DroppedBytes > 0 {
+			fmt.Fprintf(b, "\nThe output limit dropped %d of %d bytes of agent output.\n", s.DroppedBytes, s.OutputBytes)
+		}
+	})
+
+	footer := s.Footer
+	if s.RunURL != "" {
+		footer = "\n" + runPageLine(s.RunURL) + footer
 	}
-	head := b.String()
-	if len(head) > MaxMarkdown {
-		return truncateRunes(head, MaxMarkdown-len(truncatedNote)) + truncatedNote
+	note := truncatedNote(s.RunURL)
+	budget := MaxMarkdown - len(footer)
+	var b strings.Builder
+	for _, sec := range sections {
+		if b.Len()+len(sec) <= budget-len(note) {
+			b.WriteString(sec)
+			continue
+		}
+		b.WriteString(cutAtLine(sec, budget-len(note)-b.Len()))
+		b.WriteString(note)
+		return b.String() + footer
 	}
-	if s.OutputTail == "" {
-		return head
+	if s.OutputTail != "" {
+		b.WriteString(outputBlock(s.OutputTail, budget-b.Len()))
 	}
-	return head + outputBlock(s.OutputTail, MaxMarkdown-len(head))
+	return b.String() + footer
+}
+
+// runPageLine links the run page.
+func runPageLine(runURL string) string {
+	return "**Run page:** [" + escapeText(runURL) + "](" + linkTarget(runURL) + ")\n"
+}
+
+// linkTarget makes a URL safe as a markdown link destination.
+func linkTarget(u string) string {
+	return "<" + strings.NewReplacer("<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u) + ">"
 }
 
 // truncatedNote ends a summary that had to be cut.
-const truncatedNote = "\n\n_(summary truncated)_\n"
+func truncatedNote(runURL string) string {
+	if runURL == "" {
+		return "\n\n_(summary truncated)_\n"
+	}
+	return "\n\n_(summary truncated: the [run page](" + linkTarget(runURL) + ") shows everything)_\n"
+}
+
+// cutAtLine keeps at most n bytes of s, ending after a whole line (a table
+// row), or nothing when no whole line fits.
+func cutAtLine(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:n], '\n'); i >= 0 {
+		return s[:i+1]
+	}
+	return ""
+}
 
 // writeFiles renders the changed-files table and the totals.
 func writeFiles(b *strings.Builder, s Summary) {

@@ -14,21 +14,26 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
-// otlpReceiver is a local OTLP/HTTP trace receiver.
+// otlpReceiver is a local OTLP/HTTP trace and log receiver.
 type otlpReceiver struct {
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	requests int
-	raw      [][]byte
-	spans    []*tracepb.Span
-	services []string
+	mu          sync.Mutex
+	requests    int
+	raw         [][]byte
+	spans       []*tracepb.Span
+	services    []string
+	logRequests int
+	logs        []*logspb.LogRecord
+	logServices []string
 }
 
 func newOTLPReceiver(t *testing.T) *otlpReceiver {
@@ -45,6 +50,10 @@ func newOTLPReceiver(t *testing.T) *otlpReceiver {
 			body = zr
 		}
 		b, err := io.ReadAll(body)
+		if err == nil && r.URL.Path == "/v1/logs" && r.Method == http.MethodPost {
+			rc.receiveLogs(w, b)
+			return
+		}
 		if err != nil || r.URL.Path != "/v1/traces" || r.Method != http.MethodPost {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
@@ -76,6 +85,32 @@ func newOTLPReceiver(t *testing.T) *otlpReceiver {
 	return rc
 }
 
+// receiveLogs takes one OTLP/HTTP logs export.
+func (rc *otlpReceiver) receiveLogs(w http.ResponseWriter, b []byte) {
+	var req collogspb.ExportLogsServiceRequest
+	if err := proto.Unmarshal(b, &req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc.mu.Lock()
+	rc.logRequests++
+	rc.raw = append(rc.raw, b)
+	for _, rl := range req.GetResourceLogs() {
+		for _, a := range rl.GetResource().GetAttributes() {
+			if a.GetKey() == "service.name" {
+				rc.logServices = append(rc.logServices, a.GetValue().GetStringValue())
+			}
+		}
+		for _, sl := range rl.GetScopeLogs() {
+			rc.logs = append(rc.logs, sl.GetLogRecords()...)
+		}
+	}
+	rc.mu.Unlock()
+	out, _ := proto.Marshal(&collogspb.ExportLogsServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
+}
+
 // clearOTELEnv unsets every variable that could point the exporter
 // elsewhere during a test.
 func clearOTELEnv(t *testing.T) {
@@ -84,6 +119,7 @@ func clearOTELEnv(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_SERVICE_NAME",
 		"OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
 		"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_LOGS_EXPORTER",
 	} {
 		t.Setenv(k, "")
 	}
@@ -137,10 +173,14 @@ func TestTracingExportsRunSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shutdownLogs, err := SetupLogs(ctx, "agentgate-test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	const runID = "0b5e7c1a-3f4d-4e2a-9b8c-1d2e3f405162"
 	const secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
 	m := NewMetrics(nil)
-	rec := Observe(&fakeRecorder{}, SpanEvent, m.Observer())
+	rec := Observe(&fakeRecorder{}, SpanEvent, LogRecord, m.Observer())
 
 	runCtx, rt := StartRun(ctx, runID, RunAttrs{Repo: "octo/hello", Issue: 7, Trigger: "comment", Requester: "alice", Attempt: 1})
 	rt = rt.WithMetrics(m)
@@ -174,6 +214,9 @@ func TestTracingExportsRunSpans(t *testing.T) {
 	if err := shutdown(sctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := shutdownLogs(sctx); err != nil {
+		t.Fatal(err)
+	}
 
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -182,6 +225,7 @@ func TestTracingExportsRunSpans(t *testing.T) {
 			t.Error("an exported span holds the token")
 		}
 	}
+	checkEventLogs(t, rc, runID)
 	if len(rc.services) == 0 || rc.services[0] != "agentgate-test" {
 		t.Errorf("service.name = %v, want agentgate-test", rc.services)
 	}
@@ -259,6 +303,46 @@ func TestTracingExportsRunSpans(t *testing.T) {
 	}
 }
 
+// checkEventLogs asserts that the run's appended events arrived as OTLP log
+// records: event name, severity, attributes, and the trace and span of the
+// phase they were appended in.
+func checkEventLogs(t *testing.T, rc *otlpReceiver, runID string) {
+	t.Helper()
+	if len(rc.logServices) == 0 || rc.logServices[0] != "agentgate-test" {
+		t.Errorf("log service.name = %v, want agentgate-test", rc.logServices)
+	}
+	var names []string
+	byName := map[string]*logspb.LogRecord{}
+	for _, l := range rc.logs {
+		names = append(names, l.GetEventName())
+		byName[l.GetEventName()] = l
+	}
+	if strings.Join(names, ",") != KindNetDenied+","+KindRunFinished {
+		t.Fatalf("log records %v, want net.denied,run.finished (appended events only)", names)
+	}
+	wantTrace := RunTraceID(runID)
+	denied := byName[KindNetDenied]
+	if denied.GetSeverityNumber() != logspb.SeverityNumber_SEVERITY_NUMBER_WARN || denied.GetBody().GetStringValue() != KindNetDenied {
+		t.Errorf("net.denied severity %v body %v", denied.GetSeverityNumber(), denied.GetBody())
+	}
+	if !bytes.Equal(denied.GetTraceId(), wantTrace[:]) || len(denied.GetSpanId()) != 8 {
+		t.Errorf("net.denied trace %x span %x, want the run's trace %s", denied.GetTraceId(), denied.GetSpanId(), wantTrace)
+	}
+	if denied.GetTimeUnixNano() == 0 {
+		t.Error("net.denied has no time")
+	}
+	a := attrMap(denied.GetAttributes())
+	for k, want := range map[string]any{"host": "evil.example", "port": int64(443), "reason": "not allowlisted",
+		AttrSeq: int64(1), AttrActor: "agent", AttrRunID: runID} {
+		if a[k] != want {
+			t.Errorf("net.denied log %s = %v, want %v", k, a[k], want)
+		}
+	}
+	if fin := byName[KindRunFinished]; fin.GetSeverityNumber() != logspb.SeverityNumber_SEVERITY_NUMBER_INFO || attrMap(fin.GetAttributes())["outcome"] != "succeeded" {
+		t.Errorf("run.finished log %v", fin)
+	}
+}
+
 func TestTracingNotConfigured(t *testing.T) {
 	clearOTELEnv(t)
 	rc := newOTLPReceiver(t)
@@ -280,13 +364,21 @@ func TestTracingNotConfigured(t *testing.T) {
 	rt.Event(Event{RunID: "r1", Kind: KindRunFinished})
 	end(nil)
 	rt.End(nil)
+	shutdownLogs, err := SetupLogs(ctx, "agentgate-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	LogRecord(pctx, Event{RunID: "r1", Kind: KindNetDenied})
 	if err := shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := shutdownLogs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if rc.requests != 0 {
-		t.Errorf("%d export requests with tracing not configured", rc.requests)
+	if rc.requests != 0 || rc.logRequests != 0 {
+		t.Errorf("%d trace and %d log export requests with OTLP not configured", rc.requests, rc.logRequests)
 	}
 }
 

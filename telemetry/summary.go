@@ -35,6 +35,13 @@ type Summary struct {
 	Commands []SummaryCommand
 	// CommandsDropped counts agent commands beyond the ones kept.
 	CommandsDropped int
+
+	// RunURL is the run's page; Markdown links it, and points to it when
+	// it has to truncate. Set by the caller, not by Summarize.
+	RunURL string
+	// Footer is trusted markdown Markdown ends with, inside the size limit
+	// (e.g. the audit chain head). Set by the caller.
+	Footer string
 }
 
 // SummaryFile is one changed file in a Summary.

@@ -154,6 +154,9 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, "pong")
 		return
 	}
+	if s.serveAction(w, r, log, event, delivery, body) {
+		return
+	}
 	routed, reason, err := Route(event, body, s.cfg)
 	if err != nil {
 		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)

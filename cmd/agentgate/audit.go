@@ -20,8 +20,10 @@ import (
 const auditUsage = `Usage:
   agentgate audit list   [--repo R] [--requester U] [--outcome O] [--since T] [--limit N]
   agentgate audit show   RUN                the run's timeline, with hashes
+  agentgate audit show   RUN --diff         the diff of a change agentgate kept instead of pushing
   agentgate audit export [--since T]       every event as a JSON line, for a SIEM
-  agentgate audit verify                   check every chain; exit 1 at the first broken link
+  agentgate audit verify                   check every chain and provenance record; exit 1 at the first broken link
+  agentgate audit attest RUN               the run's signed provenance (in-toto statement in a DSSE envelope)
   agentgate audit prune  --older-than D    delete old runs behind a signed checkpoint
 
 Every subcommand takes --database-url (as serve) and --audit-key-file
@@ -36,6 +38,7 @@ type auditFlags struct {
 	keyFile, repo, requester, outcome, since string
 	olderThan                                time.Duration
 	limit                                    int
+	diff                                     bool
 }
 
 // cmdAudit runs `agentgate audit SUBCOMMAND`. It returns the exit code:
@@ -50,13 +53,13 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
-	case "list", "show", "export", "verify", "prune":
+	case "list", "show", "export", "verify", "prune", "attest":
 	default:
 		fmt.Fprintf(stdout, "agentgate audit: unknown subcommand %q\n\n%s", sub, auditUsage)
 		return 2, nil
 	}
 	var runID string
-	if sub == "show" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if (sub == "show" || sub == "attest") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		runID, rest = rest[0], rest[1:]
 	}
 	var f auditFlags
@@ -66,6 +69,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		fs.StringVar(&f.outcome, "outcome", "", "list: only runs in this state (succeeded, failed, denied, …)")
 		fs.StringVar(&f.since, "since", "", "list, export: from this time on")
 		fs.IntVar(&f.limit, "limit", 0, "list: at most this many runs")
+		fs.BoolVar(&f.diff, "diff", false, "show: print the diff kept on the run (a change agentgate did not push) instead of the timeline")
 		fs.DurationVar(&f.olderThan, "older-than", 0, "prune: delete runs whose newest event is older than this (e.g. 2160h)")
 	})
 	if err != nil {
@@ -79,7 +83,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 			f.keyFile = def
 		}
 	}
-	if sub == "show" && runID == "" && fs.NArg() > 0 {
+	if (sub == "show" || sub == "attest") && runID == "" && fs.NArg() > 0 {
 		runID = fs.Arg(0)
 	}
 	since, err := parseSince(f.since)
@@ -98,11 +102,16 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		if runID == "" {
 			return 1, errors.New("show: a run id is required")
 		}
+		if f.diff {
+			return 0, auditDiff(ctx, db, runID, stdout)
+		}
 		return 0, auditShow(ctx, db, runID, stdout)
 	case "export":
 		return 0, auditExport(ctx, db, since, stdout)
 	case "verify":
 		return auditVerify(ctx, db, f.keyFile, stdout)
+	case "attest":
+		return auditAttest(ctx, db, runID, f.keyFile, stdout)
 	default: // "prune", the last one checked above
 		return 0, auditPrune(ctx, db, f, stdout)
 	}
@@ -199,6 +208,17 @@ func auditVerify(ctx context.Context, db *store.DB, keyFile string, stdout io.Wr
 		fmt.Fprintf(stdout, "BROKEN: %s\n", rep.First)
 		return 1, nil
 	}
+	broken, n, err := verifyProvenance(ctx, db, pub)
+	if err != nil {
+		return 1, err
+	}
+	if broken != "" {
+		fmt.Fprintf(stdout, "BROKEN: provenance: %s\n", broken)
+		return 1, nil
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "provenance records %d: signatures good, matching their runs\n", n)
+	}
 	fmt.Fprintf(stdout, "OK: head %s\n", rep.Head)
 	return 0, nil
 }
@@ -243,4 +263,19 @@ func oneLine(s string) string {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// auditDiff prints the diff agentgate kept on a run instead of pushing it
+// (a change to .github/workflows/), for a maintainer to review and apply
+// with `git apply`.
+func auditDiff(ctx context.Context, db *store.DB, runID string, stdout io.Writer) error {
+	diff, ok, err := db.Effect(ctx, runID, app.DiffEffect)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("show: run %s kept no diff (only changes agentgate may not push are kept)", runID)
+	}
+	_, err = io.WriteString(stdout, diff)
+	return err
 }

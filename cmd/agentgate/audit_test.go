@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -28,6 +29,11 @@ func auditDB(t *testing.T) string {
 	} {
 		if _, err := db.EnsureRun(ctx, r); err != nil {
 			t.Fatal(err)
+		}
+		if r.ID == "run-b" {
+			if err := db.RecordEffect(ctx, r.ID, app.DiffEffect, "diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml\n+on: push\n"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, kind := range []string{telemetry.KindRunQueued, telemetry.KindSandboxExited, telemetry.KindRunFinished} {
 			if _, err := db.Append(ctx, telemetry.Event{RunID: r.ID, Kind: kind, Actor: "app", Attrs: map[string]any{"outcome": r.State}}); err != nil {
@@ -59,6 +65,8 @@ func TestAuditCommand(t *testing.T) {
 		{args: []string{"audit", "show", "run-a"}, want: []string{"alice", telemetry.KindRunQueued, telemetry.KindRunFinished, "head "}, notWant: []string{"run-b"}},
 		{args: []string{"audit", "show", "nope"}, code: 1, want: []string{"no events"}},
 		{args: []string{"audit", "show"}, code: 1, want: []string{"run id is required"}},
+		{args: []string{"audit", "show", "run-b", "--diff"}, want: []string{"+on: push"}, notWant: []string{telemetry.KindRunQueued}},
+		{args: []string{"audit", "show", "run-a", "--diff"}, code: 1, want: []string{"kept no diff"}},
 		{args: []string{"audit", "verify"}, want: []string{"runs 2, events 6", "OK: head "}},
 		{args: []string{"audit", "prune", "--older-than", "1h", "--audit-key-file", key}, want: []string{"pruned 0 runs"}},
 		{args: []string{"audit", "frob"}, code: 2, want: []string{`unknown subcommand "frob"`}},

@@ -24,6 +24,10 @@ Usage:
                               the same sandboxed run on a local repository
   agentgate demo              end to end on this machine, no GitHub account needed
   agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev, agentgate/agent:dev)
+  agentgate setup   --webhook-url URL [--org ORG]
+                              register the GitHub App from app.yml (GitHub's manifest flow)
+  agentgate redeliver --since DURATION [--dry-run]
+                              ask GitHub to redeliver the webhook deliveries that failed
   agentgate audit   list|show RUN|export|verify|prune
                               the audit trail: query, export for a SIEM, verify the hash chain
   agentgate agent   [--max-steps N] [--model M] [--command-timeout D]
@@ -70,6 +74,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRelay(ctx, args[1:], stdout, log)
 	case "images":
 		err = cmdImages(ctx, args[1:], stdout)
+	case "setup":
+		err = cmdSetup(ctx, args[1:], stdout, log)
+	case "redeliver":
+		err = cmdRedeliver(ctx, args[1:], stdout, log)
 	case "audit":
 		var code int
 		code, err = cmdAudit(ctx, args[1:], stdout)

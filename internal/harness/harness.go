@@ -150,6 +150,13 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.GH, err = testgh.New(testgh.Options{
 		SpecPath: spec, AppID: AppID, AppPublicKey: &key.PublicKey, AppSlug: "agentgate",
 		ResolveRef: resolve, ValidateResponses: true, Logger: log,
+		// The Git Data API writes the git server's bare repositories.
+		GitDir: func(owner, repo string) (string, bool) {
+			if e.Git == nil {
+				return "", false
+			}
+			return e.Git.Path(owner + "/" + repo), true
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("github stand-in: %w", err)
@@ -161,6 +168,12 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("git server: %w", err)
 	}
+	// GitHub refuses workflow changes from an app without the workflows
+	// permission, which agentgate does not ask for.
+	e.Git.SetWorkflowsAuthorizer(func(token, repo string) bool {
+		owner, name, ok := strings.Cut(strings.TrimSuffix(repo, ".git"), "/")
+		return ok && e.GH.TokenHasPermission(token, owner, name, "workflows", "write")
+	})
 	e.CloneURL, err = e.Git.CreateRepo(ctx, Owner+"/"+Repo, map[string]string{
 		"README.md": "# Hello-World\n\nMy first commmit.\n",
 	})

@@ -8,7 +8,13 @@ import (
 )
 
 // getRepo implements GET /repos/{owner}/{repo}.
-func (c *call) getRepo() reply { return ok(c.s.repoJSON(c.repo, true)) }
+func (c *call) getRepo() reply {
+	m := c.s.repoJSON(c.repo, true)
+	if c.user != "" {
+		m["permissions"] = userPermissions(c.userRole) // the caller's, with a user token
+	}
+	return ok(m)
+}
 
 // legacyPermission maps a role to the permission field GitHub returns,
 // which predates the maintain and triage roles.

@@ -35,6 +35,8 @@ type call struct {
 	// violation, when a handler sets it, records a request that GitHub
 	// would accept but that no correct client sends.
 	violation string
+	// user is the login of a user token's call (oauth.go); userRole its role.
+	user, userRole string
 }
 
 // outcome is what ServeHTTP writes and records.
@@ -187,6 +189,10 @@ func (s *Server) validateRequest(rr *http.Request, route *routers.Route, params 
 // authorize checks the credential the handler needs; caller holds mu.
 func (s *Server) authorize(c *call, h handler, out *outcome) *rejection {
 	cred := bearer(c.r)
+	if h.public {
+		out.identity = "anonymous"
+		return nil
+	}
 	if h.app {
 		out.identity = "app"
 		if cred == "" {
@@ -201,6 +207,9 @@ func (s *Server) authorize(c *call, h handler, out *outcome) *rejection {
 			}
 		}
 		return nil
+	}
+	if login, isUser := s.userFor(cred); isUser {
+		return s.authorizeUser(c, login, out)
 	}
 	t, ok := s.liveToken(cred)
 	if !ok {

@@ -14,6 +14,9 @@ type handler struct {
 	perm  string
 	level string
 	fn    func(*call) reply
+
+	// public operations take no credential (the manifest code is one).
+	public bool
 }
 
 // handlers maps "METHOD /template" from the description to its handler.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -30,6 +31,11 @@ type Options struct {
 	// and must not call back into the Server. Branches set with SetBranch
 	// are consulted first.
 	ResolveRef func(owner, repo, branch string) (sha string, ok bool)
+	// GitDir, when set, maps a repository to its bare git directory (the
+	// test git server's): the Git Data API endpoints read and write it
+	// with the git CLI, so their commits and refs are real. It is called
+	// with the server's lock held and must not call back into the Server.
+	GitDir func(owner, repo string) (dir string, ok bool)
 	// ValidateResponses makes the server also check every answer it gives
 	// against the description's response schemas; a mismatch is a violation.
 	ValidateResponses bool
@@ -81,7 +87,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testgh: listen: %w", err)
 	}
-	s.http = httptest.NewUnstartedServer(s)
+	s.http = httptest.NewUnstartedServer(http.HandlerFunc(s.serveWeb))
 	s.http.Listener.Close()
 	s.http.Listener = ln
 	s.http.Start()

@@ -10,6 +10,7 @@ import (
 // state is everything the server remembers; guarded by Server.mu.
 type state struct {
 	nextID        int64
+	apps          *appsState // manifest flow and app webhook deliveries (appmanifest.go)
 	installations map[int64]*installation
 	repos         map[string]*repoState // key: lower-case "owner/name"
 	users         map[string]int64      // login -> id
@@ -18,6 +19,7 @@ type state struct {
 	violations    []string
 	failures      []failRule
 	rate          map[string]int // identity -> requests used this window
+	oauth         *oauthState    // the user authorization flow (oauth.go)
 }
 
 type installation struct {
@@ -38,6 +40,7 @@ type repoState struct {
 	checks     []*CheckRun
 	files      map[string][]byte
 	branches   map[string]string
+	ext        repoExt // reviewers, labels, commits made through the Git Data API
 }
 
 type issue struct {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Authorizer decides whether token may read (write=false) or push to
@@ -23,8 +24,11 @@ type Server struct {
 	root    string
 	home    string // HOME and config isolation for every git the server runs
 	auth    Authorizer
-	backend http.Handler
+	backend *cgi.Handler
 	srv     *httptest.Server
+
+	mu        sync.Mutex
+	workflows WorkflowsAuthorizer
 }
 
 // BackendPath is where Debian installs git-http-backend.
@@ -49,6 +53,11 @@ func New(root string, auth Authorizer) (*Server, error) {
 		return nil, fmt.Errorf("testgit: %w", err)
 	}
 	s := &Server{root: root, home: home, auth: auth}
+	hooks, err := installHooks(home)
+	if err != nil {
+		_ = os.RemoveAll(home)
+		return nil, err
+	}
 	s.backend = &cgi.Handler{
 		Path: backend,
 		Root: "/",
@@ -60,11 +69,15 @@ func New(root string, auth Authorizer) (*Server, error) {
 			"HOME=" + home,
 			// Accept pushes, and check every pushed object as strictly as
 			// GitHub does (tree order, names such as .git, identities).
-			"GIT_CONFIG_COUNT=2",
+			// A pre-receive hook refuses workflow changes as GitHub
+			// does for an app without the workflows permission.
+			"GIT_CONFIG_COUNT=3",
 			"GIT_CONFIG_KEY_0=http.receivepack",
 			"GIT_CONFIG_VALUE_0=true",
 			"GIT_CONFIG_KEY_1=receive.fsckObjects",
 			"GIT_CONFIG_VALUE_1=true",
+			"GIT_CONFIG_KEY_2=core.hooksPath",
+			"GIT_CONFIG_VALUE_2=" + hooks,
 		},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -111,12 +124,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
+	token := ""
+	user, pass, ok := r.BasicAuth()
+	if ok && user == "x-access-token" {
+		token = pass
+	}
 	if s.auth != nil {
-		token := ""
-		user, pass, ok := r.BasicAuth()
-		if ok && user == "x-access-token" {
-			token = pass
-		}
 		if !s.auth(token, repo, write) {
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Basic realm="testgit"`)
@@ -127,7 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.backend.ServeHTTP(w, r)
+	s.backendFor(token, repo, write).ServeHTTP(w, r)
 }
 
 // classify returns the repository ("owner/name") a smart-HTTP request is

@@ -245,3 +245,46 @@ func TestCommitFilesModes(t *testing.T) {
 		t.Fatal("path leaving the work tree accepted")
 	}
 }
+
+// A push whose new commits touch .github/workflows/ is refused unless the
+// token holds the workflows permission, as GitHub refuses a GitHub App.
+func TestPushTouchingWorkflowsNeedsPermission(t *testing.T) {
+	ctx := context.Background()
+	s, url := newServer(t)
+	push := func(token, branch, path string) error {
+		dir := t.TempDir()
+		r, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{URL: url, Auth: auth(token)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte("on: push\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wt, _ := r.Worktree()
+		if _, err := wt.Add(path); err != nil {
+			t.Fatal(err)
+		}
+		sig := &object.Signature{Name: "a", Email: "a@example.test", When: time.Now()}
+		if _, err := wt.Commit("touch "+path, &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+			t.Fatal(err)
+		}
+		return r.PushContext(ctx, &git.PushOptions{Auth: auth(token), RefSpecs: []config.RefSpec{config.RefSpec("refs/heads/main:refs/heads/" + branch)}})
+	}
+	err := push("rw", "agentgate/wf", ".github/workflows/ci.yml")
+	if err == nil || !strings.Contains(err.Error(), "pre-receive hook declined") {
+		t.Fatalf("workflow push without permission: err = %v, want a declined push", err)
+	}
+	if _, err := s.Ref(ctx, "octo/demo", "refs/heads/agentgate/wf"); err == nil {
+		t.Error("the refused branch exists")
+	}
+	if err := push("rw", "agentgate/other", "docs/ci.yml"); err != nil {
+		t.Errorf("push of another path refused: %v", err)
+	}
+	s.SetWorkflowsAuthorizer(func(token, repo string) bool { return token == "rw" && repo == "octo/demo" })
+	if err := push("rw", "agentgate/wf2", ".github/workflows/ci.yml"); err != nil {
+		t.Errorf("workflow push with the permission refused: %v", err)
+	}
+}

@@ -1,0 +1,219 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// Effect keys of protected changes, approvals and held commits.
+const (
+	// DiffEffect holds the unified diff of a change agentgate did not
+	// push (it touches .github/workflows/), for a human to apply:
+	// `agentgate audit show RUN --diff` prints it.
+	DiffEffect = "change.diff"
+	// effProtected is the JSON list of protected paths the pushed change
+	// touches; a non-empty list makes the check action_required.
+	effProtected = "protected.files"
+	// effPolicyHash is the hash of the policy in force when the change
+	// was pushed: an approval under another policy is void.
+	effPolicyHash = "policy.hash"
+	// effCommit is the pushed commit's pushedCommit record.
+	effCommit = "git.commit"
+	// effApproved is "<login> <sha>" once an approval was carried out.
+	effApproved = "approval.done"
+	// effReleased is the unmarked head pushed when CI was released.
+	effReleased = "ci.released"
+)
+
+// Event kinds of approvals.
+const (
+	KindApprovalGranted = "approval.granted" // attrs: approver, action, commit, policy_hash
+	KindApprovalRefused = "approval.refused" // attrs: login, action, reason
+	KindCIReleased      = "ci.released"      // attrs: commit, held_commit, approver
+	KindChangeHeld      = "change.held"      // attrs: files, reason, diff_bytes
+)
+
+// workflowsDir is where GitHub refuses changes from an app without the
+// `workflows` permission, which agentgate does not ask for.
+const workflowsDir = ".github/workflows/"
+
+// maxDiff bounds the diff kept on a run.
+const maxDiff = 1 << 20
+
+// Check run action button texts: GitHub allows 20 characters for a
+// label and 40 for a description.
+const (
+	approveLabel = "Approve changes"
+	approveDesc  = "Maintainer: approve the protected paths"
+	ciLabel      = "Run CI"
+	ciDesc       = "Maintainer: run CI on this commit"
+)
+
+// pushedCommit is what a later approval needs of the pushed commit.
+type pushedCommit struct {
+	SHA    string `json:"sha"`
+	Branch string `json:"branch"`
+	Tree   string `json:"tree"`
+	Parent string `json:"parent"`
+	// Message is the commit message without the CI skip marker: an
+	// approval recreates the commit with it.
+	Message string `json:"message"`
+	Held    bool   `json:"held"`   // the pushed message carries the marker
+	Method  string `json:"method"` // "api" or "git"
+}
+
+// protectedChanges splits the paths of a change that policy protects:
+// workflows (never pushed) and the rest (pushed, but only approved by a
+// maintainer who did not ask for the run).
+func (p *RunPolicy) protectedChanges(files []changedFile) (workflows, protected []string) {
+	for _, f := range files {
+		switch {
+		case strings.HasPrefix(f.Path, workflowsDir):
+			workflows = append(workflows, f.Path)
+		case policy.MatchAny(p.Protected, f.Path):
+			protected = append(protected, f.Path)
+		}
+	}
+	return workflows, protected
+}
+
+// fileList renders changed files as a Markdown list (bounded).
+func fileList(files []changedFile) string {
+	const most = 50
+	var b strings.Builder
+	for i, f := range files {
+		if i == most {
+			fmt.Fprintf(&b, "- … and %d more\n", len(files)-most)
+			break
+		}
+		kind := ""
+		switch {
+		case f.Symlink:
+			kind = ", symlink"
+		case f.Binary:
+			kind = ", binary"
+		}
+		fmt.Fprintf(&b, "- `%s` (+%d −%d%s)\n", strings.ReplaceAll(f.Path, "`", "'"), f.Added, f.Removed, kind)
+	}
+	return b.String()
+}
+
+// codeList renders paths as a comma-separated list of code spans.
+func codeList(paths []string) string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = "`" + strings.ReplaceAll(p, "`", "'") + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+// effective is the configuration in force (the defaults before it is read).
+func (r *run) effective() policy.EffectiveConfig {
+	if r.cfg == nil {
+		return policy.Defaults()
+	}
+	return r.cfg.Effective
+}
+
+// protectedFiles reads the protected paths recorded at push.
+func (r *run) protectedFiles(ctx context.Context) []string {
+	v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effProtected)
+	if err != nil || !ok {
+		return nil
+	}
+	var out []string
+	_ = json.Unmarshal([]byte(v), &out)
+	return out
+}
+
+// checkRunOptions is the `agentgate` check run for a pushed change:
+// action_required with an "Approve changes" button when it touches
+// protected paths; success otherwise, with a "Run CI" button while the
+// commit holds the repository's CI.
+func (r *run) checkRunOptions(ctx context.Context, sha, summary string) github.CreateCheckRunOptions {
+	opts := github.CreateCheckRunOptions{
+		Name:        "agentgate",
+		HeadSHA:     sha,
+		ExternalID:  github.String(r.args.RunID),
+		Status:      github.String("completed"),
+		Conclusion:  github.String("success"),
+		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
+		Output: &github.CheckRunOutput{
+			Title:   github.String("agentgate run " + r.args.RunID),
+			Summary: github.String(summary),
+		},
+	}
+	if prot := r.protectedFiles(ctx); len(prot) > 0 {
+		opts.Conclusion = github.String("action_required")
+		opts.Output.Title = github.String("Protected paths changed: a maintainer's approval is needed")
+		opts.Output.Summary = github.String(protectedNote(prot, r.args.RequesterLogin) + "\n\n" + summary)
+		opts.Actions = []*github.CheckRunAction{{Label: approveLabel, Description: approveDesc, Identifier: webhook.ActionApprove}}
+		return opts
+	}
+	if pc, ok := r.pushedCommit(ctx); ok && pc.Held {
+		opts.Output.Summary = github.String(heldNote() + "\n\n" + summary)
+		opts.Actions = []*github.CheckRunAction{{Label: ciLabel, Description: ciDesc, Identifier: webhook.ActionCI}}
+	}
+	return opts
+}
+
+// pushedCommit reads the record of the pushed commit.
+func (r *run) pushedCommit(ctx context.Context) (pushedCommit, bool) {
+	return readPushedCommit(ctx, r.w, r.args.RunID)
+}
+
+func readPushedCommit(ctx context.Context, w *Worker, runID string) (pushedCommit, bool) {
+	v, ok, err := w.DB.Effect(ctx, runID, effCommit)
+	if err != nil || !ok {
+		return pushedCommit{}, false
+	}
+	var pc pushedCommit
+	if json.Unmarshal([]byte(v), &pc) != nil {
+		return pushedCommit{}, false
+	}
+	return pc, true
+}
+
+// protectedNote explains the action_required check.
+func protectedNote(paths []string, requester string) string {
+	return fmt.Sprintf("This change touches protected paths: %s.\n\nA user with **maintain** or **admin** permission other than @%s must press **%s** on this check. The approval is bound to this commit and to the repository's current policy: a new push or a changed policy voids it.",
+		codeList(paths), requester, approveLabel)
+}
+
+// heldNote explains the Run CI button.
+func heldNote() string {
+	return "The commit carries `[skip ci]`, so the repository's CI (and its secrets) does not run on code the agent wrote until a maintainer presses **" + ciLabel + "**, which pushes the same tree without the marker."
+}
+
+// protectNote is the progress comment's line about what the pull request still needs.
+func (r *run) protectNote(ctx context.Context) string {
+	if prot := r.protectedFiles(ctx); len(prot) > 0 {
+		return fmt.Sprintf("\n\nThe change touches protected paths (%s): the `agentgate` check needs a maintainer's approval.", codeList(prot))
+	}
+	if pc, ok := r.pushedCommit(ctx); ok && pc.Held {
+		return "\n\nCI is held on this commit (`[skip ci]`) until a maintainer presses **" + ciLabel + "** on the `agentgate` check."
+	}
+	return ""
+}
+
+// ciSkipMarker keeps GitHub Actions (and most CI services) from running
+// on a commit: GitHub skips push and pull_request workflows for it.
+const ciSkipMarker = "[skip ci]"
+
+// holdMessage inserts the CI skip marker as its own paragraph after the
+// subject, leaving the trailers last.
+func holdMessage(msg string) string {
+	subject, rest, found := strings.Cut(msg, "\n\n")
+	if !found {
+		return strings.TrimRight(msg, "\n") + "\n\n" + ciSkipMarker + "\n"
+	}
+	return subject + "\n\n" + ciSkipMarker + "\n\n" + rest
+}

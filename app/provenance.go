@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/agentgate/agentgate/telemetry/provenance"
+)
+
+// effProvenance records the run's signed provenance (a DSSE envelope, JSON).
+const effProvenance = "provenance"
+
+// attest signs the run's provenance with the audit key once its final
+// event is stored, keeps the envelope with the run, and records its digest
+// in the audit trail. Without a key (never in serve) nothing is signed.
+func (r *run) attest(ctx context.Context) error {
+	key := r.w.DB.AuditKey()
+	if key == nil {
+		return nil
+	}
+	env, err := r.once(ctx, effProvenance, func() (string, error) {
+		events, err := r.w.DB.Events(ctx, r.args.RunID)
+		if err != nil {
+			return "", fmt.Errorf("provenance: %w", err)
+		}
+		head, err := r.w.DB.RunHead(ctx, r.args.RunID)
+		if err != nil {
+			return "", fmt.Errorf("provenance: %w", err)
+		}
+		st, err := provenance.Statement(events, head)
+		if err != nil {
+			return "", err
+		}
+		e, err := provenance.Sign(ctx, st, key)
+		if err != nil {
+			return "", err
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return "", fmt.Errorf("provenance: encode: %w", err)
+		}
+		return string(b), nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.eventOnce(ctx, "event.provenance", provenance.KindSigned, map[string]any{
+		"envelope_sha256": provenance.Digest([]byte(env)),
+	})
+}
+
+// Digest is the hex SHA-256 of the policy in force, without any secret:
+// limits, network mode and allowlists, protected paths and change limits.
+func (p *RunPolicy) Digest() string {
+	if p == nil {
+		return ""
+	}
+	c := *p
+	c.Network.OpenAIKey, c.Network.AnthropicKey = "", ""
+	b, err := json.Marshal(c)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
