@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,9 +20,24 @@ import (
 //
 // Runs already in their sandbox go on (cancel them with `@agentgate
 // cancel`); every run that has not passed its checks yet is refused.
+// The listener also serves run pages to people, so each call needs the
+// operator's admin token (Authorization: Bearer); without a configured
+// token the switch is only the `paused` setting.
 func mountAdmin(mux *http.ServeMux, db *store.DB, cfg Config) {
+	authorized := func(w http.ResponseWriter, r *http.Request) bool {
+		want := "Bearer " + cfg.AdminToken
+		got := r.Header.Get("Authorization")
+		if cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			http.Error(w, "admin token required (setting admin-token)", http.StatusForbidden)
+			return false
+		}
+		return true
+	}
 	set := func(v string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
+			if !authorized(w, r) {
+				return
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			defer cancel()
 			if err := db.SetOperatorSetting(ctx, settingPaused, v); err != nil {
@@ -35,6 +51,9 @@ func mountAdmin(mux *http.ServeMux, db *store.DB, cfg Config) {
 	mux.HandleFunc("POST /admin/pause", set("true"))
 	mux.HandleFunc("POST /admin/resume", set("false"))
 	mux.HandleFunc("GET /admin/paused", func(w http.ResponseWriter, r *http.Request) {
+		if !authorized(w, r) {
+			return
+		}
 		v, err := db.OperatorSetting(r.Context(), settingPaused)
 		if err != nil {
 			http.Error(w, "could not read the switch", http.StatusInternalServerError)

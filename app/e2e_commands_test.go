@@ -354,13 +354,30 @@ func hasCap(env *harness.Env, number int) bool {
 // The operator's kill switch (admin endpoint) refuses new runs at once,
 // before any GitHub API call; the org's `paused: true` refuses with a reply.
 func TestEndToEndKillSwitches(t *testing.T) {
-	env := startEnv(t, nil)
+	env := startEnv(t, func(c *app.Config) { c.AdminToken = "operator-token" })
 	admin := "http://" + env.App.AdminAddr()
-	resp, err := http.Post(admin+"/admin/pause", "text/plain", nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("pause: %v %v", resp, err)
+	post := func(path, token string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, admin+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
+	if code := post("/admin/pause", ""); code != http.StatusForbidden {
+		t.Fatalf("pause without the admin token answered %d", code)
+	}
+	if code := post("/admin/pause", "wrong"); code != http.StatusForbidden {
+		t.Fatalf("pause with a wrong token answered %d", code)
+	}
+	if code := post("/admin/pause", "operator-token"); code != http.StatusOK {
+		t.Fatalf("pause answered %d", code)
+	}
 	before := len(env.GH.Requests())
 	d, state := trigger(t, env, "@agentgate agentgate-test: write X.md x", harness.Requester)
 	if state != "denied" {
@@ -372,11 +389,9 @@ func TestEndToEndKillSwitches(t *testing.T) {
 	if after := len(env.GH.Requests()); after != before {
 		t.Errorf("a paused run made %d API calls", after-before)
 	}
-	resp, err = http.Post(admin+"/admin/resume", "text/plain", nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("resume: %v %v", resp, err)
+	if code := post("/admin/resume", "operator-token"); code != http.StatusOK {
+		t.Fatalf("resume answered %d", code)
 	}
-	resp.Body.Close()
 	env.GH.AddRepo(testgh.Repo{ID: 4711, Owner: harness.Owner, Name: ".github", DefaultBranch: "main"})
 	env.GH.AddFile(harness.Owner, ".github", ".github/agentgate.yml", []byte("paused: true\n"))
 	if _, state := trigger(t, env, "@agentgate agentgate-test: write X.md x", harness.Requester); state != "denied" {
