@@ -130,6 +130,11 @@ func (e *Env) RerunPayload(runID, login string) ([]byte, error) {
 		cr["name"], cr["external_id"], cr["id"] = "agentgate", runID, nextPayloadID.Add(1)
 		// GitHub sends ISO 8601; the example's older format is not.
 		cr["started_at"], cr["completed_at"] = "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z"
+		for _, app := range []any{cr["app"], cr["check_suite"].(map[string]any)["app"]} {
+			if a, ok := app.(map[string]any); ok {
+				a["created_at"], a["updated_at"] = "2018-04-25T20:42:10Z", "2018-04-25T20:42:10Z"
+			}
+		}
 	})
 }
 
