@@ -41,7 +41,11 @@ func neutralizeMentions(s string) string {
 // prBody is the pull request description.
 func prBody(a webhook.RunJobArgs, agentSummary, runSummary string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Fixes #%d\n\nRequested by @%s. This change was made by an agent in an agentgate sandbox (run `%s`); merging it is the approval.\n", a.IssueNumber, a.RequesterLogin, a.RunID)
+	issue := a.IssueNumber
+	if a.FollowUp != nil && a.FollowUp.Issue != 0 {
+		issue = a.FollowUp.Issue
+	}
+	fmt.Fprintf(&b, "Fixes #%d\n\nRequested by @%s. This change was made by an agent in an agentgate sandbox (run `%s`); merging it is the approval.\n", issue, a.RequesterLogin, a.RunID)
 	if s := strings.TrimSpace(agentSummary); s != "" {
 		b.WriteString("\n## Agent's summary\n\n" + neutralizeMentions(s) + "\n")
 	}

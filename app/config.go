@@ -66,6 +66,8 @@ type Config struct {
 	MirrorMaxBytes int64
 
 	Network NetworkConfig
+	// Controls are the risk controls (controls.go).
+	Controls Controls
 
 	// Run pages (app/runpage) on the operator listener.
 	PublicURL         string // base URL people reach the operator listener at; "" = http://<admin-listen> when loopback
@@ -140,6 +142,7 @@ func DefaultConfig() Config {
 		WorkspaceInodes: 200_000,
 		Concurrency:     2,
 		MirrorMaxBytes:  10 << 30,
+		Controls:        DefaultControls(),
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -204,7 +207,7 @@ func settings() []setting {
 			return nil
 		}
 	}
-	return []setting{
+	return append([]setting{
 		{key: "app-id", help: "GitHub App id", apply: i64(func(c *Config) *int64 { return &c.AppID })},
 		{key: "app-slug", help: "GitHub App slug (its bot is <slug>[bot])", apply: str(func(c *Config) *string { return &c.AppSlug })},
 		{key: "private-key", help: "GitHub App private key (PEM)", secret: true, apply: func(c *Config, v string) error { c.PrivateKey = []byte(v); return nil }},
@@ -323,7 +326,7 @@ func settings() []setting {
 			c.DraftPRs = b
 			return nil
 		}},
-	}
+	}, controlSettings()...)
 }
 
 // parsePrices reads "gpt-4o=2.5/10,claude-sonnet=3/15".

@@ -49,7 +49,7 @@ func TestEndToEndRepositoryConfig(t *testing.T) {
 			config:    "min_permission: maintain\n",
 			requester: "writer",
 			comment:   "@agentgate fix",
-			state:     "denied",
+			state:     "pending",
 			want:      []string{"@writer", "**maintain** permission"},
 		},
 		{

@@ -245,8 +245,8 @@ func TestEndToEndRequesterWithoutPermission(t *testing.T) {
 	env := startEnv(t, nil)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "mallory", "read")
 	_, state := trigger(t, env, "@agentgate delete everything", "mallory")
-	if state != "denied" {
-		t.Errorf("state = %q, want denied", state)
+	if state != "pending" { // until a maintainer approves (e2e_commands_test.go)
+		t.Errorf("state = %q, want pending", state)
 	}
 	comments := botComments(env)
 	if len(comments) != 1 || !strings.Contains(comments[0], "@mallory") || !strings.Contains(comments[0], "write") {

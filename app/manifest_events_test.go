@@ -32,11 +32,10 @@ import (
 // not list them.
 var automaticEvents = []string{"installation", "installation_repositories", "ping"}
 
-// pendingIntake are events app.yml subscribes to for handlers being added
-// on other branches (pull requests closed/merged, reviews as feedback,
-// check run re-runs and buttons). Once intake handles them this list can
-// be emptied; until then they are tolerated, not required.
-var pendingIntake = []string{"pull_request", "pull_request_review", "pull_request_review_comment", "check_run"}
+// pendingIntake are events app.yml may subscribe to before intake handles
+// them (handlers landing on other branches); empty now that intake routes
+// every subscribed event.
+var pendingIntake []string
 
 type refusingInserter struct{}
 

@@ -20,8 +20,8 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	a := r.args
 	w := r.w
 	eff := r.effective()
-	branch := gitops.BranchName(a.IssueNumber, a.IssueTitle)
-	free := gitops.CommitMessage(a.IssueNumber, a.IssueTitle, a.RunID, gitops.Signature{
+	branch := r.pushBranch()
+	free := gitops.CommitMessage(r.sourceIssue(), a.IssueTitle, a.RunID, gitops.Signature{
 		Name:  a.RequesterLogin,
 		Email: fmt.Sprintf("%d+%s@users.noreply.github.com", a.RequesterID, a.RequesterLogin),
 	})
@@ -47,9 +47,17 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	if err != nil {
 		return "", "", "", err
 	}
+	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
+		return "", OutcomeRejected, reason, err
+	}
 	method := commitMethod(eff.CommitMethod, att.Change)
 	if err := r.guard(ctx); err != nil {
 		return "", "", "", err
+	}
+	if !r.forcePush() {
+		// A follow-up only fast-forwards its branch; the Git Data API path
+		// moves the ref by force.
+		method = methodGit
 	}
 	if method == methodAPI {
 		gh, err := w.Clients.Installation(a.InstallationID, pushScope(a.RepoID))
@@ -64,7 +72,10 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		if err != nil {
 			return "", "", "", err
 		}
-		if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: true}); err != nil {
+		if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()}); err != nil {
+			if !r.forcePush() && branchMoved(err) {
+				return "", OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
+			}
 			return "", "", "", fmt.Errorf("push: %w", err)
 		}
 	}

@@ -55,6 +55,9 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		if err := river.AddWorkerSafely(workers, worker); err != nil {
 			return nil, fmt.Errorf("register worker: %w", err)
 		}
+		if err := river.AddWorkerSafely(workers, &EventWorker{Runs: worker}); err != nil {
+			return nil, fmt.Errorf("register event worker: %w", err)
+		}
 		if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
 			return nil, fmt.Errorf("register action worker: %w", err)
 		}

@@ -135,6 +135,7 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 	if s.adminLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
+		mountAdmin(mux, s.db, cfg)
 		if err := s.mountRunPages(mux); err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ func taskText(a webhook.RunJobArgs) string {
 		hidden.Add(rep)
 		b.WriteString("\n## Instructions from @" + gitops.OneLine(a.RequesterLogin, 64) + "\n\n" + strings.TrimSpace(in) + "\n")
 	}
+	b.WriteString(feedbackText(a.FollowUp, &hidden))
 	b.WriteString("\n---\n")
 	b.WriteString(taskSource(a))
 	if !hidden.Empty() {

@@ -80,6 +80,12 @@ type run struct {
 	draft  bool
 	// holder names this attempt in the run's lease (runlease.go).
 	holder string
+	// cancelledBy names who asked to cancel (cancel.go); approvedBy the
+	// maintainer who approved a pending run; minPermission the trigger
+	// permission in force, checked again before the push.
+	cancelledBy   func() string
+	approvedBy    string
+	minPermission string
 }
 
 // Work implements river.Worker.
@@ -99,7 +105,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
 	}
 	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt, holder: runHolder(w.Config.WorkerID, job)}
-	err := r.execute(ctx)
+	wctx, stopWatch := r.watchCancel(ctx)
+	err := r.execute(wctx)
+	if err != nil && r.wasCancelled(wctx) {
+		err = r.cancelled(context.WithoutCancel(ctx))
+	}
+	stopWatch()
 	r.unclaim(context.WithoutCancel(ctx))
 	rt.End(err)
 	if errors.Is(err, errRunLeaseHeld) || errors.Is(err, errRunLeaseLost) {
@@ -170,11 +181,16 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("run row: %w", err)
 	}
-	if _, done, err := w.DB.Effect(ctx, a.RunID, effDone); err != nil {
+	if state, done, err := w.DB.Effect(ctx, a.RunID, effDone); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if done {
-		r.log.Info("run already finished", "state", cur.State)
-		return nil
+		if ok, err := r.resumable(ctx, state); err != nil || !ok {
+			r.log.Info("run already finished", "state", cur.State)
+			return err
+		}
+	}
+	if err := r.saveArgs(ctx); err != nil {
+		return err
 	}
 	// An earlier attempt may have acted and crashed before recording it:
 	// then every side effect is looked up on GitHub before it is made.
@@ -239,6 +255,10 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	if err := policy.IsBot(a.RequesterLogin, a.RequesterType, w.Config.BotLogin()); err != nil {
 		return false, r.finish(ctx, stateIgnored, telemetry.KindRunDenied, map[string]any{"reason": err.Error()})
 	}
+	// The kill switches and the installation, before any API call.
+	if ok, err := r.gate(ctx); err != nil || !ok {
+		return false, err
+	}
 
 	gh, err := w.Clients.Installation(a.InstallationID, apiScope(a.RepoID))
 	if err != nil {
@@ -254,7 +274,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	min := w.Config.MinPermission
-	if policy.Allows(role, min) {
+	if policy.Allows(role, min) || r.approvedBy != "" {
 		// The repository's configuration, under the org's; an invalid file
 		// gets one comment naming the line, and no run.
 		rc, err := r.loadConfig(ctx)
@@ -276,17 +296,14 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			min = r.cfg.Effective.MinPermission
 		}
 	}
-	if !policy.Allows(role, min) {
-		if _, err := r.once(ctx, effDenied, func() (string, error) {
-			return r.comment(ctx, deniedComment(a.RequesterLogin, min))
-		}); err != nil {
+	r.minPermission = min
+	if !policy.Allows(role, min) || r.mustWait() {
+		// Pending until a maintainer approves (approve_pending.go).
+		if ok, err := r.untrusted(ctx, role, min); err != nil || !ok {
 			return false, err
 		}
-		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-			"reason": fmt.Sprintf("%s has %s permission; %s is required", a.RequesterLogin, role, min),
-		})
 	}
-	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
 		// Team membership is not looked up yet: a requester who is only in
 		// an allowed team is refused (fail closed) and told so.
 		if _, err := r.once(ctx, effDenied, func() (string, error) {
@@ -298,7 +315,10 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			"reason": a.RequesterLogin + " is not in the configuration's allowed_users",
 		})
 	}
-	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min}); err != nil {
+	if ok, err := r.controls(ctx); err != nil || !ok {
+		return false, err
+	}
+	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
 		return false, err
 	}
 	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
@@ -306,7 +326,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	}
 
 	ttl := 2*w.Config.Limits.Timeout + 30*time.Minute // setup phase and agent
-	holder, ok, err := w.DB.AcquireLease(ctx, r.leaseKey(), a.RunID, ttl)
+	holder, ok, err := r.acquireLease(ctx, ttl)
 	if err != nil {
 		return false, fmt.Errorf("lease: %w", err)
 	}
@@ -344,7 +364,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 		return "", "", "", "", err
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
-		RunID: a.RunID, CloneURL: a.CloneURL, Branch: a.DefaultBranch, DefaultBranch: a.DefaultBranch, Token: cloneTok,
+		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.phase,
 	})
@@ -391,7 +411,7 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
 		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
 	}
-	md := sum.Markdown()
+	md := sum.Markdown() + r.budgetMarkdown(ctx, events)
 
 	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
 	if err != nil {

@@ -21,14 +21,17 @@ type Config struct {
 	AllowBinary    *bool    `json:"allow_binary,omitempty"`
 	AllowSymlinks  *bool    `json:"allow_symlinks,omitempty"`
 	Draft          *bool    `json:"draft,omitempty"`
-	Reviewers      []string `json:"reviewers,omitempty"`
-	TeamReviewers  []string `json:"team_reviewers,omitempty"`
-	Labels         []string `json:"labels,omitempty"`
-	Verify         *Verify  `json:"verify,omitempty"`
-	CI             *CI      `json:"ci,omitempty"`
-	Commits        *Commits `json:"commits,omitempty"`
-	Presets        []string `json:"presets,omitempty"` // org file only
-	Images         []string `json:"images,omitempty"`  // org file only
+	// Paused stops new runs at once (the org's kill switch; a repository
+	// can pause itself too, but cannot lift the org's pause).
+	Paused        *bool    `json:"paused,omitempty"`
+	Reviewers     []string `json:"reviewers,omitempty"`
+	TeamReviewers []string `json:"team_reviewers,omitempty"`
+	Labels        []string `json:"labels,omitempty"`
+	Verify        *Verify  `json:"verify,omitempty"`
+	CI            *CI      `json:"ci,omitempty"`
+	Commits       *Commits `json:"commits,omitempty"`
+	Presets       []string `json:"presets,omitempty"` // org file only
+	Images        []string `json:"images,omitempty"`  // org file only
 
 	src source // where each setting was written, for errors found after parsing
 }

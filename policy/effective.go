@@ -51,6 +51,7 @@ type EffectiveConfig struct {
 	AllowBinary    bool     `json:"allow_binary"`
 	AllowSymlinks  bool     `json:"allow_symlinks"`
 	Draft          bool     `json:"draft"`
+	Paused         bool     `json:"paused"`
 	Reviewers      []string `json:"reviewers"`
 	TeamReviewers  []string `json:"team_reviewers"`
 	Labels         []string `json:"labels"`

@@ -324,6 +324,9 @@ func (m *merger) review(e *EffectiveConfig) {
 		if c.Draft != nil {
 			e.Draft = *c.Draft
 		}
+		if c.Paused != nil && *c.Paused {
+			e.Paused = true
+		}
 	}
 	e.Reviewers = sortedSet(slices.Concat(m.org.Reviewers, m.repo.Reviewers), true)
 	e.TeamReviewers = sortedSet(slices.Concat(m.org.TeamReviewers, m.repo.TeamReviewers), true)

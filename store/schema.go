@@ -61,7 +61,8 @@ var migrations = []migration{
 			PRIMARY KEY (run_id, seq)
 		)`,
 	}},
-	auditMigration, // version 2: the hash chain (audit_schema.go)
+	auditMigration,    // version 2: the hash chain (audit_schema.go)
+	commandsMigration, // version 3: installations, switches, replies, feedback (commands_schema.go)
 }
 
 // applySchema applies every migration not yet recorded, each in its own

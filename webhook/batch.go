@@ -24,9 +24,29 @@ type ManyInserter interface {
 // maxBatch bounds how many deliveries share one transaction.
 const maxBatch = 128
 
+// queued is one delivery's job and the keys that dedupe it.
+type queued struct {
+	job   river.JobArgs
+	event string
+	// keys are recorded in the deliveries table with the job: the
+	// delivery id and, for a comment or review, its id, so that a signed
+	// body replayed under a new delivery id does not act twice.
+	keys []string
+}
+
+// newQueued is the queued job for a delivery; commentID is the comment
+// (or review) the job comes from, 0 for none.
+func newQueued(job river.JobArgs, delivery, event string, commentID int64) queued {
+	keys := []string{delivery}
+	if commentID != 0 {
+		keys = append(keys, event+"/"+strconv.FormatInt(commentID, 10))
+	}
+	return queued{job: job, event: event, keys: keys}
+}
+
 // pending is one delivery waiting for its batch to commit.
 type pending struct {
-	args  *RunJobArgs
+	q     queued
 	fresh bool
 	err   error
 	done  chan struct{}
@@ -43,7 +63,7 @@ type batcher struct {
 	// single is the one-delivery path, used when a batch fails: each of
 	// its deliveries is retried on its own, so one bad delivery fails
 	// alone and nothing is lost.
-	single func(ctx context.Context, args *RunJobArgs) (bool, error)
+	single func(ctx context.Context, q queued) (bool, error)
 
 	mu      sync.Mutex
 	queue   []*pending
@@ -52,8 +72,8 @@ type batcher struct {
 
 // submit queues args and waits until the transaction holding it committed
 // (or failed). It returns false when the delivery was seen before.
-func (b *batcher) submit(ctx context.Context, args *RunJobArgs) (bool, error) {
-	p := &pending{args: args, done: make(chan struct{})}
+func (b *batcher) submit(ctx context.Context, q queued) (bool, error) {
+	p := &pending{q: q, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	lead := !b.running
@@ -100,7 +120,7 @@ func (b *batcher) commit(batch []*pending) {
 		// Nothing of the batch was committed; retry each delivery alone
 		// so that only a delivery that fails on its own is refused.
 		for _, p := range batch {
-			p.fresh, p.err = b.single(ctx, p.args)
+			p.fresh, p.err = b.single(ctx, p.q)
 			close(p.done)
 		}
 		return
@@ -124,13 +144,13 @@ func (b *batcher) commitTx(ctx context.Context, batch []*pending) error {
 	defer func() { _ = tx.Rollback() }()
 	params := make([]river.InsertManyParams, 0, len(batch))
 	for _, p := range batch {
-		fresh, err := recordDelivery(ctx, tx, p.args)
+		fresh, err := recordDelivery(ctx, tx, p.q)
 		if err != nil {
 			return err
 		}
 		p.fresh = fresh
 		if fresh {
-			params = append(params, river.InsertManyParams{Args: *p.args})
+			params = append(params, river.InsertManyParams{Args: p.q.job})
 		}
 	}
 	if len(params) > 0 {
@@ -147,13 +167,9 @@ func (b *batcher) commitTx(ctx context.Context, batch []*pending) error {
 // recordDelivery records the delivery id and, for a comment, the comment
 // id inside tx. It returns false when either was seen before; then the
 // job must not be inserted.
-func recordDelivery(ctx context.Context, tx *sql.Tx, args *RunJobArgs) (bool, error) {
-	keys := []string{args.DeliveryID}
-	if args.CommentID != 0 {
-		keys = append(keys, "issue_comment/"+strconv.FormatInt(args.CommentID, 10))
-	}
-	for _, key := range keys {
-		fresh, err := store.InsertDelivery(ctx, tx, key, args.Event)
+func recordDelivery(ctx context.Context, tx *sql.Tx, q queued) (bool, error) {
+	for _, key := range q.keys {
+		fresh, err := store.InsertDelivery(ctx, tx, key, q.event)
 		if err != nil {
 			return false, fmt.Errorf("webhook: enqueue: %w", err)
 		}

@@ -1,12 +1,14 @@
 // Package webhook is agentgate's HTTP intake for GitHub App deliveries.
 //
 // A delivery is read up to Config.MaxBody bytes, its X-Hub-Signature-256
-// is verified before anything in it is parsed, and ParseTrigger decides
-// cheaply whether it can start a run (a comment that starts with the
-// mention, or the configured label being added; never anything a bot did).
-// For a trigger the delivery id is recorded and a RunJobArgs job is
-// inserted in one database transaction; only after the commit does intake
-// answer 202. Everything else is answered at once with a 2xx and no job.
+// is verified before anything in it is parsed, and Route decides cheaply,
+// through a dispatch table of event and action, what it starts: a run
+// (ParseTrigger: a comment that starts with the mention, or the configured
+// label being added; never anything a bot did), an EventJobArgs job (a
+// command parsed by ParseCommand, feedback on agentgate's pull request, a
+// check re-run, a closed pull request, an installation change) or nothing.
+// The delivery id is recorded and the job inserted in one database
+// transaction; only after the commit does intake answer 202. Everything else is answered at once with a 2xx and no job.
 // Intake makes no GitHub API calls and does no git work: the worker applies
 // the repository's own configuration and authorization later.
 package webhook

@@ -35,6 +35,14 @@ type RunJobArgs struct {
 
 	// Source says where the issue text and instructions came from.
 	Source *Source `json:"source,omitempty"`
+	// AuthorAssociation is the comment's author_association (e.g.
+	// "OUTSIDE_COLLABORATOR"), when the trigger was a comment.
+	AuthorAssociation string `json:"author_association,omitempty"`
+
+	// FollowUp is set for a run on agentgate's own pull request.
+	FollowUp *FollowUp `json:"follow_up,omitempty"`
+	// RetryOf is the run a retry or re-run repeats.
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 // Kind implements river.JobArgs.

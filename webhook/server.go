@@ -151,12 +151,17 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if s.serveAction(w, r, log, event, delivery, body) {
 		return
 	}
-	args, reason, err := ParseTrigger(event, body, s.cfg)
+	routed, reason, err := Route(event, body, s.cfg)
 	if err != nil {
 		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)
 		reply(w, http.StatusBadRequest, "malformed payload")
 		return
 	}
+	if routed.Event != nil {
+		s.serveEvent(w, r, log, delivery, routed.Event)
+		return
+	}
+	args := routed.Run
 	if args == nil {
 		log.DebugContext(r.Context(), "webhook: not a trigger", "reason", reason)
 		reply(w, http.StatusOK, "ignored: "+reason)
@@ -167,7 +172,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
 	release() // the job holds what it needs; the enqueue may wait for its commit
-	fresh, err := s.enqueue(r.Context(), args)
+	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, event, args.CommentID))
 	switch {
 	case err != nil:
 		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
@@ -210,15 +215,15 @@ func (s *Server) readBody(r *http.Request) (body []byte, status int, release fun
 // returns false, with no job inserted, when the delivery was seen before.
 // A comment is also recorded under its own id, so a signed body replayed
 // with a new delivery id does not start a second run.
-func (s *Server) enqueue(ctx context.Context, args *RunJobArgs) (bool, error) {
+func (s *Server) enqueue(ctx context.Context, q queued) (bool, error) {
 	if s.batch != nil {
-		return s.batch.submit(ctx, args)
+		return s.batch.submit(ctx, q)
 	}
-	return s.enqueueOne(ctx, args)
+	return s.enqueueOne(ctx, q)
 }
 
 // enqueueOne is enqueue in a transaction of its own.
-func (s *Server) enqueueOne(ctx context.Context, args *RunJobArgs) (bool, error) {
+func (s *Server) enqueueOne(ctx context.Context, q queued) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -226,10 +231,10 @@ func (s *Server) enqueueOne(ctx context.Context, args *RunJobArgs) (bool, error)
 		return false, fmt.Errorf("webhook: enqueue: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if fresh, err := recordDelivery(ctx, tx, args); err != nil || !fresh {
+	if fresh, err := recordDelivery(ctx, tx, q); err != nil || !fresh {
 		return false, err
 	}
-	if _, err := s.ins.InsertTx(ctx, tx, *args, nil); err != nil {
+	if _, err := s.ins.InsertTx(ctx, tx, q.job, nil); err != nil {
 		return false, fmt.Errorf("webhook: enqueue: insert job: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/agentgate/agentgate/store"
+	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// helpText lists the commands.
+func helpText(mention string) string {
+	return fmt.Sprintf(`**agentgate** commands (a comment that starts with %[1]s):
+
+| comment | what it does |
+| --- | --- |
+| %[1]s *task* | start a run on this issue; on agentgate's pull request, a follow-up run with your feedback |
+| %[1]s status | the runs on this issue or pull request |
+| %[1]s cancel [*run id*] | stop the active (or pending) run; its sandbox is removed and nothing is pushed |
+| %[1]s retry [*run id*] | run the latest finished run again (Re-run on the agentgate check does the same) |
+| %[1]s approve [*run id*] | start a pending run (someone with the trigger permission, not its requester) |
+| %[1]s help | this list |
+
+A command is the word alone; anything else after the mention is a task.`, "`"+mention+"`")
+}
+
+// help answers `@agentgate help`.
+func (ev *event) help(ctx context.Context) error {
+	return ev.reply(ctx, helpText(ev.w.Config.Mention))
+}
+
+// status answers `@agentgate status` with the issue's latest runs.
+func (ev *event) status(ctx context.Context) error {
+	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.repoName(), ev.a.Number)
+	if err != nil {
+		return err
+	}
+	if ev.a.RunID != "" {
+		runs = filterRuns(runs, ev.a.RunID)
+	}
+	if len(runs) == 0 {
+		return ev.reply(ctx, "agentgate has no runs on this issue.")
+	}
+	var b strings.Builder
+	b.WriteString("| run | state | requested by | started |\n| --- | --- | --- | --- |\n")
+	for i, r := range runs {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n…and %d earlier runs.\n", len(runs)-10)
+			break
+		}
+		state := r.State
+		if v, ok, err := ev.w.DB.Effect(ctx, r.ID, effDone); err == nil && ok {
+			state = v
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | @%s | %s |\n", r.ID, state, r.Requester, r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return ev.reply(ctx, b.String())
+}
+
+// filterRuns keeps the run with id.
+func filterRuns(runs []store.Run, id string) []store.Run {
+	for _, r := range runs {
+		if strings.EqualFold(r.ID, id) {
+			return []store.Run{r}
+		}
+	}
+	return nil
+}
+
+// target finds the run a command is about: the one it names (on this
+// issue), else the newest run on the issue in one of states.
+func (ev *event) target(ctx context.Context, states ...string) (store.Run, bool, error) {
+	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.repoName(), ev.a.Number)
+	if err != nil {
+		return store.Run{}, false, err
+	}
+	if ev.a.RunID != "" {
+		runs = filterRuns(runs, ev.a.RunID)
+	}
+	for _, r := range runs {
+		for _, s := range states {
+			if r.State == s {
+				return r, true, nil
+			}
+		}
+	}
+	return store.Run{}, false, nil
+}
+
+// cancel answers `@agentgate cancel`: the active run is asked to stop (its
+// worker kills the container within a second or so and reports), a
+// pending run is closed at once. The requester may cancel their own run;
+// anyone else needs the trigger permission.
+func (ev *event) cancel(ctx context.Context) error {
+	active := ""
+	if ev.a.RunID == "" {
+		h, err := ev.w.DB.ActiveLeaseHolder(ctx, fmt.Sprintf("issue:%d#%d", ev.a.RepoID, ev.a.Number))
+		if err != nil {
+			return err
+		}
+		active = h
+	}
+	var t store.Run
+	var found bool
+	var err error
+	if active != "" {
+		t, err = ev.w.DB.GetRun(ctx, active)
+		found = err == nil
+	} else {
+		t, found, err = ev.target(ctx, stateQueued, stateRunning, statePending)
+	}
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ev.reply(ctx, "agentgate has no active or pending run on this issue to cancel.")
+	}
+	if !strings.EqualFold(t.Requester, ev.a.ActorLogin) {
+		if ok, _, err := ev.authorize(ctx, webhook.CmdCancel); err != nil || !ok {
+			return err
+		}
+	}
+	if err := ev.w.requestCancel(ctx, t.ID, ev.a.ActorLogin); err != nil {
+		return err
+	}
+	if t.State == statePending {
+		args, ok, err := ev.w.loadArgs(ctx, t.ID)
+		if err != nil || !ok {
+			return fmt.Errorf("pending run %s: job not recorded: %v", t.ID, err)
+		}
+		r, err := ev.asRun(args)
+		if err != nil {
+			return err
+		}
+		r.cancelledBy = func() string { return ev.a.ActorLogin }
+		if err := r.cancelled(ctx); err != nil {
+			return err
+		}
+		if err := ev.react(ctx, "+1"); err != nil {
+			return err
+		}
+		return ev.reply(ctx, fmt.Sprintf("Pending run `%s` cancelled.", t.ID))
+	}
+	return ev.react(ctx, "+1")
+}
+
+// approve answers `@agentgate approve`: a user with the trigger
+// permission, who is not the requester, starts the pending run. The
+// approval and its author are audit events on the run.
+func (ev *event) approve(ctx context.Context) error {
+	t, found, err := ev.target(ctx, statePending)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ev.reply(ctx, "agentgate has no pending run on this issue to approve.")
+	}
+	if strings.EqualFold(t.Requester, ev.a.ActorLogin) {
+		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
+	}
+	ok, role, err := ev.authorize(ctx, webhook.CmdApprove)
+	if err != nil || !ok {
+		return err
+	}
+	args, found, err := ev.w.loadArgs(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("pending run %s: job not recorded", t.ID)
+	}
+	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
+		return err
+	} else if !ok {
+		if err := ev.audit(ctx, t.ID, telemetry.KindRunApproved, ev.a.ActorLogin, map[string]any{
+			"requester": t.Requester, "permission": role, "comment_id": ev.a.CommentID,
+		}); err != nil {
+			return err
+		}
+		if err := ev.w.DB.RecordEffect(ctx, t.ID, effRunApproved, ev.a.ActorLogin); err != nil {
+			return err
+		}
+	}
+	if err := ev.w.DB.SetRunState(ctx, t.ID, stateQueued); err != nil {
+		return err
+	}
+	// Unique by args: a retried approval never queues the run twice.
+	if err := enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+		return err
+	}
+	return ev.react(ctx, "rocket")
+}
+
+// retry answers `@agentgate retry` and check_run.rerequested: the run is
+// started again as a new run, asked for by the actor (whose permission the
+// new run checks as for any trigger).
+func (ev *event) retry(ctx context.Context) error {
+	var old store.Run
+	var found bool
+	var err error
+	if ev.a.Command == webhook.EvRerun {
+		old, err = ev.w.DB.GetRun(ctx, ev.a.RunID)
+		found = err == nil && old.Repo == ev.repoName()
+		err = nil
+	} else {
+		old, found, err = ev.target(ctx, stateFinished, stateCancelled)
+	}
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ev.reply(ctx, "agentgate has no finished run here to retry.")
+	}
+	args, ok, err := ev.w.loadArgs(ctx, old.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("run %s: job not recorded", old.ID)
+	}
+	newID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-retry:"+ev.a.DeliveryID)).String()
+	args.RunID, args.DeliveryID, args.RetryOf = newID, ev.a.DeliveryID, old.ID
+	args.RequesterLogin, args.RequesterID, args.RequesterType = ev.a.ActorLogin, ev.a.ActorID, ev.a.ActorType
+	args.AuthorAssociation, args.CommentID = ev.a.AuthorAssociation, ev.a.CommentID
+	if ev.a.Command == webhook.EvRerun {
+		args.Trigger = "rerun"
+	} else {
+		args.Trigger = "retry"
+	}
+	if _, done, err := ev.w.DB.Effect(ctx, old.ID, "retried:"+newID); err != nil || done {
+		return err
+	}
+	if err := enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+		return err
+	}
+	if err := ev.audit(ctx, old.ID, telemetry.KindRunRetried, ev.a.ActorLogin, map[string]any{"new_run": newID, "trigger": args.Trigger}); err != nil {
+		return err
+	}
+	return ev.w.DB.RecordEffect(ctx, old.ID, "retried:"+newID, "1")
+}

@@ -1,0 +1,120 @@
+package webhook
+
+import (
+	"strings"
+)
+
+// Command names a comment can carry after the mention.
+const (
+	CmdHelp    = "help"
+	CmdStatus  = "status"
+	CmdCancel  = "cancel"
+	CmdRetry   = "retry"
+	CmdApprove = "approve"
+)
+
+// commands are the words ParseCommand recognises, and whether each may
+// carry a run id.
+var commands = map[string]bool{
+	CmdHelp:    false,
+	CmdStatus:  true,
+	CmdCancel:  true,
+	CmdRetry:   true,
+	CmdApprove: true,
+}
+
+// Command is what a comment that starts with the mention asks for.
+type Command struct {
+	// Name is one of the Cmd constants, or "" when the comment is a task
+	// (on an issue) or feedback (on a pull request).
+	Name string
+	// RunID is the run a command names ("@agentgate approve <run-id>");
+	// empty means the issue's pending, active or latest run.
+	RunID string
+	// Text is the comment after the mention, for a task or feedback.
+	Text string
+}
+
+// ParseCommand parses a comment: ok is false when body does not start with
+// mention (see ParseMention). A command is the command word alone, in any
+// ASCII case, optionally followed by one run id for the commands that take
+// one; anything else after the mention ("@agentgate help me write the
+// docs", "@agentgate cancel the timer in main.go") is a task, never a
+// command, so a sentence cannot be misread as a command. ParseCommand is
+// pure: who may run a command is decided by the worker.
+func ParseCommand(body, mention string) (cmd Command, ok bool) {
+	text, ok := ParseMention(body, mention)
+	if !ok {
+		return Command{}, false
+	}
+	fields := strings.FieldsFunc(text, isSpace)
+	if len(fields) == 0 || len(fields) > 2 {
+		return Command{Text: text}, true
+	}
+	word := strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, fields[0])
+	takesID, known := commands[word]
+	if !known {
+		return Command{Text: text}, true
+	}
+	if len(fields) == 2 {
+		if !takesID || !validRunID(fields[1]) {
+			return Command{Text: text}, true
+		}
+		return Command{Name: word, RunID: strings.ToLower(fields[1])}, true
+	}
+	return Command{Name: word}, true
+}
+
+// validRunID accepts the shape of the run ids agentgate assigns (UUIDs):
+// 36 characters of hex digits and dashes at the usual places.
+func validRunID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// MentionsAnywhere reports whether body mentions mention as a word
+// anywhere (a review that "mentions" the app need not start with it):
+// the mention must not be preceded or followed by a login character.
+func MentionsAnywhere(body, mention string) bool {
+	if mention == "" {
+		return false
+	}
+	for i := 0; i+len(mention) <= len(body); i++ {
+		if !asciiEqualFold(body[i:i+len(mention)], mention) {
+			continue
+		}
+		if i > 0 && loginChar(body[i-1]) {
+			continue
+		}
+		if j := i + len(mention); j < len(body) && (loginChar(body[j]) || body[j] == '/') {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// loginChar reports whether c can be part of a GitHub login.
+func loginChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}

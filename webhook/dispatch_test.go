@@ -1,0 +1,145 @@
+package webhook
+
+import "testing"
+
+func TestRoute(t *testing.T) {
+	const runID = "0d9c2f8e-5b1a-4c3e-9f70-1a2b3c4d5e6f"
+	branch := "agentgate/1-spelling-error"
+	tests := []struct {
+		name    string
+		event   string
+		payload []byte
+		run     bool   // a run job
+		command string // an event job with this command
+		reason  string // otherwise: nothing, for this reason
+		check   func(t *testing.T, r Routed)
+	}{
+		{name: "task on an issue is a run", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "comment.body", "@agentgate fix it", "comment.author_association", "OUTSIDE_COLLABORATOR"), run: true,
+			check: func(t *testing.T, r Routed) {
+				if r.Run.AuthorAssociation != "OUTSIDE_COLLABORATOR" || r.Run.Instructions != "fix it" {
+					t.Errorf("run = %+v", r.Run)
+				}
+			}},
+		{name: "command on an issue", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "comment.body", "@agentgate approve "+runID), command: CmdApprove,
+			check: func(t *testing.T, r Routed) {
+				e := r.Event
+				if e.RunID != runID || e.Number != 1 || e.ActorLogin != "Codertocat" || e.Owner != "Codertocat" || e.CommentID == 0 || e.Event != "issue_comment" {
+					t.Errorf("event = %+v", e)
+				}
+			}},
+		{name: "command on a pull request", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "comment.body", "@agentgate cancel", "installation.id", 7), command: CmdCancel},
+		{name: "feedback on a pull request", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "comment.body", "@agentgate use a map", "installation.id", 7), command: EvFeedback,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "use a map" || !r.Event.IsPullRequest || r.Event.Number != 3 {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "bot comment", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "comment.body", "@agentgate help", "comment.user.type", "Bot", "sender.type", "Bot"), reason: ReasonBot},
+		{name: "no mention", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "comment.body", "help"), reason: ReasonNoMention},
+		{name: "label", event: "issues", payload: payload(t, "issues.labeled.json", "label.name", "agentgate", "installation.id", 42), run: true},
+		{name: "merged agentgate pull request", event: "pull_request",
+			payload: payload(t, "pull_request.closed.merged.json", "installation.id", 3, "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvPRClosed,
+			check: func(t *testing.T, r Routed) {
+				e := r.Event
+				if !e.Merged || e.MergedBy != "ailisp" || e.HeadRef != branch || e.Number == 0 {
+					t.Errorf("event = %+v", e)
+				}
+			}},
+		{name: "closed agentgate pull request", event: "pull_request",
+			payload: payload(t, "pull_request.closed.json", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvPRClosed,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Merged {
+					t.Errorf("closed unmerged is recorded as merged: %+v", r.Event)
+				}
+			}},
+		{name: "someone else's branch", event: "pull_request", payload: payload(t, "pull_request.closed.merged.json", "installation.id", 3), reason: ReasonNotOurs},
+		{name: "agentgate branch name from a fork", event: "pull_request",
+			payload: payload(t, "pull_request.closed.merged.json", "installation.id", 3, "pull_request.head.ref", branch, "pull_request.head.repo.id", 99), reason: ReasonNotOurs},
+		{name: "opened is not routed", event: "pull_request", payload: payload(t, "pull_request.opened.json"), reason: ReasonAction},
+		{name: "review requesting changes from the app", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.state", "changes_requested", "review.body", "@agentgate please rename x",
+				"pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvFeedback,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "@agentgate please rename x" || r.Event.ReviewID == 0 {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "review without mention", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.state", "changes_requested", "review.body", "please rename x",
+				"pull_request.head.ref", branch, "pull_request.head.repo", nil), reason: ReasonNoFeedback},
+		{name: "approving review", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.state", "approved", "review.body", "@agentgate nice",
+				"pull_request.head.ref", branch, "pull_request.head.repo", nil), reason: ReasonNoFeedback},
+		{name: "inline review comment", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvReviewComment,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Path == "" || r.Event.Text == "" {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "inline review comment with the mention", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "comment.body", "@agentgate fix this line", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvFeedback},
+		{name: "re-run of agentgate's check", event: "check_run",
+			payload: payload(t, "check_run.rerequested.json", "check_run.name", "agentgate", "check_run.external_id", runID), command: EvRerun,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.RunID != runID || r.Event.InstallationID == 0 {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "re-run of another check", event: "check_run", payload: payload(t, "check_run.rerequested.json"), reason: ReasonNotOurs},
+		{name: "requested_action is left to its own route", event: "check_run", payload: payload(t, "check_run.requested_action.json"), reason: ReasonAction},
+		{name: "installation created", event: "installation", payload: payload(t, "installation.created.json"), command: EvInstallation,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Action != "created" || r.Event.InstallationAccount != "Codertocat" || len(r.Event.ReposAdded) == 0 {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "installation deleted", event: "installation", payload: payload(t, "installation.deleted.json"), command: EvInstallation},
+		{name: "repositories added", event: "installation_repositories", payload: payload(t, "installation_repositories.added.json"), command: EvInstallation,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Event != "installation_repositories" || len(r.Event.ReposAdded) != 1 || r.Event.ReposAdded[0].FullName != "Codertocat/Space" {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "push is not routed", event: "push", payload: []byte(`{"ref":"refs/heads/main"}`), reason: ReasonEvent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, reason, err := Route(tt.event, tt.payload, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.run:
+				if r.Run == nil || r.Event != nil {
+					t.Fatalf("Route = %+v (%s), want a run", r, reason)
+				}
+			case tt.command != "":
+				if r.Event == nil || r.Run != nil || r.Event.Command != tt.command {
+					t.Fatalf("Route = %+v (%s), want event %s", r, reason, tt.command)
+				}
+			default:
+				if r.Run != nil || r.Event != nil || reason != tt.reason {
+					t.Fatalf("Route = %+v, %q; want nothing, %q", r, reason, tt.reason)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func TestRouteMalformed(t *testing.T) {
+	for _, ev := range []string{"issue_comment", "pull_request", "pull_request_review", "check_run", "installation", "push"} {
+		if _, _, err := Route(ev, []byte(`[1,2]`), Config{}); err == nil {
+			t.Errorf("Route(%s, array) = nil error", ev)
+		}
+	}
+}
