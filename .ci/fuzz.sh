@@ -15,6 +15,7 @@ targets=(
   "./webhook FuzzVerify"
   "./webhook FuzzParseTrigger"
   "./webhook FuzzParseMention"
+  "./webhook FuzzParseCommand"
   "./webhook FuzzWebhookRouting"
   "./gitops FuzzBranchName"
   "./gitops FuzzCommitMessage"

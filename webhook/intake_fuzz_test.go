@@ -176,10 +176,10 @@ func FuzzWebhookRouting(f *testing.F) {
 			t.Fatalf("unexpected status %d", code)
 		}
 		if code == http.StatusAccepted {
-			job, _, err := ParseTrigger(event, body, srv.cfg)
+			routed, _, err := Route(event, body, srv.cfg)
 			action, _, aerr := ParseCheckAction(body)
-			if (err != nil || job == nil) && (event != "check_run" || aerr != nil || action == nil) {
-				t.Fatalf("queued a delivery neither ParseTrigger nor ParseCheckAction accepts: %v / %v", err, aerr)
+			if (err != nil || (routed.Run == nil && routed.Event == nil)) && (event != "check_run" || aerr != nil || action == nil) {
+				t.Fatalf("queued a delivery neither Route nor ParseCheckAction accepts: %v / %v", err, aerr)
 			}
 			if again := post(event, delivery, body, true); again == http.StatusAccepted || jobs(t) != after {
 				t.Fatalf("the same delivery again: %d, jobs %d -> %d", again, after, jobs(t))
