@@ -39,8 +39,10 @@ func EnsureImage(ctx context.Context, cli client.APIClient) (string, error) {
 }
 
 // Record is what the stub saw when it started.
+//
+// The fields that prove how the agent was started come last: a sandbox
+// keeps only the tail of a long output, and the test reads it from there.
 type Record struct {
-	Argv []string `json:"argv"` // os.Args, argv[0] as the program was called
 	// Init is the argv of the container's PID 1 (docker-init followed by
 	// "--" and the command the container was created with, before any
 	// shell wrapper exec'd the stub).
@@ -57,6 +59,7 @@ type Record struct {
 	Stdin   string   `json:"stdin"`  // standard input, at most 64 KiB
 	Files   []string `json:"files"`  // regular files under /agentgate (paths)
 	Errors  []string `json:"errors"` // what the stub could not read
+	Argv    []string `json:"argv"`   // os.Args, argv[0] as the program was called
 }
 
 // Mount is one mount point the stub can see.
