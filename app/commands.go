@@ -189,7 +189,10 @@ func (ev *event) approve(ctx context.Context) error {
 	if err := ev.w.DB.SetRunState(ctx, t.ID, stateQueued); err != nil {
 		return err
 	}
-	// Unique by args: a retried approval never queues the run twice.
+	// Unique by the trigger's delivery and the approval's: a retried
+	// approval never queues the run twice, and the trigger's own finished
+	// (pending) job does not count as this one.
+	args.ApprovalDelivery = ev.a.DeliveryID
 	if err := enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 		return err
 	}

@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/agentgate/agentgate/policy"
@@ -208,11 +210,17 @@ func (ev *event) auditOnce(ctx context.Context, runID, kind, actor string, attrs
 
 // enqueue inserts a job from inside this job.
 func enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	c, err := river.ClientFromContextSafely[*sql.Tx](ctx)
-	if err != nil {
-		return fmt.Errorf("queue client: %w", err)
+	// The worker's client is River's database/sql one on SQLite and its
+	// pgx one on Postgres.
+	var err error
+	if c, cerr := river.ClientFromContextSafely[*sql.Tx](ctx); cerr == nil {
+		_, err = c.Insert(ctx, args, opts)
+	} else if c, perr := river.ClientFromContextSafely[pgx.Tx](ctx); perr == nil {
+		_, err = c.Insert(ctx, args, opts)
+	} else {
+		return fmt.Errorf("queue client: %w", errors.Join(cerr, perr))
 	}
-	if _, err := c.Insert(ctx, args, opts); err != nil {
+	if err != nil {
 		return fmt.Errorf("insert %s job: %w", args.Kind(), err)
 	}
 	return nil

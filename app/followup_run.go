@@ -63,14 +63,15 @@ func feedbackText(f *webhook.FollowUp, hidden *tasktext.Report) string {
 	for _, it := range f.Feedback {
 		where := ""
 		if it.Path != "" {
-			where = " on `" + it.Path + "`"
+			path := strings.ReplaceAll(gitops.OneLine(it.Path, 300), "`", "'")
+			where = " on `" + path + "`"
 			if it.Line > 0 {
-				where = fmt.Sprintf(" on `%s` line %d", it.Path, it.Line)
+				where = fmt.Sprintf(" on `%s` line %d", path, it.Line)
 			}
 		}
 		body, rep := tasktext.Sanitize(strings.TrimSpace(it.Body))
 		hidden.Add(rep)
-		fmt.Fprintf(&b, "\n### From @%s%s\n\n%s\n", gitops.OneLine(it.Author, 64), gitops.OneLine(where, 300), strings.TrimSpace(body))
+		fmt.Fprintf(&b, "\n### From @%s%s\n\n%s\n", gitops.OneLine(it.Author, 64), where, strings.TrimSpace(body))
 	}
 	return b.String()
 }

@@ -41,6 +41,9 @@ type RunJobArgs struct {
 
 	// FollowUp is set for a run on agentgate's own pull request.
 	FollowUp *FollowUp `json:"follow_up,omitempty"`
+	// ApprovalDelivery is the delivery of the `@agentgate approve` that
+	// released a pending run; with DeliveryID it makes the job unique.
+	ApprovalDelivery string `json:"approval_delivery,omitempty" river:"unique"`
 	// RetryOf is the run a retry or re-run repeats.
 	RetryOf string `json:"retry_of,omitempty"`
 }
