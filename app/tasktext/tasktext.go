@@ -241,9 +241,12 @@ func cleanMarkup(s string, rep *Report) string {
 		rep.EmptyLinks++
 		keep := ""
 		if m != "" && m[0] != '[' {
-			keep = m[:1]
+			// The character before the link, a whole rune: the
+			// pattern's [^!\\] matches runes, not bytes.
+			_, size := utf8.DecodeRuneInString(m)
+			keep = m[:size]
 		}
-		rep.HiddenRunes += utf8.RuneCountInString(m) - len(keep)
+		rep.HiddenRunes += utf8.RuneCountInString(m) - utf8.RuneCountInString(keep)
 		return keep
 	})
 }
