@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5"
-	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/app/tasktext"
 	"github.com/agentgate/agentgate/gitops"
@@ -106,21 +105,5 @@ func (r *run) recheckPermission(ctx context.Context) (string, error) {
 // permissionOf reads login's role on the repository ("none" when not a
 // collaborator).
 func (r *run) permissionOf(ctx context.Context, login string) (string, error) {
-	a := r.args
-	req, err := r.gh.NewRequest("GET", fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", a.Owner, a.Repo, login), nil)
-	if err != nil {
-		return "", fmt.Errorf("permission request: %w", err)
-	}
-	var body struct {
-		Permission string `json:"permission"`
-		RoleName   string `json:"role_name"`
-	}
-	if _, err := r.gh.Do(ctx, req, &body); err != nil {
-		var er *github.ErrorResponse
-		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {
-			return "none", nil
-		}
-		return "", fmt.Errorf("read permission of %s: %w", login, err)
-	}
-	return policy.Effective(body.Permission, body.RoleName), nil
+	return permissionOf(ctx, r.gh, r.args.Owner, r.args.Repo, login)
 }

@@ -500,23 +500,7 @@ func (r *run) eventOnce(ctx context.Context, key, kind string, attrs map[string]
 
 // permission reads the requester's role on the repository.
 func (r *run) permission(ctx context.Context) (string, error) {
-	a := r.args
-	req, err := r.gh.NewRequest("GET", fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", a.Owner, a.Repo, a.RequesterLogin), nil)
-	if err != nil {
-		return "", fmt.Errorf("permission request: %w", err)
-	}
-	var body struct {
-		Permission string `json:"permission"`
-		RoleName   string `json:"role_name"`
-	}
-	if _, err := r.gh.Do(ctx, req, &body); err != nil {
-		var er *github.ErrorResponse
-		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {
-			return "none", nil // not a collaborator
-		}
-		return "", fmt.Errorf("read permission of %s: %w", a.RequesterLogin, err)
-	}
-	return policy.Effective(body.Permission, body.RoleName), nil
+	return r.permissionOf(ctx, r.args.RequesterLogin)
 }
 
 func (r *run) react(ctx context.Context) error {
