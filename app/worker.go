@@ -303,17 +303,22 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
-		// Team membership is not looked up yet: a requester who is only in
-		// an allowed team is refused (fail closed) and told so.
-		if _, err := r.once(ctx, effDenied, func() (string, error) {
-			return r.comment(ctx, notListedComment(a.RequesterLogin))
-		}); err != nil {
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) {
+		// Listed by login, or an active member of an allowed team (teams.go).
+		listed, err := r.allowedByList(ctx, users, teams)
+		if err != nil {
 			return false, err
 		}
-		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-			"reason": a.RequesterLogin + " is not in the configuration's allowed_users",
-		})
+		if !listed {
+			if _, err := r.once(ctx, effDenied, func() (string, error) {
+				return r.comment(ctx, notListedComment(a.RequesterLogin))
+			}); err != nil {
+				return false, err
+			}
+			return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
+				"reason": a.RequesterLogin + " is not in the configuration's allowed_users nor an active member of its allowed_teams",
+			})
+		}
 	}
 	if ok, err := r.controls(ctx); err != nil || !ok {
 		return false, err
