@@ -320,6 +320,9 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			})
 		}
 	}
+	if ok, err := r.planGate(ctx); err != nil || !ok { // plangate.go
+		return false, err
+	}
 	if ok, err := r.controls(ctx); err != nil || !ok {
 		return false, err
 	}
