@@ -153,12 +153,15 @@ func (ev *event) cancel(ctx context.Context) error {
 // permission, who is not the requester, starts the pending run. The
 // approval and its author are audit events on the run.
 func (ev *event) approve(ctx context.Context) error {
-	t, found, err := ev.target(ctx, statePending)
+	t, found, err := ev.target(ctx, statePending, statePlanned)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return ev.reply(ctx, "agentgate has no pending run on this issue to approve.")
+	}
+	if t.State == statePlanned {
+		return ev.approvePlan(ctx, t.ID, t.Requester) // plangate.go
 	}
 	if strings.EqualFold(t.Requester, ev.a.ActorLogin) {
 		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
@@ -211,7 +214,7 @@ func (ev *event) retry(ctx context.Context) error {
 		found = err == nil && old.Repo == ev.repoName()
 		err = nil
 	} else {
-		old, found, err = ev.target(ctx, stateFinished, stateCancelled)
+		old, found, err = ev.target(ctx, stateFinished, stateCancelled, statePlanned)
 	}
 	if err != nil {
 		return err

@@ -54,20 +54,3 @@ func TestEndToEndTeamMembership(t *testing.T) {
 	}
 }
 
-// mode: plan fails closed until the plan phase exists: the run is refused
-// with a comment saying so, and nothing is pushed.
-func TestEndToEndPlanModeRefused(t *testing.T) {
-	env := startEnv(t, nil)
-	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("mode: plan\n"))
-	_, state := trigger(t, env, "@agentgate please fix the spelling", harness.Requester)
-	if state != "denied" {
-		t.Fatalf("state = %q, want denied; comments %q", state, botComments(env))
-	}
-	comments := botComments(env)
-	if len(comments) != 1 || !strings.Contains(comments[0], "`mode: plan`") || !strings.Contains(comments[0], "did not start") {
-		t.Errorf("bot comments = %q, want one naming mode: plan", comments)
-	}
-	if prs := env.GH.PullRequests(harness.Owner, harness.Repo); len(prs) != 0 {
-		t.Errorf("pull requests = %d, want none", len(prs))
-	}
-}

@@ -86,6 +86,10 @@ type run struct {
 	cancelledBy   func() string
 	approvedBy    string
 	minPermission string
+	// planPhase: this attempt makes the plan (mode: plan); approvedPlan:
+	// the approved plan the task includes (plangate.go).
+	planPhase    bool
+	approvedPlan string
 }
 
 // Work implements river.Worker.
@@ -213,6 +217,9 @@ func (r *run) execute(ctx context.Context) error {
 	endPlan(err)
 	if err != nil || !proceed {
 		return err
+	}
+	if r.planPhase {
+		return r.runPlanPhase(ctx) // plangate.go
 	}
 
 	if err := r.progress(ctx, "queued", "The agent will start shortly."); err != nil {
@@ -373,7 +380,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
-		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
+		Text: taskText(a) + r.planSection(), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.phase,
 	})
 	if err != nil {
