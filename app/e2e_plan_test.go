@@ -108,3 +108,34 @@ func TestEndToEndPlanApprovalAfterPolicyChange(t *testing.T) {
 		t.Errorf("pull requests = %d, want none", len(prs))
 	}
 }
+
+// A plan is not a protected change: its requester, holding the trigger
+// permission, may approve it; a reader may not.
+func TestEndToEndPlanSelfApproval(t *testing.T) {
+	env := startEnv(t, nil)
+	runID := startPlanned(t, env)
+	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
+	comment(t, env, "@agentgate approve", "reader")
+	eventually(t, time.Minute, "the reader's refusal", func() bool {
+		for _, c := range botComments(env) {
+			if strings.Contains(c, "@reader") && strings.Contains(c, "**write** permission") {
+				return true
+			}
+		}
+		return false
+	})
+	if s := doneState(env, runID); s != "planned" {
+		t.Fatalf("after a reader's approval: state = %q, want planned", s)
+	}
+	comment(t, env, "@agentgate approve", harness.Requester)
+	eventually(t, 3*time.Minute, "the self-approved run to finish", func() bool {
+		s := doneState(env, runID)
+		return s != "" && s != "planned"
+	})
+	if s := doneState(env, runID); s != "finished" || len(env.GH.PullRequests(harness.Owner, harness.Repo)) != 1 {
+		t.Fatalf("state = %q, pull requests %d; want finished and 1", s, len(env.GH.PullRequests(harness.Owner, harness.Repo)))
+	}
+	if ap, ok := findEvent(kinds(t, env, runID), telemetry.KindRunPlanApproved); !ok || ap.Actor != harness.Requester {
+		t.Errorf("plan approval event = %+v, %v; want by the requester", ap, ok)
+	}
+}
