@@ -53,4 +53,3 @@ func TestEndToEndTeamMembership(t *testing.T) {
 		})
 	}
 }
-

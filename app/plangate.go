@@ -9,8 +9,8 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/app/tasktext"
+	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
