@@ -112,7 +112,7 @@ func (ev *event) cancel(ctx context.Context) error {
 		t, err = ev.w.DB.GetRun(ctx, active)
 		found = err == nil
 	} else {
-		t, found, err = ev.target(ctx, stateQueued, stateRunning, statePending)
+		t, found, err = ev.target(ctx, stateQueued, stateRunning, statePending, statePlanned)
 	}
 	if err != nil {
 		return err
@@ -128,7 +128,7 @@ func (ev *event) cancel(ctx context.Context) error {
 	if err := ev.w.requestCancel(ctx, t.ID, ev.a.ActorLogin); err != nil {
 		return err
 	}
-	if t.State == statePending {
+	if t.State == statePending || t.State == statePlanned {
 		args, ok, err := ev.w.loadArgs(ctx, t.ID)
 		if err != nil || !ok {
 			return fmt.Errorf("pending run %s: job not recorded: %v", t.ID, err)
@@ -144,7 +144,7 @@ func (ev *event) cancel(ctx context.Context) error {
 		if err := ev.react(ctx, "+1"); err != nil {
 			return err
 		}
-		return ev.reply(ctx, fmt.Sprintf("Pending run `%s` cancelled.", t.ID))
+		return ev.reply(ctx, fmt.Sprintf("%s run `%s` cancelled.", strings.ToUpper(t.State[:1])+t.State[1:], t.ID))
 	}
 	return ev.react(ctx, "+1")
 }

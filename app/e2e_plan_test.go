@@ -139,3 +139,19 @@ func TestEndToEndPlanSelfApproval(t *testing.T) {
 		t.Errorf("plan approval event = %+v, %v; want by the requester", ap, ok)
 	}
 }
+
+// A planned run is closed at once by cancel, and can no longer be approved.
+func TestEndToEndPlanCancelled(t *testing.T) {
+	env := startEnv(t, nil)
+	runID := startPlanned(t, env)
+	comment(t, env, "@agentgate cancel", harness.Requester)
+	eventually(t, time.Minute, "the planned run to be cancelled", func() bool { return doneState(env, runID) == "cancelled" })
+	comment(t, env, "@agentgate approve", "maint")
+	time.Sleep(2 * time.Second)
+	if s := doneState(env, runID); s != "cancelled" {
+		t.Errorf("state after approve = %q, want cancelled", s)
+	}
+	if prs := env.GH.PullRequests(harness.Owner, harness.Repo); len(prs) != 0 {
+		t.Errorf("pull requests = %d, want none", len(prs))
+	}
+}
