@@ -43,6 +43,9 @@ func (w *Worker) loadArgs(ctx context.Context, runID string) (webhook.RunJobArgs
 // resumable reports whether a run recorded as done may go on: a pending
 // run a maintainer has approved since.
 func (r *run) resumable(ctx context.Context, state string) (bool, error) {
+	if state == statePlanned {
+		return r.planResumable(ctx) // plangate.go
+	}
 	if state != statePending {
 		return false, nil
 	}

@@ -76,6 +76,7 @@ type Scope struct {
 	Pulls     string
 	Checks    string
 	Contents  string
+	Members   string // organization members (team memberships)
 }
 
 // apiScope is what the review side of a run needs: comments, reactions,
@@ -102,6 +103,7 @@ func (s Scope) options() *ghtok.InstallationTokenOptions {
 	set(&p.PullRequests, s.Pulls)
 	set(&p.Checks, s.Checks)
 	set(&p.Contents, s.Contents)
+	set(&p.Members, s.Members)
 	if len(s.RepoNames) > 0 {
 		return &ghtok.InstallationTokenOptions{Repositories: s.RepoNames, Permissions: p}
 	}

@@ -23,7 +23,7 @@ func helpText(mention string) string {
 | %[1]s status | the runs on this issue or pull request |
 | %[1]s cancel [*run id*] | stop the active (or pending) run; its sandbox is removed and nothing is pushed |
 | %[1]s retry [*run id*] | run the latest finished run again (Re-run on the agentgate check does the same) |
-| %[1]s approve [*run id*] | start a pending run (someone with the trigger permission, not its requester) |
+| %[1]s approve [*run id*] | start a pending run (someone with the trigger permission, not its requester) or a planned one (anyone with the trigger permission) |
 | %[1]s help | this list |
 
 A command is the word alone; anything else after the mention is a task.`, "`"+mention+"`")
@@ -112,7 +112,7 @@ func (ev *event) cancel(ctx context.Context) error {
 		t, err = ev.w.DB.GetRun(ctx, active)
 		found = err == nil
 	} else {
-		t, found, err = ev.target(ctx, stateQueued, stateRunning, statePending)
+		t, found, err = ev.target(ctx, stateQueued, stateRunning, statePending, statePlanned)
 	}
 	if err != nil {
 		return err
@@ -128,7 +128,7 @@ func (ev *event) cancel(ctx context.Context) error {
 	if err := ev.w.requestCancel(ctx, t.ID, ev.a.ActorLogin); err != nil {
 		return err
 	}
-	if t.State == statePending {
+	if t.State == statePending || t.State == statePlanned {
 		args, ok, err := ev.w.loadArgs(ctx, t.ID)
 		if err != nil || !ok {
 			return fmt.Errorf("pending run %s: job not recorded: %v", t.ID, err)
@@ -144,7 +144,7 @@ func (ev *event) cancel(ctx context.Context) error {
 		if err := ev.react(ctx, "+1"); err != nil {
 			return err
 		}
-		return ev.reply(ctx, fmt.Sprintf("Pending run `%s` cancelled.", t.ID))
+		return ev.reply(ctx, fmt.Sprintf("%s run `%s` cancelled.", strings.ToUpper(t.State[:1])+t.State[1:], t.ID))
 	}
 	return ev.react(ctx, "+1")
 }
@@ -153,12 +153,15 @@ func (ev *event) cancel(ctx context.Context) error {
 // permission, who is not the requester, starts the pending run. The
 // approval and its author are audit events on the run.
 func (ev *event) approve(ctx context.Context) error {
-	t, found, err := ev.target(ctx, statePending)
+	t, found, err := ev.target(ctx, statePending, statePlanned)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return ev.reply(ctx, "agentgate has no pending run on this issue to approve.")
+	}
+	if t.State == statePlanned {
+		return ev.approvePlan(ctx, t.ID, t.Requester) // plangate.go
 	}
 	if strings.EqualFold(t.Requester, ev.a.ActorLogin) {
 		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
@@ -211,7 +214,7 @@ func (ev *event) retry(ctx context.Context) error {
 		found = err == nil && old.Repo == ev.repoName()
 		err = nil
 	} else {
-		old, found, err = ev.target(ctx, stateFinished, stateCancelled)
+		old, found, err = ev.target(ctx, stateFinished, stateCancelled, statePlanned)
 	}
 	if err != nil {
 		return err

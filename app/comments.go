@@ -59,7 +59,7 @@ func prBody(a webhook.RunJobArgs, agentSummary, runSummary string) string {
 
 // notListedComment explains that the configuration names who may trigger.
 func notListedComment(login string) string {
-	return fmt.Sprintf("Sorry @%s, this repository's agentgate configuration (`allowed_users` / `allowed_teams` in `.github/agentgate.yml`) does not list you, so this run did not start. (Team membership is not looked up yet: ask a maintainer to add you to `allowed_users`.)", login)
+	return fmt.Sprintf("Sorry @%s, this repository's agentgate configuration (`allowed_users` / `allowed_teams` in `.github/agentgate.yml`) does not list you, nor a team of it you are an active member of, so this run did not start.", login)
 }
 
 // containsFold reports whether list holds s, ignoring case.

@@ -26,9 +26,9 @@ func TestManifestMatchesHandlers(t *testing.T) {
 	// Every permission a token scope requests must be granted by the
 	// manifest, and the manifest must grant nothing no scope uses.
 	used := map[string]string{"metadata": "read"}
-	for _, s := range []Scope{apiScope(1), cloneScope(1), pushScope(1)} {
+	for _, s := range []Scope{apiScope(1), cloneScope(1), pushScope(1), teamsScope(1)} {
 		o := s.options().Permissions
-		for name, v := range map[string]*string{"issues": o.Issues, "pull_requests": o.PullRequests, "checks": o.Checks, "contents": o.Contents} {
+		for name, v := range map[string]*string{"issues": o.Issues, "pull_requests": o.PullRequests, "checks": o.Checks, "contents": o.Contents, "members": o.Members} {
 			if v == nil {
 				continue
 			}

@@ -68,6 +68,9 @@ type Task struct {
 	// (AGENTS.md and the preset's own) are taken from it before the agent
 	// starts.
 	DefaultBranch string
+	// PlanOnly runs the agent for a plan (mode: plan): its summary is
+	// read and its work tree thrown away, nothing is harvested.
+	PlanOnly bool
 }
 
 // phase opens a span through t.Phase, or nothing.
@@ -315,6 +318,10 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	case res.ExitCode != 0:
 		att.Outcome, att.Reason = OutcomeFailed, agentFailureReason(res)
+		return att, nil
+	}
+	if t.PlanOnly {
+		att.Outcome = OutcomePlanned
 		return att, nil
 	}
 

@@ -86,6 +86,10 @@ type run struct {
 	cancelledBy   func() string
 	approvedBy    string
 	minPermission string
+	// planPhase: this attempt makes the plan (mode: plan); approvedPlan:
+	// the approved plan the task includes (plangate.go).
+	planPhase    bool
+	approvedPlan string
 }
 
 // Work implements river.Worker.
@@ -214,6 +218,9 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil || !proceed {
 		return err
 	}
+	if r.planPhase {
+		return r.runPlanPhase(ctx) // plangate.go
+	}
 
 	if err := r.progress(ctx, "queued", "The agent will start shortly."); err != nil {
 		return err
@@ -303,17 +310,25 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) && !containsFold(users, a.RequesterLogin) {
-		// Team membership is not looked up yet: a requester who is only in
-		// an allowed team is refused (fail closed) and told so.
-		if _, err := r.once(ctx, effDenied, func() (string, error) {
-			return r.comment(ctx, notListedComment(a.RequesterLogin))
-		}); err != nil {
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) {
+		// Listed by login, or an active member of an allowed team (teams.go).
+		listed, err := r.allowedByList(ctx, users, teams)
+		if err != nil {
 			return false, err
 		}
-		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-			"reason": a.RequesterLogin + " is not in the configuration's allowed_users",
-		})
+		if !listed {
+			if _, err := r.once(ctx, effDenied, func() (string, error) {
+				return r.comment(ctx, notListedComment(a.RequesterLogin))
+			}); err != nil {
+				return false, err
+			}
+			return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
+				"reason": a.RequesterLogin + " is not in the configuration's allowed_users nor an active member of its allowed_teams",
+			})
+		}
+	}
+	if ok, err := r.planGate(ctx); err != nil || !ok { // plangate.go
+		return false, err
 	}
 	if ok, err := r.controls(ctx); err != nil || !ok {
 		return false, err
@@ -365,7 +380,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
-		Text: taskText(a), Actor: a.RequesterLogin, Policy: r.policy,
+		Text: taskText(a) + r.planSection(), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.phase,
 	})
 	if err != nil {

@@ -23,7 +23,10 @@ type Config struct {
 	Draft          *bool    `json:"draft,omitempty"`
 	// Paused stops new runs at once (the org's kill switch; a repository
 	// can pause itself too, but cannot lift the org's pause).
-	Paused        *bool    `json:"paused,omitempty"`
+	Paused *bool `json:"paused,omitempty"`
+	// Mode is "direct" (the agent changes the code at once) or "plan" (it
+	// first proposes a plan a maintainer approves; mode.go).
+	Mode          string   `json:"mode,omitempty"`
 	Reviewers     []string `json:"reviewers,omitempty"`
 	TeamReviewers []string `json:"team_reviewers,omitempty"`
 	Labels        []string `json:"labels,omitempty"`

@@ -52,6 +52,7 @@ type EffectiveConfig struct {
 	AllowSymlinks  bool     `json:"allow_symlinks"`
 	Draft          bool     `json:"draft"`
 	Paused         bool     `json:"paused"`
+	Mode           string   `json:"mode"` // ModeDirect or ModePlan
 	Reviewers      []string `json:"reviewers"`
 	TeamReviewers  []string `json:"team_reviewers"`
 	Labels         []string `json:"labels"`

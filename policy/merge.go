@@ -27,7 +27,8 @@ import (
 //   - allow_binary and allow_symlinks may go from true to false only;
 //   - setup.allow entries must be covered by the org's setup.allow, and
 //     setup.secrets be among the org's setup.secrets, when the org sets
-//     them; setup.timeout may only be shorter.
+//     them; setup.timeout may only be shorter;
+//   - mode: plan in the org's file cannot be lifted (mode.go).
 //
 // protected_paths, reviewers, team_reviewers and labels are unions: the
 // org's always apply, and DefaultProtectedPaths always do. trigger, draft,
@@ -66,6 +67,7 @@ func Merge(org, repo *Config) (EffectiveConfig, error) {
 	m.review(&e)
 	m.verify(&e)
 	m.ci(&e)
+	m.mode(&e)
 	if len(m.errs) > 0 {
 		sort.SliceStable(m.errs, func(i, j int) bool { return m.errs[i].Line < m.errs[j].Line })
 		return EffectiveConfig{}, m.errs[0]

@@ -221,6 +221,9 @@ func (s *Server) authorize(c *call, h handler, out *outcome) *rejection {
 	}
 	c.token = t
 	out.identity = "token:" + strconv.FormatInt(t.InstallationID, 10)
+	if h.org {
+		return s.authorizeOrg(c, t, h) // h_teams.go
+	}
 	rs, ok := s.st.repos[repoKey(c.params["owner"], c.params["repo"])]
 	if !ok {
 		return &rejection{reply: notFound()}

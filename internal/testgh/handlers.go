@@ -17,6 +17,8 @@ type handler struct {
 
 	// public operations take no credential (the manifest code is one).
 	public bool
+	// org operations are on an organization ({org}), not a repository.
+	org bool
 }
 
 // handlers maps "METHOD /template" from the description to its handler.
@@ -38,6 +40,7 @@ var handlers = map[string]handler{
 	"POST /repos/{owner}/{repo}/check-runs":                             {perm: "checks", level: "write", fn: (*call).createCheckRun},
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":             {perm: "checks", level: "write", fn: (*call).updateCheckRun},
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":                {perm: "checks", level: "read", fn: (*call).listCheckRuns},
+	"GET /orgs/{org}/teams/{team_slug}/memberships/{username}":          {org: true, perm: "members", level: "read", fn: (*call).getTeamMembership},
 }
 
 // decode unmarshals the (already validated) body into v.

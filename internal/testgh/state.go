@@ -18,8 +18,9 @@ type state struct {
 	requests      []RequestRecord
 	violations    []string
 	failures      []failRule
-	rate          map[string]int // identity -> requests used this window
-	oauth         *oauthState    // the user authorization flow (oauth.go)
+	rate          map[string]int        // identity -> requests used this window
+	oauth         *oauthState           // the user authorization flow (oauth.go)
+	teams         map[string]membership // team memberships (h_teams.go)
 }
 
 type installation struct {

@@ -125,4 +125,5 @@ var DefaultInstallationPermissions = map[string]string{
 	"issues":        "write",
 	"pull_requests": "write",
 	"checks":        "write",
+	"members":       "read",
 }

@@ -1,0 +1,253 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/riverqueue/river"
+
+	"github.com/agentgate/agentgate/app/tasktext"
+	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// statePlanned is a run whose plan waits for `@agentgate approve`.
+const statePlanned = "planned"
+
+// OutcomePlanned is the outcome of a plan phase: the agent's plan was read
+// and its work tree thrown away.
+const OutcomePlanned = "planned"
+
+// Effect keys of the plan gate.
+const (
+	effPlan         = "plan.text"     // the agent's plan, bounded
+	effPlanDigest   = "plan.sha256"   // hex SHA-256 of effPlan
+	effPlanPolicy   = "plan.policy"   // the policy hash the plan was made under
+	effPlanComment  = "comment.plan"  // the comment posting the plan
+	effPlanApproved = "plan.approved" // who approved the plan
+)
+
+// maxPlanComment bounds the plan quoted in the comment (GitHub takes 65536
+// characters; the agent's summary is read bounded already).
+const maxPlanComment = 16 << 10
+
+// planGate enforces `mode: plan`. Without a plan the run becomes a plan
+// phase (runPlanPhase); with a plan not yet approved it stays planned; with
+// an approved plan it goes on, the plan in its task.
+func (r *run) planGate(ctx context.Context) (bool, error) {
+	if r.cfg == nil || r.cfg.Effective.Mode != policy.ModePlan {
+		return true, nil
+	}
+	plan, made, err := r.w.DB.Effect(ctx, r.args.RunID, effPlan)
+	if err != nil {
+		return false, fmt.Errorf("effect: %w", err)
+	}
+	if !made {
+		r.planPhase = true
+		return true, nil
+	}
+	if _, approved, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved); err != nil || !approved {
+		return false, err // still waiting for approval
+	}
+	r.approvedPlan = plan
+	return true, nil
+}
+
+// planResumable reports whether a planned run may go on: its plan was
+// approved. A pending run approved earlier keeps that approval.
+func (r *run) planResumable(ctx context.Context) (bool, error) {
+	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effRunApproved)
+	if err != nil {
+		return false, fmt.Errorf("effect: %w", err)
+	}
+	if ok {
+		r.approvedBy = by
+	}
+	_, ok, err = r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved)
+	if err != nil {
+		return false, fmt.Errorf("effect: %w", err)
+	}
+	return ok, nil
+}
+
+// runPlanPhase runs the agent on a throwaway work tree with a task asking
+// for a plan, posts the plan and leaves the run planned. Nothing the agent
+// changed is harvested or pushed.
+func (r *run) runPlanPhase(ctx context.Context) error {
+	a := r.args
+	w := r.w
+	if _, made, err := w.DB.Effect(ctx, a.RunID, effPlan); err != nil {
+		return fmt.Errorf("effect: %w", err)
+	} else if !made {
+		limits := w.Config.Limits
+		if r.policy != nil {
+			limits = r.policy.Limits
+		}
+		release, ok := w.Admission.TryAcquire(limits)
+		if !ok {
+			return errNoCapacity
+		}
+		defer release()
+		if err := w.DB.SetRunState(ctx, a.RunID, stateRunning); err != nil {
+			return fmt.Errorf("run state: %w", err)
+		}
+		cloneTok, err := w.Clients.Token(ctx, a.InstallationID, cloneScope(a.RepoID))
+		if err != nil {
+			return err
+		}
+		if err := r.guard(ctx); err != nil {
+			return err
+		}
+		att, err := w.Sandbox.Execute(ctx, Task{
+			RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
+			Text: planTaskText(a), Actor: a.RequesterLogin, Policy: r.policy, Phase: r.phase, PlanOnly: true,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := att.Close(); cerr != nil {
+				r.log.Warn("run directory cleanup", "err", cerr)
+			}
+		}()
+		if att.Outcome != OutcomePlanned {
+			return r.failed(ctx, att.Outcome, "plan phase: "+att.Reason)
+		}
+		plan := strings.TrimSpace(att.AgentSummary)
+		if plan == "" {
+			return r.failed(ctx, OutcomeFailed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
+		}
+		sum := sha256.Sum256([]byte(plan))
+		if err := w.DB.RecordEffect(ctx, a.RunID, effPlanDigest, hex.EncodeToString(sum[:])); err != nil {
+			return err
+		}
+		if err := w.DB.RecordEffect(ctx, a.RunID, effPlanPolicy, r.cfg.Effective.Hash()); err != nil {
+			return err
+		}
+		if err := w.DB.RecordEffect(ctx, a.RunID, effPlan, plan); err != nil {
+			return err
+		}
+	}
+	plan, _, err := w.DB.Effect(ctx, a.RunID, effPlan)
+	if err != nil {
+		return err
+	}
+	digest, _, err := w.DB.Effect(ctx, a.RunID, effPlanDigest)
+	if err != nil {
+		return err
+	}
+	hash, _, err := w.DB.Effect(ctx, a.RunID, effPlanPolicy)
+	if err != nil {
+		return err
+	}
+	if _, err := r.once(ctx, effPlanComment, func() (string, error) {
+		return r.comment(ctx, planComment(a.RequesterLogin, r.minPermission, a.RunID, plan, digest))
+	}); err != nil {
+		return err
+	}
+	if err := r.eventOnce(ctx, "event.planned", telemetry.KindRunPlanned, map[string]any{"plan_sha256": digest, "policy_sha256": hash}); err != nil {
+		return err
+	}
+	r.rt.SetOutcome(statePlanned)
+	if err := w.DB.SetRunState(ctx, a.RunID, statePlanned); err != nil {
+		return fmt.Errorf("run state: %w", err)
+	}
+	if err := w.DB.ReleaseLease(ctx, r.leaseKey(), a.RunID); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
+	return w.DB.RecordEffect(ctx, a.RunID, effDone, statePlanned)
+}
+
+// planTaskText is the plan phase's task: the run's task and the request
+// for a plan instead of a change.
+func planTaskText(a webhook.RunJobArgs) string {
+	return taskText(a) + "\n## Plan only\n\nThis repository requires a plan before any change. Do not change the code: " +
+		"whatever you change in the work tree is thrown away. Write your plan (what you would change, where and why) " +
+		"to /agentgate/out/summary.md. A maintainer reads it and approves the real run.\n"
+}
+
+// planSection is what the approved run's task adds: the plan it was
+// approved with.
+func (r *run) planSection() string {
+	if r.approvedPlan == "" {
+		return ""
+	}
+	plan, _ := tasktext.Sanitize(r.approvedPlan) // the agent wrote it: shown as the approver read it
+	return "\n## Approved plan\n\n" + strings.TrimSpace(plan) + "\n"
+}
+
+// planComment posts the agent's plan: mentions neutralized, bounded.
+func planComment(login, min, runID, plan, digest string) string {
+	if len(plan) > maxPlanComment {
+		plan = strings.ToValidUTF8(plan[:maxPlanComment], "") + "\n\n…(truncated)"
+	}
+	quoted := "> " + strings.ReplaceAll(neutralizeMentions(plan), "\n", "\n> ")
+	return fmt.Sprintf("@%s asked for a run; this repository requires a plan first (`mode: plan`). The agent's plan (run `%s`, plan sha256 `%s`):\n\n%s\n\nNothing was changed. A user with **%s** permission or more can start the run with this plan with `@agentgate approve`.",
+		login, runID, short(digest), quoted, min)
+}
+
+// approvePlan answers `@agentgate approve` on a planned run: someone with
+// the trigger permission (the requester too: a plan is not a protected
+// change) approves it, under the policy it was made under.
+func (ev *event) approvePlan(ctx context.Context, runID, requester string) error {
+	ok, role, err := ev.authorize(ctx, webhook.CmdApprove)
+	if err != nil || !ok {
+		return err
+	}
+	args, found, err := ev.w.loadArgs(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("planned run %s: job not recorded", runID)
+	}
+	digest, _, err := ev.w.DB.Effect(ctx, runID, effPlanDigest)
+	if err != nil {
+		return err
+	}
+	planHash, _, err := ev.w.DB.Effect(ctx, runID, effPlanPolicy)
+	if err != nil {
+		return err
+	}
+	if _, done, err := ev.w.DB.Effect(ctx, runID, effPlanApproved); err != nil {
+		return err
+	} else if !done {
+		r, err := ev.asRun(args)
+		if err != nil {
+			return err
+		}
+		rc, err := r.loadConfig(ctx)
+		if err != nil {
+			return ev.refuse(ctx, "The repository's configuration cannot be read or is invalid, so the plan cannot be approved: fix it, then make a new plan with `@agentgate retry`.")
+		}
+		if now := rc.Effective.Hash(); now != planHash {
+			return ev.refuse(ctx, fmt.Sprintf("The policy changed since this plan was made (%s, now %s), so it cannot be approved: make a new plan with `@agentgate retry`.", short(planHash), short(now)))
+		}
+		if err := ev.audit(ctx, runID, telemetry.KindRunPlanApproved, ev.a.ActorLogin, map[string]any{
+			"requester": requester, "permission": role, "comment_id": ev.a.CommentID, "plan_sha256": digest, "policy_sha256": planHash,
+		}); err != nil {
+			return err
+		}
+		if err := ev.w.DB.RecordEffect(ctx, runID, effPlanApproved, ev.a.ActorLogin); err != nil {
+			return err
+		}
+	}
+	return ev.start(ctx, runID, args)
+}
+
+// start queues an approved planned run again, unique by the approval's
+// delivery as an approved pending run is.
+func (ev *event) start(ctx context.Context, runID string, args webhook.RunJobArgs) error {
+	if err := ev.w.DB.SetRunState(ctx, runID, stateQueued); err != nil {
+		return err
+	}
+	args.ApprovalDelivery = ev.a.DeliveryID
+	if err := enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+		return err
+	}
+	return ev.react(ctx, "rocket")
+}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// teamsScope reads team memberships of the installation's organization.
+func teamsScope(repoID int64) Scope { return Scope{RepoID: repoID, Members: "read"} }
+
+// allowedByList reports whether the requester may trigger under the
+// configuration's allowed_users and allowed_teams: listed by login, or an
+// active member of one of the teams. Teams are slugs of the repository's
+// organization or "org/slug" naming it; a team of another organization is
+// not the installation's to read and never matches.
+func (r *run) allowedByList(ctx context.Context, users, teams []string) (bool, error) {
+	a := r.args
+	if containsFold(users, a.RequesterLogin) {
+		return true, nil
+	}
+	if len(teams) == 0 {
+		return false, nil
+	}
+	gh, err := r.w.Clients.Installation(a.InstallationID, teamsScope(a.RepoID))
+	if err != nil {
+		return false, err
+	}
+	for _, t := range teams {
+		org, slug, found := strings.Cut(t, "/")
+		if !found {
+			org, slug = a.Owner, t
+		}
+		if !strings.EqualFold(org, a.Owner) || slug == "" {
+			r.log.Warn("allowed_teams: team of another organization ignored", "team", t)
+			continue
+		}
+		m, _, err := gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, a.RequesterLogin)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			var er *github.ErrorResponse
+			if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
+				continue // not a member, or no such team
+			}
+			// Fail closed: an installation that has not granted
+			// members:read, or GitHub failing, admits nobody by team.
+			r.log.Warn("allowed_teams: membership lookup failed; treated as not a member", "team", t, "err", err)
+			continue
+		}
+		if m.GetState() == "active" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
