@@ -97,9 +97,10 @@ func (s Summary) Markdown() string {
 	return b.String() + footer
 }
 
-// runPageLine links the run page.
+// runPageLine links the run page. The link text is fixed: an escaped URL
+// reads badly, and the target carries the address.
 func runPageLine(runURL string) string {
-	return "**Run page:** [" + escapeText(runURL) + "](" + linkTarget(runURL) + ")\n"
+	return "**Run page:** [timeline, commands, network and provenance](" + linkTarget(runURL) + ")\n"
 }
 
 // linkTarget makes a URL safe as a markdown link destination.
