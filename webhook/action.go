@@ -1,15 +1,12 @@
 package webhook
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/google/go-github/v62/github"
-
-	"github.com/agentgate/agentgate/store"
 )
 
 // Identifiers of the buttons agentgate puts on its check run.
@@ -117,7 +114,7 @@ func (s *Server) serveAction(w http.ResponseWriter, r *http.Request, log *slog.L
 	}
 	args.DeliveryID = delivery
 	log = log.With("repo", args.Owner+"/"+args.Repo, "check_run", args.CheckRunID, "action", args.Identifier)
-	fresh, err := s.enqueueAction(r.Context(), args)
+	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, "check_run", 0))
 	switch {
 	case err != nil:
 		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
@@ -129,26 +126,4 @@ func (s *Server) serveAction(w http.ResponseWriter, r *http.Request, log *slog.L
 		reply(w, http.StatusAccepted, "queued")
 	}
 	return true
-}
-
-// enqueueAction records the delivery and inserts the job in one transaction.
-func (s *Server) enqueueAction(ctx context.Context, args *ActionJobArgs) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
-	defer cancel()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("webhook: enqueue action: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	fresh, err := store.InsertDelivery(ctx, tx, args.DeliveryID, "check_run")
-	if err != nil || !fresh {
-		return false, err
-	}
-	if _, err := s.ins.InsertTx(ctx, tx, *args, nil); err != nil {
-		return false, fmt.Errorf("webhook: enqueue action: insert job: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("webhook: enqueue action: commit: %w", err)
-	}
-	return true, nil
 }
