@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/runner"
 )
 
 // mirrors is the mirror cache the configuration asks for, or nil.
@@ -13,7 +15,13 @@ func (c *Config) mirrors(log *slog.Logger) *gitops.Mirrors {
 	if c.MirrorMaxBytes <= 0 {
 		return nil
 	}
-	return &gitops.Mirrors{Dir: filepath.Join(c.DataDir, "mirrors"), MaxBytes: c.MirrorMaxBytes, Logger: log}
+	m := &gitops.Mirrors{Dir: filepath.Join(c.DataDir, "mirrors"), MaxBytes: c.MirrorMaxBytes, Logger: log}
+	// Cached checkouts belong to the sandbox user, so an agent edits
+	// them through the overlay without a copy-up per file to chown it.
+	if uid, gid, err := runner.UserIDs(runner.DefaultUser()); err == nil && os.Geteuid() == 0 {
+		m.Owner = &gitops.FileOwner{UID: uid, GID: gid}
+	}
+	return m
 }
 
 // clone makes the run's workspace: from the mirror cache when there is

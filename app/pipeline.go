@@ -184,6 +184,10 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
 	att.Workspace = ws
+	// The work tree may be an overlay mount: it goes before the run
+	// directory does.
+	removeDir := att.close
+	att.close = func() error { return errors.Join(ws.Close(), removeDir()) }
 	err = ws.PrepareSandbox(cctx)
 	endClone(err)
 	if err != nil {

@@ -30,6 +30,9 @@ type Workspace struct {
 	// tree's trees and blobs: PrepareSandbox copies it instead of
 	// re-encoding them.
 	basePack string
+	// release, when set, unmounts the work tree's overlay and lets go of
+	// the cached checkout under it (see Close).
+	release func() error
 }
 
 // FileChange is one path that differs between the base commit and the work tree.

@@ -48,7 +48,21 @@ type Mirrors struct {
 	// Reader reads the blobs of the work tree from the mirror: ReaderGit
 	// (the default when the git CLI is installed) or ReaderGoGit.
 	Reader string
-	Logger *slog.Logger
+	// Overlay says how a run's work tree is made: OverlayAuto (the
+	// default) mounts an overlay over a checkout cached per base tree when
+	// the process may mount, so a warm start writes no file of the tree;
+	// OverlayOff writes every file into the run directory.
+	Overlay string
+	// Owner, when set, owns the cached checkouts' files (the sandbox
+	// user), so the agent writes them without first copying each one up
+	// to change its owner.
+	Owner *FileOwner
+	// MaxTrees is how many cached checkouts each repository keeps, least
+	// recently used dropped first (default 3). MaxBytes bounds them too.
+	MaxTrees int
+	Logger   *slog.Logger
+
+	overlayOnce sync.Once // the fallback to writing files is logged once
 }
 
 // mirrorSuffix, lockSuffix name a mirror's directory and its lock file.
@@ -95,17 +109,15 @@ func (m *Mirrors) Clone(ctx context.Context, opts CloneOptions) (*Workspace, err
 		if err := m.discard(ctx, key); err != nil {
 			return nil, fmt.Errorf("mirror clone: %w", err)
 		}
-		if err := resetRunDirs(repoDir, work); err != nil {
+		if err := resetRunDirs(root, repoDir, work); err != nil {
 			return nil, fmt.Errorf("mirror clone: %w", err)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("mirror clone: %w", err)
 	}
-	if m.MaxBytes > 0 {
-		if err := m.evict(ctx, key); err != nil {
-			m.logger().WarnContext(ctx, "mirror: eviction failed", "err", err)
-		}
+	if err := m.evict(ctx, key); err != nil {
+		m.logger().WarnContext(ctx, "mirror: eviction failed", "err", err)
 	}
 	return ws, nil
 }
@@ -156,6 +168,18 @@ func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport
 	if err := lock.set(ctx, false); err != nil {
 		return nil, err
 	}
+	if m.overlayWanted() {
+		ws, err := m.overlayWorkspace(ctx, key, dir, base, branch, root, repoDir, work)
+		if !errors.Is(err, errNoOverlay) {
+			return ws, err
+		}
+		m.overlayOnce.Do(func() {
+			m.logger().WarnContext(ctx, "mirror: overlay work trees unavailable; writing each run's files instead", "err", err)
+		})
+		if err := resetRunDirs(root, repoDir, work); err != nil {
+			return nil, err
+		}
+	}
 	pack, err := materialise(ctx, dir, base, branch, repoDir, work, m.useGit())
 	if err != nil {
 		return nil, err
@@ -188,6 +212,7 @@ func fetchMirror(ctx context.Context, dir, url string, auth transport.AuthMethod
 		return "", plumbing.ZeroHash, fmt.Errorf("%w: open: %w", errMirror, err)
 	}
 	remote := git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	var advertised plumbing.Hash // the branch's remote commit, when listed
 	if branch == "" {
 		refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
 		if err != nil {
@@ -197,6 +222,11 @@ func fetchMirror(ctx context.Context, dir, url string, auth transport.AuthMethod
 		if err != nil {
 			return "", plumbing.ZeroHash, err
 		}
+		for _, r := range refs {
+			if r.Name() == plumbing.NewBranchReferenceName(branch) && r.Type() == plumbing.HashReference {
+				advertised = r.Hash()
+			}
+		}
 	}
 	ref := plumbing.NewBranchReferenceName(branch)
 	// A ref whose commit or root tree is missing would make the fetch
@@ -204,6 +234,10 @@ func fetchMirror(ctx context.Context, dir, url string, auth transport.AuthMethod
 	if old, err := st.Reference(ref); err == nil {
 		if err := checkCommit(st, old.Hash()); err != nil {
 			return "", plumbing.ZeroHash, err
+		}
+		if old.Hash() == advertised {
+			// Already up to date: the listing was the one round trip.
+			return branch, old.Hash(), nil
 		}
 	}
 	err = remote.FetchContext(ctx, &git.FetchOptions{
@@ -273,10 +307,13 @@ func newRunDirs(rootDir string) (root, repoDir, work string, err error) {
 	return root, repoDir, work, nil
 }
 
-// resetRunDirs empties what a failed attempt left: repo.git removed, work
-// emptied.
-func resetRunDirs(repoDir, work string) error {
+// resetRunDirs empties what a failed attempt left: repo.git and the
+// overlay layers removed, work emptied.
+func resetRunDirs(root, repoDir, work string) error {
 	if err := os.RemoveAll(repoDir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(root, overlayDirName)); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(work); err != nil {
@@ -295,73 +332,162 @@ func (m *Mirrors) discard(ctx context.Context, key string) error {
 	if err := os.RemoveAll(m.mirrorDir(key)); err != nil {
 		return fmt.Errorf("discard mirror: %w", err)
 	}
+	// Checkouts built from it go too, unless a run is using one.
+	trees, err := m.trees(key)
+	if err != nil {
+		return fmt.Errorf("discard mirror: %w", err)
+	}
+	for _, t := range trees {
+		if _, err := removeTree(t); err != nil {
+			return fmt.Errorf("discard mirror: %w", err)
+		}
+	}
 	return nil
 }
 
-// mirrorInfo is one mirror's size and last use, for eviction.
-type mirrorInfo struct {
+// cached is one evictable thing in the cache: a mirror (tree.dir == "")
+// or one of its cached checkouts.
+type cached struct {
 	key  string
+	tree treeInfo
 	size int64
 	used time.Time
 }
 
-// evict removes least recently used mirrors, never keep and never one in
-// use, until the total is at most MaxBytes.
-func (m *Mirrors) evict(ctx context.Context, keep string) error {
-	infos, total, err := m.list()
-	if err != nil {
-		return err
-	}
-	if total <= m.MaxBytes {
-		return nil
-	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].used.Before(infos[j].used) })
-	for _, in := range infos {
-		if total <= m.MaxBytes || ctx.Err() != nil {
-			break
-		}
-		if in.key == keep {
-			continue
-		}
-		lock, ok, err := tryLockFile(m.lockPath(in.key))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue // in use
-		}
-		err = os.RemoveAll(m.mirrorDir(in.key))
-		_ = lock.unlock()
-		if err != nil {
-			return fmt.Errorf("evict %s: %w", in.key, err)
-		}
-		total -= in.size
-		m.logger().InfoContext(ctx, "mirror: evicted", "mirror", in.key, "bytes", in.size)
-	}
-	return nil
-}
-
-// list returns every mirror with its size and the total.
-func (m *Mirrors) list() ([]mirrorInfo, int64, error) {
+// inventory lists every mirror and cached checkout, least recently used
+// first, with their total size.
+func (m *Mirrors) inventory() ([]cached, int64, error) {
 	entries, err := os.ReadDir(m.Dir)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list mirrors: %w", err)
 	}
-	var out []mirrorInfo
+	var out []cached
 	var total int64
 	for _, e := range entries {
-		key, ok := strings.CutSuffix(e.Name(), mirrorSuffix)
-		if !ok || !e.IsDir() {
+		if !e.IsDir() {
 			continue
 		}
-		in := mirrorInfo{key: key, size: dirSize(filepath.Join(m.Dir, e.Name()))}
-		if fi, err := os.Stat(m.lockPath(key)); err == nil {
-			in.used = fi.ModTime()
+		if key, ok := strings.CutSuffix(e.Name(), mirrorSuffix); ok {
+			c := cached{key: key, size: dirSize(filepath.Join(m.Dir, e.Name()))}
+			if fi, err := os.Stat(m.lockPath(key)); err == nil {
+				c.used = fi.ModTime()
+			}
+			out = append(out, c)
+			total += c.size
 		}
-		total += in.size
-		out = append(out, in)
+		if key, ok := strings.CutSuffix(e.Name(), treesSuffix); ok {
+			trees, err := m.trees(key)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, t := range trees {
+				out = append(out, cached{key: key, tree: t, size: t.size, used: t.used})
+				total += t.size
+			}
+		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].used.Before(out[j].used) })
 	return out, total, nil
+}
+
+// evict trims the cache: each repository keeps at most MaxTrees cached
+// checkouts, and while the total exceeds MaxBytes (when set) the least
+// recently used mirrors and checkouts go, never one in use and never the
+// mirror keep. A repository's mirror and checkouts change only under its
+// exclusive lock, taken without waiting: a busy repository is skipped.
+func (m *Mirrors) evict(ctx context.Context, keep string) error {
+	items, total, err := m.inventory()
+	if err != nil {
+		return err
+	}
+	maxTrees := m.MaxTrees
+	if maxTrees <= 0 {
+		maxTrees = defaultMaxTrees
+	}
+	perKey := map[string]int{}
+	for _, it := range items {
+		if it.tree.dir != "" {
+			perKey[it.key]++
+		}
+	}
+	for _, it := range items { // least recently used first
+		if ctx.Err() != nil {
+			break
+		}
+		overCount := it.tree.dir != "" && perKey[it.key] > maxTrees
+		overBytes := m.MaxBytes > 0 && total > m.MaxBytes && (it.tree.dir != "" || it.key != keep)
+		if !overCount && !overBytes {
+			continue
+		}
+		freed, err := m.evictOne(ctx, it)
+		if err != nil {
+			return err
+		}
+		if freed < 0 {
+			continue // in use
+		}
+		total -= freed
+		if it.tree.dir != "" {
+			perKey[it.key]--
+		}
+	}
+	return nil
+}
+
+// evictOne removes one mirror (with its checkouts) or one checkout, under
+// the repository's exclusive lock. It returns the bytes freed, or -1 when
+// the repository or the item is in use.
+func (m *Mirrors) evictOne(ctx context.Context, it cached) (int64, error) {
+	lock, ok, err := tryLockFile(m.lockPath(it.key))
+	if err != nil || !ok {
+		return -1, err
+	}
+	defer func() { _ = lock.unlock() }()
+	m.removeStaleBuilds(it.key)
+	if it.tree.dir != "" {
+		if _, err := os.Lstat(it.tree.dir); errors.Is(err, fs.ErrNotExist) {
+			return 0, nil // went with its mirror
+		}
+		gone, err := removeTree(it.tree)
+		if err != nil || !gone {
+			return -1, err
+		}
+		m.logger().InfoContext(ctx, "mirror: evicted a cached checkout", "mirror", it.key, "bytes", it.size)
+		return it.size, nil
+	}
+	// A mirror goes with its checkouts, except those runs are using:
+	// each run needs only its own checkout, and goes on without the
+	// mirror.
+	trees, err := m.trees(it.key)
+	if err != nil {
+		return -1, err
+	}
+	var freed int64
+	for _, t := range trees {
+		gone, err := removeTree(t)
+		if err != nil {
+			return -1, err
+		}
+		if gone {
+			freed += t.size
+		}
+	}
+	if err := os.RemoveAll(m.mirrorDir(it.key)); err != nil {
+		return -1, fmt.Errorf("evict %s: %w", it.key, err)
+	}
+	_ = os.Remove(m.treesDir(it.key))
+	m.logger().InfoContext(ctx, "mirror: evicted", "mirror", it.key, "bytes", it.size)
+	return it.size + freed, nil
+}
+
+// removeStaleBuilds removes the temporary directories of checkouts whose
+// build never finished. The caller holds the repository's exclusive lock,
+// so no build is under way.
+func (m *Mirrors) removeStaleBuilds(key string) {
+	stale, _ := filepath.Glob(filepath.Join(m.treesDir(key), "*"+treeTmpMarker+"*"))
+	for _, s := range stale {
+		_ = os.RemoveAll(s)
+	}
 }
 
 // dirSize is the bytes of the regular files under dir.
@@ -378,9 +504,9 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// Size is the mirrors' total size in bytes.
+// Size is the cache's total size in bytes: mirrors and cached checkouts.
 func (m *Mirrors) Size() (int64, error) {
-	_, total, err := m.list()
+	_, total, err := m.inventory()
 	return total, err
 }
 
@@ -477,22 +603,48 @@ func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, bran
 	if err != nil {
 		return "", fmt.Errorf("run repository: %w", err)
 	}
-	// The commit is kept apart from the pack (a loose object), so that the
-	// pack is exactly what the sandbox may see.
+	if err := setRunHead(st, c, branch); err != nil {
+		return "", err
+	}
+	return pack, nil
+}
+
+// setRunHead stores the base commit c in the run's repository as a loose
+// object, apart from the pack, so that the pack is exactly what the
+// sandbox may see, and points branch and HEAD at it, shallow.
+func setRunHead(st *filesystem.Storage, c *object.Commit, branch string) error {
 	if _, err := storeObject(st, c); err != nil {
-		return "", fmt.Errorf("run repository: commit: %w", err)
+		return fmt.Errorf("run repository: commit: %w", err)
 	}
 	ref := plumbing.NewBranchReferenceName(branch)
 	if err := st.SetReference(plumbing.NewHashReference(ref, c.Hash)); err != nil {
-		return "", fmt.Errorf("run repository: %w", err)
+		return fmt.Errorf("run repository: %w", err)
 	}
 	if err := st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref)); err != nil {
-		return "", fmt.Errorf("run repository: %w", err)
+		return fmt.Errorf("run repository: %w", err)
 	}
 	if err := st.SetShallow([]plumbing.Hash{c.Hash}); err != nil {
+		return fmt.Errorf("run repository: %w", err)
+	}
+	return nil
+}
+
+// writeRunRepo writes the run's repo.git at repoDir from a cached
+// checkout's pack (copied: the run's repository is its own) and the base
+// commit c. It returns the copied pack's path.
+func writeRunRepo(repoDir string, c *object.Commit, branch, pack string) (string, error) {
+	st := filesystem.NewStorage(osfs.New(repoDir), cache.NewObjectLRUDefault())
+	if _, err := git.Init(st, nil); err != nil {
 		return "", fmt.Errorf("run repository: %w", err)
 	}
-	return pack, nil
+	packDir := filepath.Join(repoDir, "objects", "pack")
+	if err := copyPack(pack, packDir); err != nil {
+		return "", fmt.Errorf("run repository: %w", err)
+	}
+	if err := setRunHead(st, c, branch); err != nil {
+		return "", err
+	}
+	return filepath.Join(packDir, filepath.Base(pack)), nil
 }
 
 // packedBlob is a blob on its way into the run's pack.

@@ -21,7 +21,7 @@ import (
 func mirrorWS(t *testing.T, s *testgit.Server) *Workspace {
 	t.Helper()
 	m := &Mirrors{Dir: t.TempDir()}
-	ws, err := m.Clone(context.Background(), CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()})
+	ws, err := cloneMirror(context.Background(), t, m, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()})
 	if err != nil {
 		t.Fatalf("mirror Clone: %v", err)
 	}
@@ -88,7 +88,7 @@ func TestMirrorCloneMatchesClone(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mo := tt.opts
 			mo.Root = t.TempDir()
-			got, err := m.Clone(ctx, mo)
+			got, err := cloneMirror(ctx, t, m, mo)
 			if tt.wantErr != nil || tt.errText != "" {
 				if err == nil {
 					t.Fatal("mirror Clone succeeded")
@@ -158,7 +158,7 @@ func TestMirrorFetchesNewCommits(t *testing.T) {
 	opts := func() CloneOptions {
 		return CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()}
 	}
-	_, err := m.Clone(ctx, opts())
+	_, err := cloneMirror(ctx, t, m, opts())
 	must(t, err)
 	packs := func() int {
 		ps, _ := filepath.Glob(filepath.Join(m.Dir, "*.git", "objects", "pack", "*.pack"))
@@ -167,7 +167,7 @@ func TestMirrorFetchesNewCommits(t *testing.T) {
 	before := packs()
 	head, err := s.Commit(ctx, testRepo, "main", "more", []testgit.File{{Path: "NEW.md", Content: "new\n"}})
 	must(t, err)
-	ws, err := m.Clone(ctx, opts())
+	ws, err := cloneMirror(ctx, t, m, opts())
 	must(t, err)
 	if ws.BaseCommit != head {
 		t.Fatalf("base %s, want the new head %s", ws.BaseCommit, head)
@@ -180,7 +180,7 @@ func TestMirrorFetchesNewCommits(t *testing.T) {
 		t.Fatalf("packs %d → %d, want one new pack", before, after)
 	}
 	// Nothing new: no new pack.
-	_, err = m.Clone(ctx, opts())
+	_, err = cloneMirror(ctx, t, m, opts())
 	must(t, err)
 	if after := packs(); after != before+1 {
 		t.Fatalf("an up-to-date fetch wrote a pack (%d packs)", after)
@@ -200,7 +200,7 @@ func TestMirrorConcurrentRuns(t *testing.T) {
 	for i := range runs {
 		root := t.TempDir()
 		wg.Go(func() {
-			wss[i], errs[i] = m.Clone(ctx, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: root})
+			wss[i], errs[i] = cloneMirror(ctx, t, m, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: root})
 		})
 	}
 	wg.Wait()
@@ -234,15 +234,17 @@ func TestMirrorEviction(t *testing.T) {
 	must(t, err)
 	// The bound holds any one mirror but not two.
 	probe := &Mirrors{Dir: t.TempDir()}
-	_, err = probe.Clone(ctx, CloneOptions{URL: s.Path(testRepo), Root: t.TempDir()})
+	ws, err := probe.Clone(ctx, CloneOptions{URL: s.Path(testRepo), Root: t.TempDir()})
 	must(t, err)
+	must(t, ws.Close())
 	one, err := probe.Size()
 	must(t, err)
 	m := &Mirrors{Dir: t.TempDir(), MaxBytes: one + one/2}
 	clone := func(repo string) {
 		t.Helper()
-		_, err := m.Clone(ctx, CloneOptions{URL: s.Path(repo), Root: t.TempDir()})
+		ws, err := m.Clone(ctx, CloneOptions{URL: s.Path(repo), Root: t.TempDir()})
 		must(t, err)
+		must(t, ws.Close()) // the run is over: its checkout is free
 	}
 	has := func(repo string) bool {
 		_, err := os.Stat(m.mirrorDir(mirrorKey(s.Path(repo))))
@@ -299,10 +301,10 @@ func TestMirrorDamagedIsRefetched(t *testing.T) {
 			opts := func() CloneOptions {
 				return CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()}
 			}
-			want, err := m.Clone(ctx, opts())
+			want, err := cloneMirror(ctx, t, m, opts())
 			must(t, err)
 			breakIt(t, m.mirrorDir(mirrorKey(s.CloneURL(testRepo))))
-			got, err := m.Clone(ctx, opts())
+			got, err := cloneMirror(ctx, t, m, opts())
 			if err != nil {
 				t.Fatalf("clone from a damaged mirror: %v", err)
 			}
@@ -341,7 +343,7 @@ func TestMirrorReadersAgree(t *testing.T) {
 	var trees, packs []string
 	for _, reader := range []string{ReaderGit, ReaderGoGit} {
 		m := &Mirrors{Dir: dir, Reader: reader}
-		ws, err := m.Clone(ctx, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()})
+		ws, err := cloneMirror(ctx, t, m, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir()})
 		if err != nil {
 			t.Fatalf("%s: %v", reader, err)
 		}
@@ -364,4 +366,18 @@ func TestMirrorReadersAgree(t *testing.T) {
 	if packs[0] != packs[1] {
 		t.Fatal("run packs hold different objects")
 	}
+}
+
+// cloneMirror is m.Clone, closing the workspace (its overlay, when it has
+// one) when the test ends, before its temporary directories go.
+func cloneMirror(ctx context.Context, t *testing.T, m *Mirrors, opts CloneOptions) (*Workspace, error) {
+	ws, err := m.Clone(ctx, opts)
+	if err == nil {
+		t.Cleanup(func() {
+			if err := ws.Close(); err != nil {
+				t.Errorf("close workspace: %v", err)
+			}
+		})
+	}
+	return ws, err
 }

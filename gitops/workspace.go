@@ -53,12 +53,32 @@ func parseHash(s string) (plumbing.Hash, error) {
 	return plumbing.NewHash(s), nil
 }
 
+// Close unmounts the work tree when it is an overlay over a cached
+// checkout (see Mirrors) and lets go of that checkout; the run directory's
+// files stay until Remove, and reading WorkTree after Close shows an empty
+// directory. It is safe to call more than once, and a no-op for a work
+// tree written file by file. Harvest before.
+func (w *Workspace) Close() error {
+	if w == nil || w.release == nil {
+		return nil
+	}
+	err := w.release()
+	w.release = nil
+	if err != nil {
+		return fmt.Errorf("close workspace: %w", err)
+	}
+	return nil
+}
+
 // Remove deletes the run directory's contents (Root itself stays: it may be
-// a mount). Symlinks are removed, never followed; directories the sandbox
-// made read-only are made writable first.
+// a mount), after Close. Symlinks are removed, never followed; directories
+// the sandbox made read-only are made writable first.
 func (w *Workspace) Remove() error {
 	if w.Root == "" {
 		return errors.New("remove: workspace has no root")
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("remove: %w", err)
 	}
 	entries, err := os.ReadDir(w.Root)
 	if err != nil {

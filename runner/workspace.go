@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,10 +72,17 @@ func PrepareOwnership(dir, user string) error {
 		return fmt.Errorf("prepare ownership: %s is not a directory", dir)
 	}
 	// WalkDir reports symlinks without following them; Lchown changes the
-	// link itself.
-	err = filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+	// link itself. An entry already owned is left alone: on an overlay
+	// work tree a chown would copy the whole file up from the cached
+	// checkout beneath.
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if fi, err := d.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == uid && int(st.Gid) == gid {
+				return nil
+			}
 		}
 		return os.Lchown(path, uid, gid)
 	})
@@ -93,6 +101,10 @@ func DefaultUser() string {
 	}
 	return fmt.Sprintf("%d:%d", os.Geteuid(), os.Getegid())
 }
+
+// UserIDs is the numeric uid and gid of a Spec.User value ("uid" or
+// "uid:gid"; "" is DefaultUserID).
+func UserIDs(user string) (uid, gid int, err error) { return parseUser(user) }
 
 // parseUser parses "uid" or "uid:gid" (gid defaults to uid); "" is the
 // default user.
