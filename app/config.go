@@ -64,6 +64,14 @@ type Config struct {
 	// MirrorMaxBytes bounds the per-repository mirror cache under
 	// DataDir/mirrors; 0 turns the cache off (a shallow clone per run).
 	MirrorMaxBytes int64
+	// MirrorOverlay is how a run's work tree is made from the mirror
+	// cache: "auto" (an overlay over a checkout cached per commit tree,
+	// when the worker may mount: root on Linux) or "off" (every file
+	// written per run).
+	MirrorOverlay string
+	// MirrorCheckouts is how many cached checkouts each repository keeps
+	// (their bytes count against MirrorMaxBytes).
+	MirrorCheckouts int64
 
 	Network NetworkConfig
 	// Controls are the risk controls (controls.go).
@@ -142,6 +150,8 @@ func DefaultConfig() Config {
 		WorkspaceInodes: 200_000,
 		Concurrency:     2,
 		MirrorMaxBytes:  10 << 30,
+		MirrorOverlay:   "auto",
+		MirrorCheckouts: 3,
 		Controls:        DefaultControls(),
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
@@ -311,7 +321,23 @@ func settings() []setting {
 			c.Network.Prices = p
 			return nil
 		}},
-		{key: "mirror-max-bytes", help: "bound of the per-repository git mirror cache in <data-dir>/mirrors; 0 disables it", apply: size(func(c *Config) *int64 { return &c.MirrorMaxBytes })},
+		{key: "mirror-max-bytes", help: "bound of the per-repository git mirror cache in <data-dir>/mirrors, cached checkouts included; 0 disables it", apply: size(func(c *Config) *int64 { return &c.MirrorMaxBytes })},
+		{key: "mirror-overlay", help: "auto: a run's work tree is an overlay over a checkout cached per commit (root on Linux); off: every file is written per run", apply: func(c *Config, v string) error {
+			switch v {
+			case "auto", "off":
+				c.MirrorOverlay = v
+				return nil
+			}
+			return fmt.Errorf("want auto or off, not %q", v)
+		}},
+		{key: "mirror-checkouts", help: "cached checkouts kept per repository for overlay work trees (at least 1)", apply: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 || n > 1000 {
+				return fmt.Errorf("want a number from 1 to 1000, not %q", v)
+			}
+			c.MirrorCheckouts = n
+			return nil
+		}},
 		{key: "public-url", help: "base URL of the operator listener as people reach it (run pages, sign-in callback, check run links)", apply: str(func(c *Config) *string { return &c.PublicURL })},
 		{key: "oauth-client-id", help: "GitHub App client id, for signing in to the run pages", apply: str(func(c *Config) *string { return &c.OAuthClientID })},
 		{key: "oauth-client-secret", help: "GitHub App client secret", secret: true, apply: str(func(c *Config) *string { return &c.OAuthClientSecret })},

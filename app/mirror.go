@@ -15,7 +15,10 @@ func (c *Config) mirrors(log *slog.Logger) *gitops.Mirrors {
 	if c.MirrorMaxBytes <= 0 {
 		return nil
 	}
-	m := &gitops.Mirrors{Dir: filepath.Join(c.DataDir, "mirrors"), MaxBytes: c.MirrorMaxBytes, Logger: log}
+	m := &gitops.Mirrors{Dir: filepath.Join(c.DataDir, "mirrors"), MaxBytes: c.MirrorMaxBytes, MaxTrees: int(c.MirrorCheckouts), Logger: log}
+	if c.MirrorOverlay == "off" {
+		m.Overlay = gitops.OverlayOff
+	}
 	// Cached checkouts belong to the sandbox user, so an agent edits
 	// them through the overlay without a copy-up per file to chown it.
 	if uid, gid, err := runner.UserIDs(runner.DefaultUser()); err == nil && os.Geteuid() == 0 {

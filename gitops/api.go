@@ -30,6 +30,10 @@ type Workspace struct {
 	// tree's trees and blobs: PrepareSandbox copies it instead of
 	// re-encoding them.
 	basePack string
+	// sandboxIndex, when set with basePack, is the index of the work tree
+	// as checked out (made once per cached checkout): PrepareSandbox
+	// copies it instead of reading the tree and every file's stat.
+	sandboxIndex string
 	// release, when set, unmounts the work tree's overlay and lets go of
 	// the cached checkout under it (see Close).
 	release func() error

@@ -112,13 +112,39 @@ func TestMirrorOverlayWorkTree(t *testing.T) {
 		must(t, os.Chmod(d, 0o755))
 	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
-	cmd.Dir = ws.WorkTree
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(owner.UID), Gid: uint32(owner.GID)}}
 	// The root of the merged tree and the sandbox's .git are the run's
 	// own (upper layer): give them to the sandbox user as the runner does.
 	must(t, chownTree(ws.WorkTree, *owner))
-	if out, err := cmd.CombinedOutput(); err != nil {
+	asOwner := func(c *exec.Cmd) *exec.Cmd {
+		c.Dir = ws.WorkTree
+		c.Env = []string{"HOME=/nonexistent", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "PATH=" + os.Getenv("PATH")}
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(owner.UID), Gid: uint32(owner.GID)}}
+		return c
+	}
+	sandboxGit := func(args ...string) string {
+		t.Helper()
+		out, err := asOwner(exec.CommandContext(ctx, "git", args...)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v in the sandbox: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	// The cached index matches the overlay's files without a refresh
+	// (diff-files compares stat data only), and nothing was copied up.
+	if out := sandboxGit("diff-files", "--name-only"); out != "" {
+		t.Fatalf("the sandbox's index does not match the work tree's stat data:\n%s", out)
+	}
+	if out := sandboxGit("status", "--porcelain"); out != "" {
+		t.Fatalf("sandbox git status not clean:\n%s", out)
+	}
+	if up, _ := filepath.Glob(filepath.Join(ws.Root, overlayDirName, "upper", "*")); len(up) != 1 || filepath.Base(up[0]) != ".git" {
+		t.Fatalf("the upper layer holds %v before the agent ran; want only .git", up)
+	}
+	if out, err := asOwner(cmd).CombinedOutput(); err != nil {
 		t.Fatalf("the sandbox user could not edit the overlay: %v\n%s", err, out)
+	}
+	if out := sandboxGit("status", "--porcelain"); !strings.Contains(out, " M README.md") || !strings.Contains(out, " D dir/b.txt") {
+		t.Fatalf("sandbox git status after the edits:\n%s", out)
 	}
 	if got := fmt.Sprint(treeOf(t, lower)); got != pristine {
 		t.Fatal("writes through the overlay changed the cached checkout")

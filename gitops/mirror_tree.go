@@ -10,10 +10,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Overlay values of Mirrors.Overlay: how a run's work tree is made.
@@ -70,6 +74,12 @@ type treeEntry struct {
 // work is the entry's work tree: the overlay's lower layer.
 func (e *treeEntry) work() string { return filepath.Join(e.dir, workDirName) }
 
+// index is the entry's index of its work tree, for the sandbox's .git.
+func (e *treeEntry) index() string { return filepath.Join(e.dir, sandboxIndexName) }
+
+// sandboxIndexName is the cached checkout's index file.
+const sandboxIndexName = "sandbox.index"
+
 // checkoutEntry returns the cached checkout of c's tree, building it from
 // the mirror at mirrorDir when missing, with its lock held shared. The
 // caller holds the mirror's lock (shared).
@@ -123,6 +133,9 @@ func entryPack(dir string) (string, error) {
 	if fi, err := os.Stat(filepath.Join(dir, workDirName)); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("checkout cache %s: no work tree", dir)
 	}
+	if _, err := os.Stat(filepath.Join(dir, sandboxIndexName)); err != nil {
+		return "", fmt.Errorf("checkout cache %s: no index", dir)
+	}
 	return packs[0], nil
 }
 
@@ -160,6 +173,16 @@ func (m *Mirrors) buildEntry(ctx context.Context, mirrorDir string, c *object.Co
 			return "", fmt.Errorf("checkout cache: %w", err)
 		}
 	}
+	// The sandbox's index, with the stat data of the files as they now
+	// are (owner changed, which changes their ctime).
+	repo := filesystem.NewStorage(osfs.New(filepath.Join(tmp, repoDirName)), cache.NewObjectLRUDefault())
+	bi, err := indexTree(repo, c.TreeHash)
+	if err != nil {
+		return "", fmt.Errorf("checkout cache: %w", err)
+	}
+	if err := writeIndexFile(filepath.Join(tmp, sandboxIndexName), work, bi); err != nil {
+		return "", fmt.Errorf("checkout cache: index: %w", err)
+	}
 	if err := os.WriteFile(dest+treeSizeExt, []byte(strconv.FormatInt(dirSize(tmp), 10)), 0o600); err != nil {
 		return "", fmt.Errorf("checkout cache: %w", err)
 	}
@@ -171,11 +194,17 @@ func (m *Mirrors) buildEntry(ctx context.Context, mirrorDir string, c *object.Co
 }
 
 // chownTree gives every entry under dir, dir included, to o, without
-// following symlinks.
+// following symlinks. Entries o already owns are left alone (on an
+// overlay, a chown copies the file up).
 func chownTree(dir string, o FileOwner) error {
-	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if fi, err := d.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == o.UID && int(st.Gid) == o.GID {
+				return nil
+			}
 		}
 		return os.Lchown(p, o.UID, o.GID)
 	})
@@ -221,7 +250,7 @@ func (m *Mirrors) overlayWorkspace(ctx context.Context, key, mirrorDir string, b
 		_ = release()
 		return nil, err
 	}
-	ws := &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack}
+	ws := &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, sandboxIndex: e.index()}
 	ws.release = func() error {
 		return errors.Join(unmountOverlay(work), release())
 	}

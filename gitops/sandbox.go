@@ -42,9 +42,14 @@ func (w *Workspace) PrepareSandbox(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
-	bi, err := indexTree(host, base.TreeHash)
-	if err != nil {
-		return fmt.Errorf("prepare sandbox: %w", err)
+	// A work tree over a cached checkout comes with its pack and its
+	// index already made: nothing of the tree is read here.
+	cached := w.basePack != "" && w.sandboxIndex != ""
+	var bi *baseIndex
+	if !cached {
+		if bi, err = indexTree(host, base.TreeHash); err != nil {
+			return fmt.Errorf("prepare sandbox: %w", err)
+		}
 	}
 	branch := w.Branch
 	if branch == "" || plumbing.NewBranchReferenceName(branch).Validate() != nil {
@@ -78,6 +83,18 @@ func (w *Workspace) PrepareSandbox(ctx context.Context) error {
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(head, ch)); err != nil {
 		return fmt.Errorf("prepare sandbox: ref: %w", err)
 	}
+	if cached {
+		// The cached checkout's files are the lower layer, whose stat
+		// data (inode, times, size, owner) the overlay shows unchanged.
+		idx := filepath.Join(dotgit, "index")
+		if err := copyFile(w.sandboxIndex, idx); err != nil {
+			return fmt.Errorf("prepare sandbox: index: %w", err)
+		}
+		if err := os.Chmod(idx, 0o644); err != nil {
+			return fmt.Errorf("prepare sandbox: index: %w", err)
+		}
+		return nil
+	}
 	idx, err := buildIndex(w.WorkTree, bi)
 	if err != nil {
 		return fmt.Errorf("prepare sandbox: %w", err)
@@ -86,6 +103,24 @@ func (w *Workspace) PrepareSandbox(ctx context.Context) error {
 		return fmt.Errorf("prepare sandbox: index: %w", err)
 	}
 	return nil
+}
+
+// writeIndexFile writes the index of the checked-out work tree (see
+// buildIndex) to path.
+func writeIndexFile(path, work string, bi *baseIndex) error {
+	idx, err := buildIndex(work, bi)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return err
+	}
+	if err := index.NewEncoder(f).Encode(idx); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // copyObjects writes the base tree's trees and blobs from src into dst as
