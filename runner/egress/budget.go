@@ -31,6 +31,28 @@ func (b *budget) spend(n int) int {
 	}
 }
 
+// refund gives back n bytes taken by spend that never reached their
+// destination (a splice step that failed part-way). A spent budget stays
+// spent: whoever found it exhausted has already ended every exchange, and
+// reopening it would let a new one start.
+func (b *budget) refund(n int) {
+	if n <= 0 {
+		return
+	}
+	for {
+		cur := b.used.Load()
+		if cur >= b.max {
+			return
+		}
+		if b.used.CompareAndSwap(cur, max(cur-int64(n), 0)) {
+			return
+		}
+	}
+}
+
+// remaining is how many bytes spend could still give, at this instant.
+func (b *budget) remaining() int64 { return max(b.max-b.used.Load(), 0) }
+
 func (b *budget) spent() bool { return b.used.Load() >= b.max }
 
 // meteredConn is an upstream connection: every byte either way is taken

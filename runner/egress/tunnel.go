@@ -6,8 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
+
+// spliceDirections counts tunnel directions relayed with splice(2) rather
+// than the copy loop; tests read it to see which path ran.
+var spliceDirections atomic.Int64
 
 // connect answers a CONNECT host:port request: it vets and dials the
 // target, then relays bytes both ways until either side is done.
@@ -55,14 +60,23 @@ func (p *Proxy) connect(c net.Conn, br *bufio.Reader, req *http.Request, start t
 // relay copies client→up (reading clientR, which holds what was buffered
 // after the CONNECT line) and up→client. A side that ends cleanly
 // half-closes the other; an error closes both. It returns the first error.
+//
+// When both sockets allow it (Linux, TCP or Unix stream sockets) the bytes
+// move with splice(2) and never enter user space; otherwise, or when the
+// kernel refuses, a copy loop through a buffer does the same job.
 func relay(client net.Conn, clientR io.Reader, up net.Conn) error {
+	upload, download, ok := spliceCopiers(client, clientR, up)
+	if !ok {
+		upload = func() error { return pipe(up, clientR) }
+		download = func() error { return pipe(client, up) }
+	}
 	errc := make(chan error, 1)
 	go func() {
-		err := pipe(up, clientR)
+		err := upload()
 		finish(err, up, client)
 		errc <- err
 	}()
-	err := pipe(client, up)
+	err := download()
 	finish(err, client, up)
 	if err2 := <-errc; err == nil {
 		err = err2
