@@ -3,6 +3,7 @@ package egress
 import (
 	"errors"
 	"net"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -64,6 +65,7 @@ type meteredConn struct {
 	idle      time.Duration
 	up, down  int64 // bytes written, read
 	overspent bool
+	act       *activity // a tunnel's, shared with its client side; nil otherwise
 }
 
 func (m *meteredConn) Read(b []byte) (int, error) {
@@ -71,7 +73,11 @@ func (m *meteredConn) Read(b []byte) (int, error) {
 		_ = m.Conn.SetReadDeadline(time.Now().Add(m.idle))
 	}
 	n, err := m.Conn.Read(b)
+	for n == 0 && m.act.busy(err, m.idle, m.Conn.SetReadDeadline) {
+		n, err = m.Conn.Read(b)
+	}
 	if n > 0 {
+		m.act.touch()
 		got := m.p.budget.spend(n)
 		m.down += int64(got)
 		if got < n {
@@ -89,6 +95,14 @@ func (m *meteredConn) Write(b []byte) (int, error) {
 		_ = m.Conn.SetWriteDeadline(time.Now().Add(m.idle))
 	}
 	n, err := m.Conn.Write(b[:got])
+	for n < got && m.act.busy(err, m.idle, m.Conn.SetWriteDeadline) {
+		var k int
+		k, err = m.Conn.Write(b[n:got])
+		n += k
+	}
+	if n > 0 {
+		m.act.touch()
+	}
 	m.up += int64(n)
 	if err == nil && got < len(b) {
 		m.overspent = true
@@ -103,20 +117,74 @@ func (m *meteredConn) Write(b []byte) (int, error) {
 type idleConn struct {
 	net.Conn
 	idle time.Duration
+	act  *activity // a tunnel's, shared with its upstream side; nil otherwise
 }
 
 func (c idleConn) Read(b []byte) (int, error) {
 	if c.idle > 0 {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.idle))
 	}
-	return c.Conn.Read(b)
+	n, err := c.Conn.Read(b)
+	for n == 0 && c.act.busy(err, c.idle, c.Conn.SetReadDeadline) {
+		n, err = c.Conn.Read(b)
+	}
+	if n > 0 {
+		c.act.touch()
+	}
+	return n, err
 }
 
 func (c idleConn) Write(b []byte) (int, error) {
 	if c.idle > 0 {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
 	}
-	return c.Conn.Write(b)
+	n, err := c.Conn.Write(b)
+	for n < len(b) && c.act.busy(err, c.idle, c.Conn.SetWriteDeadline) {
+		var k int
+		k, err = c.Conn.Write(b[n:])
+		n += k
+	}
+	if n > 0 {
+		c.act.touch()
+	}
+	return n, err
+}
+
+// activity is when a tunnel's bytes last moved, either way. A tunnel is
+// idle only when neither direction has moved a byte for the idle time: a
+// long download whose client sends nothing upward is not cut.
+type activity struct {
+	last atomic.Int64 // unix nanoseconds
+}
+
+// newActivity starts the clock now.
+func newActivity() *activity {
+	a := &activity{}
+	a.touch()
+	return a
+}
+
+// touch records that bytes moved. A nil activity ignores it.
+func (a *activity) touch() {
+	if a != nil {
+		a.last.Store(time.Now().UnixNano())
+	}
+}
+
+// busy reports, after a wait ended with err, whether to wait again: err
+// is a deadline and the other direction moved bytes within idle. It then
+// moves the deadline (with set) to idle after that last move. A nil
+// activity (an exchange that is not a tunnel) never waits again.
+func (a *activity) busy(err error, idle time.Duration, set func(time.Time) error) bool {
+	if a == nil || idle <= 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	until := time.Unix(0, a.last.Load()).Add(idle)
+	if !time.Now().Before(until) {
+		return false
+	}
+	_ = set(until)
+	return true
 }
 
 // closeWrite half-closes c when it can, so the peer sees EOF while the

@@ -184,12 +184,23 @@ func (d *spliceDir) fill(p *splicePipe) (int, error) {
 	d.src.armRead()
 	var n int
 	var serr error
-	err := d.src.raw.Read(func(fd uintptr) bool {
-		n, serr = splice(p.w, int(fd), limit)
-		return serr != unix.EAGAIN // the pipe is empty: EAGAIN means src has nothing yet
-	})
-	if err == nil {
-		err = serr
+	read := func() error {
+		err := d.src.raw.Read(func(fd uintptr) bool {
+			n, serr = splice(p.w, int(fd), limit)
+			return serr != unix.EAGAIN // the pipe is empty: EAGAIN means src has nothing yet
+		})
+		if err == nil {
+			err = serr
+		}
+		return err
+	}
+	err := read()
+	// Silent this way but not the other: wait on, as the copy loop does.
+	for n == 0 && d.m.act.busy(err, d.src.idle, d.src.conn.SetReadDeadline) {
+		err = read()
+	}
+	if n > 0 {
+		d.m.act.touch()
 	}
 	p.data += n
 	return n, d.src.wrap("read", err)
@@ -221,8 +232,10 @@ func (d *spliceDir) send(p *splicePipe, n int) error {
 // for idle ends the step, as with a Write of the copy loop.
 func (d *spliceDir) drain(p *splicePipe, want int) (int, error) {
 	done := 0
-	for done < want {
-		d.dst.armWrite()
+	for waitOn := false; done < want; {
+		if !waitOn {
+			d.dst.armWrite()
+		}
 		var n int
 		var serr error
 		err := d.dst.raw.Write(func(fd uintptr) bool {
@@ -234,6 +247,15 @@ func (d *spliceDir) drain(p *splicePipe, want int) (int, error) {
 		}
 		done += n
 		p.data -= n
+		if n > 0 {
+			d.m.act.touch()
+		}
+		// Stuck this way but the other direction moves: the exchange is
+		// not idle; wait on until idle after that move.
+		waitOn = err != nil && n == 0 && d.m.act.busy(err, d.dst.idle, d.dst.conn.SetWriteDeadline)
+		if waitOn {
+			continue
+		}
 		if err != nil {
 			return done, d.dst.wrap("write", err)
 		}

@@ -260,8 +260,9 @@ func TestSpliceIdleTimeout(t *testing.T) {
 		client   func(t *testing.T, c *net.UnixConn, br *bufio.Reader) // what the client does before it waits
 		cut      bool                                                  // the idle timeout must end the tunnel
 		wantUp   int64                                                 // -1: any
+		notFor   time.Duration                                         // not cut before this long (bytes still moved one way)
 	}{
-		{"silent both ways", silent, func(*testing.T, *net.UnixConn, *bufio.Reader) {}, true, 0},
+		{"silent both ways", silent, func(*testing.T, *net.UnixConn, *bufio.Reader) {}, true, 0, 0},
 		{"stalls after an exchange", func(t *testing.T) int { return echoServer(t) },
 			func(t *testing.T, c *net.UnixConn, br *bufio.Reader) {
 				if _, err := c.Write(payload(100 << 10)); err != nil {
@@ -270,18 +271,35 @@ func TestSpliceIdleTimeout(t *testing.T) {
 				if _, err := io.ReadFull(br, make([]byte, 100<<10)); err != nil {
 					t.Fatal(err)
 				}
-			}, true, 100 << 10},
+			}, true, 100 << 10, 0},
 		{"client stops reading", func(t *testing.T) int { return sourceServer(t, 64<<20) },
 			func(_ *testing.T, c *net.UnixConn, _ *bufio.Reader) {
-				go func() { // keep the upload direction busy: only the download's write stalls
-					for {
+				go func() { // the upload moves for 1.2 s while the download's write is stuck
+					for range 12 {
 						if _, err := c.Write([]byte{'x'}); err != nil {
 							return
 						}
 						time.Sleep(idle / 3)
 					}
 				}()
-			}, true, -1},
+			}, true, -1, 1200 * time.Millisecond},
+		{"long download, nothing sent upward", func(t *testing.T) int {
+			return serveTCP(t, func(c net.Conn) { // a byte every idle/3 for 1.2 s
+				for range 12 {
+					if _, err := c.Write([]byte{'y'}); err != nil {
+						return
+					}
+					time.Sleep(idle / 3)
+				}
+			})
+		},
+			func(t *testing.T, _ *net.UnixConn, br *bufio.Reader) {
+				got, err := io.ReadAll(br)
+				if err != nil || string(got) != strings.Repeat("y", 12) {
+					t.Fatalf("download cut while it kept flowing: %q, %v", got, err)
+				}
+				// Whole: then the upload side, never closed, goes idle.
+			}, true, 0, 0},
 		{"slow but steady", func(t *testing.T) int { return echoServer(t) },
 			func(t *testing.T, c *net.UnixConn, br *bufio.Reader) {
 				for range 12 { // 1.2 s in all, a byte every idle/3
@@ -294,7 +312,7 @@ func TestSpliceIdleTimeout(t *testing.T) {
 					time.Sleep(idle / 3)
 				}
 				_ = c.CloseWrite()
-			}, false, 12},
+			}, false, 12, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,7 +330,10 @@ func TestSpliceIdleTimeout(t *testing.T) {
 			if cut != tt.cut {
 				t.Fatalf("detail %q after %s; want the idle timeout to cut: %v", d.Detail, waited, tt.cut)
 			}
-			if tt.cut && (waited < idle/2 || waited > 3*time.Second) {
+			if waited < tt.notFor {
+				t.Fatalf("tunnel ended %s after the client's last step, while bytes still moved one way for %s", waited, tt.notFor)
+			}
+			if tt.cut && (waited < idle/2 || waited > 3*time.Second+tt.notFor) {
 				t.Fatalf("tunnel ended %s after the client went quiet; idle is %s", waited, idle)
 			}
 			if tt.wantUp >= 0 && d.BytesUp != tt.wantUp {

@@ -44,8 +44,9 @@ func (p *Proxy) connect(c net.Conn, br *bufio.Reader, req *http.Request, start t
 		p.report(d)
 		return
 	}
-	m := &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout}
-	client := idleConn{Conn: c, idle: p.opts.IdleTimeout}
+	act := newActivity() // the exchange is idle only when both ways are
+	m := &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout, act: act}
+	client := idleConn{Conn: c, idle: p.opts.IdleTimeout, act: act}
 	err = relay(client, br, m)
 	d.Allowed, d.Status = true, http.StatusOK
 	d.BytesUp, d.BytesDown = m.up, m.down
