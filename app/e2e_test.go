@@ -42,14 +42,16 @@ func startEnv(t *testing.T, adjust func(*app.Config)) *harness.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	docker := dockertest.Client(t) // env.Close closes env.Docker
 	t.Cleanup(func() {
 		// After every test: the stand-in saw no request GitHub's
-		// description forbids, and no container of this worker remains.
+		// description forbids, and once the service has stopped (its
+		// jobs finished) no container of this worker remains.
 		if v := env.GH.Violations(); len(v) > 0 {
 			t.Errorf("GitHub API violations: %q", v)
 		}
-		leftovers := containersOf(t, env.Docker, env.Config.WorkerID)
 		env.Close(context.Background())
+		leftovers := containersOf(t, docker, env.Config.WorkerID)
 		if leftovers > 0 {
 			t.Errorf("%d containers of worker %s left behind", leftovers, env.Config.WorkerID)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentgate/agentgate/gitops"
@@ -283,7 +284,19 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		}
 	}
 	sctx, endSandbox := t.phase(ctx, telemetry.PhaseSandbox)
-	res, err := s.Engine.Run(sctx, spec, func(line string) { emit(parser.Line(line)) })
+	res, cleanup, err := s.Engine.RunThenCleanup(sctx, spec, func(line string) { emit(parser.Line(line)) })
+	// The engine removes the exited agent's container and the relay while
+	// the change is harvested and pushed; the attempt's Close waits for it.
+	cleaned := make(chan error, 1)
+	go func() { cleaned <- cleanup() }()
+	closeRest := att.close
+	att.close = sync.OnceValue(func() error {
+		var cerr error
+		if e := <-cleaned; e != nil {
+			cerr = fmt.Errorf("sandbox cleanup: %w", e)
+		}
+		return errors.Join(cerr, closeRest())
+	})
 	emit(parser.Flush())
 	endSandbox(err)
 	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {

@@ -195,6 +195,11 @@ func workspace(ctx context.Context, e *env) Result {
 		}
 		return clone, ms(time.Since(t)), nil
 	}
+	// The first use fills the mirror (the whole history): not counted.
+	if _, _, err := timed(warmCache); err != nil {
+		res.Err = err
+		return res
+	}
 	coldN := 1 // a 100 MB fetch: once
 	for n := range e.opts.N {
 		// git clone --depth 1 (baseline).
@@ -255,9 +260,7 @@ func workspace(ctx context.Context, e *env) Result {
 			res.Err = err
 			return res
 		}
-		if n > 0 { // the first one also fills the mirror: not counted
-			fresh = append(fresh, c)
-		}
+		fresh = append(fresh, c)
 		// Warm: nothing new, the checkout cached.
 		c, p, err := timed(warmCache)
 		if err != nil {
@@ -277,9 +280,6 @@ func workspace(ctx context.Context, e *env) Result {
 		}
 		writtenGo = append(writtenGo, c)
 		e.log.Info("bench: workspace", "rep", n, "git_clone_ms", cli[n], "warm_ms", warm[n])
-	}
-	if len(fresh) == 0 { // -n 1: no second new commit was measured
-		fresh = append(fresh, 0)
 	}
 	bp := func(s Stat) *Stat { return &s }
 	base := stat(cli)

@@ -136,3 +136,66 @@ func TestSweepRemovesRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunThenCleanup: the agent has exited when RunThenCleanup returns,
+// its work is in the tree, and its container and the relay are still
+// there until cleanup, which removes both, also after a failed
+// pre-flight.
+func TestRunThenCleanup(t *testing.T) {
+	cli := relayClient(t)
+	upstream := fmt.Sprintf("127.0.0.1:%d", hostListener(t))
+	count := func(runID string) (all, running int) {
+		t.Helper()
+		cs, err := cli.ContainerList(context.Background(), container.ListOptions{
+			All: true, Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.State == "running" {
+				running++
+			}
+		}
+		return len(cs), running
+	}
+	tests := []struct {
+		name      string
+		proxy     *standInProxy
+		preflight bool // the pre-flight fails
+	}{
+		{"agent ran", &standInProxy{}, false},
+		{"pre-flight failed", &standInProxy{allowProbe: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSandbox(t, "agentgate-test: write done.txt yes\n")
+			tt.proxy.upstream = upstream
+			withNetwork(t, s, tt.proxy)
+			res, cleanup, err := New(cli).RunThenCleanup(context.Background(), s.spec, nil)
+			if tt.preflight != errors.Is(err, ErrPreflight) {
+				t.Fatalf("RunThenCleanup error = %v, pre-flight failure wanted: %v", err, tt.preflight)
+			}
+			all, running := count(s.spec.RunID)
+			if !tt.preflight {
+				if err != nil || res.ExitCode != 0 {
+					t.Fatalf("exit %d, %v", res.ExitCode, err)
+				}
+				if b, err := os.ReadFile(filepath.Join(s.tree, "done.txt")); err != nil || string(b) != "yes" {
+					t.Fatalf("the agent's file: %q, %v", b, err)
+				}
+				// The agent exited; the relay still runs, until cleanup.
+				if all != 2 || running != 1 {
+					t.Fatalf("before cleanup: %d containers, %d running; want the exited agent and the relay", all, running)
+				}
+			} else if all != 2 {
+				t.Fatalf("before cleanup: %d containers; want the agent (never started) and the relay", all)
+			}
+			if err := cleanup(); err != nil {
+				t.Fatalf("cleanup: %v", err)
+			}
+			assertGone(t, cli, s.spec.RunID)
+		})
+	}
+}

@@ -16,16 +16,27 @@ import (
 // pidsWatch records whether a container's process count reached its limit,
 // from the engine's stats stream (about one sample a second).
 type pidsWatch struct {
+	id      string
 	reached atomic.Bool
+	exact   atomic.Bool // the kernel's own count (pids.events) was readable
 	done    chan struct{}
 }
 
-// hit reports whether the limit was reached, after giving the stream a
-// short moment to deliver a last sample. The engine samples about once a
-// second, so an agent that hits the limit for less than that may go
-// unreported; a run that stays at the limit (a fork bomb) is always seen.
-// The wait is short because every run pays it.
+// hit reports whether the limit was reached. Where the kernel's count of
+// refused forks is readable (the engine shares this host's cgroups) it is
+// read once more and is the answer: exact, and no wait. Otherwise the
+// stats stream gets a short moment to deliver a last sample; the engine
+// samples about once a second, so an agent that hits the limit for less
+// than that may go unreported, while a run that stays at the limit (a fork
+// bomb) is always seen. The wait is short because every run pays it.
 func (w *pidsWatch) hit() bool {
+	if w.reached.Load() {
+		return true
+	}
+	if w.exact.Load() {
+		n, ok := pidsEventsMax(w.id)
+		return ok && n > 0 || w.reached.Load()
+	}
 	select {
 	case <-w.done:
 	case <-time.After(200 * time.Millisecond):
@@ -36,14 +47,18 @@ func (w *pidsWatch) hit() bool {
 // watchPids follows the stats of container id until ctx ends or the stream
 // closes. Errors only mean less information: the watch is best effort.
 func watchPids(ctx context.Context, cli client.APIClient, id string, limit int64) *pidsWatch {
-	w := &pidsWatch{done: make(chan struct{})}
+	w := &pidsWatch{id: id, done: make(chan struct{})}
 	// Where the engine shares this host's cgroups, the kernel counts every
 	// fork the pids limit refused: exact, and read ten times a second.
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if n, ok := pidsEventsMax(id); ok && n > 0 {
+			n, ok := pidsEventsMax(id)
+			if ok {
+				w.exact.Store(true)
+			}
+			if ok && n > 0 {
 				w.reached.Store(true)
 				return
 			}

@@ -30,12 +30,17 @@ const relayLogLines = 50
 // detach (never nil) is called.
 func (e *Engine) startRelay(ctx context.Context, spec Spec) (id string, detach func(), err error) {
 	detach = func() {}
-	id, err = e.startRelayAttached(ctx, spec, &detach)
+	id, err = e.createRelay(ctx, spec)
+	if err != nil {
+		return id, detach, err
+	}
+	err = e.startCreatedRelay(ctx, spec, id, &detach)
 	return id, detach, err
 }
 
-// startRelayAttached is startRelay; it sets *detach once attached.
-func (e *Engine) startRelayAttached(ctx context.Context, spec Spec, detach *func()) (string, error) {
+// createRelay creates the run's relay container, not started: the agent's
+// container can be created, joined to its network namespace, meanwhile.
+func (e *Engine) createRelay(ctx context.Context, spec Spec) (string, error) {
 	cfg, hc, err := ConvertRelay(spec)
 	if err != nil {
 		return "", err
@@ -47,12 +52,17 @@ func (e *Engine) startRelayAttached(ctx context.Context, spec Spec, detach *func
 		}
 		return "", fmt.Errorf("relay create: %w", err)
 	}
-	id := created.ID
+	return created.ID, nil
+}
+
+// startCreatedRelay attaches to and starts the relay id and waits for its
+// pre-flight status (see startRelay); it sets *detach once attached.
+func (e *Engine) startCreatedRelay(ctx context.Context, spec Spec, id string, detach *func()) error {
 	log := slog.With("run", spec.RunID, "relay", shortID(id))
 
 	hj, err := e.cli.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
 	if err != nil {
-		return id, fmt.Errorf("relay attach: %w", err)
+		return fmt.Errorf("relay attach: %w", err)
 	}
 	*detach = hj.Close
 	stdoutR, stdoutW := io.Pipe()
@@ -81,33 +91,33 @@ func (e *Engine) startRelayAttached(ctx context.Context, spec Spec, detach *func
 	defer cancelWait()
 	waitCh, waitErr := e.cli.ContainerWait(waitCtx, id, container.WaitConditionNextExit)
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-		return id, fmt.Errorf("relay start: %w", err)
+		return fmt.Errorf("relay start: %w", err)
 	}
 	timer := time.NewTimer(RelayReadyTimeout)
 	defer timer.Stop()
 	select {
 	case st := <-statusCh:
 		if !st.Ready {
-			return id, fmt.Errorf("%w: %s", ErrPreflight, st.Reason)
+			return fmt.Errorf("%w: %s", ErrPreflight, st.Reason)
 		}
 		log.InfoContext(ctx, "relay ready")
-		return id, nil
+		return nil
 	case exit := <-waitCh:
 		// The status line may have raced the exit.
 		select {
 		case st := <-statusCh:
 			if !st.Ready {
-				return id, fmt.Errorf("%w: %s", ErrPreflight, st.Reason)
+				return fmt.Errorf("%w: %s", ErrPreflight, st.Reason)
 			}
 		case <-time.After(time.Second):
 		}
-		return id, fmt.Errorf("%w: relay exited with code %d before it was ready: %s", ErrPreflight, exit.StatusCode, stderr.tail())
+		return fmt.Errorf("%w: relay exited with code %d before it was ready: %s", ErrPreflight, exit.StatusCode, stderr.tail())
 	case werr := <-waitErr:
-		return id, fmt.Errorf("relay wait: %w", werr)
+		return fmt.Errorf("relay wait: %w", werr)
 	case <-timer.C:
-		return id, fmt.Errorf("%w: relay not ready within %v: %s", ErrPreflight, RelayReadyTimeout, stderr.tail())
+		return fmt.Errorf("%w: relay not ready within %v: %s", ErrPreflight, RelayReadyTimeout, stderr.tail())
 	case <-ctx.Done():
-		return id, fmt.Errorf("relay start: %w", ctx.Err())
+		return fmt.Errorf("relay start: %w", ctx.Err())
 	}
 }
 

@@ -33,29 +33,68 @@ const (
 // onLine is called from one goroutine, in order, for each line kept in
 // Result.Output (masked, at most 64 KiB, without its newline); it is not
 // called for output past Limits.OutputBytes.
-func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (res Result, err error) {
+func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (Result, error) {
+	res, cleanup, err := e.RunThenCleanup(ctx, spec, onLine)
+	return res, errors.Join(err, cleanup())
+}
+
+// RunThenCleanup is Run, except that removing the run's containers (the
+// agent's, exited, and the relay) is left to the returned cleanup, which
+// the caller must call exactly once, whatever err is. The caller can so
+// harvest the work tree while the engine removes them: the agent has
+// exited, and every process of its PID namespace with it, so nothing can
+// change the work tree any more; the relay never had it.
+func (e *Engine) RunThenCleanup(ctx context.Context, spec Spec, onLine func(line string)) (res Result, cleanup func() error, err error) {
+	// Cleanup steps, run last registered first, as defers would.
+	var steps []func() error
+	cleanup = func() error {
+		var errs []error
+		for i := len(steps) - 1; i >= 0; i-- {
+			errs = append(errs, steps[i]())
+		}
+		steps = nil
+		return errors.Join(errs...)
+	}
+	res, err = e.run(ctx, spec, onLine, func(f func() error) { steps = append(steps, f) })
+	return res, cleanup, err
+}
+
+// run is RunThenCleanup; later registers each cleanup step.
+func (e *Engine) run(ctx context.Context, spec Spec, onLine func(line string), later func(func() error)) (res Result, err error) {
 	spec, err = normalize(spec)
 	if err != nil {
 		return res, err
 	}
 	var cfg *container.Config
 	var hc *container.HostConfig
+	// relayReady, with a network, delivers the relay's start and
+	// pre-flight, which run while the agent's container is created: the
+	// agent is started only once it said ready.
+	var relayReady <-chan error
 	if spec.Network == nil {
 		cfg, hc, err = Convert(spec)
 	} else {
-		// Registered first, so it runs after the agent's removal.
-		relayID, detach, rerr := e.startRelay(ctx, spec)
-		defer func() {
-			if relayID != "" {
-				if rmErr := e.remove(ctx, relayID); rmErr != nil {
-					err = errors.Join(err, rmErr)
-				}
-			}
-			detach()
-		}()
-		if rerr != nil {
-			return res, rerr
+		relayID, cerr := e.createRelay(ctx, spec)
+		if cerr != nil {
+			return res, cerr
 		}
+		ready := make(chan error, 1)
+		started := make(chan struct{})
+		detach := func() {}
+		go func() {
+			defer close(started)
+			ready <- e.startCreatedRelay(ctx, spec, relayID, &detach)
+		}()
+		relayReady = ready
+		// Registered first, so it runs after the agent's removal; it
+		// waits for the start to have returned (it is bounded by
+		// RelayReadyTimeout and ctx) before removing the relay.
+		later(func() error {
+			<-started
+			err := e.remove(ctx, relayID)
+			detach()
+			return err
+		})
 		cfg, hc, err = ConvertAgent(spec, relayID)
 	}
 	if err != nil {
@@ -71,11 +110,7 @@ func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (
 		return res, fmt.Errorf("container create: %w", err)
 	}
 	id := created.ID
-	defer func() {
-		if rmErr := e.remove(ctx, id); rmErr != nil {
-			err = errors.Join(err, rmErr)
-		}
-	}()
+	later(func() error { return e.remove(ctx, id) })
 	log = log.With("container", shortID(id))
 
 	// Attach and wait before start so that no output and no exit is missed.
@@ -99,6 +134,11 @@ func (e *Engine) Run(ctx context.Context, spec Spec, onLine func(line string)) (
 	defer cancelWait()
 	waitCh, waitErr := e.cli.ContainerWait(waitCtx, id, container.WaitConditionNextExit)
 
+	if relayReady != nil {
+		if err := <-relayReady; err != nil {
+			return res, err
+		}
+	}
 	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return res, fmt.Errorf("container start: %w", err)
 	}
