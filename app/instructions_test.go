@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,11 +10,6 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/app"
-	"github.com/agentgate/agentgate/internal/dockertest"
-	"github.com/agentgate/agentgate/internal/testagent"
-	"github.com/agentgate/agentgate/runner"
-	"github.com/agentgate/agentgate/runner/agents"
-	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -25,18 +19,10 @@ import (
 // what the agent did (its addition to the default branch's AGENTS.md and
 // its note), not the restoration itself.
 func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
-	requireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cli := dockertest.Client(t)
-	if _, err := testagent.EnsureImage(ctx, cli); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
+	repo := initRepo(t, dir)
 	writeRepo := func(p, content string) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, p)), 0o755); err != nil {
@@ -59,20 +45,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 	gitIn(t, repo, "commit", "-q", "-m", "first run, then tampered")
 	gitIn(t, repo, "checkout", "-q", "main")
 
-	db, err := store.Open(ctx, filepath.Join(dir, "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	sb := &app.Sandbox{
-		Engine: runner.New(cli), Events: db, DataDir: filepath.Join(dir, "data"), WorkerID: "instructions-test",
-		Agent: func([]string) (agents.Preset, error) {
-			return agents.Preset{Name: "configured", Image: testagent.Image, Events: agents.EventsAgentgate}, nil
-		},
-		Limits:         runner.Limits{Timeout: time.Minute},
-		WorkspaceBytes: 32 << 20, WorkspaceInodes: 10_000,
-		Network: app.NetworkConfig{Mode: "none"},
-	}
+	sb, db := testSandbox(ctx, t, dir, "instructions-test", nil)
 	task := "agentgate-test: append AGENTS.md Also run the linter.\\n\nagentgate-test: write NOTES.md note\n"
 	att, err := sb.Execute(ctx, app.Task{RunID: "follow-up-1", CloneURL: repo, Branch: branch, DefaultBranch: "main", Text: task, Actor: "test"})
 	if err != nil {

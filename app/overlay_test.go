@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,11 +13,7 @@ import (
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
-	"github.com/agentgate/agentgate/internal/dockertest"
-	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/runner"
-	"github.com/agentgate/agentgate/runner/agents"
-	"github.com/agentgate/agentgate/store"
 )
 
 // Runs through the mirror cache, as root: the agent's work tree is an
@@ -36,15 +31,8 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cli := dockertest.Client(t)
-	if _, err := testagent.EnsureImage(ctx, cli); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
+	repo := initRepo(t, dir)
 	for p, content := range map[string]string{"AGENTS.md": "Run the tests.\n", "main.go": "package main\n", "old/gone.txt": "bye\n"} {
 		must(t, os.MkdirAll(filepath.Dir(filepath.Join(repo, p)), 0o755))
 		must(t, os.WriteFile(filepath.Join(repo, p), []byte(content), 0o644))
@@ -52,22 +40,13 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	gitIn(t, repo, "add", "-A")
 	gitIn(t, repo, "commit", "-q", "-m", "init")
 
-	db, err := store.Open(ctx, filepath.Join(dir, "a.db"))
-	must(t, err)
-	defer db.Close()
 	uid, gid, err := runner.UserIDs(runner.DefaultUser())
 	must(t, err)
 	mirrors := &gitops.Mirrors{Dir: filepath.Join(dir, "data", "mirrors"), Owner: &gitops.FileOwner{UID: uid, GID: gid}}
-	sb := &app.Sandbox{
-		Engine: runner.New(cli), Events: db, DataDir: filepath.Join(dir, "data"), WorkerID: "overlay-test",
-		Agent: func([]string) (agents.Preset, error) {
-			return agents.Preset{Name: "configured", Image: testagent.Image, Events: agents.EventsAgentgate}, nil
-		},
-		Limits:         runner.Limits{Timeout: time.Minute},
-		WorkspaceBytes: 32 << 20, WorkspaceInodes: 2_000,
-		Network: app.NetworkConfig{Mode: "none"},
-		Mirrors: mirrors,
-	}
+	sb, _ := testSandbox(ctx, t, dir, "overlay-test", func(sb *app.Sandbox) {
+		sb.WorkspaceInodes = 2_000
+		sb.Mirrors = mirrors
+	})
 	run := func(id, task string) *app.Attempt {
 		t.Helper()
 		att, err := sb.Execute(ctx, app.Task{RunID: id, CloneURL: repo, Text: task, Actor: "test"})

@@ -196,22 +196,5 @@ func readResponse(t testing.TB, br *bufio.Reader) (*http.Response, string) {
 // echoServer echoes every connection on loopback; it returns its port.
 func echoServer(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	return serveTCP(t, func(c net.Conn) { _, _ = io.Copy(c, c) })
 }

@@ -20,7 +20,7 @@ import (
 
 // serveTCP runs handle on every connection to a loopback listener and
 // returns its port.
-func serveTCP(t *testing.T, handle func(net.Conn)) int {
+func serveTCP(t testing.TB, handle func(net.Conn)) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
