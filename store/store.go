@@ -35,6 +35,7 @@ type DB struct {
 
 	now   func() time.Time // clock, replaced in tests
 	audit auditState       // redaction and signing for the audit trail (audit.go)
+	ckpt  *walCheckpointer // SQLite only: background WAL checkpoints (walcheckpoint.go)
 }
 
 // Open opens (creating if needed) the database at url and runs River's and
@@ -66,12 +67,15 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		return nil, errors.Join(err, sqldb.Close())
 	}
+	if db.ckpt, err = startWALCheckpointer(path, checkpointInterval); err != nil {
+		return nil, errors.Join(err, sqldb.Close())
+	}
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	err := db.SQL.Close()
+	err := errors.Join(db.ckpt.close(), db.SQL.Close())
 	if db.pool != nil {
 		db.pool.Close()
 	}
@@ -147,6 +151,7 @@ func sqliteDSN(path string) string {
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstopPages) +
 		"&_txlock=immediate"
 }
 

@@ -113,6 +113,8 @@ func TestOpenSettings(t *testing.T) {
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
+		{"synchronous", "1"}, // NORMAL
+		{"wal_autocheckpoint", "10000"},
 	}
 	for _, c := range checks {
 		var got string
