@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -142,6 +143,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		e.log.Info("bench: scenario", "name", name)
+		// What earlier scenarios (or runs) wrote is flushed first, so
+		// that its writeback does not stall this one's disk writes.
+		syscall.Sync()
 		t0 := time.Now()
 		res := runs[name](ctx, e)
 		res.Scenario = name
