@@ -223,6 +223,17 @@ func TestMirrorConcurrentRuns(t *testing.T) {
 	if dirs, _ := filepath.Glob(filepath.Join(m.Dir, "*.git")); len(dirs) != 1 {
 		t.Fatalf("%d mirrors for one repository", len(dirs))
 	}
+	// With overlays, the eight runs share one cached checkout, built once.
+	if m.overlayWanted() {
+		if trees := cachedTrees(t, m); len(trees) != 1 {
+			t.Fatalf("%d cached checkouts for one commit", len(trees))
+		}
+		for i := range runs {
+			if !isOverlay(t, wss[i].WorkTree) {
+				t.Fatalf("run %d: work tree is not an overlay", i)
+			}
+		}
+	}
 }
 
 func TestMirrorEviction(t *testing.T) {
