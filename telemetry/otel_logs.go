@@ -2,10 +2,7 @@ package telemetry
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -13,7 +10,6 @@ import (
 	otellog "go.opentelemetry.io/otel/log"
 	lognoop "go.opentelemetry.io/otel/log/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"go.opentelemetry.io/otel/sdk/resource"
 )
 
 // logScope is the instrumentation scope of event log records.
@@ -23,16 +19,7 @@ const logScope = "github.com/agentgate/agentgate/telemetry"
 // for log records to be exported: OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set, and neither OTEL_SDK_DISABLED
 // nor OTEL_LOGS_EXPORTER=none turns it off.
-func LogsConfigured() bool {
-	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") {
-		return false
-	}
-	if strings.TrimSpace(os.Getenv("OTEL_LOGS_EXPORTER")) == "none" {
-		return false
-	}
-	return strings.TrimSpace(os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")) != "" ||
-		strings.TrimSpace(os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) != ""
-}
+func LogsConfigured() bool { return logsSignal.configured() }
 
 // SetupLogs installs the global OpenTelemetry logger provider that
 // LogRecord emits to: batched over OTLP/HTTP (protobuf) when LogsConfigured,
@@ -44,29 +31,16 @@ func SetupLogs(ctx context.Context, serviceName string) (shutdown func(context.C
 		otel.SetLoggerProvider(lognoop.NewLoggerProvider())
 		return func(context.Context) error { return nil }, nil
 	}
-	if v := strings.TrimSpace(os.Getenv("OTEL_LOGS_EXPORTER")); v != "" && v != "otlp" {
-		return nil, fmt.Errorf("logs: OTEL_LOGS_EXPORTER=%q is not supported (use otlp or none)", v)
-	}
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
-		if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-			if v != "http/protobuf" {
-				return nil, fmt.Errorf("logs: %s=%q is not supported (use http/protobuf)", name, v)
-			}
-			break
-		}
+	if err := logsSignal.check(); err != nil {
+		return nil, err
 	}
 	exp, err := otlploghttp.New(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("logs: otlp exporter: %w", err)
 	}
-	res, err := resource.New(ctx,
-		resource.WithAttributes(attribute.String("service.name", serviceName)),
-		resource.WithTelemetrySDK(),
-		resource.WithFromEnv(),
-	)
-	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
-		_ = exp.Shutdown(ctx)
-		return nil, fmt.Errorf("logs: resource: %w", err)
+	res, err := logsSignal.serviceResource(ctx, serviceName, exp.Shutdown)
+	if err != nil {
+		return nil, err
 	}
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)), sdklog.WithResource(res))
 	otel.SetLoggerProvider(lp)

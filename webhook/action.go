@@ -115,15 +115,6 @@ func (s *Server) serveAction(w http.ResponseWriter, r *http.Request, log *slog.L
 	args.DeliveryID = delivery
 	log = log.With("repo", args.Owner+"/"+args.Repo, "check_run", args.CheckRunID, "action", args.Identifier)
 	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, "check_run", 0))
-	switch {
-	case err != nil:
-		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
-		reply(w, http.StatusServiceUnavailable, "try again later")
-	case !fresh:
-		reply(w, http.StatusOK, "duplicate delivery")
-	default:
-		log.InfoContext(r.Context(), "webhook: check run action queued")
-		reply(w, http.StatusAccepted, "queued")
-	}
+	answerEnqueued(r.Context(), w, log, fresh, err, "check run action", nil)
 	return true
 }

@@ -302,21 +302,9 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Lo
 		id = e.ReviewID
 	}
 	fresh, err := s.enqueue(r.Context(), newQueued(*e, delivery, e.Event, id))
-	switch {
-	case err != nil:
-		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
-		reply(w, http.StatusServiceUnavailable, "try again later")
-	case !fresh:
-		log.InfoContext(r.Context(), "webhook: duplicate delivery")
-		reply(w, http.StatusOK, "duplicate delivery")
-	default:
-		log.InfoContext(r.Context(), "webhook: event queued")
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusAccepted)
-		_ = json.NewEncoder(w).Encode(struct {
-			Event string `json:"event"`
-		}{e.Command})
-	}
+	answerEnqueued(r.Context(), w, log, fresh, err, "event", struct {
+		Event string `json:"event"`
+	}{e.Command})
 }
 
 // Events lists the events Route handles, sorted, for the app manifest.

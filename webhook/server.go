@@ -173,20 +173,32 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 
 	release() // the job holds what it needs; the enqueue may wait for its commit
 	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, event, args.CommentID))
+	answerEnqueued(r.Context(), w, log, fresh, err, "run", struct {
+		RunID string `json:"run_id"`
+	}{args.RunID})
+}
+
+// answerEnqueued answers a delivery once its job's enqueue returned: 503
+// when it failed (GitHub delivers again), 200 for a delivery already
+// queued, else 202 with body as JSON ("queued" as text when body is nil).
+// what names the queued job in the log.
+func answerEnqueued(ctx context.Context, w http.ResponseWriter, log *slog.Logger, fresh bool, err error, what string, body any) {
 	switch {
 	case err != nil:
-		log.ErrorContext(r.Context(), "webhook: enqueue failed", "err", err)
+		log.ErrorContext(ctx, "webhook: enqueue failed", "err", err)
 		reply(w, http.StatusServiceUnavailable, "try again later")
 	case !fresh:
-		log.InfoContext(r.Context(), "webhook: duplicate delivery")
+		log.InfoContext(ctx, "webhook: duplicate delivery")
 		reply(w, http.StatusOK, "duplicate delivery")
 	default:
-		log.InfoContext(r.Context(), "webhook: run queued")
+		log.InfoContext(ctx, "webhook: "+what+" queued")
+		if body == nil {
+			reply(w, http.StatusAccepted, "queued")
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)
-		_ = json.NewEncoder(w).Encode(struct {
-			RunID string `json:"run_id"`
-		}{args.RunID})
+		_ = json.NewEncoder(w).Encode(body)
 	}
 }
 
