@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -234,11 +235,38 @@ func (e *Engine) killAndWait(ctx context.Context, id string, waitCh <-chan conta
 func (e *Engine) remove(ctx context.Context, id string) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	err := e.cli.ContainerRemove(rctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err != nil && !cerrdefs.IsNotFound(err) {
+	if err := e.removeContainer(rctx, id); err != nil {
 		return fmt.Errorf("container remove %s: %w", shortID(id), err)
 	}
 	return nil
+}
+
+// removeContainer force-removes container id; one already gone is
+// removed. When the engine is already removing it (a worker killed while
+// its removal was under way leaves the engine finishing it), it waits,
+// bounded by ctx, until the container is gone.
+func (e *Engine) removeContainer(ctx context.Context, id string) error {
+	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if gone(err) {
+		return nil
+	}
+	// The engine answers 409 with this text (matched as text too, in case
+	// an engine version answers with another code).
+	if msg := err.Error(); !strings.Contains(msg, "removal of container") || !strings.Contains(msg, "already in progress") {
+		return err
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, ierr := e.cli.ContainerInspect(ctx, id); cerrdefs.IsNotFound(ierr) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (waited for it: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // limitsHit names the limits the run ran into, in a fixed order.

@@ -33,8 +33,10 @@ func (e *Engine) Sweep(ctx context.Context, workerID string) (int, error) {
 		if c.Labels[LabelWorker] != workerID { // belt and braces over the filter
 			continue
 		}
-		err := e.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		if gone(err) {
+		rctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+		err := e.removeContainer(rctx, c.ID)
+		cancel()
+		if err == nil {
 			n++
 			continue
 		}
