@@ -1,10 +1,13 @@
 // Package gitops holds everything agentgate does with git, on the host side
-// of the sandbox, with go-git only (no git CLI except go-git's own file
-// transport for local-path remotes):
+// of the sandbox, with go-git (the git CLI only reads blobs from a mirror,
+// through `git cat-file --batch`, when it is installed):
 //
 //   - Clone: a shallow clone of one branch into a run directory, with the
 //     repository (Root/repo.git) kept apart from the work tree (Root/work)
 //     that the sandbox mounts;
+//   - Mirrors: the same through a per-repository mirror cache that fetches
+//     only what is new; as root the work tree is an overlay mount over a
+//     checkout cached per commit tree (Workspace.Close unmounts it);
 //   - PrepareSandbox: a throwaway repository at Root/work/.git for agents
 //     that expect one (one commit of the base tree, nothing else);
 //   - Harvest: the safe diff of the work tree against the base commit,
