@@ -60,10 +60,25 @@ func (db *DB) Append(ctx context.Context, ev telemetry.Event) (telemetry.Event, 
 // Events implements telemetry.Reader: the run's events in Seq order. Numbers
 // in Attrs come back as float64, as encoding/json decodes them.
 func (db *DB) Events(ctx context.Context, runID string) ([]telemetry.Event, error) {
-	rows, err := db.SQL.QueryContext(ctx,
+	out, err := db.queryEvents(ctx, "events "+runID,
 		`SELECT run_id, seq, time, kind, actor, attrs FROM events WHERE run_id = ? ORDER BY seq`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("store: events %s: %w", runID, err)
+		return nil, err
+	}
+	for i := range out {
+		if len(out[i].Attrs) == 0 {
+			out[i].Attrs = nil
+		}
+	}
+	return out, nil
+}
+
+// queryEvents runs q, which selects run_id, seq, time, kind, actor and
+// attrs, and decodes each row; what names the query in errors.
+func (db *DB) queryEvents(ctx context.Context, what, q string, args ...any) ([]telemetry.Event, error) {
+	rows, err := db.SQL.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer func() { _ = rows.Close() }()
 	var out []telemetry.Event
@@ -73,21 +88,18 @@ func (db *DB) Events(ctx context.Context, runID string) ([]telemetry.Event, erro
 			when, attrs string
 		)
 		if err := rows.Scan(&ev.RunID, &ev.Seq, &when, &ev.Kind, &ev.Actor, &attrs); err != nil {
-			return nil, fmt.Errorf("store: events %s: scan: %w", runID, err)
+			return nil, fmt.Errorf("store: %s: scan: %w", what, err)
 		}
 		if ev.Time, err = parseTime(when); err != nil {
-			return nil, fmt.Errorf("store: events %s: %w", runID, err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		if err := json.Unmarshal([]byte(attrs), &ev.Attrs); err != nil {
-			return nil, fmt.Errorf("store: events %s: attrs of seq %d: %w", runID, ev.Seq, err)
-		}
-		if len(ev.Attrs) == 0 {
-			ev.Attrs = nil
+			return nil, fmt.Errorf("store: %s: attrs of %s/%d: %w", what, ev.RunID, ev.Seq, err)
 		}
 		out = append(out, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: events %s: %w", runID, err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -56,30 +55,6 @@ func (db *DB) EffectsByKey(ctx context.Context, key string) (map[string]string, 
 
 // EventsOfKind returns every stored event of one kind, in run and seq order.
 func (db *DB) EventsOfKind(ctx context.Context, kind string) ([]telemetry.Event, error) {
-	var out []telemetry.Event
-	rows, err := db.SQL.QueryContext(ctx, `SELECT run_id, seq, time, kind, actor, attrs FROM events WHERE kind = ? ORDER BY run_id, seq`, kind)
-	if err != nil {
-		return nil, fmt.Errorf("store: events of kind %s: %w", kind, err)
-	}
-	defer func() { _ = rows.Close() }()
-	for rows.Next() {
-		var (
-			ev          telemetry.Event
-			when, attrs string
-		)
-		if err := rows.Scan(&ev.RunID, &ev.Seq, &when, &ev.Kind, &ev.Actor, &attrs); err != nil {
-			return nil, fmt.Errorf("store: events of kind %s: %w", kind, err)
-		}
-		if ev.Time, err = parseTime(when); err != nil {
-			return nil, fmt.Errorf("store: events of kind %s: %w", kind, err)
-		}
-		if err := json.Unmarshal([]byte(attrs), &ev.Attrs); err != nil {
-			return nil, fmt.Errorf("store: events of kind %s: %w", kind, err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: events of kind %s: %w", kind, err)
-	}
-	return out, nil
+	return db.queryEvents(ctx, "events of kind "+kind,
+		`SELECT run_id, seq, time, kind, actor, attrs FROM events WHERE kind = ? ORDER BY run_id, seq`, kind)
 }
