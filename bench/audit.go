@@ -52,7 +52,7 @@ func audit(ctx context.Context, e *env) Result {
 				res.Err = err
 				return res
 			}
-			if err := bulkChain(ctx, vdb, chain); err != nil {
+			if err := vdb.SeedChain(ctx, chain); err != nil {
 				_ = vdb.Close()
 				res.Err = fmt.Errorf("build chain: %w", err)
 				return res
@@ -77,49 +77,4 @@ func audit(ctx context.Context, e *env) Result {
 		{Metric: "verify, per million events", Unit: "s", Agentgate: stat(verify)},
 	}
 	return res
-}
-
-// bulkChain inserts n chained events in one transaction, exactly as
-// Append chains them (run chain and global chain), so that Verify has a
-// real chain to check without n separate appends.
-func bulkChain(ctx context.Context, db *store.DB, n int) error {
-	tx, err := db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	insEv, err := tx.PrepareContext(ctx, `INSERT INTO events (run_id, seq, time, kind, actor, attrs, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	insLink, err := tx.PrepareContext(ctx, `INSERT INTO audit_chain (global_seq, run_id, seq, event_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	link := telemetry.GenesisHash
-	prev := map[string]string{}
-	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range n {
-		run := fmt.Sprintf("run-%07d", i/20)
-		e := telemetry.ChainedEvent{RunID: run, Seq: int64(i%20 + 1),
-			Time: t0.Add(time.Duration(i) * time.Millisecond).UTC().Format("2006-01-02T15:04:05.000000000Z"),
-			Kind: "agent.command", Actor: "runner", Attrs: `{"argv":["go","test","./..."],"exit_code":0}`, PrevHash: telemetry.GenesisHash}
-		if p, ok := prev[run]; ok {
-			e.PrevHash = p
-		}
-		h := e.Hash()
-		prev[run] = h
-		if _, err := insEv.ExecContext(ctx, e.RunID, e.Seq, e.Time, e.Kind, e.Actor, e.Attrs, e.PrevHash, h); err != nil {
-			return err
-		}
-		l := telemetry.ChainLink{GlobalSeq: int64(i + 1), RunID: run, Seq: e.Seq, EventHash: h, PrevHash: link}
-		link = l.Hash()
-		if _, err := insLink.ExecContext(ctx, l.GlobalSeq, l.RunID, l.Seq, l.EventHash, l.PrevHash, link); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET global_seq = ?, hash = ? WHERE id = 1`, n, link); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
