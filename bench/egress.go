@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agentgate/agentgate/internal/upstream"
 	"github.com/agentgate/agentgate/runner/egress"
 )
 
@@ -29,42 +30,6 @@ func (loopbackResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAd
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-// upstream is a loopback server that answers one request per connection:
-// "ok", or payload bytes for GET /big.
-func upstream(payload int) (port int, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, nil, err
-	}
-	chunk := make([]byte, 256<<10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				if req.URL.Path != "/big" {
-					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-					return
-				}
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", payload)
-				for sent := 0; sent < payload; sent += len(chunk) {
-					if _, err := c.Write(chunk[:min(len(chunk), payload-sent)]); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port, func() { _ = ln.Close() }, nil
-}
-
 // egressScenario measures the egress proxy (on its Unix socket, as the
 // relay reaches it) against a direct TCP connection: a small GET over a
 // fresh connection (p50, p99) and a large download's throughput through a
@@ -77,7 +42,7 @@ func egressScenario(ctx context.Context, e *env) Result {
 		Command: fmt.Sprintf("Loopback upstream; the proxy on its Unix socket with the production policy checks (allowlist, resolution, private-address rule, budgets). "+
 			"Latency: %d small GETs, each on a new connection (CONNECT + GET through the proxy). Throughput: %d MB through a CONNECT tunnel.", small, payload>>20),
 	}
-	port, stop, err := upstream(payload)
+	port, stop, err := upstream.Start(payload)
 	if err != nil {
 		res.Err = err
 		return res

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/agentgate/agentgate/internal/upstream"
 )
 
 const benchPayload = 100 << 20 // 100 MB for the throughput runs
@@ -18,38 +20,12 @@ const benchPayload = 100 << 20 // 100 MB for the throughput runs
 // header it writes either a small HTTP response or, for "GET /big",
 // 100 MB, then hangs up.
 func benchServer(b *testing.B) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, stop, err := upstream.Start(benchPayload)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { ln.Close() })
-	chunk := make([]byte, 256<<10)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				if req.URL.Path != "/big" {
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-					return
-				}
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", benchPayload)
-				for sent := 0; sent < benchPayload; sent += len(chunk) {
-					if _, err := c.Write(chunk); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	b.Cleanup(stop)
+	return port
 }
 
 // BenchmarkEgress measures, in one run, the proxy's added latency on a
