@@ -2,7 +2,6 @@ package gitops
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,18 +49,7 @@ func TestClone(t *testing.T) {
 			tt.opts.Root = t.TempDir()
 			ws, err := Clone(ctx, tt.opts)
 			if tt.wantErr != nil || tt.errText != "" {
-				if err == nil {
-					t.Fatal("Clone succeeded")
-				}
-				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error %v, want %v", err, tt.wantErr)
-				}
-				if !strings.Contains(err.Error(), tt.errText) {
-					t.Fatalf("error %q lacks %q", err, tt.errText)
-				}
-				if strings.Contains(err.Error(), testToken) {
-					t.Fatalf("error leaks the token: %v", err)
-				}
+				checkCloneError(t, err, tt.wantErr, tt.errText)
 				return
 			}
 			if err != nil {

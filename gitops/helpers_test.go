@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,5 +89,24 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkCloneError fails unless err is the refusal a clone case expects:
+// wantErr (when set) in its chain, errText in its message, and never the
+// token.
+func checkCloneError(t *testing.T, err, wantErr error, errText string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("the clone succeeded")
+	}
+	if wantErr != nil && !errors.Is(err, wantErr) {
+		t.Fatalf("error %v, want %v", err, wantErr)
+	}
+	if !strings.Contains(err.Error(), errText) {
+		t.Fatalf("error %q lacks %q", err, errText)
+	}
+	if strings.Contains(err.Error(), testToken) {
+		t.Fatalf("error leaks the token: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package gitops
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -90,18 +89,7 @@ func TestMirrorCloneMatchesClone(t *testing.T) {
 			mo.Root = t.TempDir()
 			got, err := cloneMirror(ctx, t, m, mo)
 			if tt.wantErr != nil || tt.errText != "" {
-				if err == nil {
-					t.Fatal("mirror Clone succeeded")
-				}
-				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error %v, want %v", err, tt.wantErr)
-				}
-				if !strings.Contains(err.Error(), tt.errText) {
-					t.Fatalf("error %q lacks %q", err, tt.errText)
-				}
-				if strings.Contains(err.Error(), testToken) {
-					t.Fatalf("error leaks the token: %v", err)
-				}
+				checkCloneError(t, err, tt.wantErr, tt.errText)
 				return
 			}
 			if err != nil {
