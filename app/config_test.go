@@ -82,14 +82,7 @@ func TestValidateServeNamesSettings(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("want an error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			checkMentions(t, err, tt.want)
 		})
 	}
 }
@@ -167,5 +160,19 @@ func TestNetworkSettings(t *testing.T) {
 	cfg.Network.Mode = "open"
 	if err := cfg.ValidateRun(); err == nil || !strings.Contains(err.Error(), `network (AGENTGATE_NETWORK): "open" is not relay or none`) {
 		t.Errorf("bad mode: %v", err)
+	}
+}
+
+// checkMentions fails unless err is an error whose message names every
+// string of want.
+func checkMentions(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
 	}
 }
