@@ -17,6 +17,20 @@ func mustParse(t *testing.T, name, in string) *Config {
 	return c
 }
 
+// mergeYAML merges the org's and the repository's configuration texts,
+// as org.yml and repo.yml; an empty text is no file.
+func mergeYAML(t *testing.T, org, repo string) (EffectiveConfig, error) {
+	t.Helper()
+	var o, r *Config
+	if org != "" {
+		o = mustParse(t, "org.yml", org)
+	}
+	if repo != "" {
+		r = mustParse(t, "repo.yml", repo)
+	}
+	return Merge(o, r)
+}
+
 func TestDefaults(t *testing.T) {
 	e := Defaults()
 	if e.MinPermission != "write" || e.Agent.Timeout != 30*time.Minute || e.Agent.Preset != "builtin" ||

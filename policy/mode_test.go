@@ -22,14 +22,7 @@ func TestMergeMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var org, repo *Config
-			if tt.org != "" {
-				org = mustParse(t, "org.yml", tt.org)
-			}
-			if tt.repo != "" {
-				repo = mustParse(t, "repo.yml", tt.repo)
-			}
-			e, err := Merge(org, repo)
+			e, err := mergeYAML(t, tt.org, tt.repo)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

@@ -16,14 +16,7 @@ func TestMergePaused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var org, repo *Config
-			if tt.org != "" {
-				org = mustParse(t, "org.yml", tt.org)
-			}
-			if tt.repo != "" {
-				repo = mustParse(t, "repo.yml", tt.repo)
-			}
-			e, err := Merge(org, repo)
+			e, err := mergeYAML(t, tt.org, tt.repo)
 			if err != nil {
 				t.Fatal(err)
 			}
