@@ -22,19 +22,7 @@ func (r *run) attest(ctx context.Context) error {
 		return nil
 	}
 	env, err := r.once(ctx, effProvenance, func() (string, error) {
-		events, err := r.w.DB.Events(ctx, r.args.RunID)
-		if err != nil {
-			return "", fmt.Errorf("provenance: %w", err)
-		}
-		head, err := r.w.DB.RunHead(ctx, r.args.RunID)
-		if err != nil {
-			return "", fmt.Errorf("provenance: %w", err)
-		}
-		st, err := provenance.Statement(events, head)
-		if err != nil {
-			return "", err
-		}
-		e, err := provenance.Sign(ctx, st, key)
+		e, err := provenance.SignRun(ctx, r.w.DB, r.args.RunID, key)
 		if err != nil {
 			return "", err
 		}

@@ -43,13 +43,7 @@ func attestedDB(t *testing.T) (dbPath, keyPath string) {
 			t.Fatal(err)
 		}
 	}
-	events, _ := db.Events(ctx, "run-p")
-	head, _ := db.RunHead(ctx, "run-p")
-	st, err := provenance.Statement(events, head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := provenance.Sign(ctx, st, key)
+	env, err := provenance.SignRun(ctx, db, "run-p", key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -304,6 +304,31 @@ func mustStruct(m map[string]any) *structpb.Struct {
 	return s
 }
 
+// Run is where a run's provenance comes from: its stored events and the
+// head of its chain (store.DB serves both).
+type Run interface {
+	Events(ctx context.Context, runID string) ([]telemetry.Event, error)
+	RunHead(ctx context.Context, runID string) (string, error)
+}
+
+// SignRun makes the statement of run runID from what r holds and signs it
+// with key: the record the worker keeps with a finished run.
+func SignRun(ctx context.Context, r Run, runID string, key ed25519.PrivateKey) (*dsse.Envelope, error) {
+	events, err := r.Events(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
+	}
+	head, err := r.RunHead(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
+	}
+	st, err := Statement(events, head)
+	if err != nil {
+		return nil, err
+	}
+	return Sign(ctx, st, key)
+}
+
 // PayloadType is the DSSE payload type of an in-toto statement.
 const PayloadType = "application/vnd.in-toto+json"
 

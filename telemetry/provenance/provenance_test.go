@@ -54,16 +54,11 @@ func runEvents(t *testing.T) *store.DB {
 func sign(t *testing.T, db *store.DB, key ed25519.PrivateKey) (*provenance.Predicate, []byte) {
 	t.Helper()
 	ctx := context.Background()
+	env, err := provenance.SignRun(ctx, db, "run-1", key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	events, _ := db.Events(ctx, "run-1")
-	head, _ := db.RunHead(ctx, "run-1")
-	st, err := provenance.Statement(events, head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := provenance.Sign(ctx, st, key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := provenance.FromEvents(events)
 	body, _ := base64.StdEncoding.DecodeString(env.Payload)
 	return &p, body
@@ -141,20 +136,14 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := runEvents(t)
-			events, _ := db.Events(ctx, "run-1")
-			head, _ := db.RunHead(ctx, "run-1")
-			st, err := provenance.Statement(events, head)
-			if err != nil {
-				t.Fatal(err)
-			}
-			env, err := provenance.Sign(ctx, st, key)
+			env, err := provenance.SignRun(ctx, db, "run-1", key)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m := map[string]string{"payload": env.Payload, "sig": env.Signatures[0].Sig}
 			tt.tamper(t, db, m)
 			env.Payload, env.Signatures[0].Sig = m["payload"], m["sig"]
-			events, _ = db.Events(ctx, "run-1")
+			events, _ := db.Events(ctx, "run-1")
 			_, err = provenance.Check(ctx, env, pub, events, func(seq int64) (string, error) { return db.EventHash(ctx, "run-1", seq) })
 			switch {
 			case tt.wantErr == "" && err != nil:
