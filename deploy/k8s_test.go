@@ -57,53 +57,40 @@ func decodeStrict(doc []byte, m *manifests) error {
 	if err := yaml.Unmarshal(doc, &tm); err != nil {
 		return fmt.Errorf("type meta: %w", err)
 	}
-	into := func(v any) error { return yaml.UnmarshalStrict(doc, v) }
-	var err error
 	switch tm.APIVersion + " " + tm.Kind {
 	case "apps/v1 Deployment":
-		o := &appsv1.Deployment{}
-		err = into(o)
-		m.deployments = append(m.deployments, o)
+		return decodeInto(doc, &m.deployments)
 	case "v1 Service":
-		o := &corev1.Service{}
-		err = into(o)
-		m.services = append(m.services, o)
+		return decodeInto(doc, &m.services)
 	case "networking.k8s.io/v1 Ingress":
-		o := &networkingv1.Ingress{}
-		err = into(o)
-		m.ingresses = append(m.ingresses, o)
+		return decodeInto(doc, &m.ingresses)
 	case "v1 Secret":
-		o := &corev1.Secret{}
-		err = into(o)
-		m.secrets = append(m.secrets, o)
+		return decodeInto(doc, &m.secrets)
 	case "v1 ConfigMap":
-		o := &corev1.ConfigMap{}
-		err = into(o)
-		m.configMaps = append(m.configMaps, o)
+		return decodeInto(doc, &m.configMaps)
 	case "v1 ServiceAccount":
-		o := &corev1.ServiceAccount{}
-		err = into(o)
-		m.accounts = append(m.accounts, o)
+		return decodeInto(doc, &m.accounts)
 	case "v1 Namespace":
-		o := &corev1.Namespace{}
-		err = into(o)
-		m.namespaces = append(m.namespaces, o)
+		return decodeInto(doc, &m.namespaces)
 	case "policy/v1 PodDisruptionBudget":
-		o := &policyv1.PodDisruptionBudget{}
-		err = into(o)
-		m.pdbs = append(m.pdbs, o)
+		return decodeInto(doc, &m.pdbs)
 	case "networking.k8s.io/v1 NetworkPolicy":
-		o := &networkingv1.NetworkPolicy{}
-		err = into(o)
-		m.netpols = append(m.netpols, o)
+		return decodeInto(doc, &m.netpols)
 	case "node.k8s.io/v1 RuntimeClass":
-		o := &nodev1.RuntimeClass{}
-		err = into(o)
-		m.runtimeClass = append(m.runtimeClass, o)
+		return decodeInto(doc, &m.runtimeClass)
 	default:
 		return fmt.Errorf("unexpected kind %q %q", tm.APIVersion, tm.Kind)
 	}
-	return err
+}
+
+// decodeInto decodes doc strictly as a *T and appends it to list.
+func decodeInto[T any](doc []byte, list *[]*T) error {
+	o := new(T)
+	if err := yaml.UnmarshalStrict(doc, o); err != nil {
+		return err
+	}
+	*list = append(*list, o)
+	return nil
 }
 
 // splitDocs splits a multi-document YAML file, dropping empty documents.
