@@ -26,6 +26,12 @@ type Request struct {
 	Latency   time.Duration // arrival to last byte
 	FirstByte time.Duration // arrival to the first response byte forwarded (streams)
 	Error     string        // the gateway's error code (Err...) when it refused or failed, else ""
+	// Refused says what the policy refused (ErrRefused): a tool, a field
+	// or a reference, e.g. `server-side tool "web_search_20250305"`.
+	Refused string
+	// DroppedBetas are beta header values not on the allowlist, removed
+	// before forwarding.
+	DroppedBetas []string
 }
 
 // Attrs returns the record as audit-event attributes (llm.request).
@@ -49,6 +55,12 @@ func (r Request) Attrs() map[string]any {
 	}
 	if r.Error != "" {
 		a["error"] = r.Error
+	}
+	if r.Refused != "" {
+		a["refused"] = r.Refused
+	}
+	if len(r.DroppedBetas) > 0 {
+		a["dropped_betas"] = strings.Join(r.DroppedBetas, ",")
 	}
 	return a
 }

@@ -36,25 +36,35 @@ func (g *Gateway) authorized(r *http.Request, api string) bool {
 	return k != "" && subtle.ConstantTimeCompare([]byte(k), []byte(g.placeholder)) == 1
 }
 
-// forwardedRequestHeaders are the only client headers sent upstream.
-// Everything else (credentials, cookies, organisation or project
-// selectors, forwarding headers) is dropped.
+// forwardedRequestHeaders are the only client headers sent upstream as
+// they are. Everything else (credentials, cookies, organisation or project
+// selectors, forwarding headers) is dropped; betaHeaders pass filtered.
 var forwardedRequestHeaders = []string{
-	"Content-Type", "Accept", "User-Agent",
-	"Anthropic-Version", "Anthropic-Beta", "OpenAI-Beta",
+	"Content-Type", "Accept", "User-Agent", "Anthropic-Version",
 }
+
+// betaHeaders pass only the values the policy allows.
+var betaHeaders = []string{"Anthropic-Beta", "OpenAI-Beta"}
 
 // defaultAnthropicVersion is sent when the client names none.
 const defaultAnthropicVersion = "2023-06-01"
 
 // upstreamHeaders builds the upstream request's headers: the allowed
-// client headers and the real key.
-func upstreamHeaders(in http.Header, api, key string) http.Header {
-	out := make(http.Header)
+// client headers, the allowed beta values and the real key. dropped are
+// the beta values left out.
+func upstreamHeaders(in http.Header, api, key string, pol *policy) (out http.Header, dropped []string) {
+	out = make(http.Header)
 	for _, h := range forwardedRequestHeaders {
 		if v := in.Values(h); len(v) > 0 {
 			out[http.CanonicalHeaderKey(h)] = append([]string(nil), v...)
 		}
+	}
+	for _, h := range betaHeaders {
+		kept, d := pol.filterBetas(in.Values(h))
+		if len(kept) > 0 {
+			out.Set(h, strings.Join(kept, ","))
+		}
+		dropped = append(dropped, d...)
 	}
 	switch api {
 	case APIOpenAI:
@@ -69,7 +79,7 @@ func upstreamHeaders(in http.Header, api, key string) http.Header {
 			out.Set("Anthropic-Version", defaultAnthropicVersion)
 		}
 	}
-	return out
+	return out, dropped
 }
 
 // forwardedResponseHeaders and forwardedResponsePrefixes are the upstream

@@ -27,7 +27,7 @@ func TestInspectBody(t *testing.T) {
 		{name: "chat stream opts null", body: `{"model":"m","stream":true,"stream_options":null}`, rt: chat, model: "m", stream: true, rewritten: true,
 			wantOption: map[string]any{"include_usage": true}},
 		{name: "chat stream opts bad", body: `{"model":"m","stream":true,"stream_options":7}`, rt: chat, wantErr: true},
-		{name: "responses stream untouched", body: `{"model":"gpt-4.1","stream":true}`, rt: responses, model: "gpt-4.1", stream: true},
+		{name: "responses stream untouched", body: `{"model":"gpt-4.1","stream":true,"store":false}`, rt: responses, model: "gpt-4.1", stream: true},
 		{name: "anthropic stream untouched", body: `{"model":"claude","stream":true}`, rt: messages, model: "claude", stream: true},
 		{name: "odd types", body: `{"model":7,"stream":"yes"}`, rt: chat},
 		{name: "array", body: `[1]`, rt: chat, wantErr: true},
@@ -37,7 +37,7 @@ func TestInspectBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			info, out, err := inspectBody([]byte(tt.body), tt.rt)
+			info, out, err := inspectBody([]byte(tt.body), tt.rt, &policy{}, 0)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,8 +26,11 @@ type Gateway struct {
 	now         func() time.Time
 	redact      *redactor
 	slots       chan struct{}
+	pol         *policy
+	outReserve  int64 // output reserved for a request without a cap
 	mu          sync.Mutex
 	usage       Usage
+	reserved    int64 // tokens reserved by requests in flight
 	servers     []*http.Server
 	closed      bool
 	// timeouts, fields so tests can shorten them
@@ -74,6 +78,15 @@ func New(opts Options) (*Gateway, error) {
 		}
 	}
 	g.redact = newRedactor(keys...)
+	pol, err := compilePolicy(opts.Policy)
+	if err != nil {
+		return nil, err
+	}
+	g.pol = pol
+	g.outReserve = opts.OutputReservation
+	if g.outReserve == 0 {
+		g.outReserve = DefaultOutputReservation
+	}
 	if g.maxBody == 0 {
 		g.maxBody = DefaultMaxBodyBytes
 	}
@@ -168,12 +181,37 @@ func (g *Gateway) budgetSpent() bool {
 	return g.usage.Tokens() >= g.budget
 }
 
-// finish records a request: usage, log line, OnRequest.
-func (g *Gateway) finish(ctx context.Context, rec Request, forwarded bool) {
+// reserve sets need tokens aside from the budget for a request about to
+// be forwarded, so that requests in flight together cannot spend more
+// than the budget: it refuses (ok false, with the reason) when the tokens
+// used, those reserved by requests in flight and need exceed the budget.
+// finish releases the reservation when it adds the request's usage.
+func (g *Gateway) reserve(need int64) (ok bool, why string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.budget == 0 {
+		return true, ""
+	}
+	used := g.usage.Tokens()
+	switch {
+	case used >= g.budget:
+		return false, fmt.Sprintf("agentgate: this run's LLM token budget (%d tokens) is spent; no further model requests are allowed", g.budget)
+	case used+g.reserved+need > g.budget:
+		return false, fmt.Sprintf("agentgate: this request could use up to %d tokens (input estimated from its size plus its output cap), more than this run's LLM token budget (%d tokens) has left: %d used, %d reserved by requests in flight; lower max_tokens / max_output_tokens or wait for requests in flight",
+			need, g.budget, used, g.reserved)
+	}
+	g.reserved += need
+	return true, ""
+}
+
+// finish records a request: usage (releasing its reservation), log line,
+// OnRequest.
+func (g *Gateway) finish(ctx context.Context, rec Request, forwarded bool, reserved int64) {
 	rec.Latency = g.now().Sub(rec.Time)
 	rec.Model = g.redact.String(rec.Model)
 	rec.Path = g.redact.String(rec.Path)
 	g.mu.Lock()
+	g.reserved -= reserved
 	g.usage.add(rec, forwarded)
 	g.mu.Unlock()
 	level := slog.LevelInfo
@@ -183,7 +221,8 @@ func (g *Gateway) finish(ctx context.Context, rec Request, forwarded bool) {
 	g.log.Log(ctx, level, "llm request",
 		"api", rec.API, "path", rec.Path, "model", rec.Model, "status", rec.Status,
 		"stream", rec.Stream, "input_tokens", rec.InputTokens, "output_tokens", rec.OutputTokens,
-		"estimated", rec.Estimated, "cost_usd", rec.CostUSD, "latency", rec.Latency, "error", rec.Error)
+		"estimated", rec.Estimated, "cost_usd", rec.CostUSD, "latency", rec.Latency, "error", rec.Error,
+		"refused", rec.Refused, "dropped_betas", rec.DroppedBetas)
 	if g.onRequest != nil {
 		g.onRequest(rec)
 	}

@@ -227,11 +227,12 @@ func TestAPINotOffered(t *testing.T) {
 	}
 }
 
-// TestTokenBudget spends the budget and checks the next request is
-// refused with 429 before the upstream is called, while model listing
-// (no tokens) still works.
+// TestTokenBudget spends the budget and checks that a request whose worst
+// case (input estimate plus output cap) no longer fits is refused with 429
+// before the upstream is called, while model listing (no tokens) still
+// works.
 func TestTokenBudget(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.TokenBudget = 30 })
+	h := newHarness(t, func(o *Options) { o.TokenBudget = 40 })
 	h.openai.handle = func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		if r.Method == http.MethodGet {
 			_, _ = io.WriteString(w, `{"object":"list","data":[]}`)
@@ -239,16 +240,17 @@ func TestTokenBudget(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, `{"model":"gpt-4o","usage":{"prompt_tokens":11,"completion_tokens":7}}`)
 	}
+	// 45 bytes: 12 tokens estimated, plus 10 of output, reserve 22
 	chat := func() (*http.Response, []byte) {
-		return h.do(h.request("POST", "/openai/v1/chat/completions", bearer, `{"model":"gpt-4o"}`))
+		return h.do(h.request("POST", "/openai/v1/chat/completions", bearer, `{"model":"gpt-4o","max_completion_tokens":10}`))
 	}
-	for i := range 2 { // 18 tokens, then 36: the request that crosses the budget completes
+	for i := range 2 { // 0+22 and 18+22 fit in 40
 		if resp, body := chat(); resp.StatusCode != 200 {
 			t.Fatalf("request %d: %d %s", i, resp.StatusCode, body)
 		}
 	}
-	resp, body := chat()
-	if resp.StatusCode != http.StatusTooManyRequests || errorCode(t, body) != ErrBudget || !strings.Contains(string(body), "budget (30 tokens) is spent") {
+	resp, body := chat() // 36+22 does not
+	if resp.StatusCode != http.StatusTooManyRequests || errorCode(t, body) != ErrBudget || !strings.Contains(string(body), "could use up to 22 tokens") {
 		t.Fatalf("after budget: %d %s", resp.StatusCode, body)
 	}
 	if resp.Header.Get("X-Should-Retry") != "false" {
@@ -268,7 +270,7 @@ func TestTokenBudget(t *testing.T) {
 // TestEstimatedWithoutUsage checks an upstream that reports no usage
 // still spends the budget, by estimate.
 func TestEstimatedWithoutUsage(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.TokenBudget = 10 })
+	h := newHarness(t, func(o *Options) { o.TokenBudget, o.OutputReservation = 10, 1 })
 	h.openai.handle = func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		_, _ = io.WriteString(w, `{"model":"llama3","choices":[{"message":{"content":"`+strings.Repeat("word ", 20)+`"}}]}`)
 	}
@@ -277,8 +279,8 @@ func TestEstimatedWithoutUsage(t *testing.T) {
 	if resp.StatusCode != 200 || !rec.Estimated || rec.InputTokens < 5 || rec.OutputTokens < 25 {
 		t.Fatalf("status %d record %+v", resp.StatusCode, rec)
 	}
-	if resp, _ := h.do(h.request("POST", "/openai/v1/chat/completions", bearer, `{"model":"llama3"}`)); resp.StatusCode != 429 {
-		t.Errorf("estimated usage did not count against the budget: %d", resp.StatusCode)
+	if resp, body := h.do(h.request("POST", "/openai/v1/chat/completions", bearer, `{"model":"llama3"}`)); resp.StatusCode != 429 || !strings.Contains(string(body), "budget (10 tokens) is spent") {
+		t.Errorf("estimated usage did not count against the budget: %d %s", resp.StatusCode, body)
 	}
 }
 

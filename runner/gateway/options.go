@@ -36,6 +36,9 @@ type Price struct {
 const (
 	DefaultMaxBodyBytes  = 32 << 20
 	DefaultMaxConcurrent = 8
+	// DefaultOutputReservation is the output a request that states no cap
+	// reserves from the token budget.
+	DefaultOutputReservation = 16384
 )
 
 // Options configure a Gateway.
@@ -52,6 +55,15 @@ type Options struct {
 	// Prices maps model names to prices: an exact match wins, else the
 	// longest key that is a prefix of the model name.
 	Prices map[string]Price
+	// OutputReservation is the output, in tokens, reserved from
+	// TokenBudget for a request that states no output cap (max_tokens,
+	// max_output_tokens, max_completion_tokens); 0 means
+	// DefaultOutputReservation. With a TokenBudget, a Responses request
+	// without max_output_tokens is sent with this cap.
+	OutputReservation int64
+	// Policy is what requests may ask the provider to do on its own; the
+	// zero Policy allows client-side tools only.
+	Policy Policy
 	// OnRequest, if set, is called once per request when it ends.
 	OnRequest func(Request)
 	// MaxBodyBytes bounds request bodies (413 beyond); 0 means
@@ -83,7 +95,7 @@ func (o *Options) validate() error {
 	if o.OpenAI == nil && o.Anthropic == nil {
 		return errors.New("gateway: no upstream configured")
 	}
-	if o.TokenBudget < 0 || o.MaxBodyBytes < 0 || o.MaxConcurrent < 0 {
+	if o.TokenBudget < 0 || o.MaxBodyBytes < 0 || o.MaxConcurrent < 0 || o.OutputReservation < 0 {
 		return errors.New("gateway: negative limit")
 	}
 	for _, u := range []*Upstream{o.OpenAI, o.Anthropic} {

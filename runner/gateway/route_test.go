@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -65,8 +66,11 @@ func TestUpstreamHeaders(t *testing.T) {
 	in.Set("X-Forwarded-For", "10.0.0.1")
 	in.Set("Proxy-Authorization", "Basic eDp5")
 	in.Set("Content-Type", "application/json")
-	in.Set("Anthropic-Beta", "tools-2024")
+	in.Set("Anthropic-Beta", "interleaved-thinking-2025-05-14, mcp-client-2025-04-04")
+	in.Add("Anthropic-Beta", "web-fetch-2025-09-10,context-1m-2025-08-07")
 	in.Set("OpenAI-Beta", "assistants=v2")
+	dropped := []string{"mcp-client-2025-04-04", "web-fetch-2025-09-10", "assistants=v2"}
+	betas := "interleaved-thinking-2025-05-14,context-1m-2025-08-07"
 
 	tests := []struct {
 		api, key string
@@ -75,25 +79,29 @@ func TestUpstreamHeaders(t *testing.T) {
 		{APIOpenAI, "sk-real-key-123", http.Header{
 			"Authorization":  {"Bearer sk-real-key-123"},
 			"Content-Type":   {"application/json"},
-			"Anthropic-Beta": {"tools-2024"},
-			"Openai-Beta":    {"assistants=v2"},
+			"Anthropic-Beta": {betas},
 		}},
 		{APIAnthropic, "sk-ant-real-key", http.Header{
 			"X-Api-Key":         {"sk-ant-real-key"},
 			"Anthropic-Version": {defaultAnthropicVersion},
 			"Content-Type":      {"application/json"},
-			"Anthropic-Beta":    {"tools-2024"},
-			"Openai-Beta":       {"assistants=v2"},
+			"Anthropic-Beta":    {betas},
 		}},
 		{APIOpenAI, "", http.Header{ // keyless upstream: no credential at all
 			"Content-Type":   {"application/json"},
-			"Anthropic-Beta": {"tools-2024"},
-			"Openai-Beta":    {"assistants=v2"},
+			"Anthropic-Beta": {betas},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.api+"/"+tt.key, func(t *testing.T) {
-			got := upstreamHeaders(in, tt.api, tt.key)
+			pol, err := compilePolicy(Policy{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, gotDropped := upstreamHeaders(in, tt.api, tt.key, pol)
+			if !slices.Equal(gotDropped, dropped) {
+				t.Errorf("dropped = %q, want %q", gotDropped, dropped)
+			}
 			if len(got) != len(tt.want) {
 				t.Errorf("headers = %v, want %v", got, tt.want)
 			}

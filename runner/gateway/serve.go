@@ -23,7 +23,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	refuse := func(api string, status int, code, msg string) {
 		rec.Status, rec.Error = status, code
 		writeError(w, api, status, code, msg)
-		g.finish(r.Context(), rec, false)
+		g.finish(r.Context(), rec, false, 0)
 	}
 	errAPI := APIOpenAI
 	if strings.HasPrefix(r.URL.Path, "/anthropic/") {
@@ -80,15 +80,36 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			refuse(rt.api, http.StatusBadRequest, ErrBadBody, "agentgate: could not read the request body")
 			return
 		}
-		info, body, err = inspectBody(body, rt)
-		if err != nil {
+		defaultOut := int64(0)
+		if g.budget > 0 {
+			defaultOut = g.outReserve
+		}
+		info, body, err = inspectBody(body, rt, g.pol, defaultOut)
+		var ref *refusal
+		switch {
+		case errors.As(err, &ref):
+			rec.Refused = ref.what
+			g.log.WarnContext(r.Context(), "llm request refused by the gateway policy", "api", rt.api, "path", rt.path, "refused", ref.what)
+			refuse(rt.api, http.StatusBadRequest, ErrRefused, fmt.Sprintf("agentgate: this run's LLM gateway refuses %s: %s", ref.what, ref.why))
+			return
+		case err != nil:
 			refuse(rt.api, http.StatusBadRequest, ErrBadBody, "agentgate: "+err.Error())
 			return
 		}
 	}
 	rec.Model = info.model
+	var reserved int64
+	if rt.tokens {
+		need := info.reservation(len(body), g.outReserve)
+		ok, why := g.reserve(need)
+		if !ok {
+			refuse(rt.api, http.StatusTooManyRequests, ErrBudget, why)
+			return
+		}
+		reserved = need
+	}
 	g.forward(w, r, rt, up, body, &rec)
-	g.finish(r.Context(), rec, true)
+	g.finish(r.Context(), rec, true, reserved)
 }
 
 // readBody reads the request body within the size bound and bodyTimeout.
@@ -122,7 +143,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, rt route, up *
 		g.failUpstream(w, rt, rec, err)
 		return
 	}
-	req.Header = upstreamHeaders(r.Header, rt.api, up.key)
+	req.Header, rec.DroppedBetas = upstreamHeaders(r.Header, rt.api, up.key, g.pol)
 	resp, err := g.client.Do(req)
 	if err != nil {
 		g.failUpstream(w, rt, rec, err)
