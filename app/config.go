@@ -114,6 +114,7 @@ type NetworkConfig struct {
 	AnthropicKey string                // never logged, never in the sandbox
 	TokenBudget  int64                 // input+output tokens per run; 0 = unlimited
 	Prices       map[string][2]float64 // model → USD per million input, output tokens
+	Gateway      GatewayConfig         // what model requests may ask the provider to do
 
 	// setupPhase marks the network of a setup phase: its decisions are
 	// the setup's, not the agent's.
@@ -352,7 +353,7 @@ func settings() []setting {
 			c.DraftPRs = b
 			return nil
 		}},
-	}, controlSettings()...)
+	}, append(controlSettings(), gatewaySettings()...)...)
 }
 
 // parsePrices reads "gpt-4o=2.5/10,claude-sonnet=3/15".

@@ -105,11 +105,19 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 
 	if cfg.LLMConfigured() {
 		opts := gateway.Options{
-			Placeholder: gateway.NewPlaceholder(runID),
-			TokenBudget: cfg.TokenBudget,
-			Prices:      map[string]gateway.Price{},
-			Logger:      s.logger().With("run_id", runID, "component", "gateway"),
-			OnRequest:   func(r gateway.Request) { record(telemetry.KindLLMRequest, "agent", r.Attrs()) },
+			Placeholder:       gateway.NewPlaceholder(runID),
+			TokenBudget:       cfg.TokenBudget,
+			OutputReservation: cfg.Gateway.OutputReservation,
+			Policy:            cfg.Gateway.Policy(),
+			Prices:            map[string]gateway.Price{},
+			Logger:            s.logger().With("run_id", runID, "component", "gateway"),
+			OnRequest: func(r gateway.Request) {
+				kind := telemetry.KindLLMRequest
+				if r.Error == gateway.ErrRefused {
+					kind = telemetry.KindLLMRefused
+				}
+				record(kind, "agent", r.Attrs())
+			},
 		}
 		for m, p := range cfg.Prices {
 			opts.Prices[m] = gateway.Price{InputPerMTok: p[0], OutputPerMTok: p[1]}
@@ -125,6 +133,8 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			return nil, fmt.Errorf("llm gateway: %w", err)
 		}
 		n.gateway = gw
+		// The gateway's policy, for the audit trail and the provenance.
+		record(telemetry.KindLLMGateway, "agentgate", cfg.Gateway.attrs())
 		if err := n.serve(filepath.Join(sockDir, "gateway.sock"), gw.Serve); err != nil {
 			return nil, err
 		}

@@ -257,7 +257,7 @@ func (m *Metrics) ObserveEvent(ev Event) {
 	switch ev.Kind {
 	case KindNetAllowed, KindNetDenied:
 		m.Egress(ev.Kind == KindNetAllowed, stringAttr(a, "reason"))
-	case KindLLMRequest:
+	case KindLLMRequest, KindLLMRefused:
 		in, _ := intAttr(a, "input_tokens")
 		out, _ := intAttr(a, "output_tokens")
 		model := stringAttr(a, "model")

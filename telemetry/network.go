@@ -12,6 +12,16 @@ const (
 	KindNetAllowed = "net.allowed"
 	KindNetDenied  = "net.denied"
 	KindLLMRequest = "llm.request"
+	// KindLLMRefused is a model request the gateway refused for what it
+	// asked the provider to do (a server-side tool, a remote reference,
+	// provider state, an unknown field); attrs as llm.request plus
+	// "refused", what was refused.
+	KindLLMRefused = "llm.refused"
+	// KindLLMGateway is the run's gateway policy, recorded when the
+	// gateway starts; attrs: allow_server_tools, allow_betas,
+	// allow_fields (space separated), allow_provider_state,
+	// output_reservation.
+	KindLLMGateway = "llm.gateway"
 )
 
 // maxNetRows is how many destinations the network table lists.
@@ -32,6 +42,7 @@ type NetHost struct {
 type LLMUsage struct {
 	Requests     int
 	Errors       int // requests answered with a status >= 400
+	Refused      int // of which refused by the gateway's policy (llm.refused)
 	InputTokens  int
 	OutputTokens int
 	CostUSD      float64
@@ -63,10 +74,13 @@ func (s *Summary) addNet(ev Event, index map[string]int) {
 	h.BytesDown += max(down, 0)
 }
 
-// addLLM folds an llm.request event into s.
+// addLLM folds an llm.request or llm.refused event into s.
 func (s *Summary) addLLM(ev Event) {
 	a := ev.Attrs
 	s.LLM.Requests++
+	if ev.Kind == KindLLMRefused {
+		s.LLM.Refused++
+	}
 	if st, _ := intAttr(a, "status"); st >= 400 {
 		s.LLM.Errors++
 	}

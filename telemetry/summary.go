@@ -95,7 +95,7 @@ func Summarize(events []Event) Summary {
 			}
 		case KindNetAllowed, KindNetDenied:
 			s.addNet(ev, netIndex)
-		case KindLLMRequest:
+		case KindLLMRequest, KindLLMRefused:
 			s.addLLM(ev)
 		case KindLimitHit:
 			if limit := stringAttr(a, "limit"); limit != "" {

@@ -63,6 +63,13 @@ var DefaultBetas = []string{
 // headers ask the provider to do (Request.Refused says what).
 const ErrRefused = "agentgate_request_refused"
 
+// Validate reports a policy New would refuse: a server tool name that is
+// not a tool type, or an extra field the gateway governs.
+func (p Policy) Validate() error {
+	_, err := compilePolicy(p)
+	return err
+}
+
 // policy is a compiled Policy.
 type policy struct {
 	serverTools map[string]bool

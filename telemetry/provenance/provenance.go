@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -71,10 +72,21 @@ type Requester struct {
 
 // InternalParameters are agentgate's own settings for the run.
 type InternalParameters struct {
-	Agent        string `json:"agent,omitempty"`
-	PolicySHA256 string `json:"policySha256,omitempty"`
-	Network      string `json:"network,omitempty"`
-	Runtime      string `json:"runtime,omitempty"`
+	Agent        string      `json:"agent,omitempty"`
+	PolicySHA256 string      `json:"policySha256,omitempty"`
+	Network      string      `json:"network,omitempty"`
+	Runtime      string      `json:"runtime,omitempty"`
+	LLMGateway   *LLMGateway `json:"llmGateway,omitempty"`
+}
+
+// LLMGateway is what the run's LLM gateway let model requests ask the
+// provider to do beyond its default (client-side tools only, no provider
+// state, built-in beta list).
+type LLMGateway struct {
+	AllowServerTools   []string `json:"allowServerTools"`
+	AllowBetas         []string `json:"allowBetas"`
+	AllowProviderState bool     `json:"allowProviderState"`
+	AllowFields        []string `json:"allowFields"`
 }
 
 // ResolvedDependency is an input pinned by digest.
@@ -125,6 +137,7 @@ type Counts struct {
 	LimitsHit     int `json:"limitsHit"`
 	LLMRequests   int `json:"llmRequests"`
 	LLMErrors     int `json:"llmErrors"`
+	LLMRefused    int `json:"llmRefused"`
 }
 
 // Usage is the model traffic.
@@ -153,7 +166,7 @@ func FromEvents(events []telemetry.Event) Predicate {
 	r.Result.Files = len(sum.Files)
 	r.Counts.PolicyFlags = len(sum.Flags)
 	r.Counts.LimitsHit = len(sum.LimitsHit)
-	r.Counts.LLMRequests, r.Counts.LLMErrors = sum.LLM.Requests, sum.LLM.Errors
+	r.Counts.LLMRequests, r.Counts.LLMErrors, r.Counts.LLMRefused = sum.LLM.Requests, sum.LLM.Errors, sum.LLM.Refused
 	r.Usage = Usage{InputTokens: sum.LLM.InputTokens, OutputTokens: sum.LLM.OutputTokens, Models: sum.LLM.Models}
 	for _, h := range sum.Network {
 		r.Counts.EgressAllowed += h.Allowed
@@ -189,6 +202,13 @@ func FromEvents(events []telemetry.Event) Predicate {
 			if dg := str(a["image_digest"]); dg != "" {
 				d.ResolvedDependencies = append(d.ResolvedDependencies, ResolvedDependency{Name: "agent-image", URI: str(a["image"]), Digest: digestMap(dg)})
 			}
+		case telemetry.KindLLMGateway:
+			d.InternalParameters.LLMGateway = &LLMGateway{
+				AllowServerTools:   words(a["allow_server_tools"]),
+				AllowBetas:         words(a["allow_betas"]),
+				AllowProviderState: a["allow_provider_state"] == true,
+				AllowFields:        words(a["allow_fields"]),
+			}
 		case kindAgentCommand:
 			r.Counts.ToolCommands++
 			if code := str(a["exit_code"]); (code != "" && code != "0") || a["failed"] == true {
@@ -214,6 +234,12 @@ func FromEvents(events []telemetry.Event) Predicate {
 		d.ResolvedDependencies = append([]ResolvedDependency{dep}, d.ResolvedDependencies...)
 	}
 	return p
+}
+
+// words splits a space-separated attribute; never nil, so an empty list
+// is recorded as [] (nothing allowed), not left out.
+func words(v any) []string {
+	return append([]string{}, strings.Fields(str(v))...)
 }
 
 // digestMap turns "sha256:HEX" into {"sha256": "HEX"}.
