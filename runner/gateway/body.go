@@ -464,19 +464,12 @@ func walkOpenAI(v any, pol *policy) error {
 		}
 	case map[string]any:
 		typ := str(v, "type")
+		for _, k := range remoteKeys {
+			if u, ok := urlOf(v[k]); ok && !isDataURL(u) {
+				return &refusal{what: fmt.Sprintf("%s with a %s that is not a data: URL", quote(typ), k), why: whyRemote}
+			}
+		}
 		switch typ {
-		case "input_image": // Responses
-			if u := str(v, "image_url"); u != "" && !isDataURL(u) {
-				return &refusal{what: "input_image with an image_url that is not a data: URL", why: whyRemote}
-			}
-		case "image_url": // chat completions
-			if m, ok := v["image_url"].(map[string]any); ok && !isDataURL(str(m, "url")) {
-				return &refusal{what: "image_url part with a URL that is not a data: URL", why: whyRemote}
-			}
-		case "input_file":
-			if present2(v, "file_url") {
-				return &refusal{what: "input_file with a file_url", why: whyRemote}
-			}
 		case "item_reference":
 			if !pol.state {
 				return &refusal{what: "input item \"item_reference\"", why: whyState}
@@ -496,6 +489,25 @@ func walkOpenAI(v any, pol *policy) error {
 		}
 	}
 	return nil
+}
+
+// remoteKeys name media a provider or a compatible server (vLLM fetches
+// image, video and audio URLs) would download: OpenAI's input_image
+// image_url and input_file file_url, chat's image_url part, vLLM's
+// video_url and audio_url parts.
+var remoteKeys = []string{"image_url", "file_url", "video_url", "audio_url"}
+
+// urlOf reads a media URL given as a string or as {"url": …}; ok is false
+// when there is none.
+func urlOf(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, v != ""
+	case map[string]any:
+		u, ok := v["url"].(string)
+		return u, ok && u != ""
+	}
+	return "", false
 }
 
 func present2(m map[string]any, k string) bool {
