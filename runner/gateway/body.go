@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -210,17 +211,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// readInt reads an integer field; ok is false when it is absent, null or
-// not a non-negative integer.
+// readInt reads a token count; ok is false when it is absent, null or
+// not a non-negative number. A fractional or exponent form (which some
+// servers accept) is rounded up, and huge values are capped at 2^53.
 func readInt(fields map[string]json.RawMessage, k string) (int64, bool) {
 	if !present(fields, k) {
 		return 0, false
 	}
-	var n int64
-	if json.Unmarshal(fields[k], &n) != nil || n < 0 {
+	var f float64
+	if json.Unmarshal(fields[k], &f) != nil || f < 0 || math.IsNaN(f) {
 		return 0, false
 	}
-	return n, true
+	return int64(math.Ceil(min(f, 1<<53))), true
 }
 
 // decode parses a field into a generic JSON value (nil when absent).

@@ -72,3 +72,36 @@ func TestInspectBody(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxOutput checks the output cap read for the budget reservation.
+func TestMaxOutput(t *testing.T) {
+	chat := route{api: APIOpenAI, path: "/v1/chat/completions"}
+	responses := route{api: APIOpenAI, path: "/v1/responses"}
+	messages := route{api: APIAnthropic, path: "/v1/messages"}
+	tests := []struct {
+		rt   route
+		body string
+		want int64
+	}{
+		{messages, `{"max_tokens":100}`, 100},
+		{messages, `{"max_tokens":1e3}`, 1000},
+		{messages, `{"max_tokens":99.5}`, 100},
+		{messages, `{"max_tokens":1e300}`, 1 << 53},
+		{messages, `{"max_tokens":-5}`, -1},
+		{messages, `{"max_tokens":"100"}`, -1},
+		{messages, `{}`, -1},
+		{responses, `{"max_output_tokens":64}`, 64},
+		{chat, `{"max_completion_tokens":10,"max_tokens":99,"n":3}`, 30},
+		{chat, `{"max_tokens":10}`, 10},
+		{chat, `{"n":4}`, -1},
+	}
+	for _, tt := range tests {
+		info, _, err := inspectBody([]byte(tt.body), tt.rt, &policy{}, 0)
+		if err != nil || info.maxOutput != tt.want {
+			t.Errorf("%s %s: maxOutput %d err %v, want %d", tt.rt.path, tt.body, info.maxOutput, err, tt.want)
+		}
+	}
+	if got := (requestInfo{maxOutput: -1}).reservation(41, 500); got != 11+500 {
+		t.Errorf("reservation without a cap = %d", got)
+	}
+}

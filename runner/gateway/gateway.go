@@ -187,11 +187,11 @@ func (g *Gateway) budgetSpent() bool {
 // used, those reserved by requests in flight and need exceed the budget.
 // finish releases the reservation when it adds the request's usage.
 func (g *Gateway) reserve(need int64) (ok bool, why string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.budget == 0 {
 		return true, ""
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	used := g.usage.Tokens()
 	switch {
 	case used >= g.budget:

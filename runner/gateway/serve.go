@@ -99,7 +99,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Model = info.model
 	var reserved int64
-	if rt.tokens {
+	if rt.tokens && g.budget > 0 {
 		need := info.reservation(len(body), g.outReserve)
 		ok, why := g.reserve(need)
 		if !ok {
