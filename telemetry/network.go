@@ -127,7 +127,10 @@ func writeLLM(b *strings.Builder, u LLMUsage) {
 		models = append(models, codeSpan(m))
 	}
 	fmt.Fprintf(b, "\n**LLM usage:** %d requests", u.Requests)
-	if u.Errors > 0 {
+	switch {
+	case u.Refused > 0:
+		fmt.Fprintf(b, " (%d failed, of which %d refused by the gateway's policy: a server-side tool, remote reference or provider state)", u.Errors, u.Refused)
+	case u.Errors > 0:
 		fmt.Fprintf(b, " (%d failed)", u.Errors)
 	}
 	fmt.Fprintf(b, ", %d input + %d output tokens", u.InputTokens, u.OutputTokens)

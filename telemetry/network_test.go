@@ -42,3 +42,18 @@ func TestSummaryNetworkAndLLM(t *testing.T) {
 		t.Errorf("hostile host name not contained in its cell:\n%s", md)
 	}
 }
+
+// TestSummaryLLMRefused checks requests the gateway's policy refused count
+// as failed requests and are named in the summary.
+func TestSummaryLLMRefused(t *testing.T) {
+	s := Summarize([]Event{
+		{Kind: KindLLMRequest, Attrs: map[string]any{"model": "m", "status": 200, "input_tokens": 10, "output_tokens": 2}},
+		{Kind: KindLLMRefused, Attrs: map[string]any{"status": 400, "error": "agentgate_request_refused", "refused": `server-side tool "web_fetch_20250910"`}},
+	})
+	if s.LLM.Requests != 2 || s.LLM.Errors != 1 || s.LLM.Refused != 1 {
+		t.Errorf("llm = %+v", s.LLM)
+	}
+	if md := s.Markdown(); !strings.Contains(md, "2 requests (1 failed, of which 1 refused by the gateway's policy") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
