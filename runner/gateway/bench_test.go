@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,22 @@ func BenchmarkStream(b *testing.B) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+// BenchmarkInspectBody measures the policy check on a 1 MB conversation
+// with tools, as an agent sends late in a run.
+func BenchmarkInspectBody(b *testing.B) {
+	var msgs []string
+	for i := range 200 {
+		msgs = append(msgs, `{"role":"user","content":[{"type":"tool_result","tool_use_id":"t`+strconv.Itoa(i)+`","content":"`+strings.Repeat("line of output ", 330)+`"}]}`)
+	}
+	body := []byte(`{"model":"claude-x","max_tokens":32000,"stream":true,"tools":` + clientAnt + `,"messages":[` + strings.Join(msgs, ",") + `]}`)
+	pol, _ := compilePolicy(Policy{})
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, _, err := inspectBody(body, route{api: APIAnthropic, path: "/v1/messages"}, pol, 0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
