@@ -148,6 +148,12 @@ type SetupPlan struct {
 	// SecretNames are the names of Secrets (what a digest may show).
 	SecretNames []string
 	Timeout     time.Duration
+	// Inputs are the globs of the files the setup command reads or runs
+	// (nil: every path), and OnUntrusted what happens when one differs
+	// from the default branch (policy.SetupWithoutSecrets or
+	// policy.SetupStop); see Sandbox.setupTrust.
+	Inputs      []string `json:",omitempty"`
+	OnUntrusted string   `json:",omitempty"`
 }
 
 // applyChoices sets the run policy's agent and setup phase from the
@@ -162,7 +168,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 	if len(s.Command) == 0 {
 		return
 	}
-	plan := &SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout}
+	plan := &SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout, Inputs: slices.Clone(s.Inputs), OnUntrusted: s.OnUntrusted}
 	if plan.Timeout <= 0 || plan.Timeout > p.Limits.Timeout {
 		plan.Timeout = p.Limits.Timeout
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 )
@@ -34,14 +35,34 @@ const (
 // A setup phase that leaves one of its secrets anywhere in the work tree
 // (a file's content, a file name, a link target) stops the run: the agent
 // would see it.
-func (s *Sandbox) setupPhase(ctx context.Context, t Task, pol *RunPolicy, base runner.Spec, image string, att *Attempt) (bool, error) {
+//
+// The secrets go only to a tree whose setup inputs are the default
+// branch's (setupTrust): on a follow-up, where the work tree is the
+// agent's branch, setup runs without them or the run stops, as
+// setup.on_untrusted says.
+func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, pol *RunPolicy, base runner.Spec, image string, att *Attempt) (bool, error) {
 	plan := pol.Setup
+	secrets := plan.Secrets
+	if len(secrets) > 0 {
+		d, err := s.setupTrust(ctx, t, ws, plan)
+		if err != nil {
+			return false, err
+		}
+		switch d.Decision {
+		case policy.SetupStop:
+			att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase would run with secrets (%s) on %s; setup.on_untrusted is stop, so the run stopped before it. Merge those changes to the default branch, or start a new run from it", strings.Join(plan.SecretNames, ", "), d.Reason)
+			return true, nil
+		case setupWithSecrets:
+		default:
+			secrets = nil
+		}
+	}
 	spec := base
-	spec.Image, spec.Cmd, spec.Env, spec.SecretEnv = image, plan.Command, nil, plan.Secrets
+	spec.Image, spec.Cmd, spec.Env, spec.SecretEnv = image, plan.Command, nil, secrets
 	spec.OutDir = "" // nothing setup writes goes into the pull request's body
 	spec.Limits.Timeout = plan.Timeout
 	var names []string
-	for _, kv := range plan.Secrets {
+	for _, kv := range secrets {
 		k, _, _ := strings.Cut(kv, "=")
 		names = append(names, k)
 	}
@@ -91,7 +112,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, pol *RunPolicy, base r
 		att.Outcome, att.Reason = OutcomeFailed, fmt.Sprintf("the setup phase exited with code %d; the agent did not start", res.ExitCode)
 		return true, nil
 	}
-	name, where, err := findSecret(base.WorkTree, plan.Secrets)
+	name, where, err := findSecret(base.WorkTree, secrets)
 	if err != nil {
 		return false, fmt.Errorf("setup phase: look for secrets: %w", err)
 	}
