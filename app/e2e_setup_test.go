@@ -61,6 +61,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 		c.Network.AllowPrivate = []string{"localhost"}
 		c.SetupAllow = []string{"localhost:" + port}
 		c.SetupSecrets = map[string]string{"NPM_TOKEN": secret}
+		c.SetupSecretBindings = map[string]app.Binding{"NPM_TOKEN": {Installations: []int64{harness.InstallationID}}}
 	})
 	commitFiles(t, env, map[string]string{
 		"setup.sh":   setupScript,
@@ -172,6 +173,7 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := startEnv(t, func(c *app.Config) {
 				c.SetupSecrets = map[string]string{"NPM_TOKEN": secret}
+				c.SetupSecretBindings = map[string]app.Binding{"NPM_TOKEN": {Installations: []int64{harness.InstallationID}}}
 			})
 			commitFiles(t, env, map[string]string{"setup.sh": tt.script})
 			env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("setup:\n  command: [sh, /workspace/setup.sh]\n  secrets: [NPM_TOKEN]\n"))
