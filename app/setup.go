@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
@@ -166,12 +167,16 @@ func (s *Sandbox) beforeAgent(ctx context.Context, t Task, ws *gitops.Workspace,
 
 // findSecret looks for any value of secrets (NAME=VALUE) in the tree at
 // dir: in file contents, file names and symlink targets, without
-// following a link or opening anything but regular files. It returns the
-// first secret's name and where it was found (relative to dir).
+// following a link or opening anything but regular files. Each value is
+// looked for in its common encodings too (secretforms: reversed, hex,
+// base64, base64url, percent-encoded), which catches a careless or
+// ordinary leak, not a deliberate one: a value transformed any other
+// way is not found. It returns the first secret's name and where it was
+// found (relative to dir, with the encoding when it was not literal).
 func findSecret(dir string, secrets []string) (name, where string, err error) {
 	type secret struct {
-		name  string
-		value []byte
+		name, kind string
+		value      []byte
 	}
 	var ss []secret
 	longest := 0
@@ -180,19 +185,29 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 		if len(v) < 4 { // too short to tell from ordinary bytes
 			continue
 		}
-		ss = append(ss, secret{k, []byte(v)})
-		longest = max(longest, len(v))
+		for _, f := range secretforms.Forms(v) {
+			ss = append(ss, secret{k, f.Kind, []byte(f.Value)})
+			longest = max(longest, len(f.Value))
+		}
 	}
 	if len(ss) == 0 {
 		return "", "", nil
 	}
+	var kind string
 	match := func(b []byte) string {
 		for _, s := range ss {
 			if bytes.Contains(b, s.value) {
+				kind = s.kind
 				return s.name
 			}
 		}
 		return ""
+	}
+	at := func(rel string) string {
+		if kind != "literal" {
+			return rel + " (" + kind + ")"
+		}
+		return rel
 	}
 	buf := make([]byte, 64<<10+longest)
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -201,7 +216,7 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		if n := match([]byte(d.Name())); n != "" && p != dir {
-			name, where = n, rel
+			name, where = n, at(rel)
 			return fs.SkipAll
 		}
 		switch {
@@ -211,14 +226,14 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 				return err
 			}
 			if n := match([]byte(target)); n != "" {
-				name, where = n, rel+" (a link target)"
+				name, where = n, at(rel)+" (a link target)"
 				return fs.SkipAll
 			}
 		case d.Type().IsRegular():
 			if n, err := scanFile(p, buf, longest, match); err != nil {
 				return err
 			} else if n != "" {
-				name, where = n, rel
+				name, where = n, at(rel)
 				return fs.SkipAll
 			}
 		}

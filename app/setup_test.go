@@ -1,6 +1,9 @@
 package app
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,6 +42,25 @@ func TestFindSecret(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "l (a link target)"},
+		{"base64 in a file", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "cache", "blob"), "data: "+base64.StdEncoding.EncodeToString([]byte("{\"token\":\""+secret+"\"}"))+"\n")
+		}, "cache/blob (base64)"},
+		{"hex in a file", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "h.txt"), hex.EncodeToString([]byte(secret)))
+		}, "h.txt (hex)"},
+		{"percent-encoded in a file", func(t *testing.T, dir string) {
+			var pct strings.Builder
+			for _, c := range []byte(secret) {
+				fmt.Fprintf(&pct, "%%%02X", c)
+			}
+			mustWrite(t, filepath.Join(dir, "u.txt"), "https://x/?t="+pct.String())
+		}, "u.txt (url-encoded)"},
+		{"reversed in a file", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "r.txt"), "eulav-nekot-t3rc3s")
+		}, "r.txt (reversed)"},
+		{"base64url as a file name", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, base64.RawURLEncoding.EncodeToString([]byte(secret))), "")
+		}, base64.RawURLEncoding.EncodeToString([]byte(secret)) + " (base64)"},
 		{"a link is not followed", func(t *testing.T, dir string) {
 			outside := t.TempDir()
 			mustWrite(t, filepath.Join(outside, "f"), secret)
