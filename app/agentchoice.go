@@ -70,14 +70,14 @@ func (c *Config) loadSetupSecrets(getenv func(string) string) error {
 	return nil
 }
 
-// allowedImages are the images a repository of installation inst may
-// run (agent.image, a preset's image, verify.image): the operator's agent
-// image, and the agent-images bound to inst or to none (the presets'
-// default images when the operator lists none).
-func (c Config) allowedImages(inst int64) []string {
+// allowedImages are the images tenant tn may run (agent.image, a preset's
+// image, verify.image): the operator's agent image, and the agent-images
+// bound to tn or to none (the presets' default images when the operator
+// lists none).
+func (c Config) allowedImages(tn Tenant) []string {
 	var out []string
 	for _, img := range c.AgentImages {
-		if openTo(c.AgentImageBindings, img, inst) {
+		if openTo(c.AgentImageBindings, img, tn) {
 			out = append(out, img)
 		}
 	}
@@ -103,12 +103,12 @@ func agentChosen(cs ...*policy.Config) bool {
 }
 
 // checkChoices checks what the configuration picks against what the
-// operator allows installation inst: the agent's image, the verify
+// operator allows tenant tn: the agent's image, the verify
 // image, and the setup secrets. A problem is a *policy.ConfigError
 // located where the file (the repository's, or the org's when it made the
 // choice) wrote the setting. A secret or image bound to other
 // installations is refused as if it did not exist.
-func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfig, inst int64) error {
+func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfig, tn Tenant) error {
 	who := func(set func(*policy.Config) bool) *policy.Config {
 		if repo != nil && set(repo) {
 			return repo
@@ -127,7 +127,7 @@ func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfi
 			}
 			return f.ErrorAt("agent/preset", err.Error())
 		}
-		if allowed := c.allowedImages(inst); !slices.Contains(allowed, p.Image) {
+		if allowed := c.allowedImages(tn); !slices.Contains(allowed, p.Image) {
 			f := who(func(x *policy.Config) bool { return x.Agent != nil && x.Agent.Image != "" })
 			path := "agent/image"
 			if f == nil {
@@ -140,14 +140,14 @@ func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfi
 		}
 	}
 	if img := eff.Verify.Image; img != "" {
-		if allowed := c.allowedImages(inst); !slices.Contains(allowed, img) {
+		if allowed := c.allowedImages(tn); !slices.Contains(allowed, img) {
 			f := who(func(x *policy.Config) bool { return x.Verify != nil && x.Verify.Image != "" })
 			return f.ErrorAt("verify/image", fmt.Sprintf("image %q is not one this agentgate runs (allowed: %s)", img, strings.Join(allowed, ", ")))
 		}
 	}
 	if f := who(func(x *policy.Config) bool { return x.Setup != nil && x.Setup.Secrets != nil }); f != nil {
 		for i, name := range f.Setup.Secrets {
-			if !c.secretAllowed(name, inst) {
+			if !c.secretAllowed(name, tn) {
 				return f.ErrorAt("setup/secrets/"+strconv.Itoa(i), fmt.Sprintf("%s is not a setup secret this agentgate provides to this installation", name))
 			}
 		}
@@ -210,7 +210,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 		plan.Allow = []string{}
 	}
 	for _, name := range s.Secrets {
-		if v, ok := c.SetupSecrets[name]; ok && c.secretAllowed(name, rc.InstallationID) { // checkChoices refused the others
+		if v, ok := c.SetupSecrets[name]; ok && c.secretAllowed(name, rc.Tenant) { // checkChoices refused the others
 			plan.Secrets = append(plan.Secrets, name+"="+v)
 			plan.SecretNames = append(plan.SecretNames, name)
 		}

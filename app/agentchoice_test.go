@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +19,7 @@ func TestLoadSetupSecrets(t *testing.T) {
 	if err := os.WriteFile(file, []byte("from-a-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _, err := LoadConfig("serve", []string{"--setup-secrets", "NPM_TOKEN=" + file + ";installations=12+3,PIP_TOKEN;installations=*"}, env(map[string]string{
+	cfg, _, err := LoadConfig("serve", []string{"--setup-secrets", "NPM_TOKEN=" + file + ";installations=12+3;repositories=9,PIP_TOKEN;installations=*"}, env(map[string]string{
 		"AGENTGATE_SETUP_SECRET_PIP_TOKEN": "from-the-env",
 	}), nil)
 	if err != nil {
@@ -27,7 +28,8 @@ func TestLoadSetupSecrets(t *testing.T) {
 	if cfg.SetupSecrets["NPM_TOKEN"] != "from-a-file" || cfg.SetupSecrets["PIP_TOKEN"] != "from-the-env" || len(cfg.SetupSecrets) != 2 {
 		t.Errorf("setup secrets = %v", cfg.SetupSecrets)
 	}
-	if b := cfg.SetupSecretBindings; !slices.Equal(b["NPM_TOKEN"].Installations, []int64{3, 12}) || b["NPM_TOKEN"].All || !b["PIP_TOKEN"].All {
+	if b := cfg.SetupSecretBindings; !slices.Equal(b["NPM_TOKEN"].Installations, []int64{3, 12}) || !slices.Equal(b["NPM_TOKEN"].Repositories, []int64{9}) ||
+		b["NPM_TOKEN"].All || !b["PIP_TOKEN"].All || b["PIP_TOKEN"].Repositories != nil {
 		t.Errorf("setup secret bindings = %+v", b)
 	}
 	bad := []struct {
@@ -42,6 +44,8 @@ func TestLoadSetupSecrets(t *testing.T) {
 		{"A=" + file + ";installations=", "installations=ID+ID"},
 		{"A=" + file + ";installations=1+x", `"x" is not an installation id`},
 		{"A=" + file + ";repos=1", "installations=ID+ID"},
+		{"A=" + file + ";installations=1;repos=2", "only ;repositories=ID+ID"},
+		{"A=" + file + ";installations=1;repositories=0", `"0" is not a repository id`},
 	}
 	for _, tc := range bad {
 		_, _, err := LoadConfig("serve", []string{"--setup-secrets", tc.spec}, env(nil), nil)
@@ -63,8 +67,9 @@ func TestCheckChoices(t *testing.T) {
 		return c
 	}
 	cfg := DefaultConfig()
-	cfg.SetupSecrets = map[string]string{"NPM_TOKEN": "x", "B_TOKEN": "y", "LOOSE": "z"}
-	cfg.SetupSecretBindings = map[string]Binding{"NPM_TOKEN": {Installations: []int64{1}}, "B_TOKEN": {Installations: []int64{2}}}
+	cfg.SetupSecrets = map[string]string{"NPM_TOKEN": "x", "B_TOKEN": "y", "LOOSE": "z", "REPO_TOKEN": "r"}
+	cfg.SetupSecretBindings = map[string]Binding{"NPM_TOKEN": {Installations: []int64{1}}, "B_TOKEN": {Installations: []int64{2}},
+		"REPO_TOKEN": {Installations: []int64{1}, Repositories: []int64{100}}}
 	bindImage := func(c *Config) {
 		c.AgentImages = []string{"acme/agent:1", "shared/agent:1"}
 		c.AgentImageBindings = map[string]Binding{"acme/agent:1": {Installations: []int64{1}}}
@@ -93,6 +98,11 @@ func TestCheckChoices(t *testing.T) {
 		{"another installation's image", bindImage, 2, "agent:\n  preset: codex\n  image: acme/agent:1\n", 3, `image "acme/agent:1" is not one this agentgate runs`},
 		{"its installation's image", bindImage, 1, "agent:\n  preset: codex\n  image: acme/agent:1\n", 0, ""},
 		{"an unbound image", bindImage, 2, "agent:\n  preset: codex\n  image: shared/agent:1\n", 0, ""},
+		// A binding narrowed to repository 100 of installation 1.
+		{"its repository's secret", nil, 0, "setup:\n  command: x\n  secrets: [REPO_TOKEN]\n", 0, ""},
+		{"another repository's secret", func(c *Config) {
+			c.SetupSecretBindings["REPO_TOKEN"] = Binding{Installations: []int64{1}, Repositories: []int64{101}}
+		}, 0, "setup:\n  command: x\n  secrets: [REPO_TOKEN]\n", 3, "REPO_TOKEN is not a setup secret"},
 		// verify.image is bounded like the agent's image.
 		{"verify image not allowed", nil, 0, "verify:\n  command: make test\n  image: evil/anything:latest\n", 3, `image "evil/anything:latest" is not one this agentgate runs`},
 		{"verify image allowed", nil, 0, "verify:\n  command: make test\n  image: agentgate/testagent:dev\n", 0, ""},
@@ -102,6 +112,7 @@ func TestCheckChoices(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cfg
+			c.SetupSecretBindings = maps.Clone(cfg.SetupSecretBindings)
 			if tc.operator != nil {
 				tc.operator(&c)
 			}
@@ -114,7 +125,7 @@ func TestCheckChoices(t *testing.T) {
 			if inst == 0 {
 				inst = 1
 			}
-			err = c.checkChoices(nil, repo, eff, inst)
+			err = c.checkChoices(nil, repo, eff, Tenant{Installation: inst, Repository: 100})
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -151,7 +162,7 @@ setup:
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := cfg.runPolicy(&repoConfig{Effective: eff, AgentChosen: agentChosen(nil, repo), InstallationID: 1})
+	p := cfg.runPolicy(&repoConfig{Effective: eff, AgentChosen: agentChosen(nil, repo), Tenant: Tenant{1, 100}})
 	if p.Agent == nil {
 		t.Fatal("the repository's agent is not applied")
 	}
@@ -182,7 +193,7 @@ setup:
 		t.Errorf("serialised policy %s, %v", b, err)
 	}
 	// Another installation's run never gets the secret, even past checkChoices.
-	if p := cfg.runPolicy(&repoConfig{Effective: eff, AgentChosen: true, InstallationID: 2}); len(p.Setup.Secrets) != 0 {
+	if p := cfg.runPolicy(&repoConfig{Effective: eff, AgentChosen: true, Tenant: Tenant{2, 200}}); len(p.Setup.Secrets) != 0 {
 		t.Errorf("installation 2's setup plan holds %q", p.Setup.SecretNames)
 	}
 	// Without a pick, the operator's agent runs and no setup phase.
@@ -223,18 +234,18 @@ func TestBoundOperatorItems(t *testing.T) {
 		7: {"10.9.0.0/16", "shared-mirror.internal"},
 		0: {"shared-mirror.internal"},
 	} {
-		if got := cfg.networkFor(inst).AllowPrivate; !slices.Equal(got, want) {
+		if got := cfg.networkFor(Tenant{Installation: inst}).AllowPrivate; !slices.Equal(got, want) {
 			t.Errorf("installation %d: private destinations %q, want %q", inst, got, want)
 		}
-		p := cfg.runPolicy(&repoConfig{Effective: policy.Defaults(), InstallationID: inst})
+		p := cfg.runPolicy(&repoConfig{Effective: policy.Defaults(), Tenant: Tenant{Installation: inst}})
 		if !slices.Equal(p.Network.AllowPrivate, want) {
 			t.Errorf("installation %d: run policy's private destinations %q, want %q", inst, p.Network.AllowPrivate, want)
 		}
 	}
-	if got := cfg.allowedImages(2); slices.Contains(got, "acme/agent:1") || !slices.Contains(got, "shared/agent:1") {
+	if got := cfg.allowedImages(Tenant{2, 200}); slices.Contains(got, "acme/agent:1") || !slices.Contains(got, "shared/agent:1") {
 		t.Errorf("installation 2's images %q", got)
 	}
-	if got := cfg.allowedImages(1); !slices.Contains(got, "acme/agent:1") {
+	if got := cfg.allowedImages(Tenant{1, 100}); !slices.Contains(got, "acme/agent:1") {
 		t.Errorf("installation 1's images %q", got)
 	}
 	for _, bad := range []string{"x;installations=0", ";installations=1", "a;installations=1,a"} {

@@ -7,52 +7,83 @@ import (
 	"strings"
 )
 
-// Binding is the installations an operator-level item (a setup secret,
-// an extra agent image, a private egress destination) may be used by.
-// One deployment serves many installations that do not trust each other:
-// an item bound to one is refused to the others.
+// Binding is the installations (and, optionally, the repositories of
+// them) an operator-level item (a setup secret, an extra agent image, a
+// private egress destination) may be used by. One deployment serves many
+// installations that do not trust each other: an item bound to one is
+// refused to the others.
 type Binding struct {
 	All           bool    // every installation (installations=*)
 	Installations []int64 // installation ids, sorted
+	// Repositories, when set, narrows the binding to these repository
+	// ids (repositories=ID+ID) of the installations.
+	Repositories []int64
 }
 
-// Allows reports whether installation id may use the item.
-func (b Binding) Allows(id int64) bool {
-	return b.All || (id > 0 && slices.Contains(b.Installations, id))
+// Tenant is who a run is for: its installation and repository ids.
+type Tenant struct {
+	Installation int64
+	Repository   int64
 }
 
-// bindingKey is the qualifier that binds an item of the setup-secrets,
-// agent-images and egress-allow-private settings:
-// ITEM;installations=ID+ID or ITEM;installations=*.
-const bindingKey = "installations="
+// Allows reports whether tenant t may use the item.
+func (b Binding) Allows(t Tenant) bool {
+	inst := b.All || (t.Installation > 0 && slices.Contains(b.Installations, t.Installation))
+	return inst && (b.Repositories == nil || (t.Repository > 0 && slices.Contains(b.Repositories, t.Repository)))
+}
+
+// bindingKey and repositoriesKey are the qualifiers that bind an item of
+// the setup-secrets, agent-images and egress-allow-private settings:
+// ITEM;installations=ID+ID (or =*), optionally ;repositories=ID+ID.
+const (
+	bindingKey      = "installations="
+	repositoriesKey = "repositories="
+)
 
 // parseBound splits one item of a bindable setting into the item and its
 // binding; bound is false when the item carries none.
 func parseBound(spec string) (item string, b Binding, bound bool, err error) {
-	item, q, bound := strings.Cut(spec, ";")
-	if !bound {
+	parts := strings.Split(spec, ";")
+	item = parts[0]
+	if len(parts) == 1 {
 		return item, Binding{}, false, nil
 	}
 	if item == "" {
 		return "", Binding{}, false, fmt.Errorf("%q: nothing before ;%s", spec, bindingKey)
 	}
-	ids, ok := strings.CutPrefix(q, bindingKey)
-	if !ok || ids == "" {
-		return "", Binding{}, false, fmt.Errorf("%q: after the item comes ;installations=ID+ID (or ;installations=*)", spec)
+	ids, ok := strings.CutPrefix(parts[1], bindingKey)
+	if !ok || ids == "" || len(parts) > 3 {
+		return "", Binding{}, false, fmt.Errorf("%q: after the item comes ;installations=ID+ID (or ;installations=*), then optionally ;repositories=ID+ID", spec)
 	}
 	if ids == "*" {
-		return item, Binding{All: true}, true, nil
+		b.All = true
+	} else if b.Installations, err = parseIDs(spec, "installation", ids); err != nil {
+		return "", Binding{}, false, err
 	}
+	if len(parts) == 3 {
+		repos, ok := strings.CutPrefix(parts[2], repositoriesKey)
+		if !ok || repos == "" {
+			return "", Binding{}, false, fmt.Errorf("%q: after ;installations=… only ;repositories=ID+ID may follow", spec)
+		}
+		if b.Repositories, err = parseIDs(spec, "repository", repos); err != nil {
+			return "", Binding{}, false, err
+		}
+	}
+	return item, b, true, nil
+}
+
+// parseIDs reads ID+ID (positive integers), sorted without duplicates.
+func parseIDs(spec, what, ids string) ([]int64, error) {
+	var out []int64
 	for _, s := range strings.Split(ids, "+") {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
-			return "", Binding{}, false, fmt.Errorf("%q: %q is not an installation id", spec, s)
+			return nil, fmt.Errorf("%q: %q is not a%s %s id", spec, s, map[bool]string{true: "n", false: ""}[what == "installation"], what)
 		}
-		b.Installations = append(b.Installations, id)
+		out = append(out, id)
 	}
-	slices.Sort(b.Installations)
-	b.Installations = slices.Compact(b.Installations)
-	return item, b, true, nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // boundList applies a list setting whose items may carry a binding: the
@@ -85,27 +116,27 @@ func splitList(v string) []string {
 }
 
 // openTo reports whether an item of an image or private-destination list
-// is open to installation id: unbound items are for every installation.
-func openTo(bindings map[string]Binding, item string, id int64) bool {
+// is open to tenant t: unbound items are for every installation.
+func openTo(bindings map[string]Binding, item string, t Tenant) bool {
 	b, ok := bindings[item]
-	return !ok || b.Allows(id)
+	return !ok || b.Allows(t)
 }
 
-// secretAllowed reports whether installation id may use setup secret
-// name: only where the operator bound it (a secret without a binding is
-// refused everywhere).
-func (c Config) secretAllowed(name string, id int64) bool {
+// secretAllowed reports whether tenant t may use setup secret name: only
+// where the operator bound it (a secret without a binding is refused
+// everywhere).
+func (c Config) secretAllowed(name string, t Tenant) bool {
 	_, ok := c.SetupSecrets[name]
-	return ok && c.SetupSecretBindings[name].Allows(id)
+	return ok && c.SetupSecretBindings[name].Allows(t)
 }
 
-// networkFor is the operator's network for installation id: the private
+// networkFor is the operator's network for tenant t: the private
 // destinations it is not bound to are left out.
-func (c Config) networkFor(id int64) NetworkConfig {
+func (c Config) networkFor(t Tenant) NetworkConfig {
 	n := c.Network
 	n.AllowPrivate = nil
 	for _, d := range c.Network.AllowPrivate {
-		if openTo(c.PrivateBindings, d, id) {
+		if openTo(c.PrivateBindings, d, t) {
 			n.AllowPrivate = append(n.AllowPrivate, d)
 		}
 	}

@@ -96,8 +96,9 @@ type Config struct {
 	// setupSecretSpecs is the setup-secrets setting as given, resolved by
 	// LoadConfig.
 	setupSecretSpecs []string
-	// SetupSecretBindings are the installations each setup secret is for
-	// (setup-secrets: NAME=/path;installations=ID+ID); a secret without
+	// SetupSecretBindings are the installations (and repositories) each
+	// setup secret is for (setup-secrets:
+	// NAME=/path;installations=ID+ID;repositories=ID+ID); a secret without
 	// one is refused to every installation.
 	SetupSecretBindings map[string]Binding
 	// AgentImageBindings and PrivateBindings bind items of AgentImages and

@@ -105,7 +105,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
 		Mirrors: cfg.mirrors(log),
-		Network: cfg.networkFor(0), // a run without its policy gets no bound private destination
+		Network: cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
 	}
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err
