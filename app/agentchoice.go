@@ -23,20 +23,30 @@ const maxSetupSecret = 64 << 10
 
 // loadSetupSecrets resolves the setup-secrets setting: NAME=/path reads
 // the file (trailing newlines trimmed), NAME alone reads
-// AGENTGATE_SETUP_SECRET_<NAME>. Errors name the setting and the secret,
-// never its value.
+// AGENTGATE_SETUP_SECRET_<NAME>; each is followed by
+// ;installations=ID+ID (or ;installations=*), the installations whose
+// repositories may name it. Errors name the setting and the secret, never
+// its value.
 func (c *Config) loadSetupSecrets(getenv func(string) string) error {
 	if len(c.setupSecretSpecs) == 0 {
 		return nil
 	}
 	c.SetupSecrets = map[string]string{}
+	c.SetupSecretBindings = map[string]Binding{}
 	for _, spec := range c.setupSecretSpecs {
+		spec, b, bound, err := parseBound(spec)
+		if err != nil {
+			return fmt.Errorf("setting setup-secrets: %w", err)
+		}
 		name, file, isFile := strings.Cut(spec, "=")
 		if !setupSecretName.MatchString(name) {
 			return fmt.Errorf("setting setup-secrets: %q is not NAME or NAME=/path (NAME in capitals, digits and _)", name)
 		}
 		if _, dup := c.SetupSecrets[name]; dup {
 			return fmt.Errorf("setting setup-secrets: %s is given twice", name)
+		}
+		if !bound {
+			return fmt.Errorf("setting setup-secrets: %s is bound to no installation: add ;installations=ID+ID (or ;installations=* for every installation)", name)
 		}
 		var v string
 		if isFile {
@@ -55,13 +65,22 @@ func (c *Config) loadSetupSecrets(getenv func(string) string) error {
 			return fmt.Errorf("setting setup-secrets: %s: empty, longer than %d bytes or holds a NUL byte", name, maxSetupSecret)
 		}
 		c.SetupSecrets[name] = v
+		c.SetupSecretBindings[name] = b
 	}
 	return nil
 }
 
-// allowedImages are the images a repository's configuration may run.
-func (c Config) allowedImages() []string {
-	out := slices.Clone(c.AgentImages)
+// allowedImages are the images tenant tn may run (agent.image, a preset's
+// image, verify.image): the operator's agent image, and the agent-images
+// bound to tn or to none (the presets' default images when the operator
+// lists none).
+func (c Config) allowedImages(tn Tenant) []string {
+	var out []string
+	for _, img := range c.AgentImages {
+		if openTo(c.AgentImageBindings, img, tn) {
+			out = append(out, img)
+		}
+	}
 	if c.AgentImage != "" {
 		out = append(out, c.AgentImage)
 	}
@@ -84,10 +103,12 @@ func agentChosen(cs ...*policy.Config) bool {
 }
 
 // checkChoices checks what the configuration picks against what the
-// operator allows: the agent's image, and the setup secrets. A problem is
-// a *policy.ConfigError located where the file (the repository's, or the
-// org's when it made the choice) wrote the setting.
-func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfig) error {
+// operator allows tenant tn: the agent's image, the verify
+// image, and the setup secrets. A problem is a *policy.ConfigError
+// located where the file (the repository's, or the org's when it made the
+// choice) wrote the setting. A secret or image bound to other
+// installations is refused as if it did not exist.
+func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfig, tn Tenant) error {
 	who := func(set func(*policy.Config) bool) *policy.Config {
 		if repo != nil && set(repo) {
 			return repo
@@ -106,7 +127,7 @@ func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfi
 			}
 			return f.ErrorAt("agent/preset", err.Error())
 		}
-		if allowed := c.allowedImages(); !slices.Contains(allowed, p.Image) {
+		if allowed := c.allowedImages(tn); !slices.Contains(allowed, p.Image) {
 			f := who(func(x *policy.Config) bool { return x.Agent != nil && x.Agent.Image != "" })
 			path := "agent/image"
 			if f == nil {
@@ -118,10 +139,16 @@ func (c Config) checkChoices(org, repo *policy.Config, eff policy.EffectiveConfi
 			return f.ErrorAt(path, fmt.Sprintf("image %q is not one this agentgate runs (allowed: %s)", p.Image, strings.Join(allowed, ", ")))
 		}
 	}
+	if img := eff.Verify.Image; img != "" {
+		if allowed := c.allowedImages(tn); !slices.Contains(allowed, img) {
+			f := who(func(x *policy.Config) bool { return x.Verify != nil && x.Verify.Image != "" })
+			return f.ErrorAt("verify/image", fmt.Sprintf("image %q is not one this agentgate runs (allowed: %s)", img, strings.Join(allowed, ", ")))
+		}
+	}
 	if f := who(func(x *policy.Config) bool { return x.Setup != nil && x.Setup.Secrets != nil }); f != nil {
 		for i, name := range f.Setup.Secrets {
-			if _, ok := c.SetupSecrets[name]; !ok {
-				return f.ErrorAt("setup/secrets/"+strconv.Itoa(i), fmt.Sprintf("%s is not a setup secret this agentgate provides", name))
+			if !c.secretAllowed(name, tn) {
+				return f.ErrorAt("setup/secrets/"+strconv.Itoa(i), fmt.Sprintf("%s is not a setup secret this agentgate provides to this installation", name))
 			}
 		}
 	}
@@ -148,6 +175,12 @@ type SetupPlan struct {
 	// SecretNames are the names of Secrets (what a digest may show).
 	SecretNames []string
 	Timeout     time.Duration
+	// Inputs are the globs of the files the setup command reads or runs
+	// (nil: every path), and OnUntrusted what happens when one differs
+	// from the default branch (policy.SetupWithoutSecrets or
+	// policy.SetupStop); see Sandbox.setupTrust.
+	Inputs      []string `json:",omitempty"`
+	OnUntrusted string   `json:",omitempty"`
 }
 
 // applyChoices sets the run policy's agent and setup phase from the
@@ -162,7 +195,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 	if len(s.Command) == 0 {
 		return
 	}
-	plan := &SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout}
+	plan := &SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout, Inputs: slices.Clone(s.Inputs), OnUntrusted: s.OnUntrusted}
 	if plan.Timeout <= 0 || plan.Timeout > p.Limits.Timeout {
 		plan.Timeout = p.Limits.Timeout
 	}
@@ -177,7 +210,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 		plan.Allow = []string{}
 	}
 	for _, name := range s.Secrets {
-		if v, ok := c.SetupSecrets[name]; ok { // checkChoices refused the others
+		if v, ok := c.SetupSecrets[name]; ok && c.secretAllowed(name, rc.Tenant) { // checkChoices refused the others
 			plan.Secrets = append(plan.Secrets, name+"="+v)
 			plan.SecretNames = append(plan.SecretNames, name)
 		}

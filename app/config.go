@@ -96,6 +96,16 @@ type Config struct {
 	// setupSecretSpecs is the setup-secrets setting as given, resolved by
 	// LoadConfig.
 	setupSecretSpecs []string
+	// SetupSecretBindings are the installations (and repositories) each
+	// setup secret is for (setup-secrets:
+	// NAME=/path;installations=ID+ID;repositories=ID+ID); a secret without
+	// one is refused to every installation.
+	SetupSecretBindings map[string]Binding
+	// AgentImageBindings and PrivateBindings bind items of AgentImages and
+	// Network.AllowPrivate to installations (ITEM;installations=ID+ID); an
+	// item without one is for every installation.
+	AgentImageBindings map[string]Binding
+	PrivateBindings    map[string]Binding
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -293,11 +303,15 @@ func settings() []setting {
 		}},
 		{key: "network", help: "sandbox network: relay (allowlisted egress and the LLM gateway) or none", apply: str(func(c *Config) *string { return &c.Network.Mode })},
 		{key: "relay-image", help: "relay image (built by `agentgate images`)", apply: str(func(c *Config) *string { return &c.Network.RelayImage })},
-		{key: "agent-images", help: "images a repository's configuration may pick (agent.image); comma or space separated", apply: list(func(c *Config) *[]string { return &c.AgentImages })},
+		{key: "agent-images", help: "images a repository's configuration may pick (agent.image, verify.image); comma or space separated; IMAGE;installations=ID+ID binds one to installations", apply: func(c *Config, v string) error {
+			return boundList(v, &c.AgentImages, &c.AgentImageBindings)
+		}},
 		{key: "setup-egress-allow", help: "hosts a repository's setup phase may reach besides egress-allow (package registries)", apply: list(func(c *Config) *[]string { return &c.SetupAllow })},
-		{key: "setup-secrets", help: "setup secrets: NAME=/path/to/file, or NAME alone to read AGENTGATE_SETUP_SECRET_<NAME>; comma or space separated", apply: list(func(c *Config) *[]string { return &c.setupSecretSpecs })},
+		{key: "setup-secrets", help: "setup secrets: NAME=/path/to/file, or NAME alone to read AGENTGATE_SETUP_SECRET_<NAME>, each followed by ;installations=ID+ID (or ;installations=*), the installations that may use it; comma or space separated", apply: list(func(c *Config) *[]string { return &c.setupSecretSpecs })},
 		{key: "egress-allow", help: "hosts the agent may reach: host, *.suffix, optional :port; comma or space separated", apply: list(func(c *Config) *[]string { return &c.Network.Allow })},
-		{key: "egress-allow-private", help: "destinations that may resolve to private addresses (an internal mirror): host names or CIDRs", apply: list(func(c *Config) *[]string { return &c.Network.AllowPrivate })},
+		{key: "egress-allow-private", help: "destinations that may resolve to private addresses (an internal mirror): host names or CIDRs; DEST;installations=ID+ID binds one to installations", apply: func(c *Config, v string) error {
+			return boundList(v, &c.Network.AllowPrivate, &c.PrivateBindings)
+		}},
 		{key: "egress-max-bytes", help: "per-run egress byte budget", apply: size(func(c *Config) *int64 { return &c.Network.MaxBytes })},
 		{key: "egress-max-conns", help: "per-run concurrent egress connections", apply: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
@@ -61,6 +62,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 		c.Network.AllowPrivate = []string{"localhost"}
 		c.SetupAllow = []string{"localhost:" + port}
 		c.SetupSecrets = map[string]string{"NPM_TOKEN": secret}
+		c.SetupSecretBindings = map[string]app.Binding{"NPM_TOKEN": {Installations: []int64{harness.InstallationID}}}
 	})
 	commitFiles(t, env, map[string]string{
 		"setup.sh":   setupScript,
@@ -172,6 +174,7 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := startEnv(t, func(c *app.Config) {
 				c.SetupSecrets = map[string]string{"NPM_TOKEN": secret}
+				c.SetupSecretBindings = map[string]app.Binding{"NPM_TOKEN": {Installations: []int64{harness.InstallationID}}}
 			})
 			commitFiles(t, env, map[string]string{"setup.sh": tt.script})
 			env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("setup:\n  command: [sh, /workspace/setup.sh]\n  secrets: [NPM_TOKEN]\n"))
@@ -198,5 +201,71 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A follow-up on agentgate's pull request clones the agent's branch, where
+// the first run's agent committed a package.json with a postinstall
+// script: the follow-up's setup phase runs without the setup secret (a
+// setup.trust event says why), while a run on the default branch with
+// the same configuration still gets it.
+func TestEndToEndFollowUpSetupWithoutSecrets(t *testing.T) {
+	const secret = "npm-followup-secret-abcdef012345"
+	env := startEnv(t, func(c *app.Config) {
+		c.Controls.FollowUpDelay = 500 * time.Millisecond
+		c.SetupSecrets = map[string]string{"NPM_TOKEN": secret}
+		c.SetupSecretBindings = map[string]app.Binding{"NPM_TOKEN": {Installations: []int64{harness.InstallationID}}}
+	})
+	_, state := trigger(t, env, `@agentgate agentgate-test: write package.json {"scripts":{"postinstall":"echo $NPM_TOKEN | base64"}}`, harness.Requester)
+	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
+	if state != "finished" || len(prs) != 1 {
+		t.Fatalf("first run %q, pull requests %d", state, len(prs))
+	}
+	pr := prs[0]
+	// The repository turns on a setup phase with the secret (the test
+	// image has no shell: its setup command prints its environment).
+	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("setup:\n  command: [testagent]\n  secrets: [NPM_TOKEN]\n  inputs: [package.json]\n  timeout: 1m\n"))
+	setupOf := func(runID string) (decision, out string) {
+		events, all := runEvents(t, env, runID)
+		if strings.Contains(all, secret) {
+			t.Errorf("run %s: the secret is in the audit trail", runID)
+		}
+		for _, ev := range events {
+			switch ev.Kind {
+			case app.KindSetupTrust:
+				decision, _ = ev.Attrs["decision"].(string)
+			case app.KindSetupExited:
+				out, _ = ev.Attrs["output_tail"].(string)
+			}
+		}
+		return decision, out
+	}
+
+	b, _, err := env.PRCommentPayload(pr.Number, "@agentgate agentgate-test: env", harness.Requester, "OWNER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliverEvent(t, env, "issue_comment", b)
+	var follow string
+	eventually(t, time.Minute, "a follow-up run", func() bool {
+		for _, r := range runsOn(t, env, pr.Number) {
+			follow = r.ID
+		}
+		return follow != ""
+	})
+	wait(t, env, follow)
+	decision, out := setupOf(follow)
+	if decision != "without-secrets" {
+		t.Errorf("follow-up setup.trust decision %q, want without-secrets", decision)
+	}
+	if !strings.Contains(out, "AGENTGATE_") || strings.Contains(out, "NPM_TOKEN") {
+		t.Errorf("the follow-up's setup environment (want no NPM_TOKEN):\n%s", out)
+	}
+
+	// Positive control: a run from the default branch gets the secret.
+	d, _ := trigger(t, env, "@agentgate agentgate-test: env", harness.Requester)
+	decision, out = setupOf(d.RunID)
+	if decision != "with-secrets" || !strings.Contains(out, "NPM_TOKEN=") {
+		t.Errorf("default-branch run: decision %q, setup environment:\n%s", decision, out)
 	}
 }

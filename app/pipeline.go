@@ -246,7 +246,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	}
 	if pol.Setup != nil {
-		if stop, err := s.setupPhase(ctx, t, pol, spec, agent.Image, att); err != nil || stop {
+		if stop, err := s.setupPhase(ctx, t, ws, pol, spec, agent.Image, att); err != nil || stop {
 			if err != nil {
 				return nil, err
 			}

@@ -37,6 +37,10 @@ type repoConfig struct {
 	// AgentChosen is true when the org or the repository picks the agent;
 	// otherwise the operator's runs.
 	AgentChosen bool
+	// Tenant is the installation and repository the run is for: the
+	// operator's setup secrets, images and private destinations bound to
+	// others are not its.
+	Tenant Tenant
 }
 
 // loadConfig reads the repository's config from its default branch and the
@@ -80,11 +84,11 @@ func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Config.checkChoices(org, repo, eff); err != nil {
+	if err := w.Config.checkChoices(org, repo, eff, Tenant{a.InstallationID, a.RepoID}); err != nil {
 		return nil, err
 	}
 	set := (org != nil && org.Network != nil && org.Network.Allow != nil) || (repo != nil && repo.Network != nil && repo.Network.Allow != nil)
-	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile, AgentChosen: agentChosen(org, repo)}
+	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile, AgentChosen: agentChosen(org, repo), Tenant: Tenant{a.InstallationID, a.RepoID}}
 	if org != nil && org.Network != nil {
 		rc.OrgAllow = org.Network.Allow
 	}
@@ -135,7 +139,7 @@ func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
 	e := rc.Effective
 	p := &RunPolicy{
 		Limits:        c.Limits,
-		Network:       c.Network,
+		Network:       c.networkFor(rc.Tenant),
 		Protected:     e.ProtectedPaths,
 		MaxFiles:      e.MaxFiles,
 		MaxLines:      e.MaxLines,

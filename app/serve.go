@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -104,7 +105,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
 		Mirrors: cfg.mirrors(log),
-		Network: cfg.Network,
+		Network: cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
 	}
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err
@@ -184,7 +185,9 @@ func (s *Server) secureAudit(cfg Config) error {
 		}
 	}
 	for _, secret := range cfg.SetupSecrets {
-		s.db.AddSecret(secret)
+		for _, f := range secretforms.Forms(secret) { // its common encodings too
+			s.db.AddSecret(f.Value)
+		}
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/internal/secretforms"
+	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 )
@@ -34,14 +36,34 @@ const (
 // A setup phase that leaves one of its secrets anywhere in the work tree
 // (a file's content, a file name, a link target) stops the run: the agent
 // would see it.
-func (s *Sandbox) setupPhase(ctx context.Context, t Task, pol *RunPolicy, base runner.Spec, image string, att *Attempt) (bool, error) {
+//
+// The secrets go only to a tree whose setup inputs are the default
+// branch's (setupTrust): on a follow-up, where the work tree is the
+// agent's branch, setup runs without them or the run stops, as
+// setup.on_untrusted says.
+func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, pol *RunPolicy, base runner.Spec, image string, att *Attempt) (bool, error) {
 	plan := pol.Setup
+	secrets := plan.Secrets
+	if len(secrets) > 0 {
+		d, err := s.setupTrust(ctx, t, ws, plan)
+		if err != nil {
+			return false, err
+		}
+		switch d.Decision {
+		case policy.SetupStop:
+			att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase would run with secrets (%s) on %s; setup.on_untrusted is stop, so the run stopped before it. Merge those changes to the default branch, or start a new run from it", strings.Join(plan.SecretNames, ", "), d.Reason)
+			return true, nil
+		case setupWithSecrets:
+		default:
+			secrets = nil
+		}
+	}
 	spec := base
-	spec.Image, spec.Cmd, spec.Env, spec.SecretEnv = image, plan.Command, nil, plan.Secrets
+	spec.Image, spec.Cmd, spec.Env, spec.SecretEnv = image, plan.Command, nil, secrets
 	spec.OutDir = "" // nothing setup writes goes into the pull request's body
 	spec.Limits.Timeout = plan.Timeout
 	var names []string
-	for _, kv := range plan.Secrets {
+	for _, kv := range secrets {
 		k, _, _ := strings.Cut(kv, "=")
 		names = append(names, k)
 	}
@@ -91,7 +113,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, pol *RunPolicy, base r
 		att.Outcome, att.Reason = OutcomeFailed, fmt.Sprintf("the setup phase exited with code %d; the agent did not start", res.ExitCode)
 		return true, nil
 	}
-	name, where, err := findSecret(base.WorkTree, plan.Secrets)
+	name, where, err := findSecret(base.WorkTree, secrets)
 	if err != nil {
 		return false, fmt.Errorf("setup phase: look for secrets: %w", err)
 	}
@@ -145,12 +167,16 @@ func (s *Sandbox) beforeAgent(ctx context.Context, t Task, ws *gitops.Workspace,
 
 // findSecret looks for any value of secrets (NAME=VALUE) in the tree at
 // dir: in file contents, file names and symlink targets, without
-// following a link or opening anything but regular files. It returns the
-// first secret's name and where it was found (relative to dir).
+// following a link or opening anything but regular files. Each value is
+// looked for in its common encodings too (secretforms: reversed, hex,
+// base64, base64url, percent-encoded), which catches a careless or
+// ordinary leak, not a deliberate one: a value transformed any other
+// way is not found. It returns the first secret's name and where it was
+// found (relative to dir, with the encoding when it was not literal).
 func findSecret(dir string, secrets []string) (name, where string, err error) {
 	type secret struct {
-		name  string
-		value []byte
+		name, kind string
+		value      []byte
 	}
 	var ss []secret
 	longest := 0
@@ -159,19 +185,29 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 		if len(v) < 4 { // too short to tell from ordinary bytes
 			continue
 		}
-		ss = append(ss, secret{k, []byte(v)})
-		longest = max(longest, len(v))
+		for _, f := range secretforms.Forms(v) {
+			ss = append(ss, secret{k, f.Kind, []byte(f.Value)})
+			longest = max(longest, len(f.Value))
+		}
 	}
 	if len(ss) == 0 {
 		return "", "", nil
 	}
+	var kind string
 	match := func(b []byte) string {
 		for _, s := range ss {
 			if bytes.Contains(b, s.value) {
+				kind = s.kind
 				return s.name
 			}
 		}
 		return ""
+	}
+	at := func(rel string) string {
+		if kind != "literal" {
+			return rel + " (" + kind + ")"
+		}
+		return rel
 	}
 	buf := make([]byte, 64<<10+longest)
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -180,7 +216,7 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		if n := match([]byte(d.Name())); n != "" && p != dir {
-			name, where = n, rel
+			name, where = n, at(rel)
 			return fs.SkipAll
 		}
 		switch {
@@ -190,14 +226,14 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 				return err
 			}
 			if n := match([]byte(target)); n != "" {
-				name, where = n, rel+" (a link target)"
+				name, where = n, at(rel)+" (a link target)"
 				return fs.SkipAll
 			}
 		case d.Type().IsRegular():
 			if n, err := scanFile(p, buf, longest, match); err != nil {
 				return err
 			} else if n != "" {
-				name, where = n, rel
+				name, where = n, at(rel)
 				return fs.SkipAll
 			}
 		}

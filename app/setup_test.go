@@ -1,10 +1,16 @@
 package app
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentgate/agentgate/policy"
 )
 
 func TestFindSecret(t *testing.T) {
@@ -36,6 +42,25 @@ func TestFindSecret(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "l (a link target)"},
+		{"base64 in a file", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "cache", "blob"), "data: "+base64.StdEncoding.EncodeToString([]byte("{\"token\":\""+secret+"\"}"))+"\n")
+		}, "cache/blob (base64)"},
+		{"hex in a file", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "h.txt"), hex.EncodeToString([]byte(secret)))
+		}, "h.txt (hex)"},
+		{"percent-encoded in a file", func(t *testing.T, dir string) {
+			var pct strings.Builder
+			for _, c := range []byte(secret) {
+				fmt.Fprintf(&pct, "%%%02X", c)
+			}
+			mustWrite(t, filepath.Join(dir, "u.txt"), "https://x/?t="+pct.String())
+		}, "u.txt (url-encoded)"},
+		{"reversed in a file", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "r.txt"), "eulav-nekot-t3rc3s")
+		}, "r.txt (reversed)"},
+		{"base64url as a file name", func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, base64.RawURLEncoding.EncodeToString([]byte(secret))), "")
+		}, base64.RawURLEncoding.EncodeToString([]byte(secret)) + " (base64)"},
 		{"a link is not followed", func(t *testing.T, dir string) {
 			outside := t.TempDir()
 			mustWrite(t, filepath.Join(outside, "f"), secret)
@@ -66,5 +91,36 @@ func mustWrite(t *testing.T, p, content string) {
 	}
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDecideSetupTrust(t *testing.T) {
+	plan := func(inputs []string, on string) *SetupPlan {
+		return &SetupPlan{Secrets: []string{"NPM_TOKEN=x"}, SecretNames: []string{"NPM_TOKEN"}, Inputs: inputs, OnUntrusted: on}
+	}
+	agentChanged := []string{"package.json", "src/app.js"}
+	cases := []struct {
+		name      string
+		plan      *SetupPlan
+		onDefault bool
+		changed   []string
+		decision  string
+		bad       []string
+	}{
+		{"the default branch", plan(nil, policy.SetupWithoutSecrets), true, nil, setupWithSecrets, nil},
+		{"a branch with the default branch's tree", plan(nil, policy.SetupWithoutSecrets), false, nil, setupWithSecrets, nil},
+		{"any change is an input by default", plan(nil, policy.SetupWithoutSecrets), false, agentChanged, policy.SetupWithoutSecrets, agentChanged},
+		{"a changed input withholds the secrets", plan([]string{"package.json", "package-lock.json"}, policy.SetupWithoutSecrets), false, agentChanged, policy.SetupWithoutSecrets, []string{"package.json"}},
+		{"or stops the run", plan([]string{"package.json"}, policy.SetupStop), false, agentChanged, policy.SetupStop, []string{"package.json"}},
+		{"changes outside the inputs keep them", plan([]string{"package.json", "scripts/**"}, policy.SetupStop), false, []string{"src/app.js", "README.md"}, setupWithSecrets, nil},
+		{"a glob covers a nested script", plan([]string{"package.json", "scripts/**"}, policy.SetupWithoutSecrets), false, []string{"scripts/ci/post.js"}, policy.SetupWithoutSecrets, []string{"scripts/ci/post.js"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := decideSetupTrust(tc.plan, tc.onDefault, tc.changed)
+			if d.Decision != tc.decision || !slices.Equal(d.Changed, tc.bad) || d.Reason == "" {
+				t.Errorf("decision %q (%s), changed %q; want %q, %q", d.Decision, d.Reason, d.Changed, tc.decision, tc.bad)
+			}
+		})
 	}
 }

@@ -25,6 +25,12 @@ func (c *Config) check() error {
 				return c.src.errorAt(p, prefix(p, err.Error()))
 			}
 		}
+		for i, g := range c.Setup.Inputs {
+			if err := checkGlob(g); err != nil {
+				p := "setup/inputs/" + strconv.Itoa(i)
+				return c.src.errorAt(p, prefix(p, err.Error()))
+			}
+		}
 	}
 	for i, g := range c.ProtectedPaths {
 		if err := checkGlob(g); err != nil {

@@ -59,7 +59,22 @@ type Setup struct {
 	Allow   []string  `json:"allow,omitempty"`   // the setup phase's egress allowlist
 	Secrets []string  `json:"secrets,omitempty"` // operator setup secrets by name
 	Timeout *Duration `json:"timeout,omitempty"`
+	// Inputs are globs of the files the setup command reads or runs
+	// (package.json, lock files, scripts); default every path. Secrets go
+	// to the setup phase only when none of them differs from the default
+	// branch.
+	Inputs []string `json:"inputs,omitempty"`
+	// OnUntrusted is what happens when an input differs from the default
+	// branch (a follow-up on the agent's branch): SetupWithoutSecrets
+	// (default) or SetupStop.
+	OnUntrusted string `json:"on_untrusted,omitempty"`
 }
+
+// Values of setup.on_untrusted.
+const (
+	SetupWithoutSecrets = "without-secrets" // the setup phase runs, with none of its secrets
+	SetupStop           = "stop"            // the run stops before the setup phase
+)
 
 // Limits are the sandbox's resource limits.
 type Limits struct {

@@ -85,6 +85,11 @@ type EffectiveSetup struct {
 	Allow   []string      `json:"allow"`
 	Secrets []string      `json:"secrets"`
 	Timeout time.Duration `json:"timeout_ns"`
+	// Inputs are the globs of setup.inputs; nil means every path.
+	Inputs []string `json:"inputs,omitempty"`
+	// OnUntrusted is SetupWithoutSecrets or SetupStop when a setup phase
+	// is configured.
+	OnUntrusted string `json:"on_untrusted,omitempty"`
 }
 
 // EffectiveLimits are the sandbox's limits in plain units.

@@ -231,8 +231,38 @@ func (m *merger) setup(e *EffectiveConfig) {
 			e.Setup.Timeout = time.Duration(*r.Timeout)
 		}
 	}
+	m.setupTrust(&e.Setup)
 	e.Setup.Allow = sortedSet(e.Setup.Allow, false)
 	e.Setup.Secrets = sortedSet(e.Setup.Secrets, false)
+}
+
+// setupTrust: setup.inputs describe the command in force, so they come
+// from the file whose command runs (a repository that replaces the org's
+// command and names no inputs gets every path); setup.on_untrusted may
+// only be made stricter (stop) by a repository.
+func (m *merger) setupTrust(e *EffectiveSetup) {
+	o, r := m.org.Setup, m.repo.Setup
+	e.OnUntrusted = SetupWithoutSecrets
+	if o != nil {
+		e.Inputs = o.Inputs
+		if o.OnUntrusted != "" {
+			e.OnUntrusted = o.OnUntrusted
+		}
+	}
+	if r != nil {
+		if r.Command != nil || r.Inputs != nil {
+			e.Inputs = r.Inputs
+		}
+		if r.OnUntrusted != "" {
+			if e.OnUntrusted == SetupStop && r.OnUntrusted != SetupStop {
+				m.widen("setup/on_untrusted", "the org sets setup.on_untrusted: stop; a repository cannot release it")
+			}
+			e.OnUntrusted = r.OnUntrusted
+		}
+	}
+	if e.Inputs != nil {
+		e.Inputs = sortedSet(slices.Clone(e.Inputs), false)
+	}
 }
 
 func (m *merger) limits(e *EffectiveConfig) {

@@ -87,3 +87,45 @@ func TestErrorAt(t *testing.T) {
 		t.Errorf("ErrorAt = %v (line %d)", e, e.Line)
 	}
 }
+
+func TestSetupTrustMerge(t *testing.T) {
+	org := mustParse(t, "org", "setup:\n  command: npm ci\n  inputs: [package.json, package-lock.json]\n  on_untrusted: stop\n")
+	cases := []struct {
+		name        string
+		org         *Config
+		repo        string
+		inputs      []string
+		onUntrusted string
+		wantErr     string
+	}{
+		{"defaults", nil, "setup: {command: npm ci}\n", nil, SetupWithoutSecrets, ""},
+		{"repository's inputs", nil, "setup: {command: npm ci, inputs: [package.json, scripts/**], on_untrusted: stop}\n",
+			[]string{"package.json", "scripts/**"}, SetupStop, ""},
+		{"the org's command keeps the org's inputs", org, "draft: true\n", []string{"package-lock.json", "package.json"}, SetupStop, ""},
+		{"a repository's own command drops the org's inputs", org, "setup: {command: make deps}\n", nil, SetupStop, ""},
+		{"the org's stop stays", org, "setup: {command: npm ci, on_untrusted: without-secrets}\n", nil, "", "cannot release it"},
+		{"bad glob", nil, "setup: {command: x, inputs: [\"/abs\"]}\n", nil, "", "setup.inputs[0]"},
+		{"bad value", nil, "setup: {command: x, on_untrusted: ask}\n", nil, "", "on_untrusted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			repo, err := Parse(".github/agentgate.yml", []byte(tc.repo))
+			var e EffectiveConfig
+			if err == nil {
+				e, err = Merge(tc.org, repo)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(e.Setup.Inputs, tc.inputs) || e.Setup.OnUntrusted != tc.onUntrusted {
+				t.Errorf("inputs %q, on_untrusted %q; want %q, %q", e.Setup.Inputs, e.Setup.OnUntrusted, tc.inputs, tc.onUntrusted)
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/agentgate/agentgate/internal/secretforms"
 )
 
 // maxLine is the longest line handed to onLine; longer lines are split.
@@ -134,7 +136,12 @@ func secretValues(env []string) [][]byte {
 	for _, kv := range env {
 		_, v, _ := strings.Cut(kv, "=")
 		if len(v) >= minMaskedSecret {
-			out = append(out, []byte(v))
+			// The value and its common encodings (base64, hex,
+			// percent-encoding, reversed): a net for careless output,
+			// not for a deliberate transform.
+			for _, f := range secretforms.Forms(v) {
+				out = append(out, []byte(f.Value))
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b []byte) int { return len(b) - len(a) })

@@ -1,6 +1,9 @@
 package runner
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -57,5 +60,34 @@ func TestCollectorMasksSecretValues(t *testing.T) {
 	want := "token [MASKED] and [MASKED], not abc"
 	if len(lines) != 1 || lines[0] != want || string(c.out) != want+"\n" {
 		t.Errorf("lines %q out %q, want %q", lines, c.out, want)
+	}
+}
+
+// Setup output is masked in the secret's common encodings too.
+func TestCollectorMasksEncodedSecrets(t *testing.T) {
+	const secret = "s3cr3t/npm+token=value"
+	var lines []string
+	c := newCollector(1<<20, func(l string) { lines = append(lines, l) })
+	c.secrets = secretValues([]string{"NPM_TOKEN=" + secret})
+	for _, enc := range []string{
+		base64.StdEncoding.EncodeToString([]byte(secret)),
+		base64.URLEncoding.EncodeToString([]byte("x" + secret)),
+		hex.EncodeToString([]byte(secret)),
+		url.QueryEscape(secret),
+		"eulav=nekot+mpn/t3rc3s",
+	} {
+		c.line([]byte("leak: " + enc + "\n"))
+	}
+	c.line([]byte("plain line stays\n"))
+	if len(lines) != 6 {
+		t.Fatalf("lines %q", lines)
+	}
+	for _, l := range lines[:5] {
+		if !strings.Contains(l, masked) || len(strings.TrimPrefix(l, "leak: ")) > len(masked)+6 {
+			t.Errorf("line %q is not masked", l)
+		}
+	}
+	if lines[5] != "plain line stays" {
+		t.Errorf("an ordinary line changed: %q", lines[5])
 	}
 }
