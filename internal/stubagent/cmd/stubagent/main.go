@@ -32,6 +32,18 @@ const (
 
 func main() {
 	rec := record()
+	// When the task asks for work, the record goes first, so that the
+	// tail of the output the sandbox keeps shows what the stub did;
+	// otherwise last, where the tests that read it look.
+	taskFile := os.Getenv("AGENTGATE_TASK_FILE")
+	if taskFile == "" {
+		taskFile = "/agentgate/task.md"
+	}
+	task, _ := os.ReadFile(taskFile)
+	recordFirst := strings.Contains(string(task)+rec.Stdin, stubagent.WriteDirective)
+	if recordFirst {
+		printRecord(rec)
+	}
 	code := 0
 	if contract, ok := contracts[filepath.Base(os.Args[0])]; ok {
 		// The contract stub checks what the real CLI requires at its
@@ -49,6 +61,14 @@ func main() {
 			code = 1
 		}
 	}
+	if !recordFirst {
+		printRecord(rec)
+	}
+	os.Exit(code)
+}
+
+// printRecord prints rec as one line and writes it to the record file.
+func printRecord(rec stubagent.Record) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stubagent:", err)
@@ -58,7 +78,6 @@ func main() {
 	if err := os.WriteFile(stubagent.RecordFile, append(b, '\n'), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "stubagent: record file:", err)
 	}
-	os.Exit(code)
 }
 
 func record() stubagent.Record {
