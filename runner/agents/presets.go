@@ -21,10 +21,17 @@ const (
 // in the image label VersionLabel.
 const (
 	// CodexVersion is @openai/codex. Its source was read at openai/codex
-	// commit 02805335a40541933661cade68723897d5eedfd2 (codex-rs/); that
-	// commit still has the hidden --full-auto trap (removed in 0.147.0) and
-	// already has --ephemeral (0.134.0), so it lies in 0.134–0.146; 0.146.1
-	// is the last release of that line.
+	// commit 02805335a40541933661cade68723897d5eedfd2: codex-rs/exec/src/
+	// cli.rs, exec/src/lib.rs, utils/cli/src/shared_options.rs. The index
+	// held other files only at nearby commits, read there:
+	// utils/home-dir/src/lib.rs at 69a3f82e, arg0/src/lib.rs at 0489ee4f,
+	// model-provider-info/src/lib.rs at 05673f5e, utils/cli/src/
+	// config_override.rs at 251d7911, exec/src/exec_events.rs at 08a1f30c.
+	// 02805335 still has the hidden --full-auto trap (removed in 0.147.0)
+	// and already has --ephemeral (0.134.0), so it lies in 0.134–0.146;
+	// 0.146.1 is the last release of that line. The release-to-commit
+	// mapping is inferred, not read from a tag: the image's version label
+	// and CheckVersion are there to catch a wrong guess.
 	CodexVersion = "0.146.1"
 	// ClaudeCodeVersion is @anthropic-ai/claude-code: the CLI bundled by
 	// claude-agent-sdk-python 0.2.143 (src/claude_agent_sdk/_cli_version.py
@@ -70,8 +77,8 @@ const stdinScript = `exec "$@" < ` + TaskFile
 // Codex's directories. Both are on the run's tmpfs (/tmp), which starts
 // empty, so codexScript creates them before Codex starts.
 const (
-	// CodexHome is CODEX_HOME. codex-rs/utils/home-dir/src/lib.rs,
-	// find_codex_home_from_env: a CODEX_HOME that is set must exist and be a
+	// CodexHome is CODEX_HOME. codex-rs/utils/home-dir/src/lib.rs:8-9 and
+	// find_codex_home_from_env (line 34): a CODEX_HOME that is set must exist and be a
 	// directory, or `codex exec` prints "Error finding codex home" and
 	// exits 1 (codex-rs/exec/src/lib.rs, run_main).
 	CodexHome = "/tmp/codex-home"
@@ -97,7 +104,9 @@ const CodexProvider = "agentgate"
 //   - "-" as the prompt reads it from standard input (cli.rs, Cli.prompt);
 //   - --json prints the JSONL events of codex-rs/exec/src/exec_events.rs;
 //   - --dangerously-bypass-approvals-and-sandbox runs commands without
-//     Codex's own sandbox and never asks for approval (shared_options.rs;
+//     Codex's own sandbox and never asks for approval (shared_options.rs:
+//     41-48, "Intended solely for running in environments that are
+//     externally sandboxed";
 //     lib.rs run_main maps it to SandboxMode::DangerFullAccess, approvals
 //     Never). agentgate's container is the sandbox: Codex's own
 //     (workspace-write, which the removed --full-auto meant) needs
@@ -202,19 +211,20 @@ const (
 // file and exits. agentgate commits, so aider must not; it must not edit
 // .gitignore or leave its history files in the work tree either.
 //
-//   - --no-show-release-notes: HOME is a fresh tmpfs, so every run is a
-//     "first run of a new version" and main.py (is_first_run branch,
-//     args.show_release_notes is None) would offer the release notes.
-//   - --yes-always answers yes to every confirmation except those asked
-//     with explicit_yes_required (io.py confirm_ask: `res = "n" if
-//     explicit_yes_required else "y"`), and base_coder.py
+//   - --no-show-release-notes (args.py:611, a BooleanOptionalAction
+//     defaulting to None): HOME is a fresh tmpfs, so every run is a "first
+//     run of a new version" (main.py:753) and main.py:1103-1108 would
+//     offer the release notes.
+//   - --yes-always (args.py:760) answers yes to every confirmation except
+//     those asked with explicit_yes_required (io.py:866-867: `res = "n" if
+//     explicit_yes_required else "y"`), and base_coder.py:2450-2461
 //     handle_shell_commands asks "Run shell command?" with
 //     explicit_yes_required=True: shell commands the model suggests are
 //     declined, never run. Aider can only edit files here.
 //   - The git identity comes from GIT_CONFIG_COUNT/KEY/VALUE (git's
-//     command-line scope): main.py setup_git reads `git config --get
-//     user.name`/`user.email` and, when unset, writes "Your Name" and
-//     "you@example.com" into the repository's .git/config.
+//     command-line scope): main.py:101-152 setup_git reads `git config
+//     --get user.name`/`user.email` and, when unset, writes "Your Name"
+//     and "you@example.com" into the repository's .git/config.
 //
 // A model without a provider prefix is routed to the OpenAI-compatible
 // gateway (litellm reads OPENAI_API_BASE).
