@@ -52,7 +52,7 @@ func TestEndToEndRepositoryPicksAgent(t *testing.T) {
 		t.Fatalf("sandbox.started = %+v; events:\n%s", started, all)
 	}
 	out := outputTail(events)
-	if !strings.Contains(out, `"codex","exec","--json","--full-auto"`) || !strings.Contains(out, `"cwd":"/workspace"`) { // the tail of the stub's record
+	if !strings.Contains(out, `"codex","exec","--json","--dangerously-bypass-approvals-and-sandbox"`) || !strings.Contains(out, `"cwd":"/workspace"`) { // the tail of the stub's record
 		t.Errorf("the codex preset's command did not run:\n%s", out)
 	}
 	if prs := env.GH.PullRequests(harness.Owner, harness.Repo); len(prs) != 0 {

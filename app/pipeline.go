@@ -266,11 +266,13 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		}
 		imageDigest = d
 	}
-	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", map[string]any{
+	startedAttrs := map[string]any{
 		"agent": agent.Name, "image": agent.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
 		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
 		"image_digest": imageDigest, "policy_sha256": pol.Digest(),
-	}); err != nil {
+	}
+	s.agentVersion(ctx, t.RunID, agent, startedAttrs)
+	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", startedAttrs); err != nil {
 		return nil, err
 	}
 	// Agent-native events: JSON lines the agent prints become events.
@@ -471,4 +473,30 @@ func withoutRunnerEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// agentVersion adds to the sandbox.started attrs the CLI version the
+// preset was checked against ("agent_version_checked"), the one the image
+// reports in its label ("agent_version") and, when they differ, a warning
+// for the check run ("agent_version_warning").
+func (s *Sandbox) agentVersion(ctx context.Context, runID string, agent agents.Preset, attrs map[string]any) {
+	if agent.Version == "" {
+		return
+	}
+	var labels map[string]string
+	if s.Engine != nil {
+		l, err := s.Engine.ImageLabels(ctx, agent.Image)
+		if err != nil {
+			s.logger().Warn("agent image labels", "run_id", runID, "err", err)
+		}
+		labels = l
+	}
+	reported, warning := agents.CheckVersion(agent, labels)
+	attrs["agent_version_checked"] = agent.Version
+	if reported != "" {
+		attrs["agent_version"] = reported
+	}
+	if warning != "" {
+		attrs["agent_version_warning"] = warning
+	}
 }

@@ -142,6 +142,11 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 				t.Errorf("the stub could not read: %q", rec.Errors)
 			}
 
+			// The golden files name a fixed gateway; the codex preset puts
+			// the run's gateway URL on its command line.
+			for i, a := range want.Cmd {
+				want.Cmd[i] = strings.ReplaceAll(a, goldenOpenAIURL, gatewayEnvValue(gatewayEnv, "OPENAI_BASE_URL"))
+			}
 			// The container's command, as PID 1 (docker-init) was given it.
 			i := slices.Index(rec.Init, "--")
 			if i < 0 || !slices.Equal(rec.Init[i+1:], want.Cmd) {
@@ -237,6 +242,19 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goldenOpenAIURL is the OpenAI base URL of runner/agents' golden files.
+const goldenOpenAIURL = "http://gateway.invalid:8080/openai/v1"
+
+// gatewayEnvValue is key's value in a KEY=VALUE list, or "".
+func gatewayEnvValue(env []string, key string) string {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // stubRecord finds the stub's record line in the agent's output.

@@ -5,9 +5,9 @@ package telemetry
 // events carrying source "agent" never replace the changes agentgate
 // computes from the work tree.
 const (
-	KindAgentCommand = "agent.command" // attrs: command, exit_code?, duration_ms?, failed?
+	KindAgentCommand = "agent.command" // attrs: command, exit_code?, duration_ms?, failed?, declined? (not run), finished?
 	KindAgentMessage = "agent.message" // attrs: text, error?
-	KindLLMUsage     = "llm.usage"     // attrs: input_tokens, output_tokens, model?
+	KindLLMUsage     = "llm.usage"     // attrs: input_tokens (all processed, cache included), output_tokens, model?, cache_*?
 )
 
 // SourceAgent is the "source" attr of events an agent reported itself.

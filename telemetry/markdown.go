@@ -66,6 +66,11 @@ func (s Summary) Markdown() string {
 		}
 	})
 	section(func(b *strings.Builder) { writeFlags(b, s.Flags) })
+	section(func(b *strings.Builder) {
+		for _, w := range s.Warnings {
+			fmt.Fprintf(b, "\n**Warning:** %s\n", escapeText(w))
+		}
+	})
 	section(func(b *strings.Builder) { writeCommands(b, s.Commands, s.CommandsDropped) })
 	section(func(b *strings.Builder) { writeNetwork(b, s.Network) })
 	section(func(b *strings.Builder) { writeLLM(b, s.LLM) })

@@ -18,6 +18,10 @@ type Summary struct {
 	LimitsHit  []string
 	Flags      []string
 	OutputTail string
+	// Warnings are things the operator should know about the run, such as
+	// an agent image whose CLI version is not the one its preset was
+	// checked against (sandbox.started agent_version_warning).
+	Warnings []string
 
 	// AgentDuration is the sandbox's own run time (sandbox.exited duration_ms).
 	AgentDuration string
@@ -100,6 +104,10 @@ func Summarize(events []Event) Summary {
 		case KindLimitHit:
 			if limit := stringAttr(a, "limit"); limit != "" {
 				s.LimitsHit = addOnce(s.LimitsHit, limit)
+			}
+		case KindSandboxStarted:
+			if w := stringAttr(a, "agent_version_warning"); w != "" {
+				s.Warnings = addOnce(s.Warnings, w)
 			}
 		case KindAgentCommand:
 			s.addCommand(a)

@@ -17,6 +17,7 @@ type SummaryCommand struct {
 	Command  string
 	ExitCode *int // nil when the agent reported none
 	Failed   bool // the agent reported failure without an exit code
+	Declined bool // the agent's CLI declined it: it did not run
 }
 
 // addCommand folds an agent.command event's attrs into s.
@@ -29,7 +30,7 @@ func (s *Summary) addCommand(a map[string]any) {
 		s.CommandsDropped++
 		return
 	}
-	c := SummaryCommand{Command: cmd, Failed: boolAttr(a, "failed")}
+	c := SummaryCommand{Command: cmd, Failed: boolAttr(a, "failed"), Declined: boolAttr(a, "declined")}
 	if code, ok := intAttr(a, "exit_code"); ok {
 		c.ExitCode = &code
 	}
@@ -49,6 +50,8 @@ func writeCommands(b *strings.Builder, cmds []SummaryCommand, dropped int) {
 		}
 		exit := "–"
 		switch {
+		case c.Declined:
+			exit = "declined, not run"
 		case c.ExitCode != nil:
 			exit = fmt.Sprint(*c.ExitCode)
 		case c.Failed:

@@ -13,12 +13,13 @@ func TestSummaryCommands(t *testing.T) {
 		{Kind: KindAgentCommand, Attrs: map[string]any{"command": "make", "failed": true}},
 		{Kind: KindAgentCommand, Attrs: map[string]any{"command": "sleep 9", "finished": false}},
 		{Kind: KindAgentCommand, Attrs: map[string]any{"command": 7}},
+		{Kind: KindAgentCommand, Attrs: map[string]any{"command": "rm -rf /", "declined": true}},
 		{Kind: KindFileChanged, Attrs: map[string]any{"path": "claimed.go", "op": "modified", "source": SourceAgent}},
 		{Kind: KindFileChanged, Attrs: map[string]any{"path": "real.go", "op": "modified", "added": 1}},
 	}
 	s := Summarize(evs)
-	if len(s.Commands) != 4 {
-		t.Fatalf("got %d commands, want 4: %+v", len(s.Commands), s.Commands)
+	if len(s.Commands) != 5 {
+		t.Fatalf("got %d commands, want 5: %+v", len(s.Commands), s.Commands)
 	}
 	if len(s.Files) != 1 || s.Files[0].Path != "real.go" {
 		t.Errorf("agent-claimed file changes must not enter Files: %+v", s.Files)
@@ -30,6 +31,7 @@ func TestSummaryCommands(t *testing.T) {
 		"| `` ls \\| wc `x` `` | 0 |",
 		"| ` make ` | failed |",
 		"| ` sleep 9 ` | – |",
+		"| ` rm -rf / ` | declined, not run |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

@@ -16,6 +16,13 @@ const Image = "agentgate/stub:dev"
 // StdoutPrefix too.
 const RecordFile = "/agentgate/out/record.json"
 
+// WriteDirective in a task asks a contract stub (codex, claude, aider) to
+// do work: "stub:write=README.md" makes it call the gateway the way its
+// CLI does, write the model's reply to that work-tree path and report it
+// in its CLI's event stream. Without it the stub only checks how it was
+// started and records it.
+const WriteDirective = "stub:write="
+
 // StdoutPrefix starts the line on standard output that holds the Record.
 const StdoutPrefix = "agentgate-stub-record: "
 

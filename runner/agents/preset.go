@@ -27,6 +27,9 @@ type Preset struct {
 	Env    []string // KEY=VALUE: gateway URLs, placeholder keys, switches
 	Allow  []string // default allowlist additions (hosts), beyond the gateway
 	Events string   // stdout event format: "codex", "claude-code", "agentgate" or "" (plain)
+	// Version is the CLI version the command line and environment were
+	// checked against ("" for builtin and custom); see CheckVersion.
+	Version string
 }
 
 // Options adjusts a preset for a run.
@@ -87,7 +90,7 @@ func Lookup(name string, opts Options) (Preset, error) {
 	case NameBuiltin:
 		p = builtin(opts.Model)
 	case NameCodex:
-		p = codex(opts.Model)
+		p = codex(opts.Model, envValue(opts.GatewayEnv, "OPENAI_BASE_URL"))
 	case NameClaudeCode:
 		p = claudeCode(opts.Model)
 	case NameAider:
@@ -118,6 +121,11 @@ func validate(name string, opts Options) error {
 			return fmt.Errorf("gateway env entry %.40q is not KEY=VALUE", kv)
 		}
 	}
+	if u := envValue(opts.GatewayEnv, "OPENAI_BASE_URL"); u != "" && name == NameCodex {
+		if err := tomlURL(u); err != nil {
+			return err
+		}
+	}
 	switch opts.Events {
 	case "", EventsAgentgate, EventsCodex, EventsClaudeCode:
 	default:
@@ -146,6 +154,17 @@ func validate(name string, opts Options) error {
 	return nil
 }
 
+// envValue is the value of the last key=... entry of env, or "".
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, _ := strings.Cut(kv, "="); k == key {
+			v = val
+		}
+	}
+	return v
+}
+
 // gatewayEnv is the gateway's variables plus the aliases some agents read
 // instead: OPENAI_API_BASE (aider / litellm, older OpenAI SDKs) for
 // OPENAI_BASE_URL.
@@ -162,4 +181,44 @@ func gatewayEnv(env []string) []string {
 		}
 	}
 	return out
+}
+
+// VersionLabel is the image label deploy/images/<preset>/Dockerfile sets to
+// the version the installed CLI reported (`<cli> --version`) at build.
+const VersionLabel = "org.agentgate.agent.version"
+
+// CheckVersion compares the version an image reports in its labels with
+// the one p was checked against. reported is the label's value ("" when
+// the image has none); warning is "" when they agree or p records no
+// version, and otherwise says what differs, for the check run's summary.
+func CheckVersion(p Preset, labels map[string]string) (reported, warning string) {
+	reported = bound(labels[VersionLabel], 64)
+	switch {
+	case p.Version == "":
+		return reported, ""
+	case reported == "":
+		return "", fmt.Sprintf("the %s image %s reports no CLI version (label %s); agentgate checked its %s command line against version %s",
+			p.Name, p.Image, VersionLabel, p.Name, p.Version)
+	case !slices.ContainsFunc(strings.Fields(reported), func(f string) bool {
+		return strings.TrimPrefix(f, "v") == p.Version
+	}):
+		return reported, fmt.Sprintf("the %s image %s reports CLI version %q; agentgate checked its %s command line against version %s, so the agent may not start or may behave differently",
+			p.Name, p.Image, reported, p.Name, p.Version)
+	}
+	return reported, ""
+}
+
+// bound cuts s to n bytes of printable ASCII, for a label value shown to
+// users.
+func bound(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if len(s) > n {
+		s = s[:n]
+	}
+	return s
 }

@@ -19,6 +19,7 @@
 //	POST /openai/v1/responses          → OpenAI  /v1/responses
 //	GET  /openai/v1/models[/<id>]      → OpenAI  /v1/models[/<id>]
 //	POST /anthropic/v1/messages        → Anthropic /v1/messages
+//	POST /anthropic/v1/messages/count_tokens → Anthropic, free (Claude Code)
 //
 // The same paths without the /openai or /anthropic prefix are accepted for
 // agents that ignore the configured base path: the four routes do not

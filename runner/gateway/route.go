@@ -47,9 +47,16 @@ func openAIRoute(p string) (route, bool) {
 	return route{}, false
 }
 
+// anthropicRoute serves the Messages API and its token counter, which
+// Claude Code calls beside /v1/messages (free, so it counts against no
+// budget; it is still a rate-limited, logged request with the real key
+// added on the host).
 func anthropicRoute(p string) (route, bool) {
-	if p == "/v1/messages" {
+	switch p {
+	case "/v1/messages":
 		return route{api: APIAnthropic, path: p, method: http.MethodPost, tokens: true}, true
+	case "/v1/messages/count_tokens":
+		return route{api: APIAnthropic, path: p, method: http.MethodPost}, true
 	}
 	return route{}, false
 }

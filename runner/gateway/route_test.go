@@ -23,6 +23,7 @@ func TestResolve(t *testing.T) {
 		{"/v1/responses", true, APIOpenAI, "/v1/responses", http.MethodPost, true},
 		{"/v1/models", true, APIOpenAI, "/v1/models", http.MethodGet, false},
 		{"/v1/messages", true, APIAnthropic, "/v1/messages", http.MethodPost, true},
+		{"/anthropic/v1/messages/count_tokens", true, APIAnthropic, "/v1/messages/count_tokens", http.MethodPost, false},
 		// not served
 		{"/", false, "", "", "", false},
 		{"/openai/v1/embeddings", false, "", "", "", false},
@@ -30,6 +31,8 @@ func TestResolve(t *testing.T) {
 		{"/anthropic/v1/chat/completions", false, "", "", "", false},
 		{"/openai/v1/messages", false, "", "", "", false},
 		{"/anthropic/v1/messages/batches", false, "", "", "", false},
+		{"/anthropic/v1/messages/count_tokens/", false, "", "", "", false},
+		{"/openai/v1/messages/count_tokens", false, "", "", "", false},
 		{"/openai/v1/models/../files", false, "", "", "", false},
 		{"/openai/v1/models/a/b", false, "", "", "", false},
 		{"/openai/v1/models/..", false, "", "", "", false},

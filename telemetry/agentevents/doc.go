@@ -7,11 +7,18 @@
 //   - "agentgate": the agentgate event format below, for agentgate's own
 //     agent and any agent or wrapper that wants its actions on the record;
 //   - "codex": the JSONL stream of `codex exec --json` (thread.*, turn.*,
-//     item.* with command_execution, file_change, agent_message and error
-//     items, usage on turn.completed);
-//   - "claude-code": the stream-json output of `claude -p` (assistant
-//     messages with text and tool_use blocks, user messages with
-//     tool_result blocks, a final result with usage).
+//     item.* with command_execution, file_change, agent_message, todo_list
+//     and error items, usage on turn.completed); a command with status
+//     "declined" is recorded as declined, not as a command that ran;
+//   - "claude-code": the stream-json output of `claude -p` (system/init,
+//     assistant messages with text and tool_use blocks, user messages with
+//     tool_result blocks, a final result with usage, errors[] and
+//     permission_denials); a Bash call refused permission is declined, and
+//     usage counts cache writes and reads as input.
+//
+// testdata/ holds an event stream per format built from the CLI's own
+// type definitions and tests at the pinned version, with its provenance
+// and what a correct parse gives (testdata/README.md).
 //
 // Output is hostile. A line that is not JSON, is over MaxLine bytes, or has
 // an unknown type or wrong field types yields no event (the caller keeps it

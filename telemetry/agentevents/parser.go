@@ -23,13 +23,17 @@ type Parser struct {
 	format  string
 	pending map[string]string // started commands by id → command text
 	order   []string          // pending ids in start order
+	// declined holds the ids of Claude Code tool calls already reported
+	// as declined, so the result's permission_denials does not repeat them.
+	declined map[string]bool
+	model    string // the model Claude Code's system/init named
 }
 
 // NewParser returns a parser for format ("agentgate", "codex" or
 // "claude-code"); any other format (such as "" for plain-text agents)
 // yields a parser that makes no events.
 func NewParser(format string) *Parser {
-	return &Parser{format: format, pending: map[string]string{}}
+	return &Parser{format: format, pending: map[string]string{}, declined: map[string]bool{}}
 }
 
 // Line turns one line of the agent's standard output into zero or more
@@ -110,14 +114,30 @@ func commandEvent(cmd string, o obj, exitKey, durKey string) telemetry.Event {
 }
 
 // usageEvent makes an llm.usage event from o's token fields; ok is false
-// when o holds no usable count.
+// when o holds no usable count. input_tokens is every input token the
+// model processed: Anthropic's usage counts cache writes
+// (cache_creation_input_tokens) and cache reads (cache_read_input_tokens)
+// apart from input_tokens, so they are added, and kept as attributes too;
+// OpenAI's cached_input_tokens (Codex) are already part of input_tokens
+// and are only kept as an attribute.
 func usageEvent(o obj, model string) (telemetry.Event, bool) {
 	in, okIn := o.int("input_tokens", 0, maxTokens)
 	out, okOut := o.int("output_tokens", 0, maxTokens)
-	if !okIn && !okOut {
+	cw, okW := o.int("cache_creation_input_tokens", 0, maxTokens)
+	cr, okR := o.int("cache_read_input_tokens", 0, maxTokens)
+	if !okIn && !okOut && !okW && !okR {
 		return telemetry.Event{}, false
 	}
-	a := map[string]any{"input_tokens": int(in), "output_tokens": int(out)}
+	a := map[string]any{"input_tokens": int(in + cw + cr), "output_tokens": int(out)}
+	if okW {
+		a["cache_creation_input_tokens"] = int(cw)
+	}
+	if okR {
+		a["cache_read_input_tokens"] = int(cr)
+	}
+	if cached, ok := o.int("cached_input_tokens", 0, maxTokens); ok {
+		a["cached_input_tokens"] = int(cached)
+	}
 	if model != "" {
 		a["model"] = model
 	}

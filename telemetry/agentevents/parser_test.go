@@ -77,7 +77,7 @@ func TestParserLines(t *testing.T) {
 			`{"type":"turn.failed","error":{"message":"stream disconnected"}}`,
 			`{"type":"error","message":"retrying"}`,
 			`{"type":"item.completed","item":{"id":"e","type":"error","message":"bad patch"}}`,
-		}, `llm.usage {"input_tokens":24763,"output_tokens":122}` + "\n" +
+		}, `llm.usage {"cached_input_tokens":24448,"input_tokens":24763,"output_tokens":122}` + "\n" +
 			`agent.message {"error":true,"text":"stream disconnected"}` + "\n" +
 			`agent.message {"error":true,"text":"retrying"}` + "\n" +
 			`agent.message {"error":true,"text":"bad patch"}`},
@@ -91,7 +91,7 @@ func TestParserLines(t *testing.T) {
 		}, `agent.message {"text":"Running tests."}` + "\n" +
 			`agent.command {"command":"go test ./...","failed":true}` + "\n" +
 			`file.changed {"op":"modified","path":"/workspace/a.go","source":"agent"}` + "\n" +
-			`llm.usage {"input_tokens":100,"output_tokens":50}`},
+			`llm.usage {"input_tokens":100,"model":"claude-sonnet-4-5","output_tokens":50}`},
 		{"claude result for unknown tool id", FormatClaudeCode, []string{
 			`{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"nope","content":"x"}]}}`,
 		}, ``},

@@ -77,6 +77,11 @@ type InternalParameters struct {
 	Network      string      `json:"network,omitempty"`
 	Runtime      string      `json:"runtime,omitempty"`
 	LLMGateway   *LLMGateway `json:"llmGateway,omitempty"`
+	// AgentVersion is the CLI version the agent image reports (its
+	// org.agentgate.agent.version label); AgentVersionChecked the one
+	// the preset's command line was checked against.
+	AgentVersion        string `json:"agentVersion,omitempty"`
+	AgentVersionChecked string `json:"agentVersionChecked,omitempty"`
 }
 
 // LLMGateway is what the run's LLM gateway let model requests ask the
@@ -199,6 +204,8 @@ func FromEvents(events []telemetry.Event) Predicate {
 			d.InternalParameters.PolicySHA256 = str(a["policy_sha256"])
 			d.InternalParameters.Network = str(a["network"])
 			d.InternalParameters.Runtime = str(a["runtime"])
+			d.InternalParameters.AgentVersion = str(a["agent_version"])
+			d.InternalParameters.AgentVersionChecked = str(a["agent_version_checked"])
 			if dg := str(a["image_digest"]); dg != "" {
 				d.ResolvedDependencies = append(d.ResolvedDependencies, ResolvedDependency{Name: "agent-image", URI: str(a["image"]), Digest: digestMap(dg)})
 			}

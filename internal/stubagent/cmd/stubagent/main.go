@@ -1,6 +1,12 @@
-// Command stubagent records how the sandbox started it and exits 0. It is
-// installed as codex, claude, aider and stubagent in agentgate/stub:dev
-// (see package stubagent). The record is printed as one line on standard
+// Command stubagent records how the sandbox started it. It is installed as
+// codex, claude, aider and stubagent in agentgate/stub:dev (see package
+// stubagent). Called as codex, claude or aider it is a contract stub: it
+// first checks its command line and environment as that CLI at its pinned
+// version does (an unknown flag exits 2, or 1 for claude as commander
+// does; a missing CODEX_HOME, key or base URL exits 1 with the CLI's
+// message) and, when the task holds stubagent.WriteDirective, calls the
+// gateway with the CLI's request shape, writes the reply and prints the
+// CLI's event stream; otherwise it exits 0. The record is printed as one line on standard
 // output, prefixed by stubagent.StdoutPrefix, and written to
 // stubagent.RecordFile when /agentgate/out is writable.
 package main
@@ -8,6 +14,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,6 +32,43 @@ const (
 
 func main() {
 	rec := record()
+	// When the task asks for work, the record goes first, so that the
+	// tail of the output the sandbox keeps shows what the stub did;
+	// otherwise last, where the tests that read it look.
+	taskFile := os.Getenv("AGENTGATE_TASK_FILE")
+	if taskFile == "" {
+		taskFile = "/agentgate/task.md"
+	}
+	task, _ := os.ReadFile(taskFile)
+	recordFirst := strings.Contains(string(task)+rec.Stdin, stubagent.WriteDirective)
+	if recordFirst {
+		printRecord(rec)
+	}
+	code := 0
+	if contract, ok := contracts[filepath.Base(os.Args[0])]; ok {
+		// The contract stub checks what the real CLI requires at its
+		// pinned version and, on request, does its work.
+		err := contract(&run{args: os.Args[1:], env: envMap(os.Environ()), stdin: rec.Stdin, out: os.Stdout, errOut: os.Stderr, uid: os.Getuid()})
+		var ee exitError
+		switch {
+		case errors.As(err, &ee):
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, ee.msg)
+			}
+			code = ee.code
+		case err != nil:
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	if !recordFirst {
+		printRecord(rec)
+	}
+	os.Exit(code)
+}
+
+// printRecord prints rec as one line and writes it to the record file.
+func printRecord(rec stubagent.Record) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stubagent:", err)
