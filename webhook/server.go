@@ -148,9 +148,6 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, "pong")
 		return
 	}
-	if s.serveAction(w, r, log, event, delivery, body) {
-		return
-	}
 	routed, reason, err := Route(event, body, s.cfg)
 	if err != nil {
 		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)
@@ -158,7 +155,11 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if routed.Event != nil {
-		s.serveEvent(w, r, log, delivery, routed.Event)
+		s.serveEvent(w, r, log, delivery, routed.Key, routed.Event)
+		return
+	}
+	if routed.Action != nil {
+		s.serveAction(w, r, log, delivery, routed.Action)
 		return
 	}
 	args := routed.Run
@@ -172,7 +173,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
 	release() // the job holds what it needs; the enqueue may wait for its commit
-	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, event, args.CommentID))
+	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, event, routed.Key))
 	answerEnqueued(r.Context(), w, log, fresh, err, "run", struct {
 		RunID string `json:"run_id"`
 	}{args.RunID})
