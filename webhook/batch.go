@@ -85,7 +85,8 @@ func (b *batcher) submit(ctx context.Context, q queued) (bool, error) {
 	case <-p.done:
 		return p.fresh, p.err
 	case <-ctx.Done():
-		// The delivery may still commit; GitHub's redelivery is then
+		// The delivery may still commit; a redelivery of it (GitHub does
+		// not redeliver by itself; `agentgate redeliver` does) is then
 		// answered "duplicate" by the dedupe.
 		return false, fmt.Errorf("webhook: enqueue: %w", ctx.Err())
 	}
