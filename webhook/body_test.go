@@ -98,8 +98,9 @@ func paddedComment(t *testing.T, id, size int) []byte {
 }
 
 // streamed is a request whose body arrives through a pipe in 1 MiB
-// pieces; declared sets its Content-Length (-1: chunked). stop ends the
-// writer when the handler is done with it.
+// pieces, one every 50 ms, as over a network: concurrent bodies are all in
+// flight at once. declared sets its Content-Length (-1: chunked). stop
+// ends the writer when the handler is done with it.
 func streamed(body []byte, declared int64, event string) (req *http.Request, stop func()) {
 	pr, pw := io.Pipe()
 	req = httptest.NewRequest(http.MethodPost, "/webhook", pr)
@@ -112,6 +113,7 @@ func streamed(body []byte, declared int64, event string) (req *http.Request, sto
 			if _, err := pw.Write(body[off:min(off+1<<20, len(body))]); err != nil {
 				return
 			}
+			time.Sleep(50 * time.Millisecond)
 		}
 		_ = pw.Close()
 	}()
