@@ -31,7 +31,7 @@ type Config struct {
 	GitHubAPIURL  string // https://api.github.com/ or https://HOST/api/v3/ (GHES)
 
 	Listen      string // address of the webhook listener (internet-facing)
-	AdminListen string // address of the operator listener (/metrics); "" = off
+	AdminListen string // address of the operator listener (run pages, /admin); "" = off
 	DatabaseURL string // sqlite path or URL
 	DataDir     string // run directories live under DataDir/runs
 	// AuditKeyFile is the Ed25519 key (PEM) that signs the audit chain's
@@ -82,6 +82,11 @@ type Config struct {
 	OAuthClientID     string // the GitHub App's client id, for sign-in with GitHub
 	OAuthClientSecret string // never logged
 	AdminToken        string // Bearer token that sees every run; never logged
+
+	// MetricsListen is the address of the listener that serves only GET
+	// /metrics, for Prometheus; "" = metrics are not served. Never the
+	// operator listener: that one serves run pages to people.
+	MetricsListen string
 
 	// AgentImages are the images a repository's configuration may pick
 	// (agent.image, or a preset's default image), besides AgentImage; empty
@@ -251,7 +256,8 @@ func settings() []setting {
 		}},
 		{key: "github-api-url", help: "GitHub REST API base URL (GHES: https://HOST/api/v3/)", apply: str(func(c *Config) *string { return &c.GitHubAPIURL })},
 		{key: "listen", help: "HTTP listen address", apply: str(func(c *Config) *string { return &c.Listen })},
-		{key: "admin-listen", help: "operator listener for /metrics (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
+		{key: "admin-listen", help: "operator listener: run pages and /admin (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
+		{key: "metrics-listen", help: "listener serving only GET /metrics, unauthenticated: keep it internal; empty disables", apply: str(func(c *Config) *string { return &c.MetricsListen })},
 		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://…", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
 		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
 		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created when missing)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},

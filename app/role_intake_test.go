@@ -7,28 +7,30 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestIntakeRoleNeedsNoDocker starts an intake-only server with no Docker
-// engine and no GitHub App key: it takes a signed trigger and commits the
-// job to the queue, and nothing works it.
-func TestIntakeRoleNeedsNoDocker(t *testing.T) {
+// startIntakeOnly starts an intake-only server on loopback, with no
+// Docker engine and no GitHub App key, and the metrics listener on
+// metricsListen ("" = none).
+func startIntakeOnly(ctx context.Context, t *testing.T, metricsListen string) (*Server, Config) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := DefaultConfig()
 	cfg.Role = RoleIntake
 	cfg.WebhookSecret = []byte("intake-secret-0123")
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AdminListen = "127.0.0.1:0"
+	cfg.MetricsListen = metricsListen
 	cfg.DatabaseURL = filepath.Join(dir, "agentgate.db")
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.DockerHost = "unix://" + filepath.Join(dir, "no-docker.sock")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	srv, err := NewServer(ctx, cfg, nil)
 	if err != nil {
 		t.Fatalf("intake-only NewServer: %v", err)
@@ -36,7 +38,59 @@ func TestIntakeRoleNeedsNoDocker(t *testing.T) {
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = srv.Shutdown(context.Background()) }()
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return srv, cfg
+}
+
+// TestMetricsNotBesideRunPages: /metrics, unauthenticated, is served only
+// on the metrics listener, never on the operator listener that serves run
+// pages to people (nor on the webhook listener); the metrics listener
+// serves nothing else.
+func TestMetricsNotBesideRunPages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, _ := startIntakeOnly(ctx, t, "127.0.0.1:0")
+	get := func(addr, path string) (int, string) {
+		t.Helper()
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const exposition = "# TYPE agentgate_"
+	tests := []struct {
+		name, addr, path string
+		metrics          bool // answers 200 with the exposition
+	}{
+		{name: "metrics listener", addr: srv.MetricsAddr(), path: "/metrics", metrics: true}, // positive control
+		{name: "operator listener", addr: srv.AdminAddr(), path: "/metrics"},
+		{name: "webhook listener", addr: srv.Addr(), path: "/metrics"},
+		{name: "no run pages on the metrics listener", addr: srv.MetricsAddr(), path: "/runs"},
+		{name: "no admin on the metrics listener", addr: srv.MetricsAddr(), path: "/admin/paused"},
+	}
+	for _, tt := range tests {
+		code, body := get(tt.addr, tt.path)
+		served := code == http.StatusOK && strings.Contains(body, exposition)
+		if served != tt.metrics {
+			t.Errorf("%s: GET %s = %d, metrics served %v, want %v", tt.name, tt.path, code, served, tt.metrics)
+		}
+		if !tt.metrics && code == http.StatusOK {
+			t.Errorf("%s: GET %s = 200, want a refusal", tt.name, tt.path)
+		}
+	}
+}
+
+// TestIntakeRoleNeedsNoDocker starts an intake-only server with no Docker
+// engine and no GitHub App key: it takes a signed trigger and commits the
+// job to the queue, and nothing works it.
+func TestIntakeRoleNeedsNoDocker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, cfg := startIntakeOnly(ctx, t, "")
 	if srv.Addr() == "" || srv.AdminAddr() == "" {
 		t.Fatalf("listeners: webhook %q admin %q", srv.Addr(), srv.AdminAddr())
 	}

@@ -38,6 +38,8 @@ type Server struct {
 	metrics         *telemetry.Metrics
 	admin           *http.Server
 	adminLn         net.Listener
+	metricsSrv      *http.Server
+	metricsLn       net.Listener
 	shutdownTracing func(context.Context) error
 	shutdownLogs    func(context.Context) error
 }
@@ -124,18 +126,27 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	return s, s.listen(cfg, log)
 }
 
-// listen sets up the webhook listener (roles all and intake) and the
-// operator listener (every role).
+// listen sets up the webhook listener (roles all and intake), the
+// operator listener and the metrics listener (every role).
 func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 	if cfg.intake() {
 		if err := s.listenWebhook(cfg, log); err != nil {
 			return err
 		}
 	}
+	// Metrics are served unauthenticated, so only on a listener of their
+	// own: never beside the webhook, nor beside the run pages people reach.
+	if cfg.MetricsListen != "" {
+		if s.metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			return fmt.Errorf("setting metrics-listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
 	// Operator endpoints never share the internet-facing webhook listener.
 	if s.adminLn != nil {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", s.metrics.Handler())
 		mountAdmin(mux, s.db, cfg)
 		if err := s.mountRunPages(mux); err != nil {
 			return err
@@ -274,6 +285,13 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		}()
 	}
+	if s.metricsSrv != nil {
+		go func() {
+			if err := s.metricsSrv.Serve(s.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("metrics listener", "err", err)
+			}
+		}()
+	}
 	if s.http != nil {
 		go func() {
 			err := s.http.Serve(s.ln)
@@ -283,7 +301,7 @@ func (s *Server) Start(ctx context.Context) error {
 			s.served <- err
 		}()
 	}
-	s.log.Info("agentgate serving", "role", s.cfg.Role, "addr", s.Addr(), "admin_addr", s.AdminAddr(), "worker_id", s.cfg.WorkerID, "database", s.db.Driver)
+	s.log.Info("agentgate serving", "role", s.cfg.Role, "addr", s.Addr(), "admin_addr", s.AdminAddr(), "metrics_addr", s.MetricsAddr(), "worker_id", s.cfg.WorkerID, "database", s.db.Driver)
 	return nil
 }
 
@@ -306,6 +324,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.admin != nil {
 		if err := s.admin.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+		}
+	}
+	if s.metricsSrv != nil {
+		if err := s.metricsSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("metrics shutdown: %w", err))
 		}
 	}
 	if s.queue != nil && s.queue.worker != nil {
@@ -347,12 +370,23 @@ func (s *Server) AdminAddr() string {
 	return s.adminLn.Addr().String()
 }
 
+// MetricsAddr is the metrics listener's address ("" when disabled).
+func (s *Server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
+}
+
 func (s *Server) closeAll() {
 	if s.ln != nil {
 		_ = s.ln.Close()
 	}
 	if s.adminLn != nil {
 		_ = s.adminLn.Close()
+	}
+	if s.metricsLn != nil {
+		_ = s.metricsLn.Close()
 	}
 	if s.docker != nil {
 		_ = s.docker.Close()

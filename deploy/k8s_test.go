@@ -394,6 +394,9 @@ func TestKubernetesManifests(t *testing.T) {
 		if listen := env["AGENTGATE_ADMIN_LISTEN"]; ports["admin"] != 0 && listen != fmt.Sprintf(":%d", ports["admin"]) {
 			t.Errorf("%s: admin port %d but AGENTGATE_ADMIN_LISTEN=%q", where, ports["admin"], listen)
 		}
+		if listen := env["AGENTGATE_METRICS_LISTEN"]; ports["metrics"] != 0 && listen != fmt.Sprintf(":%d", ports["metrics"]) {
+			t.Errorf("%s: metrics port %d but AGENTGATE_METRICS_LISTEN=%q", where, ports["metrics"], listen)
+		}
 		if ports["http"] != 0 && env["AGENTGATE_LISTEN"] != fmt.Sprintf(":%d", ports["http"]) {
 			t.Errorf("%s: http port %d but AGENTGATE_LISTEN=%q", where, ports["http"], env["AGENTGATE_LISTEN"])
 		}

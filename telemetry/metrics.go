@@ -140,7 +140,8 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 }
 
 // Handler serves the metrics in the Prometheus exposition format, for
-// GET /metrics on the operator listener (never the webhook listener).
+// GET /metrics on the metrics listener (never the webhook listener, nor
+// the operator listener that serves run pages).
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // Identifiers of the buttons agentgate puts on its check run.
@@ -54,67 +52,52 @@ func (ActionJobArgs) Kind() string { return "agentgate.check_action" }
 // requested_action on a button agentgate offers, or nil and the reason it
 // is none; an error means the payload is malformed.
 func ParseCheckAction(payload []byte) (*ActionJobArgs, string, error) {
-	var ev github.CheckRunEvent
+	var ev checkRunEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, "", fmt.Errorf("webhook: check_run payload: %w", err)
 	}
-	if ev.GetAction() != "requested_action" {
+	if ev.Action != "requested_action" {
 		return nil, ReasonAction, nil
 	}
-	cr, repo := ev.GetCheckRun(), ev.GetRepo()
+	cr, repo := ev.CheckRun, ev.Repo
 	if cr == nil || repo == nil || ev.RequestedAction == nil {
 		return nil, "", fmt.Errorf("webhook: check_run payload lacks check_run, repository or requested_action")
 	}
-	if ev.GetInstallation().GetID() == 0 {
+	if ev.Installation.id() == 0 {
 		return nil, ReasonInstallation, nil
 	}
-	if isBot(ev.GetSender()) {
+	if isBot(ev.Sender) {
 		return nil, ReasonBot, nil
 	}
 	id := ev.RequestedAction.Identifier
 	if id != ActionApprove && id != ActionCI {
 		return nil, "not one of agentgate's buttons", nil
 	}
-	ext := cr.GetExternalID()
+	ext := cr.ExternalID
 	if ext == "" || len(ext) > maxExternalID {
 		return nil, "check run is not agentgate's", nil
 	}
-	return &ActionJobArgs{
-		InstallationID: ev.GetInstallation().GetID(),
-		RepoID:         repo.GetID(), Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(),
-		DefaultBranch: repo.GetDefaultBranch(),
-		CheckRunID:    cr.GetID(), CheckName: cr.GetName(), HeadSHA: cr.GetHeadSHA(),
-		HeadBranch: cr.GetCheckSuite().GetHeadBranch(),
-		RunID:      ext, AppID: cr.GetApp().GetID(), Identifier: id,
-		SenderLogin: ev.GetSender().GetLogin(), SenderID: ev.GetSender().GetID(), SenderType: ev.GetSender().GetType(),
-	}, "", nil
+	args := &ActionJobArgs{
+		InstallationID: ev.Installation.id(),
+		RepoID:         repo.ID, Owner: repo.Owner.Login, Repo: repo.Name,
+		DefaultBranch: repo.DefaultBranch,
+		CheckRunID:    cr.ID, CheckName: cr.Name, HeadSHA: cr.HeadSHA,
+		RunID: ext, Identifier: id,
+		SenderLogin: ev.Sender.login(), SenderID: ev.Sender.id(), SenderType: ev.Sender.kind(),
+	}
+	if cr.CheckSuite != nil {
+		args.HeadBranch = cr.CheckSuite.HeadBranch
+	}
+	if cr.App != nil {
+		args.AppID = cr.App.ID
+	}
+	return args, "", nil
 }
 
-// serveAction handles the deliveries that are not run triggers but jobs
-// of their own (a click on a check run button). It reports whether it
-// answered the request.
-func (s *Server) serveAction(w http.ResponseWriter, r *http.Request, log *slog.Logger, event, delivery string, body []byte) bool {
-	if event != "check_run" {
-		return false
-	}
-	args, reason, err := ParseCheckAction(body)
-	if err != nil {
-		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)
-		reply(w, http.StatusBadRequest, "malformed payload")
-		return true
-	}
-	if args == nil {
-		if reason == ReasonAction {
-			// Not a button click: another handler (e.g. a re-run
-			// request) may still want the delivery.
-			return false
-		}
-		reply(w, http.StatusOK, "ignored: "+reason)
-		return true
-	}
+// serveAction commits a check run button's job.
+func (s *Server) serveAction(w http.ResponseWriter, r *http.Request, log *slog.Logger, delivery string, args *ActionJobArgs) {
 	args.DeliveryID = delivery
 	log = log.With("repo", args.Owner+"/"+args.Repo, "check_run", args.CheckRunID, "action", args.Identifier)
-	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, "check_run", 0))
+	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, "check_run", ""))
 	answerEnqueued(r.Context(), w, log, fresh, err, "check run action", nil)
-	return true
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/riverqueue/river"
@@ -29,17 +28,17 @@ type queued struct {
 	job   river.JobArgs
 	event string
 	// keys are recorded in the deliveries table with the job: the
-	// delivery id and, for a comment or review, its id, so that a signed
-	// body replayed under a new delivery id does not act twice.
+	// delivery id and the replay key from the body (Routed.Key), so that
+	// a signed body replayed under a new delivery id does not act twice.
 	keys []string
 }
 
-// newQueued is the queued job for a delivery; commentID is the comment
-// (or review) the job comes from, 0 for none.
-func newQueued(job river.JobArgs, delivery, event string, commentID int64) queued {
+// newQueued is the queued job for a delivery; key is its replay key, ""
+// for none.
+func newQueued(job river.JobArgs, delivery, event, key string) queued {
 	keys := []string{delivery}
-	if commentID != 0 {
-		keys = append(keys, event+"/"+strconv.FormatInt(commentID, 10))
+	if key != "" {
+		keys = append(keys, key)
 	}
 	return queued{job: job, event: event, keys: keys}
 }
@@ -86,7 +85,8 @@ func (b *batcher) submit(ctx context.Context, q queued) (bool, error) {
 	case <-p.done:
 		return p.fresh, p.err
 	case <-ctx.Done():
-		// The delivery may still commit; GitHub's redelivery is then
+		// The delivery may still commit; a redelivery of it (GitHub does
+		// not redeliver by itself; `agentgate redeliver` does) is then
 		// answered "duplicate" by the dedupe.
 		return false, fmt.Errorf("webhook: enqueue: %w", ctx.Err())
 	}
@@ -164,9 +164,9 @@ func (b *batcher) commitTx(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
-// recordDelivery records the delivery id and, for a comment, the comment
-// id inside tx. It returns false when either was seen before; then the
-// job must not be inserted.
+// recordDelivery records the delivery id and the replay key inside tx.
+// It returns false when either was seen before; then the job must not be
+// inserted.
 func recordDelivery(ctx context.Context, tx *sql.Tx, q queued) (bool, error) {
 	for _, key := range q.keys {
 		fresh, err := store.InsertDelivery(ctx, tx, key, q.event)

@@ -218,7 +218,8 @@ func TestBatchFailureFailsOnlyTheBadDelivery(t *testing.T) {
 			t.Error("the refused delivery's job was committed")
 		}
 	}
-	// The refused delivery is not recorded: GitHub's redelivery is taken.
+	// The refused delivery is not recorded: its redelivery (`agentgate
+	// redeliver`) is taken.
 	var n int
 	if err := h.db.SQL.QueryRow(`SELECT count(*) FROM deliveries WHERE delivery_id = ?`, fmt.Sprintf("d-%d", poison-1)).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // More reasons a delivery starts nothing (Route's reason).
@@ -18,18 +16,24 @@ const (
 )
 
 // Routed is intake's decision for one delivery: a new run, an event job,
-// or (both nil) nothing.
+// a check run button's job, or (all nil) nothing.
 type Routed struct {
-	Run   *RunJobArgs
-	Event *EventJobArgs
+	Run    *RunJobArgs
+	Event  *EventJobArgs
+	Action *ActionJobArgs
+	// Key is the delivery's replay key, taken from its signed body ("" for
+	// none): the delivery is recorded under it as well as under its
+	// delivery id, so the same body under a new delivery id does not act
+	// twice. unique.go says what each key is made of.
+	Key string
 }
 
-// route parses one event (or event.action) into a job.
+// route parses one event (or event.action) into a job. Each route decodes
+// only the fields it reads (payload.go).
 type route func(payload []byte, cfg Config) (Routed, string, error)
 
 // routes is the dispatch table: "event.action" first, then "event". To
-// route a new event or action, add a row (check_run.requested_action is
-// the next one).
+// route a new event or action, add a row.
 var routes = map[string]route{
 	"issue_comment":               routeComment,
 	"issues":                      routeRun("issues"),
@@ -37,24 +41,28 @@ var routes = map[string]route{
 	"pull_request_review":         routeReview,
 	"pull_request_review_comment": routeReviewComment,
 	"check_run.rerequested":       routeRerun,
+	"check_run.requested_action":  routeCheckAction,
 	"installation":                routeInstallation,
 	"installation_repositories":   routeInstallation,
 }
 
 // Route decides what a delivery of event starts: a run (new work on an
-// issue), an event job (a command, feedback, a lifecycle event), or
-// nothing, with the reason. An error means the payload is malformed.
-// Route is pure: no API call, no database; the worker applies
+// issue), an event job (a command, feedback, a lifecycle event), a check
+// run button's job, or nothing, with the reason. An error means the
+// payload is malformed: not JSON, or a field the route reads is of the
+// wrong type. Route is pure: no API call, no database; the worker applies
 // authorization and the repository's configuration.
 func Route(event string, payload []byte, cfg Config) (Routed, string, error) {
 	cfg = cfg.withDefaults()
 	var head struct {
-		Action string `json:"action"`
+		Action json.RawMessage `json:"action"`
 	}
 	if err := json.Unmarshal(payload, &head); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: %s payload: %w", event, err)
 	}
-	r, ok := routes[event+"."+head.Action]
+	var action string
+	_ = json.Unmarshal(head.Action, &action) // a route that reads it checks it
+	r, ok := routes[event+"."+action]
 	if !ok {
 		r, ok = routes[event]
 	}
@@ -81,36 +89,38 @@ func actionRouted(event string) (string, bool) {
 	return "", false
 }
 
-// routeRun wraps ParseTrigger for an event that only ever starts runs.
+// routeRun wraps parseTrigger for an event that only ever starts runs.
 func routeRun(event string) route {
 	return func(payload []byte, cfg Config) (Routed, string, error) {
-		args, reason, err := ParseTrigger(event, payload, cfg)
-		return Routed{Run: args}, reason, err
+		args, key, reason, err := parseTrigger(event, payload, cfg)
+		return Routed{Run: args, Key: key}, reason, err
 	}
 }
 
 // routeComment: a command after the mention is an event job; other text
-// is a task on an issue (a run) or feedback on a pull request.
+// is a task on an issue (a run) or feedback on a pull request. Issue
+// comments share the replay key of a run trigger, so one comment is never
+// both.
 func routeComment(payload []byte, cfg Config) (Routed, string, error) {
-	args, reason, err := ParseTrigger("issue_comment", payload, cfg)
+	args, key, reason, err := parseComment(payload, cfg)
 	if err != nil || args == nil {
 		return Routed{}, reason, err
 	}
-	var ev github.IssueCommentEvent
+	var ev commentEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload: %w", err)
 	}
-	args.AuthorAssociation = ev.GetComment().GetAuthorAssociation()
-	cmd, _ := ParseCommand(ev.GetComment().GetBody(), cfg.Mention)
+	args.AuthorAssociation = ev.Comment.AuthorAssociation
+	cmd, _ := ParseCommand(ev.Comment.Body, cfg.Mention)
 	if cmd.Name == "" && !args.IsPullRequest {
-		return Routed{Run: args}, "", nil
+		return Routed{Run: args, Key: key}, "", nil
 	}
 	e := eventFromRun(args, "created")
 	e.Command, e.RunID, e.Text = cmd.Name, cmd.RunID, cmd.Text
 	if cmd.Name == "" {
 		e.Command = EvFeedback
 	}
-	return Routed{Event: e}, "", nil
+	return Routed{Event: e, Key: key}, "", nil
 }
 
 // eventFromRun copies what a run job and an event job share.
@@ -124,115 +134,138 @@ func eventFromRun(a *RunJobArgs, action string) *EventJobArgs {
 	}
 }
 
+// prPayload is a pull_request, pull_request_review or
+// pull_request_review_comment delivery.
+type prPayload struct {
+	envelope
+	PullRequest *pullRequest `json:"pull_request"`
+	Review      *review      `json:"review"`
+	Comment     *comment     `json:"comment"`
+}
+
+// decodePR decodes a pull request delivery of event.
+func decodePR(event string, payload []byte) (prPayload, error) {
+	var ev prPayload
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return ev, fmt.Errorf("webhook: %s payload: %w", event, err)
+	}
+	return ev, nil
+}
+
 // prEvent fills an event job from a pull request payload's common parts;
-// it reports false when the pull request is not on agentgate's branch of
-// the same repository, or the sender is a bot.
-func prEvent(event, action string, inst *github.Installation, repo *github.Repository, pr *github.PullRequest, sender *github.User) (*EventJobArgs, string, error) {
+// it returns nil when the pull request is not on agentgate's branch of
+// the same repository.
+func prEvent(event string, ev prPayload) (*EventJobArgs, string, error) {
+	repo, pr := ev.Repo, ev.PullRequest
 	if repo == nil || pr == nil {
 		return nil, "", fmt.Errorf("webhook: %s payload lacks repository or pull_request", event)
 	}
-	if inst.GetID() == 0 {
+	if ev.Installation.id() == 0 {
 		return nil, ReasonInstallation, nil
 	}
-	headRepo := pr.GetHead().GetRepo()
-	if !strings.HasPrefix(pr.GetHead().GetRef(), BranchPrefix) || (headRepo != nil && headRepo.GetID() != repo.GetID()) {
+	headRepo := pr.Head.Repo
+	if !strings.HasPrefix(pr.Head.Ref, BranchPrefix) || (headRepo != nil && headRepo.ID != repo.ID) {
 		return nil, ReasonNotOurs, nil
 	}
 	return &EventJobArgs{
-		Event: event, Action: action, InstallationID: inst.GetID(),
-		RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(),
-		CloneURL: repo.GetCloneURL(), DefaultBranch: repo.GetDefaultBranch(),
-		Number: pr.GetNumber(), IsPullRequest: true, Title: pr.GetTitle(),
-		HeadRef: pr.GetHead().GetRef(), HeadSHA: pr.GetHead().GetSHA(),
-		ActorLogin: sender.GetLogin(), ActorID: sender.GetID(), ActorType: sender.GetType(),
+		Event: event, Action: ev.Action, InstallationID: ev.Installation.id(),
+		RepoID: repo.ID, Owner: repo.Owner.Login, Repo: repo.Name,
+		CloneURL: repo.CloneURL, DefaultBranch: repo.DefaultBranch,
+		Number: pr.Number, IsPullRequest: true, Title: pr.Title,
+		HeadRef: pr.Head.Ref, HeadSHA: pr.Head.SHA,
+		ActorLogin: ev.Sender.login(), ActorID: ev.Sender.id(), ActorType: ev.Sender.kind(),
 	}, "", nil
 }
 
 // routePRClosed records how agentgate's pull request ended. Bots may
 // merge (a merge queue): the record is kept whoever closed it.
 func routePRClosed(payload []byte, _ Config) (Routed, string, error) {
-	var ev github.PullRequestEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return Routed{}, "", fmt.Errorf("webhook: pull_request payload: %w", err)
+	ev, err := decodePR("pull_request", payload)
+	if err != nil {
+		return Routed{}, "", err
 	}
-	e, reason, err := prEvent("pull_request", ev.GetAction(), ev.Installation, ev.Repo, ev.PullRequest, ev.GetSender())
+	e, reason, err := prEvent("pull_request", ev)
 	if e == nil {
 		return Routed{}, reason, err
 	}
 	e.Command = EvPRClosed
-	e.Merged = ev.GetPullRequest().GetMerged()
-	e.MergedBy = ev.GetPullRequest().GetMergedBy().GetLogin()
+	e.Merged = ev.PullRequest.Merged
+	e.MergedBy = ev.PullRequest.MergedBy.login()
 	return Routed{Event: e}, "", nil
 }
 
 // routeReview: a submitted review that requests changes and mentions the
 // app, on agentgate's pull request, by a person.
 func routeReview(payload []byte, cfg Config) (Routed, string, error) {
-	var ev github.PullRequestReviewEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return Routed{}, "", fmt.Errorf("webhook: pull_request_review payload: %w", err)
+	ev, err := decodePR("pull_request_review", payload)
+	if err != nil {
+		return Routed{}, "", err
 	}
-	if ev.GetAction() != "submitted" {
+	if ev.Action != "submitted" {
 		return Routed{}, ReasonAction, nil
 	}
-	if isBot(ev.GetSender()) || isBot(ev.GetReview().GetUser()) {
+	rv := ev.Review
+	if rv == nil {
+		return Routed{}, "", fmt.Errorf("webhook: pull_request_review payload lacks review")
+	}
+	if isBot(ev.Sender) || isBot(rv.User) {
 		return Routed{}, ReasonBot, nil
 	}
-	if !strings.EqualFold(ev.GetReview().GetState(), "changes_requested") || !MentionsAnywhere(ev.GetReview().GetBody(), cfg.Mention) {
+	if !strings.EqualFold(rv.State, "changes_requested") || !MentionsAnywhere(rv.Body, cfg.Mention) {
 		return Routed{}, ReasonNoFeedback, nil
 	}
-	e, reason, err := prEvent("pull_request_review", ev.GetAction(), ev.Installation, ev.Repo, ev.PullRequest, ev.GetSender())
+	e, reason, err := prEvent("pull_request_review", ev)
 	if e == nil {
 		return Routed{}, reason, err
 	}
-	e.Command, e.Text, e.ReviewID = EvFeedback, ev.GetReview().GetBody(), ev.GetReview().GetID()
-	e.AuthorAssociation = ev.GetReview().GetAuthorAssociation()
-	return Routed{Event: e}, "", nil
+	e.Command, e.Text, e.ReviewID = EvFeedback, rv.Body, rv.ID
+	e.AuthorAssociation = rv.AuthorAssociation
+	return Routed{Event: e, Key: commentKey("pull_request_review", rv.ID)}, "", nil
 }
 
 // routeReviewComment keeps inline review comments on agentgate's pull
 // request for the next follow-up; one that starts with the mention asks
 // for a follow-up itself.
 func routeReviewComment(payload []byte, cfg Config) (Routed, string, error) {
-	var ev github.PullRequestReviewCommentEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return Routed{}, "", fmt.Errorf("webhook: pull_request_review_comment payload: %w", err)
+	ev, err := decodePR("pull_request_review_comment", payload)
+	if err != nil {
+		return Routed{}, "", err
 	}
-	if ev.GetAction() != "created" {
+	if ev.Action != "created" {
 		return Routed{}, ReasonAction, nil
 	}
-	if isBot(ev.GetSender()) || isBot(ev.GetComment().GetUser()) {
+	c := ev.Comment
+	if c == nil {
+		return Routed{}, "", fmt.Errorf("webhook: pull_request_review_comment payload lacks comment")
+	}
+	if isBot(ev.Sender) || isBot(c.User) {
 		return Routed{}, ReasonBot, nil
 	}
-	e, reason, err := prEvent("pull_request_review_comment", ev.GetAction(), ev.Installation, ev.Repo, ev.PullRequest, ev.GetSender())
+	e, reason, err := prEvent("pull_request_review_comment", ev)
 	if e == nil {
 		return Routed{}, reason, err
 	}
-	c := ev.GetComment()
-	e.Command, e.Text, e.CommentID, e.ReviewID = EvReviewComment, c.GetBody(), c.GetID(), c.GetPullRequestReviewID()
-	e.Path, e.Line, e.AuthorAssociation = c.GetPath(), c.GetLine(), c.GetAuthorAssociation()
-	if text, ok := ParseMention(c.GetBody(), cfg.Mention); ok {
+	e.Command, e.Text, e.CommentID, e.ReviewID = EvReviewComment, c.Body, c.ID, c.PullRequestReviewID
+	e.Path, e.Line, e.AuthorAssociation = c.Path, c.Line, c.AuthorAssociation
+	if text, ok := ParseMention(c.Body, cfg.Mention); ok {
 		e.Command, e.Text = EvFeedback, text
 	}
-	return Routed{Event: e}, "", nil
+	return Routed{Event: e, Key: commentKey("pull_request_review_comment", c.ID)}, "", nil
+}
+
+// checkRunEvent is a check_run delivery.
+type checkRunEvent struct {
+	envelope
+	CheckRun        *checkRun `json:"check_run"`
+	RequestedAction *struct {
+		Identifier string `json:"identifier"`
+	} `json:"requested_action"`
 }
 
 // routeRerun: "Re-run" on agentgate's check run (its external id is the
 // run id), by a person.
 func routeRerun(payload []byte, _ Config) (Routed, string, error) {
-	// Only the fields needed: GitHub's own example carries timestamps in a
-	// format go-github's types refuse.
-	var ev struct {
-		Action   string `json:"action"`
-		CheckRun *struct {
-			Name       string `json:"name"`
-			ExternalID string `json:"external_id"`
-			HeadSHA    string `json:"head_sha"`
-		} `json:"check_run"`
-		Repo         *github.Repository   `json:"repository"`
-		Installation *github.Installation `json:"installation"`
-		Sender       *github.User         `json:"sender"`
-	}
+	var ev checkRunEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: check_run payload: %w", err)
 	}
@@ -246,41 +279,45 @@ func routeRerun(payload []byte, _ Config) (Routed, string, error) {
 	if isBot(ev.Sender) {
 		return Routed{}, ReasonBot, nil
 	}
-	if ev.Installation.GetID() == 0 {
+	if ev.Installation.id() == 0 {
 		return Routed{}, ReasonInstallation, nil
 	}
 	s := ev.Sender
 	return Routed{Event: &EventJobArgs{
 		Event: "check_run", Action: ev.Action, Command: EvRerun, RunID: strings.ToLower(cr.ExternalID),
-		InstallationID: ev.Installation.GetID(),
-		RepoID:         repo.GetID(), Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(),
-		CloneURL: repo.GetCloneURL(), DefaultBranch: repo.GetDefaultBranch(),
+		InstallationID: ev.Installation.id(),
+		RepoID:         repo.ID, Owner: repo.Owner.Login, Repo: repo.Name,
+		CloneURL: repo.CloneURL, DefaultBranch: repo.DefaultBranch,
 		HeadSHA:    cr.HeadSHA,
-		ActorLogin: s.GetLogin(), ActorID: s.GetID(), ActorType: s.GetType(),
-	}}, "", nil
+		ActorLogin: s.login(), ActorID: s.id(), ActorType: s.kind(),
+	}, Key: rerunKey(cr, s)}, "", nil
+}
+
+// routeCheckAction: a click on one of agentgate's check run buttons.
+func routeCheckAction(payload []byte, _ Config) (Routed, string, error) {
+	args, reason, err := ParseCheckAction(payload)
+	return Routed{Action: args}, reason, err
 }
 
 // routeInstallation tracks installation and installation_repositories:
 // every action is recorded (bots included: GitHub itself sends some).
 func routeInstallation(payload []byte, _ Config) (Routed, string, error) {
 	var ev struct {
-		Action       string               `json:"action"`
-		Installation *github.Installation `json:"installation"`
-		Repositories []RepoRef            `json:"repositories"`
-		Added        []RepoRef            `json:"repositories_added"`
-		Removed      []RepoRef            `json:"repositories_removed"`
-		Sender       *github.User         `json:"sender"`
+		envelope
+		Repositories []RepoRef `json:"repositories"`
+		Added        []RepoRef `json:"repositories_added"`
+		Removed      []RepoRef `json:"repositories_removed"`
 	}
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: installation payload: %w", err)
 	}
-	if ev.Installation.GetID() == 0 {
+	if ev.Installation.id() == 0 {
 		return Routed{}, ReasonInstallation, nil
 	}
 	e := &EventJobArgs{
 		Event: "installation", Action: ev.Action, Command: EvInstallation,
-		InstallationID: ev.Installation.GetID(), InstallationAccount: ev.Installation.GetAccount().GetLogin(),
-		ActorLogin: ev.Sender.GetLogin(), ActorID: ev.Sender.GetID(), ActorType: ev.Sender.GetType(),
+		InstallationID: ev.Installation.id(), InstallationAccount: ev.Installation.Account.login(),
+		ActorLogin: ev.Sender.login(), ActorID: ev.Sender.id(), ActorType: ev.Sender.kind(),
 		ReposAdded: ev.Added, ReposRemoved: ev.Removed,
 	}
 	if ev.Added != nil || ev.Removed != nil {
@@ -292,16 +329,10 @@ func routeInstallation(payload []byte, _ Config) (Routed, string, error) {
 }
 
 // serveEvent commits an event job and answers 202 once it is durable.
-func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, delivery string, e *EventJobArgs) {
+func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, delivery, key string, e *EventJobArgs) {
 	e.DeliveryID = delivery
 	log = log.With("command", e.Command, "repo", e.Owner+"/"+e.Repo, "number", e.Number)
-	// Issue comments share the dedupe key of a run trigger, so one comment
-	// is never both.
-	id := e.CommentID
-	if e.Event == "pull_request_review" {
-		id = e.ReviewID
-	}
-	fresh, err := s.enqueue(r.Context(), newQueued(*e, delivery, e.Event, id))
+	fresh, err := s.enqueue(r.Context(), newQueued(*e, delivery, e.Event, key))
 	answerEnqueued(r.Context(), w, log, fresh, err, "event", struct {
 		Event string `json:"event"`
 	}{e.Command})

@@ -93,7 +93,14 @@ func TestRoute(t *testing.T) {
 				}
 			}},
 		{name: "re-run of another check", event: "check_run", payload: payload(t, "check_run.rerequested.json"), reason: ReasonNotOurs},
-		{name: "requested_action is left to its own route", event: "check_run", payload: payload(t, "check_run.requested_action.json"), reason: ReasonAction},
+		{name: "requested_action on another button", event: "check_run", payload: payload(t, "check_run.requested_action.json"), reason: "not one of agentgate's buttons"},
+		{name: "requested_action on agentgate's button", event: "check_run", payload: payload(t, "check_run.requested_action.json", "requested_action.identifier", "approve", "check_run.external_id", runID),
+			check: func(t *testing.T, r Routed) {
+				if r.Action == nil || r.Action.RunID != runID || r.Run != nil || r.Event != nil {
+					t.Errorf("routed = %+v", r)
+				}
+			}},
+		{name: "check_run.completed is not routed", event: "check_run", payload: payload(t, "check_run.rerequested.json", "action", "completed"), reason: ReasonAction},
 		{name: "installation created", event: "installation", payload: payload(t, "installation.created.json"), command: EvInstallation,
 			check: func(t *testing.T, r Routed) {
 				if r.Event.Action != "created" || r.Event.InstallationAccount != "Codertocat" || len(r.Event.ReposAdded) == 0 {
@@ -124,8 +131,9 @@ func TestRoute(t *testing.T) {
 				if r.Event == nil || r.Run != nil || r.Event.Command != tt.command {
 					t.Fatalf("Route = %+v (%s), want event %s", r, reason, tt.command)
 				}
+			case tt.check != nil && tt.reason == "":
 			default:
-				if r.Run != nil || r.Event != nil || reason != tt.reason {
+				if r.Run != nil || r.Event != nil || r.Action != nil || reason != tt.reason {
 					t.Fatalf("Route = %+v, %q; want nothing, %q", r, reason, tt.reason)
 				}
 			}

@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-	"golang.org/x/sync/semaphore"
 )
 
 // dbTimeout bounds the database work of one delivery, well inside the 10
@@ -39,7 +38,8 @@ type Server struct {
 	ins      Inserter
 	log      *slog.Logger
 	draining atomic.Bool
-	bodies   *semaphore.Weighted // bytes of bodies in memory; see body.go
+	bodies   *bodyBudget   // bytes of bodies in memory; see body.go
+	bodyWait time.Duration // longest wait for the budget (budgetWait)
 	detail   atomic.Pointer[func() string]
 	batch    *batcher // nil when ins cannot insert many jobs at once
 }
@@ -64,7 +64,7 @@ func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, er
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: newBodyBudget(cfg.MaxBody)}
+	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: newBodyBudget(cfg.MaxBody), bodyWait: budgetWait}
 	if many, ok := ins.(ManyInserter); ok && !cfg.NoBatch {
 		s.batch = &batcher{db: db, ins: many, single: s.enqueueOne}
 	}
@@ -125,7 +125,11 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if status != 0 {
 		log.WarnContext(r.Context(), "webhook: body refused", "status", status, "content_length", r.ContentLength)
-		reply(w, status, http.StatusText(status))
+		msg := http.StatusText(status)
+		if status == http.StatusBadRequest {
+			msg = "body cut short"
+		}
+		reply(w, status, msg)
 		return
 	}
 	if err := Verify(s.cfg.Secret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
@@ -148,9 +152,6 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, "pong")
 		return
 	}
-	if s.serveAction(w, r, log, event, delivery, body) {
-		return
-	}
 	routed, reason, err := Route(event, body, s.cfg)
 	if err != nil {
 		log.WarnContext(r.Context(), "webhook: malformed payload", "err", err)
@@ -158,7 +159,11 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if routed.Event != nil {
-		s.serveEvent(w, r, log, delivery, routed.Event)
+		s.serveEvent(w, r, log, delivery, routed.Key, routed.Event)
+		return
+	}
+	if routed.Action != nil {
+		s.serveAction(w, r, log, delivery, routed.Action)
 		return
 	}
 	args := routed.Run
@@ -172,14 +177,15 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	log = log.With("run_id", args.RunID, "repo", args.Owner+"/"+args.Repo, "issue", args.IssueNumber, "trigger", args.Trigger)
 
 	release() // the job holds what it needs; the enqueue may wait for its commit
-	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, event, args.CommentID))
+	fresh, err := s.enqueue(r.Context(), newQueued(*args, delivery, event, routed.Key))
 	answerEnqueued(r.Context(), w, log, fresh, err, "run", struct {
 		RunID string `json:"run_id"`
 	}{args.RunID})
 }
 
 // answerEnqueued answers a delivery once its job's enqueue returned: 503
-// when it failed (GitHub delivers again), 200 for a delivery already
+// when it failed (GitHub does not deliver it again by itself: `agentgate
+// redeliver` asks it to, for every failed delivery), 200 for a delivery already
 // queued, else 202 with body as JSON ("queued" as text when body is nil).
 // what names the queued job in the log.
 func answerEnqueued(ctx context.Context, w http.ResponseWriter, log *slog.Logger, fresh bool, err error, what string, body any) {
@@ -204,20 +210,18 @@ func answerEnqueued(ctx context.Context, w http.ResponseWriter, log *slog.Logger
 
 // readBody reads at most MaxBody bytes of the request body within the
 // shared body budget. A non-zero status means the body is refused: 413
-// when it is larger, 400 when it could not be read, 503 when the budget
-// stayed full. release gives back the budget the body holds.
+// when it is larger (at once when its Content-Length says so), 400 when it
+// was cut short or could not be read, 503 when the budget stayed full for
+// the whole wait. release gives back the budget the body holds.
 func (s *Server) readBody(r *http.Request) (body []byte, status int, release func()) {
-	if r.ContentLength > s.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge, func() {}
-	}
-	body, release, err := readBudgeted(r, s.bodies, s.cfg.MaxBody)
+	body, release, err := readBudgeted(r, s.bodies, s.cfg.MaxBody, s.bodyWait)
 	switch {
 	case errors.Is(err, errBusy):
 		return nil, http.StatusServiceUnavailable, release
+	case errors.Is(err, errTooLarge):
+		return nil, http.StatusRequestEntityTooLarge, release
 	case err != nil:
 		return nil, http.StatusBadRequest, release
-	case int64(len(body)) > s.cfg.MaxBody:
-		return nil, http.StatusRequestEntityTooLarge, release
 	}
 	return body, 0, release
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -131,7 +132,8 @@ func TestTriggerEnqueuesOnce(t *testing.T) {
 		t.Errorf("job = %+v", j)
 	}
 
-	// GitHub redelivers with the same X-GitHub-Delivery.
+	// A redelivery (`agentgate redeliver`, or GitHub's "Redeliver" button)
+	// keeps the X-GitHub-Delivery.
 	rec = h.post(t, "issue_comment", delivery, body, "")
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "duplicate delivery") {
 		t.Errorf("redelivery: %d %q, want 200 duplicate delivery", rec.Code, rec.Body)
@@ -219,7 +221,8 @@ func TestEnqueueErrorIs503(t *testing.T) {
 	if rec := h.post(t, "issue_comment", delivery, body, ""); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d %q, want 503", rec.Code, rec.Body)
 	}
-	// The delivery was rolled back, so GitHub's redelivery is served.
+	// The delivery was rolled back, so a redelivery (`agentgate redeliver`)
+	// is served.
 	var n int
 	if err := h.db.SQL.QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d deliveries after failure (%v)", n, err)
@@ -329,19 +332,20 @@ func TestOversizedChunkedBody(t *testing.T) {
 	}
 }
 
-// When the body budget is used up (a flood of large deliveries), a further
-// delivery waits briefly and then gets 503, never an unbounded read.
+// When the body budget stays used up for the whole wait, a further
+// delivery gets 503, never an unbounded read.
 func TestConcurrentBodiesBounded(t *testing.T) {
 	h := newHarness(t)
-	all := bodyBudgetBytes(h.srv.cfg.MaxBody)
-	if err := h.srv.bodies.Acquire(context.Background(), all); err != nil {
+	h.srv.bodyWait = 200 * time.Millisecond
+	all := h.srv.bodies.smallCap
+	if err := h.srv.bodies.small.Acquire(context.Background(), all); err != nil {
 		t.Fatal(err)
 	}
 	rec := h.post(t, "issue_comment", uuid.NewString(), payload(t, "issue_comment.created.json", "comment.body", "@agentgate go", "installation.id", 1), "")
 	if rec.Code != 503 {
 		t.Fatalf("status %d, want 503 while the budget is used up", rec.Code)
 	}
-	h.srv.bodies.Release(all)
+	h.srv.bodies.small.Release(all)
 	rec = h.post(t, "issue_comment", uuid.NewString(), payload(t, "issue_comment.created.json", "comment.body", "@agentgate go", "installation.id", 1), "")
 	if rec.Code != 202 {
 		t.Fatalf("status %d after the slots freed, want 202", rec.Code)

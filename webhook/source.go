@@ -1,11 +1,5 @@
 package webhook
 
-import (
-	"time"
-
-	"github.com/google/go-github/v62/github"
-)
-
 // Source records where a run's text came from, so the task file can say
 // it: the issue (or pull request) and, for a mention, the comment, each
 // with its author, address and time. Values are copied from the signed
@@ -21,24 +15,16 @@ type Source struct {
 
 // sourceOf fills a Source from the delivery's issue and comment (nil for
 // a label trigger).
-func sourceOf(issue *github.Issue, comment *github.IssueComment) *Source {
+func sourceOf(is *issue, c *comment) *Source {
 	s := &Source{
-		IssueURL:       issue.GetHTMLURL(),
-		IssueAuthor:    issue.GetUser().GetLogin(),
-		IssueUpdatedAt: stamp(issue.GetUpdatedAt()),
+		IssueURL:       is.HTMLURL,
+		IssueAuthor:    is.User.login(),
+		IssueUpdatedAt: is.UpdatedAt.stamp(),
 	}
-	if comment != nil {
-		s.CommentURL = comment.GetHTMLURL()
-		s.CommentAuthor = comment.GetUser().GetLogin()
-		s.CommentAt = stamp(comment.GetCreatedAt())
+	if c != nil {
+		s.CommentURL = c.HTMLURL
+		s.CommentAuthor = c.User.login()
+		s.CommentAt = c.CreatedAt.stamp()
 	}
 	return s
-}
-
-// stamp formats a GitHub time as RFC 3339 in UTC, "" when unset.
-func stamp(t github.Timestamp) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // Trigger kinds in RunJobArgs.Trigger.
@@ -32,6 +30,13 @@ const (
 // not one. An error means the payload is malformed. ParseTrigger is pure:
 // the worker applies the repository's own config and authorization later.
 func ParseTrigger(event string, payload []byte, cfg Config) (*RunJobArgs, string, error) {
+	args, _, reason, err := parseTrigger(event, payload, cfg)
+	return args, reason, err
+}
+
+// parseTrigger is ParseTrigger that also returns the trigger's replay key
+// (see Routed.Key).
+func parseTrigger(event string, payload []byte, cfg Config) (*RunJobArgs, string, string, error) {
 	cfg = cfg.withDefaults()
 	switch event {
 	case "issue_comment":
@@ -39,96 +44,111 @@ func ParseTrigger(event string, payload []byte, cfg Config) (*RunJobArgs, string
 	case "issues":
 		return parseIssues(payload, cfg)
 	}
-	return nil, ReasonEvent, nil
+	return nil, "", ReasonEvent, nil
+}
+
+// commentEvent is an issue_comment delivery.
+type commentEvent struct {
+	envelope
+	Issue   *issue   `json:"issue"`
+	Comment *comment `json:"comment"`
 }
 
 // parseComment handles issue_comment: created, by a person, starting with
-// the mention.
-func parseComment(payload []byte, cfg Config) (*RunJobArgs, string, error) {
-	var ev github.IssueCommentEvent
+// the mention. Its replay key is the comment's id.
+func parseComment(payload []byte, cfg Config) (*RunJobArgs, string, string, error) {
+	var ev commentEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, "", fmt.Errorf("webhook: issue_comment payload: %w", err)
+		return nil, "", "", fmt.Errorf("webhook: issue_comment payload: %w", err)
 	}
-	if ev.GetAction() != "created" {
-		return nil, ReasonAction, nil
+	if ev.Action != "created" {
+		return nil, "", ReasonAction, nil
 	}
 	if ev.Issue == nil || ev.Comment == nil || ev.Repo == nil {
-		return nil, "", fmt.Errorf("webhook: issue_comment payload lacks issue, comment or repository")
+		return nil, "", "", fmt.Errorf("webhook: issue_comment payload lacks issue, comment or repository")
 	}
-	user := ev.Comment.GetUser()
-	if user == nil {
-		user = ev.GetSender()
+	author := ev.Comment.User
+	if author == nil {
+		author = ev.Sender
 	}
-	if isBot(ev.GetSender()) || isBot(user) {
-		return nil, ReasonBot, nil
+	if isBot(ev.Sender) || isBot(author) {
+		return nil, "", ReasonBot, nil
 	}
-	instructions, ok := ParseMention(ev.Comment.GetBody(), cfg.Mention)
+	instructions, ok := ParseMention(ev.Comment.Body, cfg.Mention)
 	if !ok {
-		return nil, ReasonNoMention, nil
+		return nil, "", ReasonNoMention, nil
 	}
-	if ev.GetInstallation().GetID() == 0 {
-		return nil, ReasonInstallation, nil
+	if ev.Installation.id() == 0 {
+		return nil, "", ReasonInstallation, nil
 	}
-	args := baseArgs("issue_comment", TriggerMention, ev.Installation, ev.Repo, ev.Issue, user)
-	args.CommentID = ev.Comment.GetID()
+	args := baseArgs("issue_comment", TriggerMention, ev.Installation, ev.Repo, ev.Issue, author)
+	args.CommentID = ev.Comment.ID
 	args.Instructions = instructions
 	args.Source = sourceOf(ev.Issue, ev.Comment)
-	return args, "", nil
+	return args, commentKey("issue_comment", ev.Comment.ID), "", nil
+}
+
+// labelEvent is an issues delivery.
+type labelEvent struct {
+	envelope
+	Issue *issue `json:"issue"`
+	Label *label `json:"label"`
 }
 
 // parseIssues handles issues: labeled with the trigger label, by a person.
-func parseIssues(payload []byte, cfg Config) (*RunJobArgs, string, error) {
-	var ev github.IssuesEvent
+// Its replay key is labelKey's.
+func parseIssues(payload []byte, cfg Config) (*RunJobArgs, string, string, error) {
+	var ev labelEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, "", fmt.Errorf("webhook: issues payload: %w", err)
+		return nil, "", "", fmt.Errorf("webhook: issues payload: %w", err)
 	}
-	if ev.GetAction() != "labeled" {
-		return nil, ReasonAction, nil
+	if ev.Action != "labeled" {
+		return nil, "", ReasonAction, nil
 	}
 	if ev.Issue == nil || ev.Repo == nil {
-		return nil, "", fmt.Errorf("webhook: issues payload lacks issue or repository")
+		return nil, "", "", fmt.Errorf("webhook: issues payload lacks issue or repository")
 	}
-	if ev.Label == nil || !strings.EqualFold(ev.Label.GetName(), cfg.Label) {
-		return nil, ReasonOtherLabel, nil
+	if ev.Label == nil || !strings.EqualFold(ev.Label.Name, cfg.Label) {
+		return nil, "", ReasonOtherLabel, nil
 	}
-	if isBot(ev.GetSender()) {
-		return nil, ReasonBot, nil
+	if isBot(ev.Sender) {
+		return nil, "", ReasonBot, nil
 	}
-	if ev.GetInstallation().GetID() == 0 {
-		return nil, ReasonInstallation, nil
+	if ev.Installation.id() == 0 {
+		return nil, "", ReasonInstallation, nil
 	}
-	args := baseArgs("issues", TriggerLabel, ev.Installation, ev.Repo, ev.Issue, ev.GetSender())
+	args := baseArgs("issues", TriggerLabel, ev.Installation, ev.Repo, ev.Issue, ev.Sender)
 	args.Source = sourceOf(ev.Issue, nil)
-	return args, "", nil
+	return args, labelKey(ev.Issue, ev.Label, ev.Sender), "", nil
 }
 
 // baseArgs fills what both triggers share.
-func baseArgs(event, trigger string, inst *github.Installation, repo *github.Repository, issue *github.Issue, requester *github.User) *RunJobArgs {
+func baseArgs(event, trigger string, inst *installation, repo *repository, is *issue, requester *user) *RunJobArgs {
 	return &RunJobArgs{
 		Event:          event,
 		Trigger:        trigger,
-		InstallationID: inst.GetID(),
-		RepoID:         repo.GetID(),
-		Owner:          repo.GetOwner().GetLogin(),
-		Repo:           repo.GetName(),
-		CloneURL:       repo.GetCloneURL(),
-		DefaultBranch:  repo.GetDefaultBranch(),
-		IssueNumber:    issue.GetNumber(),
-		IssueTitle:     issue.GetTitle(),
-		IssueBody:      issue.GetBody(),
-		IsPullRequest:  issue.IsPullRequest(),
-		RequesterLogin: requester.GetLogin(),
-		RequesterID:    requester.GetID(),
-		RequesterType:  requester.GetType(),
+		InstallationID: inst.id(),
+		RepoID:         repo.ID,
+		Owner:          repo.Owner.Login,
+		Repo:           repo.Name,
+		CloneURL:       repo.CloneURL,
+		DefaultBranch:  repo.DefaultBranch,
+		IssueNumber:    is.Number,
+		IssueTitle:     is.Title,
+		IssueBody:      is.Body,
+		IsPullRequest:  is.PullRequest != nil,
+		RequesterLogin: requester.login(),
+		RequesterID:    requester.id(),
+		RequesterType:  requester.kind(),
 	}
 }
 
 // isBot reports whether u is a bot account (or unknown: no user at all).
-func isBot(u *github.User) bool {
+func isBot(u *user) bool {
 	if u == nil {
 		return true
 	}
-	return strings.EqualFold(u.GetType(), "Bot") || strings.HasSuffix(strings.ToLower(u.GetLogin()), "[bot]")
+	return strings.EqualFold(u.Type, "Bot") || strings.HasSuffix(strings.ToLower(u.Login), "[bot]")
 }
 
 // ParseMention reports whether body starts with mention (after leading

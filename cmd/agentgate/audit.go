@@ -20,7 +20,8 @@ import (
 const auditUsage = `Usage:
   agentgate audit list   [--repo R] [--requester U] [--outcome O] [--since T] [--limit N]
   agentgate audit show   RUN                the run's timeline, with hashes
-  agentgate audit show   RUN --diff         the diff of a change agentgate kept instead of pushing
+  agentgate audit show   RUN --diff [--raw] the diff of a change agentgate kept instead of pushing
+                                           (control bytes escaped; --raw: as stored, for git apply)
   agentgate audit export [--since T]       every event as a JSON line, for a SIEM
   agentgate audit verify                   check every chain and provenance record; exit 1 at the first broken link
   agentgate audit attest RUN               the run's signed provenance (in-toto statement in a DSSE envelope)
@@ -38,7 +39,7 @@ type auditFlags struct {
 	keyFile, repo, requester, outcome, since string
 	olderThan                                time.Duration
 	limit                                    int
-	diff                                     bool
+	diff, raw                                bool
 }
 
 // cmdAudit runs `agentgate audit SUBCOMMAND`. It returns the exit code:
@@ -70,6 +71,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		fs.StringVar(&f.since, "since", "", "list, export: from this time on")
 		fs.IntVar(&f.limit, "limit", 0, "list: at most this many runs")
 		fs.BoolVar(&f.diff, "diff", false, "show: print the diff kept on the run (a change agentgate did not push) instead of the timeline")
+		fs.BoolVar(&f.raw, "raw", false, "show --diff: print the diff's bytes as stored (for git apply), control bytes included")
 		fs.DurationVar(&f.olderThan, "older-than", 0, "prune: delete runs whose newest event is older than this (e.g. 2160h)")
 	})
 	if err != nil {
@@ -103,7 +105,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 			return 1, errors.New("show: a run id is required")
 		}
 		if f.diff {
-			return 0, auditDiff(ctx, db, runID, stdout)
+			return 0, auditDiff(ctx, db, runID, f.raw, stdout)
 		}
 		return 0, auditShow(ctx, db, runID, stdout)
 	case "export":
@@ -148,7 +150,7 @@ func auditList(ctx context.Context, db *store.DB, f store.RunFilter, stdout io.W
 // auditShow prints one run's timeline.
 func auditShow(ctx context.Context, db *store.DB, runID string, stdout io.Writer) error {
 	if r, err := db.GetRun(ctx, runID); err == nil {
-		fmt.Fprintf(stdout, "run %s: %s#%d asked by %s, %s\n", r.ID, r.Repo, r.Issue, r.Requester, r.State)
+		fmt.Fprintf(stdout, "run %s: %s#%d asked by %s, %s\n", termSafe(r.ID), termSafe(r.Repo), r.Issue, termSafe(r.Requester), termSafe(r.State))
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tKIND\tACTOR\tHASH\tATTRS")
@@ -159,8 +161,8 @@ func auditShow(ctx context.Context, db *store.DB, runID string, stdout io.Writer
 		if ev.Attrs == nil {
 			attrs = nil
 		}
-		_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", ev.Seq, ev.Time.Format(time.RFC3339Nano), ev.Kind,
-			ev.Actor, shortHash(ev.Hash), oneLine(string(attrs)))
+		_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", ev.Seq, ev.Time.Format(time.RFC3339Nano), termSafe(ev.Kind),
+			termSafe(ev.Actor), shortHash(ev.Hash), oneLine(string(attrs)))
 		return err
 	})
 	if err != nil {
@@ -251,9 +253,9 @@ func shortHash(h string) string {
 	return h
 }
 
-// oneLine keeps a table cell on one line and short.
+// oneLine keeps a table cell on one line, short and safe to print.
 func oneLine(s string) string {
-	s = strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s)
+	s = termSafe(strings.NewReplacer("\n", `\n`, "\t", " ").Replace(s))
 	if len(s) > 120 {
 		s = s[:117] + "..."
 	}
@@ -267,14 +269,18 @@ func fileExists(path string) bool {
 
 // auditDiff prints the diff agentgate kept on a run instead of pushing it
 // (a change to .github/workflows/), for a maintainer to review and apply
-// with `git apply`.
-func auditDiff(ctx context.Context, db *store.DB, runID string, stdout io.Writer) error {
+// with `git apply`. The agent wrote it: unless raw, its control bytes are
+// escaped (termSafe) so that it cannot drive the maintainer's terminal.
+func auditDiff(ctx context.Context, db *store.DB, runID string, raw bool, stdout io.Writer) error {
 	diff, ok, err := db.Effect(ctx, runID, app.DiffEffect)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("show: run %s kept no diff (only changes agentgate may not push are kept)", runID)
+	}
+	if !raw {
+		diff = termSafe(diff)
 	}
 	_, err = io.WriteString(stdout, diff)
 	return err

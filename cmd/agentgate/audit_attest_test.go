@@ -3,19 +3,33 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/telemetry/provenance"
 )
 
+// Who signs the run's provenance record in attestedDB.
+const (
+	signedOwn            = ""                  // the operator's audit key, as the worker does
+	signedForeign        = "foreign"           // another key, its own key id on the signature
+	signedForeignAsOwn   = "foreign-as-own"    // another key, the operator key's id on the signature
+	signedForeignNoKeyID = "foreign-no-key-id" // another key, no key id
+)
+
 // attestedDB writes a database with one finished run signed as the worker
-// signs it, and returns the database and key paths.
-func attestedDB(t *testing.T) (dbPath, keyPath string) {
+// signs it (or by another key: signer), and returns the database and key
+// paths. The audit trail records the stored envelope's digest either way,
+// so only the signature can tell a foreign record.
+func attestedDB(t *testing.T, signer string) (dbPath, keyPath string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -43,9 +57,26 @@ func attestedDB(t *testing.T) (dbPath, keyPath string) {
 			t.Fatal(err)
 		}
 	}
-	env, err := provenance.SignRun(ctx, db, "run-p", key)
+	signKey := key
+	if signer != signedOwn {
+		_, signKey, err = ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, err := provenance.SignRun(ctx, db, "run-p", signKey)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range env.Signatures {
+		switch signer {
+		case signedForeignAsOwn:
+			if env.Signatures[i].KeyID, err = dsse.SHA256KeyID(key.Public()); err != nil {
+				t.Fatal(err)
+			}
+		case signedForeignNoKeyID:
+			env.Signatures[i].KeyID = ""
+		}
 	}
 	raw, _ := json.Marshal(env)
 	if err := db.RecordEffect(ctx, "run-p", effProvenance, string(raw)); err != nil {
@@ -63,15 +94,26 @@ func TestAuditAttestAndVerify(t *testing.T) {
 		t.Setenv(k, "")
 	}
 	tests := []struct {
-		name   string
-		tamper string // SQL run before the command
-		args   []string
-		code   int
-		want   []string
+		name    string
+		signer  string
+		tamper  string // SQL run before the command
+		args    []string
+		code    int
+		want    []string
+		notWant []string
 	}{
 		{name: "attest", args: []string{"audit", "attest", "run-p"}, want: []string{`"payloadType": "application/vnd.in-toto+json"`, "signature good", "dlv-9", "3333333333333333333333333333333333333333"}},
 		{name: "attest without a record", args: []string{"audit", "attest", "run-none"}, code: 1, want: []string{"no provenance record"}},
 		{name: "verify", args: []string{"audit", "verify"}, want: []string{"OK: head", "provenance records 1"}},
+		// A statement signed by another key, whatever key id it names.
+		{name: "attest foreign key", signer: signedForeign, args: []string{"audit", "attest", "run-p"}, code: 1,
+			want: []string{"BROKEN", "signature"}, notWant: []string{"signature good"}},
+		{name: "attest foreign key under the operator's key id", signer: signedForeignAsOwn, args: []string{"audit", "attest", "run-p"}, code: 1,
+			want: []string{"BROKEN", "signature"}, notWant: []string{"signature good"}},
+		{name: "attest foreign key without key id", signer: signedForeignNoKeyID, args: []string{"audit", "attest", "run-p"}, code: 1,
+			want: []string{"BROKEN", "signature"}, notWant: []string{"signature good"}},
+		{name: "verify foreign key", signer: signedForeignAsOwn, args: []string{"audit", "verify"}, code: 1,
+			want: []string{"BROKEN: provenance", "signature"}, notWant: []string{"signatures good"}},
 		{name: "verify edited record", tamper: `UPDATE effects SET value = replace(value, '"sig":"', '"sig":"AA') WHERE effect_key = 'provenance'`,
 			args: []string{"audit", "verify"}, code: 1, want: []string{"BROKEN: provenance", "not the one the audit trail recorded"}},
 		{name: "verify deleted record", tamper: `DELETE FROM effects WHERE effect_key = 'provenance'`,
@@ -79,7 +121,7 @@ func TestAuditAttestAndVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dbPath, keyPath := attestedDB(t)
+			dbPath, keyPath := attestedDB(t, tt.signer)
 			if tt.tamper != "" {
 				db, err := store.Open(context.Background(), dbPath)
 				if err != nil {
@@ -99,6 +141,11 @@ func TestAuditAttestAndVerify(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(all, w) {
 					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(all, w) {
+					t.Errorf("output has %q:\n%s", w, all)
 				}
 			}
 		})

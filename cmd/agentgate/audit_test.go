@@ -26,12 +26,18 @@ func auditDB(t *testing.T) string {
 	for _, r := range []store.Run{
 		{ID: "run-a", Repo: "octo/one", Issue: 1, Requester: "alice", State: "succeeded"},
 		{ID: "run-b", Repo: "octo/two", Issue: 2, Requester: "bob", State: "failed"},
+		{ID: "run-c", Repo: "octo/two", Issue: 3, Requester: "bob", State: "failed"},
 	} {
 		if _, err := db.EnsureRun(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		if r.ID == "run-b" {
 			if err := db.RecordEffect(ctx, r.ID, app.DiffEffect, "diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml\n+on: push\n"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r.ID == "run-c" { // an agent's diff that would drive a terminal
+			if err := db.RecordEffect(ctx, r.ID, app.DiffEffect, hostileDiff); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -43,6 +49,11 @@ func auditDB(t *testing.T) string {
 	}
 	return path
 }
+
+// hostileDiff sets the terminal's title, clears the screen, hides a line
+// behind a carriage return, reverses text, and sends a C1 CSI and a byte
+// that is not UTF-8.
+const hostileDiff = "diff --git a/x b/x\n+on: push\n+\x1b]0;pwned\x07\x1b[2J\n+rm -rf / \r+harmless\n+\u202eevil\u202c\n+\u009b31m\xff\n"
 
 func TestAuditCommand(t *testing.T) {
 	for _, k := range []string{"AGENTGATE_CONFIG", "AGENTGATE_DATABASE_URL", "AGENTGATE_AUDIT_KEY_FILE"} {
@@ -67,7 +78,10 @@ func TestAuditCommand(t *testing.T) {
 		{args: []string{"audit", "show"}, code: 1, want: []string{"run id is required"}},
 		{args: []string{"audit", "show", "run-b", "--diff"}, want: []string{"+on: push"}, notWant: []string{telemetry.KindRunQueued}},
 		{args: []string{"audit", "show", "run-a", "--diff"}, code: 1, want: []string{"kept no diff"}},
-		{args: []string{"audit", "verify"}, want: []string{"runs 2, events 6", "OK: head "}},
+		{args: []string{"audit", "show", "run-c", "--diff"}, want: []string{"+on: push\n", `\x1b]0;pwned\x07\x1b[2J`, `rm -rf / \r+harmless`, `\u202eevil\u202c`, `\u009b31m\xff`},
+			notWant: []string{"\x1b", "\x07", "\r", "\u202e", "\u009b", "\xff"}},
+		{args: []string{"audit", "show", "run-c", "--diff", "--raw"}, want: []string{hostileDiff}},
+		{args: []string{"audit", "verify"}, want: []string{"runs 3, events 9", "OK: head "}},
 		{args: []string{"audit", "prune", "--older-than", "1h", "--audit-key-file", key}, want: []string{"pruned 0 runs"}},
 		{args: []string{"audit", "frob"}, code: 2, want: []string{`unknown subcommand "frob"`}},
 	}
@@ -105,8 +119,8 @@ func TestAuditExportAndVerifyBroken(t *testing.T) {
 		t.Fatalf("export: exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("export: %d lines, want 6: %q", len(lines), out.String())
+	if len(lines) != 9 {
+		t.Fatalf("export: %d lines, want 9: %q", len(lines), out.String())
 	}
 	var ev store.AuditEvent
 	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {

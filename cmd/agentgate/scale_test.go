@@ -89,7 +89,8 @@ func TestScaleTwoIntakesTwoWorkers(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// GitHub redelivers some of them, to the other replica: no new run.
+	// Some of them are redelivered (`agentgate redeliver`), to the other
+	// replica: no new run.
 	for i, tr := range triggers[:10] {
 		d := deliverTo(ctx, e.h, intakes[(i+1)%2], tr.delivery, tr.body)
 		if d.Status/100 != 2 || d.RunID != "" {
