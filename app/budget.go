@@ -107,15 +107,15 @@ func runUsage(evs []telemetry.Event) (int64, time.Duration) {
 }
 
 // overBudget returns why the run may not start ("" when it may): the
-// per-requester rate limit and the per-requester and per-repository
-// budgets over the last 24 hours.
+// per-requester rate limit and budgets (counted within this installation),
+// and the per-repository and per-installation budgets, over the last hour
+// or 24 hours. Runs are selected by GitHub's ids, never by names.
 func (r *run) overBudget(ctx context.Context) (string, error) {
 	c := r.w.Config.Controls
 	a := r.args
 	now := time.Now()
-	repo := a.Owner + "/" + a.Repo
 	if c.RunsPerRequesterHour > 0 {
-		u, err := r.w.usageOf(ctx, store.RunSelect{Requester: a.RequesterLogin, Since: now.Add(-time.Hour)}, a.RunID, false)
+		u, err := r.w.usageOf(ctx, store.RunSelect{Requester: a.RequesterLogin, InstallationID: a.InstallationID, Since: now.Add(-time.Hour)}, a.RunID, false)
 		if err != nil {
 			return "", err
 		}
@@ -124,7 +124,7 @@ func (r *run) overBudget(ctx context.Context) (string, error) {
 		}
 	}
 	if c.RunsPerRequesterDay > 0 {
-		u, err := r.w.usageOf(ctx, store.RunSelect{Requester: a.RequesterLogin, Since: now.Add(-24 * time.Hour)}, a.RunID, false)
+		u, err := r.w.usageOf(ctx, store.RunSelect{Requester: a.RequesterLogin, InstallationID: a.InstallationID, Since: now.Add(-24 * time.Hour)}, a.RunID, false)
 		if err != nil {
 			return "", err
 		}
@@ -132,21 +132,50 @@ func (r *run) overBudget(ctx context.Context) (string, error) {
 			return fmt.Sprintf("budget: @%s started %d runs in the last 24 hours (limit %d)", a.RequesterLogin, u.runs, c.RunsPerRequesterDay), nil
 		}
 	}
-	if c.RunsPerRepoDay > 0 || c.TokensPerRepoDay > 0 || c.AgentTimePerRepoDay > 0 {
-		u, err := r.w.usageOf(ctx, store.RunSelect{Repo: repo, Since: now.Add(-24 * time.Hour)}, a.RunID, c.TokensPerRepoDay > 0 || c.AgentTimePerRepoDay > 0)
+	for _, sc := range r.budgetScopes() {
+		if sc.runs <= 0 && sc.tokens <= 0 && sc.agentTime <= 0 {
+			continue
+		}
+		u, err := r.w.usageOf(ctx, sc.sel(now), a.RunID, sc.tokens > 0 || sc.agentTime > 0)
 		if err != nil {
 			return "", err
 		}
 		switch {
-		case c.RunsPerRepoDay > 0 && u.runs >= c.RunsPerRepoDay:
-			return fmt.Sprintf("budget: %s had %d runs in the last 24 hours (limit %d)", repo, u.runs, c.RunsPerRepoDay), nil
-		case c.TokensPerRepoDay > 0 && u.tokens >= c.TokensPerRepoDay:
-			return fmt.Sprintf("budget: %s used %d LLM tokens in the last 24 hours (limit %d)", repo, u.tokens, c.TokensPerRepoDay), nil
-		case c.AgentTimePerRepoDay > 0 && u.agentTime >= c.AgentTimePerRepoDay:
-			return fmt.Sprintf("budget: %s used %s of agent time in the last 24 hours (limit %s)", repo, u.agentTime.Round(time.Second), c.AgentTimePerRepoDay), nil
+		case sc.runs > 0 && u.runs >= sc.runs:
+			return fmt.Sprintf("budget: %s had %d runs in the last 24 hours (limit %d)", sc.name, u.runs, sc.runs), nil
+		case sc.tokens > 0 && u.tokens >= sc.tokens:
+			return fmt.Sprintf("budget: %s used %d LLM tokens in the last 24 hours (limit %d)", sc.name, u.tokens, sc.tokens), nil
+		case sc.agentTime > 0 && u.agentTime >= sc.agentTime:
+			return fmt.Sprintf("budget: %s used %s of agent time in the last 24 hours (limit %s)", sc.name, u.agentTime.Round(time.Second), sc.agentTime), nil
 		}
 	}
 	return "", nil
+}
+
+// budgetScope is one set of 24-hour budgets: a repository's or an
+// installation's.
+type budgetScope struct {
+	name      string // as the refusal names it
+	runs      int
+	tokens    int64
+	agentTime time.Duration
+	sel       func(now time.Time) store.RunSelect
+}
+
+// budgetScopes are the run's repository and installation budgets.
+func (r *run) budgetScopes() []budgetScope {
+	c := r.w.Config.Controls
+	a := r.args
+	return []budgetScope{
+		{name: a.Owner + "/" + a.Repo, runs: c.RunsPerRepoDay, tokens: c.TokensPerRepoDay, agentTime: c.AgentTimePerRepoDay,
+			sel: func(now time.Time) store.RunSelect {
+				return store.RunSelect{RepoID: a.RepoID, Since: now.Add(-24 * time.Hour)}
+			}},
+		{name: "the installation on " + a.Owner, runs: c.RunsPerInstallationDay, tokens: c.TokensPerInstallationDay, agentTime: c.AgentTimePerInstallationDay,
+			sel: func(now time.Time) store.RunSelect {
+				return store.RunSelect{InstallationID: a.InstallationID, Since: now.Add(-24 * time.Hour)}
+			}},
+	}
 }
 
 // controls applies the org's kill switch, the rate limit and the budgets
@@ -191,11 +220,11 @@ func (r *run) budgetMarkdown(ctx context.Context, evs []telemetry.Event) string 
 	fmt.Fprintf(&b, "| LLM tokens, this run | %d | %s |\n", tokens, limit(r.w.Config.Network.TokenBudget))
 	fmt.Fprintf(&b, "| agent time, this run | %s | %s |\n", agent.Round(time.Second), r.runTimeout())
 	now := time.Now()
-	if u, err := r.w.usageOf(ctx, store.RunSelect{Requester: a.RequesterLogin, Since: now.Add(-24 * time.Hour)}, "", false); err == nil {
+	if u, err := r.w.usageOf(ctx, store.RunSelect{Requester: a.RequesterLogin, InstallationID: a.InstallationID, Since: now.Add(-24 * time.Hour)}, "", false); err == nil {
 		fmt.Fprintf(&b, "| runs by @%s, 24 h | %d | %s |\n", a.RequesterLogin, u.runs, limit(int64(c.RunsPerRequesterDay)))
 	}
 	detail := c.TokensPerRepoDay > 0 || c.AgentTimePerRepoDay > 0
-	if u, err := r.w.usageOf(ctx, store.RunSelect{Repo: a.Owner + "/" + a.Repo, Since: now.Add(-24 * time.Hour)}, "", detail); err == nil {
+	if u, err := r.w.usageOf(ctx, store.RunSelect{RepoID: a.RepoID, Since: now.Add(-24 * time.Hour)}, "", detail); err == nil {
 		fmt.Fprintf(&b, "| runs in %s/%s, 24 h | %d | %s |\n", a.Owner, a.Repo, u.runs, limit(int64(c.RunsPerRepoDay)))
 		if detail {
 			at := "unlimited"

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	ghv62 "github.com/google/go-github/v62/github"
@@ -20,9 +21,10 @@ import (
 // Installation tokens are minted by ghinstallation when first needed and
 // refreshed before they expire, so a run can outlive a token's hour.
 type Clients struct {
-	// OnToken, when set, learns every token handed out for git, so the
-	// audit trail can redact it.
-	OnToken func(token string)
+	// OnToken, when set, learns every token handed out for git and when
+	// it expires, so the audit trail can redact it for as long as it is
+	// worth something.
+	OnToken func(token string, expires time.Time)
 
 	apps   *ghinstallation.AppsTransport
 	apiURL string // with trailing slash
@@ -132,12 +134,19 @@ func (c *Clients) Installation(installationID int64, scope Scope) (*ghv62.Client
 // Token mints (or reuses) an installation token limited to scope, for git
 // over HTTPS. It is never logged.
 func (c *Clients) Token(ctx context.Context, installationID int64, scope Scope) (string, error) {
-	tok, err := c.transport(installationID, scope).Token(ctx)
+	tr := c.transport(installationID, scope)
+	tok, err := tr.Token(ctx)
 	if err != nil {
 		return "", fmt.Errorf("installation token: %w", err)
 	}
 	if c.OnToken != nil {
-		c.OnToken(tok)
+		// GitHub's tokens live an hour; a transport that cannot say
+		// keeps the token redacted for that long.
+		expires, _, err := tr.Expiry()
+		if err != nil || expires.IsZero() {
+			expires = time.Now().Add(time.Hour)
+		}
+		c.OnToken(tok, expires)
 	}
 	return tok, nil
 }

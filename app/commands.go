@@ -36,7 +36,7 @@ func (ev *event) help(ctx context.Context) error {
 
 // status answers `@agentgate status` with the issue's latest runs.
 func (ev *event) status(ctx context.Context) error {
-	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.repoName(), ev.a.Number)
+	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func filterRuns(runs []store.Run, id string) []store.Run {
 // target finds the run a command is about: the one it names (on this
 // issue), else the newest run on the issue in one of states.
 func (ev *event) target(ctx context.Context, states ...string) (store.Run, bool, error) {
-	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.repoName(), ev.a.Number)
+	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return store.Run{}, false, err
 	}
@@ -211,7 +211,7 @@ func (ev *event) retry(ctx context.Context) error {
 	var err error
 	if ev.a.Command == webhook.EvRerun {
 		old, err = ev.w.DB.GetRun(ctx, ev.a.RunID)
-		found = err == nil && old.Repo == ev.repoName()
+		found = err == nil && old.RepoID == ev.a.RepoID && old.InstallationID == ev.a.InstallationID
 		err = nil
 	} else {
 		old, found, err = ev.target(ctx, stateFinished, stateCancelled, statePlanned)

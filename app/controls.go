@@ -31,11 +31,24 @@ type Controls struct {
 	// run time through the admin listener).
 	Paused bool
 
+	// The per-requester limits count a person's runs within one
+	// installation: what they do in another organisation's installation
+	// neither uses nor lends them budget.
 	RunsPerRequesterHour int           // rate limit
 	RunsPerRequesterDay  int           // budget, rolling 24 hours
 	RunsPerRepoDay       int           // budget, rolling 24 hours
 	TokensPerRepoDay     int64         // LLM tokens through the gateway, rolling 24 hours
 	AgentTimePerRepoDay  time.Duration // agent wall time, rolling 24 hours
+
+	// The per-installation budgets bound one tenant (an organisation or
+	// account that installed the app) across all its repositories.
+	RunsPerInstallationDay      int
+	TokensPerInstallationDay    int64
+	AgentTimePerInstallationDay time.Duration
+	// InstallationConcurrency caps the runs of one installation that hold
+	// a sandbox at once, across every worker (0 = no cap): one tenant
+	// cannot hold every slot while the others wait.
+	InstallationConcurrency int
 }
 
 // DefaultControls are the embedded defaults.
@@ -96,14 +109,23 @@ func controlSettings() []setting {
 		{key: "runs-per-requester-hour", help: "rate limit: runs one person may start per hour (0 = unlimited)", apply: integer(func(c *Config) *int { return &c.Controls.RunsPerRequesterHour })},
 		{key: "runs-per-requester-day", help: "budget: runs one person may start per 24 hours (0 = unlimited)", apply: integer(func(c *Config) *int { return &c.Controls.RunsPerRequesterDay })},
 		{key: "runs-per-repo-day", help: "budget: runs per repository per 24 hours (0 = unlimited)", apply: integer(func(c *Config) *int { return &c.Controls.RunsPerRepoDay })},
-		{key: "tokens-per-repo-day", help: "budget: LLM tokens per repository per 24 hours (0 = unlimited)", apply: func(c *Config, v string) error {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return fmt.Errorf("not a non-negative integer: %q", v)
-			}
-			c.Controls.TokensPerRepoDay = n
-			return nil
-		}},
+		{key: "tokens-per-repo-day", help: "budget: LLM tokens per repository per 24 hours (0 = unlimited)", apply: int64Setting(func(c *Config) *int64 { return &c.Controls.TokensPerRepoDay })},
 		{key: "agent-time-per-repo-day", help: "budget: agent wall time per repository per 24 hours (0 = unlimited)", apply: duration(func(c *Config) *time.Duration { return &c.Controls.AgentTimePerRepoDay })},
+		{key: "runs-per-installation-day", help: "budget: runs per installation (one organisation or account) per 24 hours (0 = unlimited)", apply: integer(func(c *Config) *int { return &c.Controls.RunsPerInstallationDay })},
+		{key: "tokens-per-installation-day", help: "budget: LLM tokens per installation per 24 hours (0 = unlimited)", apply: int64Setting(func(c *Config) *int64 { return &c.Controls.TokensPerInstallationDay })},
+		{key: "agent-time-per-installation-day", help: "budget: agent wall time per installation per 24 hours (0 = unlimited)", apply: duration(func(c *Config) *time.Duration { return &c.Controls.AgentTimePerInstallationDay })},
+		{key: "installation-concurrency", help: "runs of one installation in sandboxes at once, across all workers (0 = no cap)", apply: integer(func(c *Config) *int { return &c.Controls.InstallationConcurrency })},
+	}
+}
+
+// int64Setting parses a non-negative integer into the field p returns.
+func int64Setting(p func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("not a non-negative integer: %q", v)
+		}
+		*p(c) = n
+		return nil
 	}
 }

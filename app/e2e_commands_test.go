@@ -84,7 +84,7 @@ func findEvent(evs []telemetry.Event, kind string) (telemetry.Event, bool) {
 
 func runsOn(t *testing.T, env *harness.Env, number int) []store.Run {
 	t.Helper()
-	runs, err := env.App.DB().RunsOnIssue(context.Background(), harness.Owner+"/"+harness.Repo, number)
+	runs, err := env.App.DB().RunsOnIssue(context.Background(), harness.RepoID, number)
 	if err != nil {
 		t.Fatal(err)
 	}

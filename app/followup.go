@@ -45,7 +45,7 @@ func (ev *event) feedback(ctx context.Context) error {
 		ev.log.Info("feedback on a pull request that is not agentgate's: ignored", "head", head)
 		return nil
 	}
-	if _, err := ev.w.DB.RunForPR(ctx, ev.repoName(), a.Number); errors.Is(err, store.ErrNotFound) {
+	if _, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number); errors.Is(err, store.ErrNotFound) {
 		ev.log.Info("feedback on a pull request agentgate did not open: ignored", "head", head)
 		return nil
 	} else if err != nil {
@@ -81,7 +81,7 @@ func (ev *event) feedback(ctx context.Context) error {
 // gathered for the pull request, on its branch, within the cap.
 func (ev *event) followUp(ctx context.Context) error {
 	a := ev.a
-	orig, err := ev.w.DB.RunForPR(ctx, ev.repoName(), a.Number)
+	orig, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (ev *event) followUp(ctx context.Context) error {
 		return fmt.Errorf("run %s: job not recorded", orig.ID)
 	}
 	runID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-follow-up:"+strconv.FormatInt(ev.jobID, 10))).String()
-	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.repoName(), a.Number)
+	runs, err := ev.w.DB.RunsOnIssue(ctx, a.RepoID, a.Number)
 	if err != nil {
 		return err
 	}

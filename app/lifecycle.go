@@ -15,7 +15,7 @@ import (
 // record: agentgate itself never merges.
 func (ev *event) prClosed(ctx context.Context) error {
 	a := ev.a
-	r, err := ev.w.DB.RunForPR(ctx, ev.repoName(), a.Number)
+	r, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number)
 	if errors.Is(err, store.ErrNotFound) {
 		ev.log.Info("closed pull request was not opened by agentgate: ignored")
 		return nil

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/policy"
@@ -65,8 +67,15 @@ func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
 			return nil, err
 		}
 		orgFile, err = readConfigFile(ctx, orgGH, a.Owner, orgConfigRepo, "")
-		if err != nil && !errNoOrgRepo(err) {
-			return nil, err
+		if err != nil {
+			if !errNoOrgRepo(err) {
+				return nil, fmt.Errorf("org policy (%s/%s): %w", a.Owner, orgConfigRepo, err)
+			}
+			// Not an error: most orgs have no such repository. Said
+			// where an operator looks, because an org that has one the
+			// installation does not cover gets no org policy.
+			slog.InfoContext(ctx, "no org policy: the installation cannot read the org's .github repository (it does not exist or is not among the installation's repositories)",
+				"owner", a.Owner, "installation", a.InstallationID, "status", httpStatus(err))
 		}
 	}
 	var org, repo *policy.Config
@@ -122,14 +131,32 @@ func readConfigFile(ctx context.Context, gh *github.Client, owner, repo, ref str
 }
 
 // errNoOrgRepo is true when the installation cannot see the org's
-// `.github` repository (GitHub refuses to mint the token, 422): the org
-// simply has no defaults for agentgate.
+// `.github` repository: GitHub refuses to mint a token for it (422: "does
+// not exist or is not accessible to the parent installation") or answers
+// 404. The org then has no defaults for agentgate. It is decided on the
+// HTTP status alone: any other failure (a 5xx, a network error, a message
+// that merely contains "404") fails the run closed rather than running it
+// without the org's policy.
 func errNoOrgRepo(err error) bool {
+	switch httpStatus(err) {
+	case http.StatusUnprocessableEntity, http.StatusNotFound:
+		return true
+	}
+	return false
+}
+
+// httpStatus is the status of the GitHub answer behind err (a token mint
+// refused by GitHub, or an API error), 0 when there was none.
+func httpStatus(err error) int {
 	var er *github.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
-		return er.Response.StatusCode == http.StatusUnprocessableEntity || er.Response.StatusCode == http.StatusNotFound
+		return er.Response.StatusCode
 	}
-	return strings.Contains(err.Error(), "422") || strings.Contains(err.Error(), "404")
+	var he *ghinstallation.HTTPError
+	if errors.As(err, &he) && he.Response != nil && he.RootCause == nil {
+		return he.Response.StatusCode
+	}
+	return 0
 }
 
 // runPolicy turns the operator's configuration and the repository's into

@@ -116,7 +116,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err != nil {
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
-	clients.OnToken = s.db.AddSecret // minted tokens never reach the audit trail
+	clients.OnToken = s.db.AddExpiringSecret // minted tokens never reach the audit trail
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
 		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {

@@ -180,7 +180,7 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	cur, err := w.DB.EnsureRun(ctx, store.Run{
 		ID: a.RunID, DeliveryID: a.DeliveryID, Repo: a.Owner + "/" + a.Repo,
-		Issue: a.IssueNumber, Requester: a.RequesterLogin, State: stateQueued,
+		RepoID: a.RepoID, InstallationID: a.InstallationID, Issue: a.IssueNumber, Requester: a.RequesterLogin, State: stateQueued,
 	})
 	if err != nil {
 		return fmt.Errorf("run row: %w", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -27,9 +28,16 @@ func newAuditState() auditState {
 }
 
 // AddSecret registers an exact secret value (the webhook secret, an LLM
-// key, each minted installation token) so that Append redacts it wherever
+// key) so that Append redacts it wherever
 // it appears in an event. Values shorter than six bytes are ignored.
 func (db *DB) AddSecret(s string) { db.audit.redactor.Add(s) }
+
+// AddExpiringSecret registers a secret that is worthless after expires (a
+// minted installation token): it is redacted until a little after that,
+// then forgotten.
+func (db *DB) AddExpiringSecret(s string, expires time.Time) {
+	db.audit.redactor.AddUntil(s, expires)
+}
 
 // Redactor is the redactor Append applies, with every secret registered by
 // AddSecret; logs and spans can pass through the same one.

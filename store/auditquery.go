@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,7 +18,59 @@ type RunFilter struct {
 	Requester string    // login
 	Outcome   string    // the run's state: succeeded, failed, denied, …
 	Since     time.Time // created at or after
-	Limit     int       // at most this many, newest first; 0 for no limit
+	// RepoIDs, when not nil, keeps only runs of these repositories (by
+	// GitHub id); an empty, non-nil list keeps none.
+	RepoIDs []int64
+	Limit   int // at most this many, newest first; 0 for no limit
+	Offset  int // skip this many first (paging with Limit)
+}
+
+// RunRepo is a repository that has runs: its GitHub id and the name its
+// newest run was recorded under.
+type RunRepo struct {
+	ID   int64
+	Name string
+}
+
+// RunRepos lists the repositories that have runs (recorded with their
+// ids), each once under its newest name; name, when not "", keeps only
+// the repositories recorded under that owner/name.
+func (db *DB) RunRepos(ctx context.Context, name string) ([]RunRepo, error) {
+	q := `SELECT repo_id, repo, MAX(created_at) FROM runs WHERE repo_id <> 0`
+	var args []any
+	if name != "" {
+		q += ` AND repo = ?`
+		args = append(args, name)
+	}
+	q += ` GROUP BY repo_id, repo`
+	rows, err := db.SQL.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: run repositories: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	newest := map[int64]string{}
+	names := map[int64]string{}
+	for rows.Next() {
+		var (
+			id            int64
+			repo, created string
+		)
+		if err := rows.Scan(&id, &repo, &created); err != nil {
+			return nil, fmt.Errorf("store: run repositories: %w", err)
+		}
+		if created > newest[id] { // fixed-width UTC text sorts as time
+			newest[id], names[id] = created, repo
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: run repositories: %w", err)
+	}
+	out := make([]RunRepo, 0, len(names))
+	for id, n := range names {
+		out = append(out, RunRepo{ID: id, Name: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // RunSummary is one line of the audit list: the run row with its events'
@@ -47,7 +100,16 @@ func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 	if !f.Since.IsZero() {
 		add("r.created_at >= ?", formatTime(f.Since))
 	}
-	q := `SELECT r.id, r.delivery_id, r.repo, r.issue, r.requester, r.state, r.created_at, r.updated_at,
+	if f.RepoIDs != nil {
+		if len(f.RepoIDs) == 0 {
+			return nil, nil
+		}
+		where = append(where, "r.repo_id IN (?"+strings.Repeat(", ?", len(f.RepoIDs)-1)+")")
+		for _, id := range f.RepoIDs {
+			args = append(args, id)
+		}
+	}
+	q := `SELECT r.id, r.delivery_id, r.repo, r.repo_id, r.installation_id, r.issue, r.requester, r.state, r.created_at, r.updated_at,
 		(SELECT COUNT(*) FROM events e WHERE e.run_id = r.id),
 		COALESCE((SELECT c.event_hash FROM audit_chain c WHERE c.run_id = r.id ORDER BY c.seq DESC LIMIT 1), '')
 		FROM runs r`
@@ -57,6 +119,9 @@ func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 	q += " ORDER BY r.created_at DESC, r.id"
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+		if f.Offset > 0 {
+			q += fmt.Sprintf(" OFFSET %d", f.Offset)
+		}
 	}
 	rows, err := db.SQL.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -69,7 +134,7 @@ func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]RunSummary, error) {
 			s                RunSummary
 			created, updated string
 		)
-		if err := rows.Scan(&s.ID, &s.DeliveryID, &s.Repo, &s.Issue, &s.Requester, &s.State,
+		if err := rows.Scan(&s.ID, &s.DeliveryID, &s.Repo, &s.RepoID, &s.InstallationID, &s.Issue, &s.Requester, &s.State,
 			&created, &updated, &s.Events, &s.Head); err != nil {
 			return nil, fmt.Errorf("store: list runs: %w", err)
 		}

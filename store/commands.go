@@ -170,11 +170,15 @@ func (db *DB) ClaimFeedback(ctx context.Context, prKey, runID string) ([]Feedbac
 	return out, nil
 }
 
-// RunsOnIssue returns the runs on one issue of a repository ("owner/name"),
-// newest first.
-func (db *DB) RunsOnIssue(ctx context.Context, repo string, issue int) ([]Run, error) {
+// RunsOnIssue returns the runs on one issue of the repository with GitHub
+// id repoID, newest first. A repository that took over an earlier one's
+// name has another id, and so none of its runs.
+func (db *DB) RunsOnIssue(ctx context.Context, repoID int64, issue int) ([]Run, error) {
+	if repoID == 0 {
+		return nil, errors.New("store: runs on issue: no repository id")
+	}
 	rows, err := db.SQL.QueryContext(ctx,
-		`SELECT id FROM runs WHERE repo = ? AND issue = ? ORDER BY created_at DESC, id`, repo, issue)
+		`SELECT id FROM runs WHERE repo_id = ? AND issue = ? ORDER BY created_at DESC, id`, repoID, issue)
 	if err != nil {
 		return nil, fmt.Errorf("store: runs on issue: %w", err)
 	}
@@ -204,8 +208,9 @@ func (db *DB) RunsOnIssue(ctx context.Context, repo string, issue int) ([]Run, e
 
 // RunSelect selects runs for budgets and rate limits.
 type RunSelect struct {
-	Repo      string // "owner/name"; "" = any
-	Requester string // login (case-insensitive); "" = any
+	RepoID         int64  // 0 = any
+	InstallationID int64  // 0 = any
+	Requester      string // login (case-insensitive); "" = any
 	Since     time.Time
 	States    []string // only these states; empty = any
 }
@@ -214,9 +219,13 @@ type RunSelect struct {
 func (db *DB) RunIDs(ctx context.Context, f RunSelect) ([]string, error) {
 	q := `SELECT id FROM runs WHERE created_at >= ?`
 	args := []any{formatTime(f.Since)}
-	if f.Repo != "" {
-		q += ` AND repo = ?`
-		args = append(args, f.Repo)
+	if f.RepoID != 0 {
+		q += ` AND repo_id = ?`
+		args = append(args, f.RepoID)
+	}
+	if f.InstallationID != 0 {
+		q += ` AND installation_id = ?`
+		args = append(args, f.InstallationID)
 	}
 	if f.Requester != "" {
 		q += ` AND lower(requester) = ?`
@@ -244,20 +253,23 @@ func (db *DB) RunIDs(ctx context.Context, f RunSelect) ([]string, error) {
 	return out, rows.Err()
 }
 
-// RunForPR finds the run that opened pull request number in repo
-// ("owner/name"), from the recorded effects: only a pull request agentgate
+// RunForPR finds the run that opened pull request number in the
+// repository with GitHub id repoID, from the recorded effects: only a pull request agentgate
 // opened has one. The first (earliest) such run is returned.
-func (db *DB) RunForPR(ctx context.Context, repo string, number int) (Run, error) {
+func (db *DB) RunForPR(ctx context.Context, repoID int64, number int) (Run, error) {
+	if repoID == 0 {
+		return Run{}, fmt.Errorf("store: run for pull request #%d: no repository id: %w", number, ErrNotFound)
+	}
 	var id string
 	err := db.SQL.QueryRowContext(ctx,
 		`SELECT r.id FROM effects e JOIN runs r ON r.id = e.run_id
-		 WHERE e.effect_key = 'pr.number' AND e.value = ? AND r.repo = ?
-		 ORDER BY r.created_at LIMIT 1`, strconv.Itoa(number), repo).Scan(&id)
+		 WHERE e.effect_key = 'pr.number' AND e.value = ? AND r.repo_id = ?
+		 ORDER BY r.created_at LIMIT 1`, strconv.Itoa(number), repoID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Run{}, fmt.Errorf("store: run for pull request %s#%d: %w", repo, number, ErrNotFound)
+		return Run{}, fmt.Errorf("store: run for pull request %d#%d: %w", repoID, number, ErrNotFound)
 	}
 	if err != nil {
-		return Run{}, fmt.Errorf("store: run for pull request %s#%d: %w", repo, number, err)
+		return Run{}, fmt.Errorf("store: run for pull request %d#%d: %w", repoID, number, err)
 	}
 	return db.GetRun(ctx, id)
 }

@@ -91,28 +91,46 @@ func TestRunQueries(t *testing.T) {
 	base := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	clock := base
 	db.now = func() time.Time { return clock }
+	// Repository ids: acme/a is 101 in installation 1; acme/b is 102 in
+	// installation 2; 201 is a repository that took the name acme/a after
+	// the first was renamed or deleted, in another installation.
+	ids := map[string][2]int64{"r1": {101, 1}, "r2": {101, 1}, "r3": {102, 2}, "r4": {201, 3}}
 	add := func(id, repo string, issue int, requester, state string) {
 		t.Helper()
 		clock = clock.Add(time.Minute)
-		if _, err := db.EnsureRun(ctx, Run{ID: id, DeliveryID: "d-" + id, Repo: repo, Issue: issue, Requester: requester, State: state}); err != nil {
+		if _, err := db.EnsureRun(ctx, Run{ID: id, DeliveryID: "d-" + id, Repo: repo, RepoID: ids[id][0], InstallationID: ids[id][1],
+			Issue: issue, Requester: requester, State: state}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	add("r1", "acme/a", 1, "Ann", "finished")
 	add("r2", "acme/a", 1, "bob", "denied")
 	add("r3", "acme/b", 2, "ann", "running")
-	runs, err := db.RunsOnIssue(ctx, "acme/a", 1)
+	add("r4", "acme/a", 1, "mallory", "running")
+	if r, err := db.GetRun(ctx, "r1"); err != nil || r.RepoID != 101 || r.InstallationID != 1 {
+		t.Fatalf("GetRun = %+v, %v: ids not kept", r, err)
+	}
+	runs, err := db.RunsOnIssue(ctx, 101, 1)
 	if err != nil || len(runs) != 2 || runs[0].ID != "r2" {
 		t.Fatalf("RunsOnIssue = %+v, %v", runs, err)
+	}
+	// The repository that took the name sees none of the first one's runs.
+	if runs, err := db.RunsOnIssue(ctx, 201, 1); err != nil || len(runs) != 1 || runs[0].ID != "r4" {
+		t.Fatalf("RunsOnIssue(new owner of the name) = %+v, %v", runs, err)
+	}
+	if _, err := db.RunsOnIssue(ctx, 0, 1); err == nil {
+		t.Fatal("RunsOnIssue without a repository id succeeded")
 	}
 	tests := []struct {
 		f    RunSelect
 		want []string
 	}{
-		{RunSelect{Since: base}, []string{"r1", "r2", "r3"}},
+		{RunSelect{Since: base}, []string{"r1", "r2", "r3", "r4"}},
 		{RunSelect{Requester: "ANN", Since: base}, []string{"r1", "r3"}},
-		{RunSelect{Repo: "acme/a", Since: base, States: []string{"finished", "running"}}, []string{"r1"}},
-		{RunSelect{Since: base.Add(2 * time.Minute)}, []string{"r2", "r3"}},
+		{RunSelect{Requester: "ANN", InstallationID: 1, Since: base}, []string{"r1"}},
+		{RunSelect{InstallationID: 2, Since: base}, []string{"r3"}},
+		{RunSelect{RepoID: 101, Since: base, States: []string{"finished", "running"}}, []string{"r1"}},
+		{RunSelect{Since: base.Add(2 * time.Minute)}, []string{"r2", "r3", "r4"}},
 	}
 	for _, tt := range tests {
 		got, err := db.RunIDs(ctx, tt.f)
@@ -124,10 +142,13 @@ func TestRunQueries(t *testing.T) {
 	if err := db.RecordEffect(ctx, "r1", "pr.number", "7"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := db.RunForPR(ctx, "acme/a", 7); err != nil || r.ID != "r1" {
+	if r, err := db.RunForPR(ctx, 101, 7); err != nil || r.ID != "r1" {
 		t.Fatalf("RunForPR = %+v, %v", r, err)
 	}
-	if _, err := db.RunForPR(ctx, "acme/b", 7); !errors.Is(err, ErrNotFound) {
+	if _, err := db.RunForPR(ctx, 201, 7); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("RunForPR in the repository that took the name = %v", err)
+	}
+	if _, err := db.RunForPR(ctx, 102, 7); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("RunForPR in another repository = %v", err)
 	}
 	if _, _, err := db.AcquireLease(ctx, "issue:1#1", "r1", time.Hour); err != nil {

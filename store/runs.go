@@ -15,8 +15,13 @@ var ErrNotFound = errors.New("store: not found")
 type Run struct {
 	ID         string
 	DeliveryID string
-	Repo       string // owner/name
-	Issue      int
+	Repo       string // owner/name when the run was recorded (for people; never a key)
+	// RepoID and InstallationID are GitHub's ids of the repository and of
+	// the app's installation: what every lookup of an earlier run keys on
+	// (0 for runs recorded before they were kept).
+	RepoID         int64
+	InstallationID int64
+	Issue          int
 	Requester  string
 	State      string // "queued", "running", "succeeded", "failed", "denied", "busy"
 	CreatedAt  time.Time
@@ -37,9 +42,9 @@ func (db *DB) EnsureRun(ctx context.Context, r Run) (Run, error) {
 	var out Run
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO runs (id, delivery_id, repo, issue, requester, state, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.DeliveryID, r.Repo, r.Issue, r.Requester, r.State, now, now); err != nil {
+			`INSERT INTO runs (id, delivery_id, repo, repo_id, installation_id, issue, requester, state, created_at, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.DeliveryID, r.Repo, r.RepoID, r.InstallationID, r.Issue, r.Requester, r.State, now, now); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 		var err error
@@ -91,9 +96,9 @@ func getRun(ctx context.Context, q queryer, runID string) (Run, error) {
 		created, updated string
 	)
 	err := q.QueryRowContext(ctx,
-		`SELECT id, delivery_id, repo, issue, requester, state, created_at, updated_at
+		`SELECT id, delivery_id, repo, repo_id, installation_id, issue, requester, state, created_at, updated_at
 		 FROM runs WHERE id = ?`, runID).
-		Scan(&r.ID, &r.DeliveryID, &r.Repo, &r.Issue, &r.Requester, &r.State, &created, &updated)
+		Scan(&r.ID, &r.DeliveryID, &r.Repo, &r.RepoID, &r.InstallationID, &r.Issue, &r.Requester, &r.State, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, ErrNotFound
 	}

@@ -63,6 +63,23 @@ var migrations = []migration{
 	}},
 	auditMigration,    // version 2: the hash chain (audit_schema.go)
 	commandsMigration, // version 3: installations, switches, replies, feedback (commands_schema.go)
+	runIDsMigration,   // version 4: runs keyed by repository and installation id
+}
+
+// runIDsMigration adds the ids GitHub never reuses to every run: a
+// repository's name can be renamed, transferred or deleted and recreated by
+// someone else, so whatever finds an earlier run (follow-ups, commands,
+// budgets, run pages) matches on the repository id and the installation
+// id, never on owner/name alone. Runs recorded before it keep 0 and are
+// found by nothing that looks up by id.
+var runIDsMigration = migration{
+	version: 4,
+	stmts: []string{
+		`ALTER TABLE runs ADD COLUMN repo_id BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE runs ADD COLUMN installation_id BIGINT NOT NULL DEFAULT 0`,
+		`CREATE INDEX IF NOT EXISTS runs_repo_id_issue ON runs (repo_id, issue)`,
+		`CREATE INDEX IF NOT EXISTS runs_installation_created ON runs (installation_id, created_at)`,
+	},
 }
 
 // applySchema applies every migration not yet recorded, each in its own

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -69,30 +70,102 @@ var redactRules = []redactRule{
 // Redactor replaces secrets in text before it is stored, logged or
 // exported: every format in its rule list (GitHub tokens, JWTs, LLM and
 // cloud keys, private keys, Authorization values, URL credentials, secret
-// assignments) and every exact value registered with Add. The zero value
-// is ready to use and safe for concurrent use.
+// assignments) and every exact value registered with Add or AddUntil. The
+// zero value is ready to use and safe for concurrent use.
 type Redactor struct {
 	mu      sync.RWMutex
-	secrets []string // longest first, so a secret containing another goes whole
+	secrets []secretValue // longest first, so a secret containing another goes whole
+	// nextExpiry is the earliest expiry among secrets (zero: none
+	// expires); String and Add prune once it has passed.
+	nextExpiry time.Time
+	now        func() time.Time // nil: time.Now
 }
 
-// Add registers an exact secret value (a webhook secret, an LLM key, a
-// minted token) to be redacted wherever it appears. Values shorter than six
-// bytes are ignored: they would redact ordinary words.
-func (r *Redactor) Add(secret string) {
+// secretValue is one registered value and when it may be forgotten (zero:
+// never).
+type secretValue struct {
+	value   string
+	expires time.Time
+}
+
+// forgetAfterExpiry is how long a value registered with AddUntil is still
+// redacted after it expired: a late log line or a host clock a little
+// behind GitHub's still finds it redacted.
+const forgetAfterExpiry = 10 * time.Minute
+
+// Add registers an exact secret value (a webhook secret, an LLM key) to be
+// redacted wherever it appears, for the life of the Redactor. Values
+// shorter than six bytes are ignored: they would redact ordinary words.
+func (r *Redactor) Add(secret string) { r.AddUntil(secret, time.Time{}) }
+
+// AddUntil registers a secret that stops being one at expires (a minted
+// installation token): it is redacted until forgetAfterExpiry past that,
+// then forgotten, so a long-lived process does not keep every token it
+// ever minted (redaction cost grows with the number of values). A zero
+// expires never expires; a value added twice keeps the later expiry.
+func (r *Redactor) AddUntil(secret string, expires time.Time) {
 	secret = strings.TrimSpace(secret)
 	if len(secret) < minSecretLen {
 		return
 	}
+	if !expires.IsZero() {
+		expires = expires.Add(forgetAfterExpiry)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.secrets {
-		if s == secret {
+	r.pruneLocked()
+	for i, s := range r.secrets {
+		if s.value == secret {
+			if s.expires.IsZero() || expires.IsZero() {
+				r.secrets[i].expires = time.Time{}
+			} else if expires.After(s.expires) {
+				r.secrets[i].expires = expires
+			}
+			r.resetExpiryLocked()
 			return
 		}
 	}
-	r.secrets = append(r.secrets, secret)
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	r.secrets = append(r.secrets, secretValue{value: secret, expires: expires})
+	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i].value) > len(r.secrets[j].value) })
+	r.resetExpiryLocked()
+}
+
+// Len is the number of registered values still held.
+func (r *Redactor) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pruneLocked()
+	return len(r.secrets)
+}
+
+func (r *Redactor) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
+// pruneLocked drops the values whose time has passed; r.mu is held for
+// writing.
+func (r *Redactor) pruneLocked() {
+	if r.nextExpiry.IsZero() || r.clock().Before(r.nextExpiry) {
+		return
+	}
+	now := r.clock()
+	r.secrets = slices.DeleteFunc(r.secrets, func(s secretValue) bool {
+		return !s.expires.IsZero() && !now.Before(s.expires)
+	})
+	r.resetExpiryLocked()
+}
+
+// resetExpiryLocked recomputes nextExpiry; r.mu is held for writing.
+func (r *Redactor) resetExpiryLocked() {
+	r.nextExpiry = time.Time{}
+	for _, s := range r.secrets {
+		if !s.expires.IsZero() && (r.nextExpiry.IsZero() || s.expires.Before(r.nextExpiry)) {
+			r.nextExpiry = s.expires
+		}
+	}
 }
 
 // String returns s with every secret replaced by a marker naming its kind.
@@ -101,9 +174,17 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	r.mu.RLock()
+	due := !r.nextExpiry.IsZero() && !r.clock().Before(r.nextExpiry)
+	r.mu.RUnlock()
+	if due {
+		r.mu.Lock()
+		r.pruneLocked()
+		r.mu.Unlock()
+	}
+	r.mu.RLock()
 	for _, secret := range r.secrets {
-		if strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, Redacted+":registered]")
+		if strings.Contains(s, secret.value) {
+			s = strings.ReplaceAll(s, secret.value, Redacted+":registered]")
 		}
 	}
 	r.mu.RUnlock()

@@ -2,8 +2,10 @@ package telemetry
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Fake secrets in the real formats (none is live).
@@ -108,5 +110,66 @@ func TestRedactorAttrs(t *testing.T) {
 		if strings.Contains(s, strings.ToLower(secret)) {
 			t.Errorf("%q survived in %s", secret, s)
 		}
+	}
+}
+
+// TestRedactorForgetsExpiredTokens: a minted token is redacted while it is
+// worth something and forgotten after, so the set (and the cost of each
+// redaction) stays bounded in a long-lived process; a permanent secret
+// (the webhook secret) is never forgotten.
+func TestRedactorForgetsExpiredTokens(t *testing.T) {
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	r := &Redactor{now: func() time.Time { return now }}
+	const webhook = "webhook-secret-value"
+	r.Add(webhook)
+	for i := range 1000 {
+		r.AddUntil(fmt.Sprintf("minted-token-%04d", i), now.Add(time.Hour))
+	}
+	const late = "minted-token-late"
+	r.AddUntil(late, now.Add(3*time.Hour))
+	if got := r.Len(); got != 1002 {
+		t.Fatalf("Len = %d, want 1002", got)
+	}
+	if got := r.String("x minted-token-0007 y"); strings.Contains(got, "minted-token-0007") {
+		t.Fatalf("a live token survived: %q", got)
+	}
+	// Just past expiry it is still redacted (late log lines, clock skew).
+	now = now.Add(time.Hour + forgetAfterExpiry - time.Second)
+	if got := r.String("minted-token-0007"); strings.Contains(got, "minted-token-0007") {
+		t.Fatalf("a token within the grace period survived: %q", got)
+	}
+	now = now.Add(2 * time.Second)
+	if got := r.String("minted-token-0007 " + webhook + " " + late); got != "minted-token-0007 "+Redacted+":registered] "+Redacted+":registered]" {
+		t.Fatalf("after expiry: %q", got)
+	}
+	if got := r.Len(); got != 2 {
+		t.Fatalf("Len after expiry = %d, want 2 (the permanent secret and the later token)", got)
+	}
+	// Registering a token again extends it; a permanent registration wins.
+	r.AddUntil(late, now.Add(10*time.Hour))
+	r.AddUntil(webhook, now)
+	now = now.Add(5 * time.Hour)
+	if got := r.String(late + " " + webhook); strings.Contains(got, late) || strings.Contains(got, webhook) {
+		t.Fatalf("re-registered values survived: %q", got)
+	}
+}
+
+// BenchmarkRedactorManyTokens is the cost of redacting a 4 KiB event while
+// a process holds the tokens of an hour (live) against all it ever minted
+// (what it held before tokens were forgotten).
+func BenchmarkRedactorManyTokens(b *testing.B) {
+	event := strings.Repeat("ordinary event text, nothing secret here. ", 100)[:4096]
+	for _, n := range []int{100, 50000} {
+		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
+			var r Redactor
+			exp := time.Now().Add(time.Hour)
+			for i := range n {
+				r.AddUntil(fmt.Sprintf("ghs_%036d", i), exp)
+			}
+			b.ResetTimer()
+			for range b.N {
+				r.String(event)
+			}
+		})
 	}
 }

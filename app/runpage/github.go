@@ -82,22 +82,24 @@ func (g *github) user(ctx context.Context, token string) (string, error) {
 
 // canRead asks GitHub whether the token's user can read repo: GET
 // /repos/{owner}/{repo} as the user; not found (or forbidden) is no, and
-// so is an answer without pull permission.
-func (g *github) canRead(ctx context.Context, token, repo string) (bool, error) {
+// so is an answer without pull permission. It returns the id of the
+// repository that has that name now, which need not be the one a run was
+// recorded in (renamed, transferred, or deleted and created again).
+func (g *github) canRead(ctx context.Context, token, repo string) (int64, bool, error) {
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok || owner == "" || name == "" {
-		return false, nil
+		return 0, false, nil
 	}
 	c, err := g.rest(token)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	r, resp, err := c.Repositories.Get(ctx, owner, name)
 	if resp != nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden) {
-		return false, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("get repository %s: %w", repo, err)
+		return 0, false, fmt.Errorf("get repository %s: %w", repo, err)
 	}
-	return r.GetPermissions()["pull"], nil
+	return r.GetID(), r.GetPermissions()["pull"], nil
 }

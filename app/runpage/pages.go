@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,46 +35,91 @@ const (
 
 // listView is the data of /runs.
 type listView struct {
-	Viewer  string
-	Admin   bool
-	Filter  store.RunFilter
-	Runs    []store.RunSummary
-	Limited bool
+	Viewer string
+	Admin  bool
+	Filter store.RunFilter
+	Runs   []store.RunSummary
+	// Page is this page's number (from 1); Older and Newer are the
+	// neighbouring pages' query strings, "" when there is none.
+	Page         int
+	Older, Newer string
+	// Unchecked counts repositories with runs that were not asked about
+	// (more than maxRepoChecks): their runs are not listed.
+	Unchecked int
 }
 
+// maxRepoChecks bounds how many repositories one listing asks GitHub
+// about for a person (answers are cached for the session).
+const maxRepoChecks = 1000
+
 // list serves /runs: the runs the viewer can read, newest first, filtered
-// by repo, requester and outcome.
+// by repo, requester and outcome, maxListRuns a page. The viewer's
+// repositories are found first (every repository with runs, asked about
+// with the viewer's own token and matched by id) and the query selects
+// only their runs, so other tenants' activity never pushes the viewer's
+// runs off the page.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.authenticate(w, r)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	f := store.RunFilter{Repo: q.Get("repo"), Requester: q.Get("requester"), Outcome: q.Get("outcome"), Limit: maxListRuns + 1}
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 1 {
+		page = 1
+	}
+	f := store.RunFilter{Repo: q.Get("repo"), Requester: q.Get("requester"), Outcome: q.Get("outcome"),
+		Limit: maxListRuns + 1, Offset: (page - 1) * maxListRuns}
+	view := listView{Viewer: v.Login(), Admin: v.admin, Filter: f, Page: page}
+	if !v.admin {
+		repos, err := h.cfg.Store.RunRepos(r.Context(), f.Repo)
+		if err != nil {
+			h.log.Error("run list: repositories", "err", err)
+			h.errorPage(w, r, http.StatusInternalServerError, "The runs could not be read.")
+			return
+		}
+		if len(repos) > maxRepoChecks {
+			view.Unchecked = len(repos) - maxRepoChecks
+			repos = repos[:maxRepoChecks]
+		}
+		f.RepoIDs = []int64{}
+		for _, repo := range repos {
+			ok, err := h.canRead(r.Context(), v, repo.ID, repo.Name)
+			if err != nil {
+				h.log.Warn("run list: access check", "repo", repo.Name, "err", err)
+				h.errorPage(w, r, http.StatusBadGateway, "GitHub could not be asked which repositories you can read; try again.")
+				return
+			}
+			if ok {
+				f.RepoIDs = append(f.RepoIDs, repo.ID)
+			}
+		}
+	}
 	runs, err := h.cfg.Store.ListRuns(r.Context(), f)
 	if err != nil {
 		h.log.Error("run list", "err", err)
 		h.errorPage(w, r, http.StatusInternalServerError, "The runs could not be read.")
 		return
 	}
-	view := listView{Viewer: v.Login(), Admin: v.admin, Filter: f}
-	for _, run := range runs {
-		ok, err := h.canRead(r.Context(), v, run.Repo)
-		if err != nil {
-			h.log.Warn("run list: access check", "repo", run.Repo, "err", err)
-			h.errorPage(w, r, http.StatusBadGateway, "GitHub could not be asked which repositories you can read; try again.")
-			return
-		}
-		if !ok {
-			continue
-		}
-		if len(view.Runs) == maxListRuns {
-			view.Limited = true
-			break
-		}
-		view.Runs = append(view.Runs, run)
+	if len(runs) > maxListRuns {
+		runs = runs[:maxListRuns]
+		view.Older = pageQuery(q, page+1)
 	}
+	if page > 1 {
+		view.Newer = pageQuery(q, page-1)
+	}
+	view.Runs = runs
 	h.render(w, r, http.StatusOK, "list", "Runs", view)
+}
+
+// pageQuery is the query string of page n of the same listing.
+func pageQuery(q url.Values, n int) string {
+	p := url.Values{}
+	for k, v := range q {
+		p[k] = v
+	}
+	p.Set("page", strconv.Itoa(n))
+	return p.Encode()
 }
 
 // runView is the data of /runs/{id}.
@@ -134,7 +181,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusInternalServerError, "The run could not be read.")
 		return
 	}
-	readable, err := h.canRead(r.Context(), v, run.Repo)
+	readable, err := h.canRead(r.Context(), v, run.RepoID, run.Repo)
 	if err != nil {
 		h.log.Warn("run page: access check", "repo", run.Repo, "err", err)
 		h.errorPage(w, r, http.StatusBadGateway, "GitHub could not be asked whether you can read this repository; try again.")

@@ -22,6 +22,7 @@ import (
 // Store is what the pages read: runs, their events and their chain.
 type Store interface {
 	ListRuns(ctx context.Context, f store.RunFilter) ([]store.RunSummary, error)
+	RunRepos(ctx context.Context, name string) ([]store.RunRepo, error)
 	GetRun(ctx context.Context, runID string) (store.Run, error)
 	Events(ctx context.Context, runID string) ([]telemetry.Event, error)
 	VerifyRun(ctx context.Context, runID string) (store.RunVerify, error)
@@ -192,12 +193,20 @@ func (h *Handler) identify(r *http.Request) (viewer, bool, error) {
 	return viewer{sess: sess}, true, nil
 }
 
-// canRead reports whether v may see runs of repo (owner/name). People are
+// canRead reports whether v may see the runs of the repository with
+// GitHub id repoID, recorded under the name repo (owner/name). People are
 // asked about on GitHub with their own token (GET /repos/{owner}/{repo}:
 // 404 or no pull permission means no), and the answer is kept AccessTTL.
-func (h *Handler) canRead(ctx context.Context, v viewer, repo string) (bool, error) {
+// The repository that answers to the name must be the run's own (same
+// id): whoever takes over a name after a rename, a transfer or a deletion
+// does not read the earlier owner's runs. Runs recorded before ids were
+// kept (repoID 0) are for admins only.
+func (h *Handler) canRead(ctx context.Context, v viewer, repoID int64, repo string) (bool, error) {
 	if v.admin {
 		return true, nil
+	}
+	if repoID == 0 {
+		return false, nil
 	}
 	key := strings.ToLower(repo)
 	s := v.sess
@@ -205,16 +214,16 @@ func (h *Handler) canRead(ctx context.Context, v viewer, repo string) (bool, err
 	e, ok := s.readable[key]
 	s.mu.Unlock()
 	if ok && h.cfg.Now().Sub(e.checked) < h.cfg.AccessTTL {
-		return e.ok, nil
+		return e.ok && e.id == repoID, nil
 	}
-	readable, err := h.gh.canRead(ctx, s.token, repo)
+	id, readable, err := h.gh.canRead(ctx, s.token, repo)
 	if err != nil {
 		return false, err
 	}
 	s.mu.Lock()
-	s.readable[key] = readEntry{ok: readable, checked: h.cfg.Now()}
+	s.readable[key] = readEntry{ok: readable, id: id, checked: h.cfg.Now()}
 	s.mu.Unlock()
-	return readable, nil
+	return readable && id == repoID, nil
 }
 
 // setCookie sets a cookie with the handler's attributes.

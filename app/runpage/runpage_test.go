@@ -2,6 +2,7 @@ package runpage
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -45,8 +46,10 @@ func newFixture(t *testing.T) *fixture {
 		}
 	})
 	gh.SetOAuthApp(testgh.OAuthApp{ClientID: clientID, ClientSecret: clientSecret})
-	gh.AddRepo(testgh.Repo{Owner: "acme", Name: "open", Private: true})
-	gh.AddRepo(testgh.Repo{Owner: "acme", Name: "secret", Private: true})
+	ids := map[string]int64{
+		"acme/open":   gh.AddRepo(testgh.Repo{Owner: "acme", Name: "open", Private: true}).ID,
+		"acme/secret": gh.AddRepo(testgh.Repo{Owner: "acme", Name: "secret", Private: true}).ID,
+	}
 	gh.SetPermission("acme", "open", "alice", "read")
 
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
@@ -56,7 +59,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { _ = db.Close() })
 	f := &fixture{gh: gh, db: db, runs: map[string]string{}}
 	for _, r := range []struct{ id, repo string }{{"run-open-1", "acme/open"}, {"run-secret-1", "acme/secret"}} {
-		if _, err := db.EnsureRun(ctx, store.Run{ID: r.id, DeliveryID: "d-" + r.id, Repo: r.repo, Issue: 7, Requester: "bob", State: "succeeded"}); err != nil {
+		if _, err := db.EnsureRun(ctx, store.Run{ID: r.id, DeliveryID: "d-" + r.id, Repo: r.repo, RepoID: ids[r.repo], InstallationID: 1,
+			Issue: 7, Requester: "bob", State: "succeeded"}); err != nil {
 			t.Fatal(err)
 		}
 		for _, ev := range []telemetry.Event{
@@ -325,5 +329,66 @@ func TestWebURL(t *testing.T) {
 		if got, err := WebURL(in); err != nil || got != want {
 			t.Errorf("WebURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// TestRunsOfARepositoryNameTakenOver: acme/secret is deleted and someone
+// else creates a repository with the same name, where mallory can read.
+// Her reading the name does not make the first repository's runs hers;
+// the new repository's own runs are hers to see (positive control).
+func TestRunsOfARepositoryNameTakenOver(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	taken := f.gh.AddRepo(testgh.Repo{Owner: "acme", Name: "secret"}) // a new id under the old name
+	f.gh.SetPermission("acme", "secret", "mallory", "admin")
+	if _, err := f.db.EnsureRun(ctx, store.Run{ID: "run-new-owner", DeliveryID: "d-new", Repo: "acme/secret", RepoID: taken.ID,
+		InstallationID: 2, Issue: 7, Requester: "mallory", State: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.signIn(t, "mallory")
+	if resp, body := get(t, c, f.srv.URL+"/runs/"+f.runs["acme/secret"]); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the earlier owner's run: %d\n%s", resp.StatusCode, body)
+	}
+	_, body := get(t, c, f.srv.URL+"/runs")
+	if strings.Contains(body, f.runs["acme/secret"]) {
+		t.Fatalf("the list shows the earlier owner's run:\n%s", body)
+	}
+	if !strings.Contains(body, "run-new-owner") {
+		t.Fatalf("the list lacks the new repository's own run:\n%s", body)
+	}
+	if resp, _ := get(t, c, f.srv.URL+"/runs/run-new-owner"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the new repository's run: %d", resp.StatusCode)
+	}
+}
+
+// TestOtherTenantsDoNotHideRuns: many newer runs of a repository alice
+// cannot read do not push her one run off the list, and a long list pages.
+func TestOtherTenantsDoNotHideRuns(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	other := f.gh.AddRepo(testgh.Repo{Owner: "globex", Name: "busy", Private: true})
+	for i := range maxListRuns + 20 {
+		id := fmt.Sprintf("run-busy-%04d", i)
+		if _, err := f.db.EnsureRun(ctx, store.Run{ID: id, DeliveryID: "d-" + id, Repo: "globex/busy", RepoID: other.ID,
+			InstallationID: 9, Issue: 1, Requester: "zed", State: "succeeded"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := f.signIn(t, "alice")
+	_, body := get(t, c, f.srv.URL+"/runs")
+	if !strings.Contains(body, f.runs["acme/open"]) || strings.Contains(body, "run-busy-") {
+		t.Fatalf("alice's list:\n%.2000s", body)
+	}
+	// The admin sees every run, a page at a time.
+	_, first := get(t, http.DefaultClient, f.srv.URL+"/runs", "Authorization", "Bearer "+adminToken)
+	if n := strings.Count(first, `href="/runs/run-`); n != maxListRuns || !strings.Contains(first, `id="older"`) {
+		t.Fatalf("admin's first page lists %d runs (want %d) and an older link", n, maxListRuns)
+	}
+	_, second := get(t, http.DefaultClient, f.srv.URL+"/runs?page=2", "Authorization", "Bearer "+adminToken)
+	if n := strings.Count(second, `href="/runs/run-`); n != 22 || strings.Contains(second, `id="older"`) || !strings.Contains(second, `id="newer"`) {
+		t.Fatalf("admin's second page lists %d runs, want 22 and only a newer link", n)
+	}
+	if !strings.Contains(second, f.runs["acme/open"]) || strings.Contains(first, f.runs["acme/open"]) {
+		t.Fatal("the oldest runs are not on the second page")
 	}
 }

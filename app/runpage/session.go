@@ -32,6 +32,7 @@ type session struct {
 // readEntry is a cached answer to "can this person read the repository".
 type readEntry struct {
 	ok      bool
+	id      int64 // the id of the repository that has the name now
 	checked time.Time
 }
 
