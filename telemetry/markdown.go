@@ -23,14 +23,30 @@ const (
 
 // Markdown renders the summary as GitHub-flavoured markdown, bounded to
 // GitHub's 65535-character check run summary limit: one section per
-// concern (files, limits, flags, commands, network, model usage), then the
+// concern (limits, flags, network, files, commands, model usage), then the
 // output's tail, then Footer. When the sections do not fit, the last one
 // that does not is cut at a row boundary and a note says so, with a link
 // to RunURL (the run page, which shows everything) when it is set.
 // Everything that came from the sandbox (paths, output) is treated as
-// hostile: paths are shown as code spans, text is escaped, and the output
-// sits in a fence longer than any backtick run inside it.
+// hostile: paths are shown as code spans, text is escaped and neutralized,
+// and the output sits in a fence longer than any backtick run inside it.
 func (s Summary) Markdown() string {
+	return s.MarkdownMax(MaxMarkdown)
+}
+
+// maxSection bounds the policy flags and network sections, so that even at
+// their longest the sections after them (files, commands) still get room,
+// and so that they are never pushed out by the agent's files or commands.
+const maxSection = 16 << 10
+
+// MarkdownMax is Markdown bounded to limit bytes instead of MaxMarkdown,
+// for a body that adds agentgate's own notes or the agent's text after
+// it. The sections come in order of what a reviewer must not miss: the
+// outcome, limits hit, policy flags, network decisions, then files,
+// commands and model usage; flags and network are each capped at
+// maxSection, so files and commands (whose rows the agent chooses) can
+// push neither out.
+func (s Summary) MarkdownMax(limit int) string {
 	var head strings.Builder
 	outcome := s.Outcome
 	if outcome == "" {
@@ -55,7 +71,6 @@ func (s Summary) Markdown() string {
 			sections = append(sections, b.String())
 		}
 	}
-	section(func(b *strings.Builder) { writeFiles(b, s) })
 	section(func(b *strings.Builder) {
 		if len(s.LimitsHit) > 0 {
 			parts := make([]string, len(s.LimitsHit))
@@ -65,14 +80,19 @@ func (s Summary) Markdown() string {
 			fmt.Fprintf(b, "\n**Limits hit:** %s\n", strings.Join(parts, ", "))
 		}
 	})
-	section(func(b *strings.Builder) { writeFlags(b, s.Flags) })
+	section(func(b *strings.Builder) {
+		capSection(b, maxSection, func(b *strings.Builder) { writeFlags(b, s.Flags) })
+	})
 	section(func(b *strings.Builder) {
 		for _, w := range s.Warnings {
 			fmt.Fprintf(b, "\n**Warning:** %s\n", escapeText(w))
 		}
 	})
+	section(func(b *strings.Builder) {
+		capSection(b, maxSection, func(b *strings.Builder) { writeNetwork(b, s.Network) })
+	})
+	section(func(b *strings.Builder) { writeFiles(b, s) })
 	section(func(b *strings.Builder) { writeCommands(b, s.Commands, s.CommandsDropped) })
-	section(func(b *strings.Builder) { writeNetwork(b, s.Network) })
 	section(func(b *strings.Builder) { writeLLM(b, s.LLM) })
 	section(func(b *strings.Builder) {
 		if s.DroppedBytes > 0 {
@@ -85,7 +105,7 @@ func (s Summary) Markdown() string {
 		footer = "\n" + runPageLine(s.RunURL) + footer
 	}
 	note := truncatedNote(s.RunURL)
-	budget := MaxMarkdown - len(footer)
+	budget := limit - len(footer)
 	var b strings.Builder
 	for _, sec := range sections {
 		if b.Len()+len(sec) <= budget-len(note) {
@@ -100,6 +120,20 @@ func (s Summary) Markdown() string {
 		b.WriteString(outputBlock(s.OutputTail, budget-b.Len()))
 	}
 	return b.String() + footer
+}
+
+// capSection writes what write writes, cut at a line boundary to at most
+// n bytes with a note when it is longer.
+func capSection(b *strings.Builder, n int, write func(b *strings.Builder)) {
+	var sec strings.Builder
+	write(&sec)
+	if sec.Len() <= n {
+		b.WriteString(sec.String())
+		return
+	}
+	const note = "\n… (cut: the run page lists all)\n"
+	b.WriteString(cutAtLine(sec.String(), n-len(note)))
+	b.WriteString(note)
 }
 
 // runPageLine links the run page. The link text is fixed: an escaped URL
@@ -178,7 +212,7 @@ func writeFlags(b *strings.Builder, flags []string) {
 // outputBlock renders the last part of the agent's output as a fenced code
 // block of at most budget bytes (nothing when not even a little fits).
 func outputBlock(out string, budget int) string {
-	out = cleanOutput(out)
+	out = Neutralize(cleanOutput(out))
 	if len(out) > maxTail {
 		out = tailRunes(out, maxTail)
 	}
@@ -220,25 +254,28 @@ func isBidi(r rune) bool {
 }
 
 // codeSpan shows s literally as an inline code span inside a table cell:
-// control characters replaced, pipes escaped (GFM splits cells on them even
-// in code), delimited by more backticks than any run inside.
+// control characters replaced, mentions and closing keywords broken
+// (GitHub acts on neither inside code, but a copy of the text elsewhere
+// might), pipes escaped (GFM splits cells on them even in code), delimited
+// by more backticks than any run inside.
 func codeSpan(s string) string {
-	s = oneLine(s)
+	s = Neutralize(oneLine(s))
 	s = strings.ReplaceAll(s, "|", `\|`)
 	fence := strings.Repeat("`", longestRun(s, '`')+1)
 	return fence + " " + s + " " + fence
 }
 
 // escapeText shows s as plain text: one line, bounded, every ASCII
-// punctuation character backslash-escaped (so no markdown, HTML or
-// autolink forms), and @mentions broken so they notify nobody.
+// punctuation character backslash-escaped (so no markdown, HTML, entity or
+// autolink forms), and mentions and closing keywords broken (Neutralize)
+// so they notify nobody and close nothing.
 func escapeText(s string) string {
-	s = oneLine(s)
+	s = Neutralize(oneLine(s))
 	var b strings.Builder
 	for _, r := range s {
 		switch {
 		case r == '@':
-			b.WriteString("@\u200B")
+			b.WriteRune(r) // Neutralize put a zero-width space after it
 		case r < utf8.RuneSelf && unicode.IsPunct(r) || r < utf8.RuneSelf && unicode.IsSymbol(r):
 			b.WriteByte('\\')
 			b.WriteRune(r)

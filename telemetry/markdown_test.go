@@ -42,7 +42,7 @@ func TestMarkdown(t *testing.T) {
 		{
 			name: "hostile output cannot close the fence",
 			s:    Summary{Outcome: "failed", OutputTail: "x\n```\n# pwned\n`````\n@someone <img src=x>"},
-			want: []string{"``````text\n", "\n``````\n", "@someone <img src=x>"},
+			want: []string{"``````text\n", "\n``````\n", "@\u200Bsomeone <img src=x>"},
 		},
 		{
 			name: "hostile path and flag",

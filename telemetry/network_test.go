@@ -38,7 +38,7 @@ func TestSummaryNetworkAndLLM(t *testing.T) {
 	if strings.Index(md, "evil.example") > strings.Index(md, "proxy.golang.org") {
 		t.Errorf("denied destinations should come first:\n%s", md)
 	}
-	if !strings.Contains(md, "| `` `\\|@team:80 `` (ip literal) | 0 | 1 |") {
+	if !strings.Contains(md, "| `` `\\|@\u200Bteam:80 `` (ip literal) | 0 | 1 |") {
 		t.Errorf("hostile host name not contained in its cell:\n%s", md)
 	}
 }
