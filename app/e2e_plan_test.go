@@ -25,7 +25,7 @@ func startPlanned(t *testing.T, env *harness.Env) string {
 		t.Fatalf("state = %q, want planned; comments %q", s, botComments(env))
 	}
 	c := botComments(env)
-	if len(c) != 1 || !strings.Contains(c[0], "> agentgate-test: write PLANNED.md from the plan") ||
+	if len(c) != 1 || !strings.Contains(c[0], "\nagentgate-test: write PLANNED.md from the plan\n") ||
 		!strings.Contains(c[0], "`@agentgate approve`") || !strings.Contains(c[0], "**write** permission") {
 		t.Fatalf("want one comment quoting the plan and naming the approve command, got %q", c)
 	}

@@ -355,8 +355,9 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	case err != nil:
 		// A harvest error is the agent's doing (too large, bad names):
-		// report it, do not retry.
-		att.Outcome, att.Reason = OutcomeRejected, err.Error()
+		// report it, do not retry. The error names the agent's files, so
+		// the reason (markdown in the progress comment) shows it as code.
+		att.Outcome, att.Reason = OutcomeRejected, telemetry.CodeText(err.Error())
 		_ = s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": err.Error()})
 		return att, nil
 	}

@@ -31,10 +31,6 @@ const (
 	effPlanApproved = "plan.approved" // who approved the plan
 )
 
-// maxPlanComment bounds the plan quoted in the comment (GitHub takes 65536
-// characters; the agent's summary is read bounded already).
-const maxPlanComment = 16 << 10
-
 // planGate enforces `mode: plan`. Without a plan the run becomes a plan
 // phase (runPlanPhase); with a plan not yet approved it stays planned; with
 // an approved plan it goes on, the plan in its task.
@@ -180,14 +176,13 @@ func (r *run) planSection() string {
 	return "\n## Approved plan\n\n" + strings.TrimSpace(plan) + "\n"
 }
 
-// planComment posts the agent's plan: mentions neutralized, bounded.
+// planComment posts the agent's plan: agentgate's own words first (who
+// asked, that nothing changed, how to approve, the plan's digest), then
+// the plan as inert text (agentText), within GitHub's comment limit.
 func planComment(login, min, runID, plan, digest string) string {
-	if len(plan) > maxPlanComment {
-		plan = strings.ToValidUTF8(plan[:maxPlanComment], "") + "\n\n…(truncated)"
-	}
-	quoted := "> " + strings.ReplaceAll(neutralizeMentions(plan), "\n", "\n> ")
-	return fmt.Sprintf("@%s asked for a run; this repository requires a plan first (`mode: plan`). The agent's plan (run `%s`, plan sha256 `%s`):\n\n%s\n\nNothing was changed. A user with **%s** permission or more can start the run with this plan with `@agentgate approve`.",
-		login, runID, short(digest), quoted, min)
+	own := fmt.Sprintf("@%s asked for a run; this repository requires a plan first (`mode: plan`). Nothing was changed. A user with **%s** permission or more can start the run with the plan below (run `%s`, plan sha256 `%s`) with `@agentgate approve`.\n",
+		login, min, runID, short(digest))
+	return own + agentText("The agent's plan", plan, telemetry.MaxComment-len(own))
 }
 
 // approvePlan answers `@agentgate approve` on a planned run: someone with

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -101,19 +102,35 @@ func fileList(files []changedFile) string {
 		case f.Binary:
 			kind = ", binary"
 		}
-		fmt.Fprintf(&b, "- `%s` (+%d −%d%s)\n", strings.ReplaceAll(f.Path, "`", "'"), f.Added, f.Removed, kind)
+		fmt.Fprintf(&b, "- %s (+%d −%d%s)\n", telemetry.CodeText(f.Path), f.Added, f.Removed, kind)
 	}
 	return b.String()
 }
 
 // codeList renders paths as a comma-separated list of code spans.
+//
+// The names are the agent's: each is one telemetry.CodeText span (no
+// markup, mentions or closing keywords), and the list stops at
+// maxCodeList bytes, so agentgate's note around it stays within GitHub's
+// limits.
 func codeList(paths []string) string {
-	out := make([]string, len(paths))
+	var b strings.Builder
 	for i, p := range paths {
-		out[i] = "`" + strings.ReplaceAll(p, "`", "'") + "`"
+		item := telemetry.CodeText(p)
+		if b.Len()+len(item) > maxCodeList {
+			fmt.Fprintf(&b, " and %d more", len(paths)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(item)
 	}
-	return strings.Join(out, ", ")
+	return b.String()
 }
+
+// maxCodeList bounds a list of protected paths in a note.
+const maxCodeList = 4 << 10
 
 // effective is the configuration in force (the defaults before it is read).
 func (r *run) effective() policy.EffectiveConfig {
@@ -148,18 +165,18 @@ func (r *run) checkRunOptions(ctx context.Context, sha, summary string) github.C
 		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
 		Output: &github.CheckRunOutput{
 			Title:   github.String("agentgate run " + r.args.RunID),
-			Summary: github.String(summary),
+			Summary: github.String(telemetry.CutMarkdown(summary, telemetry.MaxMarkdown)),
 		},
 	}
 	if prot := r.protectedFiles(ctx); len(prot) > 0 {
 		opts.Conclusion = github.String("action_required")
 		opts.Output.Title = github.String("Protected paths changed: a maintainer's approval is needed")
-		opts.Output.Summary = github.String(protectedNote(prot, r.args.RequesterLogin) + "\n\n" + summary)
+		opts.Output.Summary = github.String(telemetry.CutMarkdown(protectedNote(prot, r.args.RequesterLogin)+"\n\n"+summary, telemetry.MaxMarkdown))
 		opts.Actions = []*github.CheckRunAction{{Label: approveLabel, Description: approveDesc, Identifier: webhook.ActionApprove}}
 		return opts
 	}
 	if pc, ok := r.pushedCommit(ctx); ok && pc.Held {
-		opts.Output.Summary = github.String(heldNote() + "\n\n" + summary)
+		opts.Output.Summary = github.String(telemetry.CutMarkdown(heldNote()+"\n\n"+summary, telemetry.MaxMarkdown))
 		opts.Actions = []*github.CheckRunAction{{Label: ciLabel, Description: ciDesc, Identifier: webhook.ActionCI}}
 	}
 	return opts

@@ -80,7 +80,7 @@ func TestCommitMethod(t *testing.T) {
 
 func TestFileListAndButtons(t *testing.T) {
 	l := fileList([]changedFile{{Path: "a`b.md", Added: 2, Removed: 1}, {Path: "img.png", Binary: true}, {Path: "ln", Symlink: true}})
-	for _, want := range []string{"- `a'b.md` (+2 −1)", "- `img.png` (+0 −0, binary)", "- `ln` (+0 −0, symlink)"} {
+	for _, want := range []string{"- ``a`b.md`` (+2 −1)", "- `img.png` (+0 −0, binary)", "- `ln` (+0 −0, symlink)"} {
 		if !strings.Contains(l, want) {
 			t.Errorf("file list lacks %q:\n%s", want, l)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/runner/egress"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // configPath is where a repository (and the org, in its `.github`
@@ -238,9 +239,9 @@ func (p *RunPolicy) violations(files []changedFile) []string {
 		lines += f.Added + f.Removed
 		switch {
 		case f.Binary && !p.AllowBinary:
-			out = append(out, fmt.Sprintf("%s is a binary file and binary changes are not allowed", f.Path))
+			out = append(out, fmt.Sprintf("%s is a binary file and binary changes are not allowed", telemetry.CodeText(f.Path)))
 		case f.Symlink && !p.AllowSymlinks:
-			out = append(out, fmt.Sprintf("%s is a symlink and symlink changes are not allowed", f.Path))
+			out = append(out, fmt.Sprintf("%s is a symlink and symlink changes are not allowed", telemetry.CodeText(f.Path)))
 		}
 	}
 	if p.MaxFiles > 0 && len(files) > p.MaxFiles {

@@ -426,7 +426,8 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
 		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
 	}
-	md := sum.Markdown() + r.budgetMarkdown(ctx, events)
+	budgetMD := r.budgetMarkdown(ctx, events)
+	md := sum.MarkdownMax(maxRunMarkdown-len(budgetMD)) + budgetMD
 
 	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
 	if err != nil {
@@ -461,7 +462,7 @@ func (r *run) failed(ctx context.Context, outcome, reason string) error {
 	sum := telemetry.Summarize(events)
 	sum.Outcome = outcome
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
-	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.Markdown()); err != nil {
+	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
 		return err
 	}
 	kind := telemetry.KindRunFailed

@@ -253,6 +253,20 @@ func isBidi(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F'
 }
 
+// CodeText shows s, a name the agent chose (a path), literally as an
+// inline code span for agentgate's own markdown outside tables: one line,
+// bounded, control and bidirectional characters replaced, mentions and
+// closing keywords broken, delimited by more backticks than any run
+// inside, so nothing in it is markup.
+func CodeText(s string) string {
+	s = Neutralize(oneLine(s))
+	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
 // codeSpan shows s literally as an inline code span inside a table cell:
 // control characters replaced, mentions and closing keywords broken
 // (GitHub acts on neither inside code, but a copy of the text elsewhere
@@ -270,7 +284,13 @@ func codeSpan(s string) string {
 // autolink forms), and mentions and closing keywords broken (Neutralize)
 // so they notify nobody and close nothing.
 func escapeText(s string) string {
-	s = Neutralize(oneLine(s))
+	return escapeLine(oneLine(s))
+}
+
+// escapeLine is escapeText without the bound: s must be one line without
+// control characters.
+func escapeLine(s string) string {
+	s = Neutralize(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch {

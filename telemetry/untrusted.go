@@ -101,3 +101,15 @@ func UntrustedBlock(text string, max int) string {
 }
 
 func max3(n int) int { return max(3, n) }
+
+// CutMarkdown bounds markdown agentgate composed to n bytes: a longer one
+// is cut after a whole line (so no inline code span or table row is left
+// open; a fenced block may be, so nothing may be appended after a cut) and
+// ends with a note that it was cut.
+func CutMarkdown(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const note = "\n\n_(truncated to fit GitHub's size limit)_\n"
+	return cutAtLine(s, n-len(note)) + note
+}
