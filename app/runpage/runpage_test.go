@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -390,5 +392,71 @@ func TestOtherTenantsDoNotHideRuns(t *testing.T) {
 	}
 	if !strings.Contains(second, f.runs["acme/open"]) || strings.Contains(first, f.runs["acme/open"]) {
 		t.Fatal("the oldest runs are not on the second page")
+	}
+}
+
+// What the agent wrote (paths, commands, hosts, reasons, models, output,
+// any attribute) is shown on the run page as text: no element, comment or
+// link of its own, whatever it holds.
+func TestRunPageHostileTextInert(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const id = "run-hostile-1"
+	evil := `Fixes #1 @org/team <!-- <img src="https://attacker.example/i"> <script>alert(1)</script> <a href="https://attacker.example/l">x</a> ![x](https://attacker.example/m) javascript:alert(2) --></td></tr></table><details open>`
+	if _, err := f.db.EnsureRun(ctx, store.Run{ID: id, DeliveryID: "d-h", Repo: "acme/open", Issue: 7, Requester: evil, State: evil}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []telemetry.Event{
+		{Kind: telemetry.KindWebhookReceived, Actor: evil, Attrs: map[string]any{"event": evil, "trigger": evil, "delivery_id": evil, "comment_id": evil}},
+		{Kind: telemetry.KindRunAuthorized, Actor: "agentgate", Attrs: map[string]any{"permission": evil, "required": evil}},
+		{Kind: "agent.command", Actor: "agent", Attrs: map[string]any{"command": evil, "exit_code": 1}},
+		{Kind: telemetry.KindNetDenied, Actor: "agent", Attrs: map[string]any{"host": evil, "port": 443, "reason": evil}},
+		{Kind: telemetry.KindLLMRequest, Actor: "agent", Attrs: map[string]any{"model": evil, "input_tokens": 1}},
+		{Kind: telemetry.KindFileChanged, Actor: "agent", Attrs: map[string]any{"path": evil, "op": evil, "added": 1}},
+		{Kind: telemetry.KindPolicyFlagged, Actor: "agentgate", Attrs: map[string]any{"path": evil, "reason": evil}},
+		{Kind: telemetry.KindSandboxExited, Actor: "agentgate", Attrs: map[string]any{"exit_code": 1, "output_tail": evil}},
+		{Kind: evil, Actor: evil, Attrs: map[string]any{evil: evil}},
+		{Kind: telemetry.KindRunFailed, Actor: "agentgate", Attrs: map[string]any{"outcome": evil, "reason": evil}},
+	} {
+		ev.RunID = id
+		if _, err := f.db.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := get(t, browser(t, false), f.srv.URL+"/runs/"+id, "Authorization", "Bearer "+adminToken)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("run page: %d", resp.StatusCode)
+	}
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.CommentNode:
+			t.Errorf("HTML comment in the page: %q", n.Data)
+		case html.ElementNode:
+			switch n.Data {
+			case "img", "script", "details", "iframe", "object", "embed", "svg":
+				t.Errorf("<%s> in the page", n.Data)
+			case "a":
+				for _, a := range n.Attr {
+					if a.Key == "href" && a.Val != "/runs" {
+						t.Errorf("link to %q in the page", a.Val)
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	// Positive control: the text is there, escaped, in its places.
+	for _, want := range []string{`&lt;img src=&#34;https://attacker.example/i&#34;&gt;`, `id="requester">Fixes #1 @org/team &lt;!--`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
 	}
 }
