@@ -24,17 +24,18 @@ const zwsp = "\u200B"
 
 // closingKeyword finds GitHub's closing keywords (close, closes, closed,
 // fix, fixes, fixed, resolve, resolves, resolved) in any case. Whether one
-// stands alone as a word is checked by Neutralize, more broadly than
-// GitHub does.
+// is a word of its own followed by a reference is checked by Neutralize.
 var closingKeyword = regexp.MustCompile(`(?i)close[sd]?|fix(?:e[sd])?|resolve[sd]?`)
 
 // Neutralize breaks, in text someone else wrote, what GitHub acts on even
 // in plain text: every "@" is followed by a zero-width space (no user or
-// team is mentioned), and every closing keyword that is a word of its own
-// gets one after its first letter (no "Fixes #12", "closes owner/repo#3"
-// or "Resolves https://github.com/…/issues/4" closes anything on merge).
-// A keyword counts as a word unless an ASCII letter or digit touches it,
-// so "fix_it" and "éfixes" are broken too; "prefix" and "fixture" are not.
+// team is mentioned), and a zero-width space goes after the first letter
+// of every closing keyword that could close an issue on merge ("Fixes #12",
+// "closes owner/repo#3", "Resolves: https://github.com/…/issues/4", "fix
+// GH-5"): a keyword no ASCII letter or digit touches, followed (after
+// spaces, line breaks or colons) by a word holding "#" or "/" or starting
+// with "gh-" or "www.". That is broader than what GitHub links; ordinary
+// prose ("Fixed the typo", "prefix #1") is left alone.
 func Neutralize(s string) string {
 	s = strings.ReplaceAll(s, "@", "@"+zwsp)
 	locs := closingKeyword.FindAllStringIndex(s, -1)
@@ -44,7 +45,7 @@ func Neutralize(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, l := range locs {
-		if l[0] > 0 && isASCIIAlnum(s[l[0]-1]) || l[1] < len(s) && isASCIIAlnum(s[l[1]]) {
+		if l[0] > 0 && isASCIIAlnum(s[l[0]-1]) || l[1] < len(s) && isASCIIAlnum(s[l[1]]) || !refFollows(s[l[1]:]) {
 			continue
 		}
 		b.WriteString(s[last : l[0]+1])
@@ -53,6 +54,17 @@ func Neutralize(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// refFollows reports whether rest (what follows a closing keyword) starts,
+// after spaces, line breaks and colons, with a word that could be an issue
+// reference.
+func refFollows(rest string) bool {
+	rest = strings.TrimLeft(rest, " \t\n\r\f\v:")
+	word, _, _ := strings.Cut(rest, " ")
+	word, _, _ = strings.Cut(word, "\n")
+	lower := strings.ToLower(word)
+	return strings.ContainsAny(word, "#/") || strings.HasPrefix(lower, "gh-") || strings.HasPrefix(lower, "www.")
 }
 
 func isASCIIAlnum(c byte) bool {

@@ -16,8 +16,11 @@ func TestNeutralize(t *testing.T) {
 		{"resolved https://github.com/o/r/issues/5", "r\u200Besolved https://github.com/o/r/issues/5"},
 		{"close #1, closed #2, fix #3, fixed #4, resolve #5, resolves #6",
 			"c\u200Blose #1, c\u200Blosed #2, f\u200Bix #3, f\u200Bixed #4, r\u200Besolve #5, r\u200Besolves #6"},
-		{"fix_it #7", "f\u200Bix_it #7"},
+		{"fix_it #7", "fix_it #7"},
+		{"fix:\n\n#8 and fix\t#9", "f\u200Bix:\n\n#8 and f\u200Bix\t#9"},
+		{"close gh-5, close www.x", "c\u200Blose gh-5, c\u200Blose www.x"},
 		{"prefix #1 and fixture #2 closet", "prefix #1 and fixture #2 closet"},
+		{"Fixed the typo, closed the file", "Fixed the typo, closed the file"},
 		{"cc @org/team and @alice", "cc @\u200Borg/team and @\u200Balice"},
 		{"plain text", "plain text"},
 	}
