@@ -199,3 +199,35 @@ func TestMarkdownFlagsAndNetworkSurviveFloods(t *testing.T) {
 		}
 	}
 }
+
+func FuzzUntrustedBlock(f *testing.F) {
+	for _, h := range hostile {
+		f.Add(h.text, 4096)
+	}
+	f.Add(strings.Repeat("`", 70)+"\n<!--", 90)
+	f.Fuzz(func(t *testing.T, text string, max int) {
+		max = max%(MaxPRBody+1) + 64
+		if max < 64 {
+			max += MaxPRBody
+		}
+		b := UntrustedBlock(text, max)
+		if len(b) > max || !utf8.ValidString(b) {
+			t.Fatalf("%d bytes for max %d, valid UTF-8 %v", len(b), max, utf8.ValidString(b))
+		}
+		r, err := mdcheck.Render("# agentgate\n" + b + "\nafter\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for el, n := range r.Elements {
+			if !(el == "h1" || el == "pre" && n == 1 || el == "code" && n == 1 || el == "p" || el == "em") {
+				t.Fatalf("element <%s> ×%d:\n%s", el, n, r.HTML)
+			}
+		}
+		if len(r.Links)+len(r.Images)+len(r.Comments) > 0 || !strings.HasSuffix(strings.TrimSpace(r.Text), "after") {
+			t.Fatalf("links %q images %q comments %q text %q", r.Links, r.Images, r.Comments, r.Text)
+		}
+		if m, c := mdcheck.Mentions(r.Code), mdcheck.ClosingRefs(r.Code); len(m)+len(c) > 0 {
+			t.Fatalf("mentions %q closing %q", m, c)
+		}
+	})
+}
