@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/agentgate/agentgate/internal/mdcheck"
@@ -184,5 +185,25 @@ func TestAgentNamesInNotes(t *testing.T) {
 	}
 	if l := codeList(many); !strings.HasSuffix(l, " more") {
 		t.Errorf("long list does not say how many more: %.100q", l[len(l)-100:])
+	}
+}
+
+// The verify check run shows the output of the agent's code as inert
+// text; the command and commit stay agentgate's.
+func TestVerifySummaryInert(t *testing.T) {
+	for _, tt := range hostileSummaries {
+		t.Run(tt.name, func(t *testing.T) {
+			s := verifySummary([]string{"make", "test"}, "abc123", time.Second, tt.text)
+			if len(s) > telemetry.MaxMarkdown || !strings.HasPrefix(s, "`make test` on `abc123`, 1s,") {
+				t.Fatalf("summary of %d bytes:\n%.300s", len(s), s)
+			}
+			r := checkRendered(t, s)
+			if refs, m := mdcheck.ClosingRefs(r.Text+r.Code), mdcheck.Mentions(r.Text+r.Code); len(refs)+len(m) > 0 {
+				t.Errorf("closing references %q, mentions %q", refs, m)
+			}
+		})
+	}
+	if s := verifySummary([]string{"go", "test"}, "abc", time.Second, "ok  pkg 0.1s\n"); !strings.Contains(s, "```text\nok  pkg 0.1s\n```\n") {
+		t.Errorf("ordinary output not shown:\n%s", s)
 	}
 }

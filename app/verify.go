@@ -16,6 +16,7 @@ import (
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/egress"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // VerifyCheckName is the check run of the verification.
@@ -208,9 +209,7 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 		"success": "Verification passed", "failure": fmt.Sprintf("Verification failed (exit code %d)", res.ExitCode),
 		"timed_out": "Verification timed out after " + v.Timeout.String(), "neutral": "Not verified: the branch moved",
 	}[res.Conclusion]
-	summary := fmt.Sprintf("`%s` on `%s`, %s, in a fresh sandbox with no agent and no model access.\n\n```text\n%s\n```\n",
-		strings.ReplaceAll(strings.Join(v.Command, " "), "`", "'"), sha, res.Duration.Round(time.Millisecond),
-		strings.ReplaceAll(tail(res.Output, 3000), "```", "'''"))
+	summary := verifySummary(v.Command, sha, res.Duration, res.Output)
 	if _, _, err := r.gh.Checks.UpdateCheckRun(ctx, a.Owner, a.Repo, checkID, github.UpdateCheckRunOptions{
 		Name: VerifyCheckName, Status: github.String("completed"), Conclusion: github.String(res.Conclusion),
 		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
@@ -219,4 +218,13 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 		return fmt.Errorf("complete verify check run: %w", err)
 	}
 	return r.w.DB.RecordEffect(ctx, a.RunID, effVerifyDone, res.Conclusion)
+}
+
+// verifySummary is the verify check run's summary: the command, the
+// commit, the time, then the output's tail, which the agent's code wrote,
+// as inert text (telemetry.UntrustedBlock).
+func verifySummary(command []string, sha string, took time.Duration, output string) string {
+	return fmt.Sprintf("`%s` on `%s`, %s, in a fresh sandbox with no agent and no model access.\n",
+		strings.ReplaceAll(strings.Join(command, " "), "`", "'"), sha, took.Round(time.Millisecond)) +
+		telemetry.UntrustedBlock(tail(output, 3000), 8<<10)
 }
