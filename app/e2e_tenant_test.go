@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgh"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // TestEndToEndNameTakenOverSeesNoRuns: the repository is deleted and a new
@@ -56,4 +58,24 @@ func TestEndToEndNameTakenOverSeesNoRuns(t *testing.T) {
 	if n := len(runsOn(t, env, harness.IssueNumber)); n != 1 {
 		t.Fatalf("%d runs in the first repository after the newcomer's retry, want 1", n)
 	}
+}
+
+// TestEndToEndCancelWhenEverySlotIsHeld: the worker has one run slot and a
+// sleeping run holds it; a maintainer's cancel is an event job on its own
+// queue, so it is worked at once rather than after the run it is meant to
+// stop.
+func TestEndToEndCancelWhenEverySlotIsHeld(t *testing.T) {
+	env := startEnv(t, func(c *app.Config) { c.Concurrency = 1 })
+	d := comment(t, env, "@agentgate agentgate-test: sleep 120\nagentgate-test: write LATE.md late", harness.Requester)
+	eventually(t, time.Minute, "the sandbox to start", func() bool {
+		_, ok := findEvent(kinds(t, env, d.RunID), telemetry.KindSandboxStarted)
+		return ok
+	})
+	start := time.Now()
+	comment(t, env, "@agentgate cancel", harness.Requester)
+	eventually(t, 30*time.Second, "the run to be cancelled", func() bool { return doneState(env, d.RunID) != "" })
+	if s := doneState(env, d.RunID); s != "cancelled" {
+		t.Fatalf("state = %q, want cancelled", s)
+	}
+	t.Logf("cancel to cancelled with every run slot held: %s", time.Since(start))
 }

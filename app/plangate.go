@@ -83,9 +83,9 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 		if r.policy != nil {
 			limits = r.policy.Limits
 		}
-		release, ok := w.Admission.TryAcquire(limits)
-		if !ok {
-			return errNoCapacity
+		release, err := r.admit(ctx, limits)
+		if err != nil {
+			return err
 		}
 		defer release()
 		if err := w.DB.SetRunState(ctx, a.RunID, stateRunning); err != nil {

@@ -21,6 +21,10 @@ import (
 // maxAttempts is how often a run's job is tried (set at insert).
 const maxAttempts = 5
 
+// eventWorkers is how many event jobs (webhook.QueueEvents) a worker works
+// at once, beside its runs.
+const eventWorkers = 4
+
 // rescueMargin is how long after the job timeout River's rescuer waits
 // before it takes a running job from a worker presumed dead. It is longer
 // than the run lease's margin (runLeaseTTL), so a rescued job finds the
@@ -63,8 +67,12 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		}
 		jobTimeout := worker.Timeout(nil)
 		workCfg = &river.Config{
-			ID:                   cfg.WorkerID,
-			Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers(cfg)}},
+			ID: cfg.WorkerID,
+			Queues: map[string]river.QueueConfig{
+				river.QueueDefault: {MaxWorkers: maxWorkers(cfg)},
+				// Commands, feedback and clicks: never behind runs.
+				webhook.QueueEvents: {MaxWorkers: eventWorkers},
+			},
 			Workers:              workers,
 			JobTimeout:           jobTimeout,
 			RescueStuckJobsAfter: jobTimeout + rescueMargin,

@@ -32,6 +32,8 @@ type Worker struct {
 	Logger  *slog.Logger
 	// Admission, when set, is the worker's CPU and memory budget.
 	Admission *Admission
+
+	live liveAttempts // run attempts this process executes (slots.go)
 }
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
@@ -109,6 +111,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
 	}
 	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt, holder: runHolder(w.Config.WorkerID, job)}
+	w.live.add(r.holder)
+	defer w.live.remove(r.holder)
 	wctx, stopWatch := r.watchCancel(ctx)
 	err := r.execute(wctx)
 	if err != nil && r.wasCancelled(wctx) {
@@ -121,8 +125,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 		log.Info("run held by another attempt: waiting", "err", err)
 		return river.JobSnooze(runLeaseSnooze)
 	}
-	if errors.Is(err, errNoCapacity) {
-		log.Info("no room in the worker's budget: back to the queue", "err", err)
+	if errors.Is(err, errNoCapacity) || errors.Is(err, errInstallationBusy) {
+		log.Info("no room for the run now: back to the queue", "err", err)
 		return river.JobSnooze(admissionSnooze)
 	}
 	if err != nil {
@@ -363,9 +367,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if r.policy != nil {
 		limits = r.policy.Limits
 	}
-	release, ok := w.Admission.TryAcquire(limits)
-	if !ok {
-		return "", "", "", "", errNoCapacity
+	release, err := r.admit(ctx, limits)
+	if err != nil {
+		return "", "", "", "", err
 	}
 	defer release()
 	if err := r.progress(ctx, "running", "The agent is working in its sandbox."); err != nil {
