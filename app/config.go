@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
+	"github.com/agentgate/agentgate/store"
 )
 
 // Config is agentgate's operator configuration. Each setting can come from
@@ -37,6 +39,11 @@ type Config struct {
 	// AuditKeyFile is the Ed25519 key (PEM) that signs the audit chain's
 	// head and checkpoints; "" = DataDir/audit.key, created when missing.
 	AuditKeyFile string
+	// AuditPublicKeys are files holding the public keys (PEM) of earlier
+	// audit keys: checkpoints, the chain head and provenance records
+	// signed with them still verify after a rotation.
+	AuditPublicKeys []string
+
 	DockerHost   string // empty = the environment's (DOCKER_HOST) or the local socket
 	WorkerID     string // labels this worker's Docker objects; default the host name
 	Role         string // RoleAll (default), RoleIntake or RoleWorker
@@ -260,7 +267,8 @@ func settings() []setting {
 		{key: "metrics-listen", help: "listener serving only GET /metrics, unauthenticated: keep it internal; empty disables", apply: str(func(c *Config) *string { return &c.MetricsListen })},
 		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://…", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
 		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
-		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created when missing)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},
+		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created only on SQLite with an empty trail)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},
+		{key: "audit-public-keys", help: "files holding earlier audit public keys (PEM) whose signatures still verify after a rotation, space or comma separated", apply: list(func(c *Config) *[]string { return &c.AuditPublicKeys })},
 		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},
 		{key: "worker-id", help: "worker identity for labels and the start-up sweep (default: host name)", apply: str(func(c *Config) *string { return &c.WorkerID })},
 		{key: "mention", help: "comment prefix that triggers a run", apply: str(func(c *Config) *string { return &c.Mention })},
@@ -643,6 +651,19 @@ func (c Config) AuditKeyPath() string {
 		return c.AuditKeyFile
 	}
 	return filepath.Join(c.DataDir, "audit.key")
+}
+
+// AuditTrustedKeys reads the audit-public-keys files.
+func (c Config) AuditTrustedKeys() ([]ed25519.PublicKey, error) {
+	var keys []ed25519.PublicKey
+	for _, f := range c.AuditPublicKeys {
+		k, err := store.LoadAuditPublicKey(f)
+		if err != nil {
+			return nil, fmt.Errorf("setting audit-public-keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 // RunURL is the run page of runID, "" when there is no public URL.

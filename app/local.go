@@ -61,7 +61,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("setting data-dir: %w", err)
 	}
-	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
+	key, err := db.OpenAuditKey(ctx, cfg.AuditKeyPath())
 	if err != nil {
 		return nil, fmt.Errorf("setting audit-key-file: %w", err)
 	}

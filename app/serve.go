@@ -69,7 +69,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	if err := s.secureAudit(cfg); err != nil {
+	if err := s.secureAudit(ctx, cfg); err != nil {
 		return nil, err
 	}
 	// The operator listener opens first: its address is the default public
@@ -181,15 +181,20 @@ func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 
 // secureAudit signs the audit chain with the operator's key and registers
 // every secret agentgate holds, so none is ever stored in an event.
-func (s *Server) secureAudit(cfg Config) error {
+func (s *Server) secureAudit(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("setting data-dir: %w", err)
 	}
-	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
+	key, err := s.db.OpenAuditKey(ctx, cfg.AuditKeyPath())
 	if err != nil {
 		return fmt.Errorf("setting audit-key-file: %w", err)
 	}
+	trusted, err := cfg.AuditTrustedKeys()
+	if err != nil {
+		return err
+	}
 	s.db.SetAuditKey(key)
+	s.db.SetTrustedAuditKeys(trusted...)
 	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)

@@ -20,11 +20,34 @@ import (
 type auditState struct {
 	redactor *telemetry.Redactor
 	key      *atomic.Pointer[ed25519.PrivateKey]
+	trusted  *atomic.Pointer[keyring] // earlier keys whose signatures still count
 }
 
 // newAuditState is an audit state with no registered secrets and no key.
 func newAuditState() auditState {
-	return auditState{redactor: &telemetry.Redactor{}, key: &atomic.Pointer[ed25519.PrivateKey]{}}
+	return auditState{redactor: &telemetry.Redactor{}, key: &atomic.Pointer[ed25519.PrivateKey]{},
+		trusted: &atomic.Pointer[keyring]{}}
+}
+
+// SetTrustedAuditKeys sets the public keys, besides the signing key's own,
+// whose checkpoint and head signatures the store accepts when it verifies
+// the trail before a checkpoint or a prune (setting audit-public-keys):
+// the keys used before a rotation.
+func (db *DB) SetTrustedAuditKeys(keys ...ed25519.PublicKey) {
+	r := newKeyring(keys...)
+	db.audit.trusted.Store(&r)
+}
+
+// trusted is key's public half followed by the trusted earlier keys.
+func (db *DB) trusted(key ed25519.PrivateKey) keyring {
+	var keys []ed25519.PublicKey
+	if key != nil {
+		keys = append(keys, key.Public().(ed25519.PublicKey))
+	}
+	if r := db.audit.trusted.Load(); r != nil {
+		keys = append(keys, *r...)
+	}
+	return newKeyring(keys...)
 }
 
 // AddSecret registers an exact secret value (the webhook secret, an LLM

@@ -24,6 +24,10 @@ type checkpointBody struct {
 	BaseHash   string   `json:"base_hash,omitempty"`
 	Before     string   `json:"before,omitempty"`
 	PrunedRuns []string `json:"pruned_runs,omitempty"`
+	// KeyID names the key that signed the checkpoint (AuditKeyID), so
+	// that after a rotation a verifier can say which trusted key is
+	// missing. Checkpoints signed before it existed have none.
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // storedCheckpoint is a checkpoint row: the signed body as stored.
@@ -38,12 +42,17 @@ func checkpointMessage(body string) []byte {
 	return []byte("agentgate.checkpoint.v1\n" + body)
 }
 
-// open checks the checkpoint's signature with pub and decodes its body.
-// Only a body whose signature verifies is ever read.
-func (c storedCheckpoint) open(pub ed25519.PublicKey) (checkpointBody, error) {
+// open checks the checkpoint's signature with the trusted keys and
+// decodes its body. Only a body whose signature verifies is ever used; the
+// error names the key id the body claims, to say which key is missing.
+func (c storedCheckpoint) open(keys keyring) (checkpointBody, error) {
 	sig, err := hex.DecodeString(c.signature)
-	if err != nil || !ed25519.Verify(pub, checkpointMessage(c.body), sig) {
-		return checkpointBody{}, errors.New("signature does not verify with the audit key")
+	if err != nil || !keys.verify(checkpointMessage(c.body), sig) {
+		var claimed checkpointBody
+		if json.Unmarshal([]byte(c.body), &claimed) == nil && claimed.KeyID != "" {
+			return checkpointBody{}, fmt.Errorf("signature does not verify with any of the %d trusted audit keys (it names key %s)", len(keys), claimed.KeyID)
+		}
+		return checkpointBody{}, fmt.Errorf("signature does not verify with any of the %d trusted audit keys", len(keys))
 	}
 	var b checkpointBody
 	if err := json.Unmarshal([]byte(c.body), &b); err != nil || b.Version != 1 {
@@ -75,6 +84,7 @@ func (db *DB) checkpoints(ctx context.Context) ([]storedCheckpoint, error) {
 
 // insertCheckpoint signs body with key and stores it, in tx.
 func insertCheckpoint(ctx context.Context, tx *sql.Tx, body checkpointBody, key ed25519.PrivateKey) error {
+	body.KeyID = AuditKeyID(key.Public().(ed25519.PublicKey))
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -115,7 +125,7 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey) error {
 		if err != nil {
 			return err
 		}
-		base, err := currentBase(ctx, tx, key.Public().(ed25519.PublicKey))
+		base, err := currentBase(ctx, tx, db.trusted(key))
 		if err != nil {
 			return err
 		}
@@ -128,13 +138,14 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey) error {
 	return nil
 }
 
-// requireVerified runs Verify and turns a broken trail into an error: a
-// checkpoint must never bless tampering.
+// requireVerified runs Verify with the trusted keys (key's public half and
+// those set by SetTrustedAuditKeys) and turns a broken trail into an
+// error: a checkpoint must never bless tampering.
 func (db *DB) requireVerified(ctx context.Context, key ed25519.PrivateKey) error {
 	if key == nil {
 		return errors.New("no audit key")
 	}
-	rep, err := db.verify(ctx, key.Public().(ed25519.PublicKey))
+	rep, err := db.verify(ctx, db.trusted(key))
 	if err != nil {
 		return err
 	}
@@ -146,7 +157,7 @@ func (db *DB) requireVerified(ctx context.Context, key ed25519.PrivateKey) error
 
 // currentBase is the valid checkpoint with the highest BaseSeq (the zero
 // body when none), read in tx.
-func currentBase(ctx context.Context, tx *sql.Tx, pub ed25519.PublicKey) (checkpointBody, error) {
+func currentBase(ctx context.Context, tx *sql.Tx, keys keyring) (checkpointBody, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, body, signature FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return checkpointBody{}, fmt.Errorf("checkpoints: %w", err)
@@ -158,7 +169,7 @@ func currentBase(ctx context.Context, tx *sql.Tx, pub ed25519.PublicKey) (checkp
 		if err := rows.Scan(&c.id, &c.body, &c.signature); err != nil {
 			return checkpointBody{}, fmt.Errorf("checkpoints: %w", err)
 		}
-		if b, err := c.open(pub); err == nil && b.BaseSeq > base.BaseSeq {
+		if b, err := c.open(keys); err == nil && b.BaseSeq > base.BaseSeq {
 			base = b
 		}
 	}

@@ -46,7 +46,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time, key ed25519.PrivateKe
 			}
 			res.Events += n
 		}
-		base, err := currentBase(ctx, tx, key.Public().(ed25519.PublicKey))
+		base, err := currentBase(ctx, tx, db.trusted(key))
 		if err != nil {
 			return err
 		}

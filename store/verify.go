@@ -59,6 +59,7 @@ type VerifyReport struct {
 	Pruned      int    // runs removed behind valid signed checkpoints
 	Checkpoints int    // signed checkpoints checked
 	Head        string // the global chain head hash
+	HeadSeq     int64  // the global chain head's position
 	First       *Break // nil when the whole trail verifies
 }
 
@@ -66,22 +67,23 @@ type VerifyReport struct {
 func (r VerifyReport) OK() bool { return r.First == nil }
 
 // Verify checks the whole audit trail and reports the first broken link:
-// every checkpoint's signature (with pub, the operator's audit key; nil
-// when there is none), then the global chain in order (each link's hash
+// every checkpoint's signature (with keys, the operator's trusted audit
+// public keys: the current one and those used before a rotation; none, or
+// only nil, when there is no key), then the global chain in order (each link's hash
 // and predecessor, each event against its link: content, position and run
 // predecessor), then that no event exists outside the chain, then the
 // head (position, hash and, when signed, signature). Events of runs named
 // by a valid checkpoint may be missing. The error is for failures to read,
 // not for tampering, which is reported in VerifyReport.First.
-func (db *DB) Verify(ctx context.Context, pub ed25519.PublicKey) (VerifyReport, error) {
-	rep, err := db.verify(ctx, pub)
+func (db *DB) Verify(ctx context.Context, keys ...ed25519.PublicKey) (VerifyReport, error) {
+	rep, err := db.verify(ctx, newKeyring(keys...))
 	if err != nil {
 		return rep, fmt.Errorf("store: verify: %w", err)
 	}
 	return rep, nil
 }
 
-func (db *DB) verify(ctx context.Context, pub ed25519.PublicKey) (VerifyReport, error) {
+func (db *DB) verify(ctx context.Context, keys keyring) (VerifyReport, error) {
 	var rep VerifyReport
 	cps, err := db.checkpoints(ctx)
 	if err != nil {
@@ -94,11 +96,11 @@ func (db *DB) verify(ctx context.Context, pub ed25519.PublicKey) (VerifyReport, 
 	)
 	for _, cp := range cps {
 		rep.Checkpoints++
-		if pub == nil {
+		if len(keys) == 0 {
 			rep.First = &Break{What: BreakUnverifiable, Detail: fmt.Sprintf("checkpoint %d: no audit key to check its signature", cp.id)}
 			return rep, nil
 		}
-		body, err := cp.open(pub)
+		body, err := cp.open(keys)
 		if err != nil {
 			rep.First = &Break{What: BreakCheckpoint, Detail: fmt.Sprintf("checkpoint %d: %v", cp.id, err)}
 			return rep, nil
@@ -141,7 +143,8 @@ func (db *DB) verify(ctx context.Context, pub ed25519.PublicKey) (VerifyReport, 
 		return rep, err
 	}
 	rep.Head = w.prevLink
-	rep.First, err = db.checkHead(ctx, w.wantGSeq-1, w.prevLink, pub)
+	rep.HeadSeq = w.wantGSeq - 1
+	rep.First, err = db.checkHead(ctx, w.wantGSeq-1, w.prevLink, keys)
 	return rep, err
 }
 
@@ -344,8 +347,9 @@ func (db *DB) unchained(ctx context.Context) (*Break, error) {
 
 // checkHead compares the head row with the end of the chain that was
 // walked (lastSeq, lastHash) and checks its signature when there is one
-// and a key to check it with.
-func (db *DB) checkHead(ctx context.Context, lastSeq int64, lastHash string, pub ed25519.PublicKey) (*Break, error) {
+// and a key to check it with (any trusted key: the head may still carry
+// the signature of the key used before a rotation).
+func (db *DB) checkHead(ctx context.Context, lastSeq int64, lastHash string, keys keyring) (*Break, error) {
 	var (
 		gseq      int64
 		hash, sig string
@@ -354,9 +358,9 @@ func (db *DB) checkHead(ctx context.Context, lastSeq int64, lastHash string, pub
 		`SELECT global_seq, hash, signature FROM audit_head WHERE id = 1`).Scan(&gseq, &hash, &sig); err != nil {
 		return nil, fmt.Errorf("chain head: %w", err)
 	}
-	if sig != "" && pub != nil {
+	if sig != "" && len(keys) > 0 {
 		raw, err := hex.DecodeString(sig)
-		if err != nil || !ed25519.Verify(pub, headMessage(gseq, hash), raw) {
+		if err != nil || !keys.verify(headMessage(gseq, hash), raw) {
 			return &Break{What: BreakHeadSig, GlobalSeq: gseq, Detail: "the chain head's signature does not verify"}, nil
 		}
 	}

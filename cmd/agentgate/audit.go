@@ -23,13 +23,17 @@ const auditUsage = `Usage:
   agentgate audit show   RUN --diff [--raw] the diff of a change agentgate kept instead of pushing
                                            (control bytes escaped; --raw: as stored, for git apply)
   agentgate audit export [--since T]       every event as a JSON line, for a SIEM
-  agentgate audit verify                   check every chain and provenance record; exit 1 at the first broken link
+  agentgate audit verify [--public-key F]… check every chain and provenance record; exit 1 at the first broken link
   agentgate audit attest RUN               the run's signed provenance (in-toto statement in a DSSE envelope)
   agentgate audit prune  --older-than D    delete old runs behind a signed checkpoint
 
 Every subcommand takes --database-url (as serve) and --audit-key-file
-(env AGENTGATE_AUDIT_KEY_FILE): the Ed25519 key that signs checkpoints;
-verify needs it when checkpoints exist, prune creates it when missing.
+(env AGENTGATE_AUDIT_KEY_FILE): the Ed25519 key that signs checkpoints.
+verify and attest check signatures against the trusted public keys:
+--public-key FILE (repeatable; PEM PUBLIC KEY, e.g. from
+openssl pkey -in audit.key -pubout) when given, else the key file's public
+half and the audit-public-keys setting (keys used before a rotation).
+prune creates the key only on SQLite with an empty trail.
 T is RFC 3339 (2024-05-01T00:00:00Z) or a date (2024-05-01).
 `
 
@@ -37,6 +41,7 @@ T is RFC 3339 (2024-05-01T00:00:00Z) or a date (2024-05-01).
 // configuration's.
 type auditFlags struct {
 	keyFile, repo, requester, outcome, since string
+	publicKeys                               fileList
 	olderThan                                time.Duration
 	limit                                    int
 	diff, raw                                bool
@@ -73,6 +78,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		fs.BoolVar(&f.diff, "diff", false, "show: print the diff kept on the run (a change agentgate did not push) instead of the timeline")
 		fs.BoolVar(&f.raw, "raw", false, "show --diff: print the diff's bytes as stored (for git apply), control bytes included")
 		fs.DurationVar(&f.olderThan, "older-than", 0, "prune: delete runs whose newest event is older than this (e.g. 2160h)")
+		fs.Var(&f.publicKeys, "public-key", "verify, attest: a trusted audit public key (PEM); repeat for keys used before a rotation; no private key needed")
 	})
 	if err != nil {
 		return 1, err
@@ -110,12 +116,17 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 		return 0, auditShow(ctx, db, runID, stdout)
 	case "export":
 		return 0, auditExport(ctx, db, since, stdout)
-	case "verify":
-		return auditVerify(ctx, db, f.keyFile, stdout)
-	case "attest":
-		return auditAttest(ctx, db, runID, f.keyFile, stdout)
+	case "verify", "attest":
+		keys, err := trustedKeys(cfg, f)
+		if err != nil {
+			return 1, err
+		}
+		if sub == "verify" {
+			return auditVerify(ctx, db, keys, stdout)
+		}
+		return auditAttest(ctx, db, runID, keys, stdout)
 	default: // "prune", the last one checked above
-		return 0, auditPrune(ctx, db, f, stdout)
+		return 0, auditPrune(ctx, db, cfg, f, stdout)
 	}
 }
 
@@ -190,17 +201,49 @@ func auditExport(ctx context.Context, db *store.DB, since time.Time, stdout io.W
 	})
 }
 
-// auditVerify checks the trail; exit code 1 on a broken link.
-func auditVerify(ctx context.Context, db *store.DB, keyFile string, stdout io.Writer) (int, error) {
-	var pub ed25519.PublicKey
-	if keyFile != "" {
-		key, err := store.LoadAuditKey(keyFile, false)
-		if err != nil {
-			return 1, err
+// fileList is a repeatable flag of file names.
+type fileList []string
+
+func (l *fileList) String() string { return strings.Join(*l, ",") }
+
+func (l *fileList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// trustedKeys are the public keys verify and attest check signatures
+// against: the --public-key files when given (no private key needed),
+// else the audit key file's public half and the audit-public-keys setting.
+func trustedKeys(cfg app.Config, f auditFlags) ([]ed25519.PublicKey, error) {
+	var keys []ed25519.PublicKey
+	if len(f.publicKeys) > 0 {
+		for _, p := range f.publicKeys {
+			k, err := store.LoadAuditPublicKey(p)
+			if err != nil {
+				return nil, fmt.Errorf("--public-key: %w", err)
+			}
+			keys = append(keys, k)
 		}
-		pub = key.Public().(ed25519.PublicKey)
+		return keys, nil
 	}
-	rep, err := db.Verify(ctx, pub)
+	if f.keyFile != "" {
+		key, err := store.LoadAuditKey(f.keyFile, false)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key.Public().(ed25519.PublicKey))
+	}
+	earlier, err := cfg.AuditTrustedKeys()
+	if err != nil {
+		return nil, err
+	}
+	return append(keys, earlier...), nil
+}
+
+// auditVerify checks the trail against the trusted keys; exit code 1 on a
+// broken link.
+func auditVerify(ctx context.Context, db *store.DB, keys []ed25519.PublicKey, stdout io.Writer) (int, error) {
+	rep, err := db.Verify(ctx, keys...)
 	if err != nil {
 		return 1, err
 	}
@@ -210,7 +253,7 @@ func auditVerify(ctx context.Context, db *store.DB, keyFile string, stdout io.Wr
 		fmt.Fprintf(stdout, "BROKEN: %s\n", rep.First)
 		return 1, nil
 	}
-	broken, n, err := verifyProvenance(ctx, db, pub)
+	broken, n, err := verifyProvenance(ctx, db, keys)
 	if err != nil {
 		return 1, err
 	}
@@ -226,17 +269,22 @@ func auditVerify(ctx context.Context, db *store.DB, keyFile string, stdout io.Wr
 }
 
 // auditPrune deletes old runs behind a signed checkpoint.
-func auditPrune(ctx context.Context, db *store.DB, f auditFlags, stdout io.Writer) error {
+func auditPrune(ctx context.Context, db *store.DB, cfg app.Config, f auditFlags, stdout io.Writer) error {
 	if f.olderThan <= 0 {
 		return errors.New("prune: --older-than is required")
 	}
 	if f.keyFile == "" {
 		return errors.New("prune: --audit-key-file is required")
 	}
-	key, err := store.LoadAuditKey(f.keyFile, true)
+	key, err := db.OpenAuditKey(ctx, f.keyFile)
 	if err != nil {
 		return err
 	}
+	earlier, err := cfg.AuditTrustedKeys()
+	if err != nil {
+		return err
+	}
+	db.SetTrustedAuditKeys(earlier...)
 	res, err := db.Prune(ctx, time.Now().Add(-f.olderThan), key)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ const effProvenance = "provenance"
 
 // auditAttest prints a run's signed provenance: the DSSE envelope, then
 // (with the key) the statement it carries, checked against the run's events.
-func auditAttest(ctx context.Context, db *store.DB, runID, keyFile string, stdout io.Writer) (int, error) {
+func auditAttest(ctx context.Context, db *store.DB, runID string, keys []ed25519.PublicKey, stdout io.Writer) (int, error) {
 	if runID == "" {
 		return 1, fmt.Errorf("attest: a run id is required")
 	}
@@ -38,15 +38,11 @@ func auditAttest(ctx context.Context, db *store.DB, runID, keyFile string, stdou
 		return 1, fmt.Errorf("attest: stored envelope: %w", err)
 	}
 	fmt.Fprintln(stdout, pretty.String())
-	if keyFile == "" {
-		fmt.Fprintln(stdout, "# not checked: no audit key (--audit-key-file)")
+	if len(keys) == 0 {
+		fmt.Fprintln(stdout, "# not checked: no audit key (--audit-key-file or --public-key)")
 		return 0, nil
 	}
-	key, err := store.LoadAuditKey(keyFile, false)
-	if err != nil {
-		return 1, err
-	}
-	st, err := checkProvenance(ctx, db, runID, raw, key.Public().(ed25519.PublicKey))
+	st, err := checkProvenance(ctx, db, runID, raw, keys)
 	if err != nil {
 		fmt.Fprintf(stdout, "# BROKEN: %v\n", err)
 		return 1, nil
@@ -58,7 +54,7 @@ func auditAttest(ctx context.Context, db *store.DB, runID, keyFile string, stdou
 
 // checkProvenance checks one run's envelope: signature, and that it says
 // what the run's stored events say.
-func checkProvenance(ctx context.Context, db *store.DB, runID, raw string, pub ed25519.PublicKey) (*intoto.Statement, error) {
+func checkProvenance(ctx context.Context, db *store.DB, runID, raw string, keys []ed25519.PublicKey) (*intoto.Statement, error) {
 	var env dsse.Envelope
 	if err := json.Unmarshal([]byte(raw), &env); err != nil {
 		return nil, fmt.Errorf("run %s: provenance envelope: %w", runID, err)
@@ -67,7 +63,7 @@ func checkProvenance(ctx context.Context, db *store.DB, runID, raw string, pub e
 	if err != nil {
 		return nil, err
 	}
-	st, err := provenance.Check(ctx, &env, pub, events, func(seq int64) (string, error) { return db.EventHash(ctx, runID, seq) })
+	st, err := provenance.CheckAny(ctx, &env, keys, events, func(seq int64) (string, error) { return db.EventHash(ctx, runID, seq) })
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", runID, err)
 	}
@@ -78,7 +74,7 @@ func checkProvenance(ctx context.Context, db *store.DB, runID, raw string, pub e
 // record's signature and content, and that every record the audit trail
 // names (provenance.signed) is there, unchanged. It returns the first
 // problem ("" when none) and how many records it checked.
-func verifyProvenance(ctx context.Context, db *store.DB, pub ed25519.PublicKey) (string, int, error) {
+func verifyProvenance(ctx context.Context, db *store.DB, keys []ed25519.PublicKey) (string, int, error) {
 	records, err := db.EffectsByKey(ctx, effProvenance)
 	if err != nil {
 		return "", 0, err
@@ -90,7 +86,7 @@ func verifyProvenance(ctx context.Context, db *store.DB, pub ed25519.PublicKey) 
 	if len(records) == 0 && len(signed) == 0 {
 		return "", 0, nil
 	}
-	if pub == nil {
+	if len(keys) == 0 {
 		return fmt.Sprintf("%d provenance records and no audit key to check them", len(records)), 0, nil
 	}
 	for _, ev := range signed {
@@ -108,7 +104,7 @@ func verifyProvenance(ctx context.Context, db *store.DB, pub ed25519.PublicKey) 
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if _, err := checkProvenance(ctx, db, id, records[id], pub); err != nil {
+		if _, err := checkProvenance(ctx, db, id, records[id], keys); err != nil {
 			return err.Error(), 0, nil
 		}
 	}

@@ -61,6 +61,10 @@ func TestAuditCommand(t *testing.T) {
 	}
 	path := auditDB(t)
 	key := filepath.Join(t.TempDir(), "audit.pem")
+	if _, err := store.LoadAuditKey(key, true); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.pem")
 	tests := []struct {
 		args    []string
 		code    int
@@ -83,6 +87,8 @@ func TestAuditCommand(t *testing.T) {
 		{args: []string{"audit", "show", "run-c", "--diff", "--raw"}, want: []string{hostileDiff}},
 		{args: []string{"audit", "verify"}, want: []string{"runs 3, events 9", "OK: head "}},
 		{args: []string{"audit", "prune", "--older-than", "1h", "--audit-key-file", key}, want: []string{"pruned 0 runs"}},
+		// A trail with entries never gets a new key: that would fork it.
+		{args: []string{"audit", "prune", "--older-than", "1h", "--audit-key-file", missing}, code: 1, want: []string{"audit key missing", "restore that key"}},
 		{args: []string{"audit", "frob"}, code: 2, want: []string{`unknown subcommand "frob"`}},
 	}
 	for _, tt := range tests {

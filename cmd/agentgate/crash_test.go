@@ -115,6 +115,11 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	h.Target = listen
 	cfg := h.Config
 	e := &crashEnv{t: t, h: h, bin: bin, dbURL: dbURL, listen: listen, issue: 100}
+	// On Postgres serve never creates the audit key: every process shares
+	// the one the operator made.
+	if _, err := store.LoadAuditKey(filepath.Join(cfg.DataDir, "audit.key"), true); err != nil {
+		t.Fatal(err)
+	}
 	e.vars = []string{
 		"AGENTGATE_APP_ID=" + strconv.FormatInt(cfg.AppID, 10),
 		"AGENTGATE_PRIVATE_KEY=" + string(cfg.PrivateKey),

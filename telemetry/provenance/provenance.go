@@ -382,17 +382,32 @@ func Sign(ctx context.Context, st *intoto.Statement, key ed25519.PrivateKey) (*d
 	return env, nil
 }
 
-// Open checks the envelope's signature with pub and returns its statement.
-func Open(ctx context.Context, env *dsse.Envelope, pub ed25519.PublicKey) (*intoto.Statement, error) {
+// Open checks the envelope's signature with any of keys (the trusted
+// audit public keys: the current one and those used before a rotation;
+// each signature's keyid picks the key) and returns its statement.
+func Open(ctx context.Context, env *dsse.Envelope, keys ...ed25519.PublicKey) (*intoto.Statement, error) {
 	if env.PayloadType != PayloadType {
 		return nil, fmt.Errorf("provenance: payload type %q is not %q", env.PayloadType, PayloadType)
 	}
-	v, err := dsse.NewEnvelopeVerifier(ed25519SV{pub: pub})
+	var vs []dsse.Verifier
+	for _, k := range keys {
+		if len(k) == ed25519.PublicKeySize {
+			vs = append(vs, ed25519SV{pub: k})
+		}
+	}
+	if len(vs) == 0 {
+		return nil, errors.New("provenance: no key to check the signature with")
+	}
+	v, err := dsse.NewEnvelopeVerifier(vs...)
 	if err != nil {
 		return nil, fmt.Errorf("provenance: verifier: %w", err)
 	}
 	if _, err := v.Verify(ctx, env); err != nil {
-		return nil, fmt.Errorf("provenance: signature: %w", err)
+		var ids []string
+		for _, s := range env.Signatures {
+			ids = append(ids, s.KeyID)
+		}
+		return nil, fmt.Errorf("provenance: signature (key %s) does not verify with any of the %d trusted keys: %w", strings.Join(ids, ", "), len(vs), err)
 	}
 	body, err := env.DecodeB64Payload()
 	if err != nil {
@@ -424,7 +439,13 @@ func Covered(st *intoto.Statement) (runID string, events int, head string, err e
 // events say: it covers the run's first N events, whose chain hash is
 // hashAt(N), and its predicate is the one those events give.
 func Check(ctx context.Context, env *dsse.Envelope, pub ed25519.PublicKey, events []telemetry.Event, hashAt func(seq int64) (string, error)) (*intoto.Statement, error) {
-	st, err := Open(ctx, env, pub)
+	return CheckAny(ctx, env, []ed25519.PublicKey{pub}, events, hashAt)
+}
+
+// CheckAny is Check with a list of trusted keys: a record signed with any
+// of them (the current audit key or one used before a rotation) passes.
+func CheckAny(ctx context.Context, env *dsse.Envelope, keys []ed25519.PublicKey, events []telemetry.Event, hashAt func(seq int64) (string, error)) (*intoto.Statement, error) {
+	st, err := Open(ctx, env, keys...)
 	if err != nil {
 		return nil, err
 	}
