@@ -83,6 +83,8 @@ type Config struct {
 	Network NetworkConfig
 	// Controls are the risk controls (controls.go).
 	Controls Controls
+	// Ops are the rotation and retention settings (ops.go).
+	Ops OpsConfig
 
 	// Run pages (app/runpage) on the operator listener.
 	PublicURL         string // base URL people reach the operator listener at; "" = http://<admin-listen> when loopback
@@ -431,7 +433,7 @@ func parseSize(v string) (int64, error) {
 func LoadConfig(name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	all := append(settings(), roleSettings()...)
+	all := append(append(settings(), roleSettings()...), opsSettings()...)
 	flagVals := map[string]*string{}
 	for _, s := range all {
 		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -42,6 +43,9 @@ type Server struct {
 	metricsLn       net.Listener
 	shutdownTracing func(context.Context) error
 	shutdownLogs    func(context.Context) error
+
+	secretsMu      sync.Mutex // guards secretsInForce
+	secretsInForce [][]byte   // the webhook secret and the previous one, once ReloadSecrets ran
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -159,7 +163,7 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 // listenWebhook sets up intake on the webhook listener.
 func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 	s.intake, err = webhook.New(webhook.Config{
-		Secret: cfg.WebhookSecret, Mention: cfg.Mention, Label: cfg.Label,
+		Secret: cfg.WebhookSecret, PreviousSecret: cfg.Ops.WebhookSecretPrevious, Mention: cfg.Mention, Label: cfg.Label,
 	}, s.db.SQL, s.queue.inserter, log.With("component", "webhook"))
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
@@ -195,7 +199,7 @@ func (s *Server) secureAudit(ctx context.Context, cfg Config) error {
 	}
 	s.db.SetAuditKey(key)
 	s.db.SetTrustedAuditKeys(trusted...)
-	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
+	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.Ops.WebhookSecretPrevious), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
 		}

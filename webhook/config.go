@@ -18,6 +18,11 @@ const (
 type Config struct {
 	// Secret is the webhook secret; required (New refuses an empty one).
 	Secret []byte
+	// PreviousSecret, when set, is accepted beside Secret: the secret
+	// GitHub signed with before a rotation, for the rotation window
+	// (GitHub signs with one secret; the operator changes it in two
+	// places). Server.SetSecrets replaces both while serving.
+	PreviousSecret []byte
 	// Mention starts a triggering comment; default "@agentgate". It is
 	// matched ASCII case-insensitively and must be followed by whitespace
 	// or the end of the comment.

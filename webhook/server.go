@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -42,6 +43,22 @@ type Server struct {
 	bodyWait time.Duration // longest wait for the budget (budgetWait)
 	detail   atomic.Pointer[func() string]
 	batch    *batcher // nil when ins cannot insert many jobs at once
+	secrets  atomic.Pointer[[][]byte] // the current webhook secret, then the previous one
+}
+
+// SetSecrets replaces the webhook secrets deliveries are verified with:
+// current (required) and, during a rotation window, previous (nil when
+// none). Deliveries in flight finish with the secrets they started with.
+func (s *Server) SetSecrets(current, previous []byte) error {
+	if len(current) == 0 {
+		return errors.New("webhook: set secrets: the current secret is required")
+	}
+	secrets := [][]byte{bytes.Clone(current)}
+	if len(previous) > 0 {
+		secrets = append(secrets, bytes.Clone(previous))
+	}
+	s.secrets.Store(&secrets)
+	return nil
 }
 
 // SetReadyDetail adds lines to the /readyz answer (e.g. whether the
@@ -67,6 +84,9 @@ func New(cfg Config, db *sql.DB, ins Inserter, logger *slog.Logger) (*Server, er
 	s := &Server{cfg: cfg, db: db, ins: ins, log: logger, bodies: newBodyBudget(cfg.MaxBody), bodyWait: budgetWait}
 	if many, ok := ins.(ManyInserter); ok && !cfg.NoBatch {
 		s.batch = &batcher{db: db, ins: many, single: s.enqueueOne}
+	}
+	if err := s.SetSecrets(cfg.Secret, cfg.PreviousSecret); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -132,7 +152,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		reply(w, status, msg)
 		return
 	}
-	if err := Verify(s.cfg.Secret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
+	if err := VerifyAny(*s.secrets.Load(), body, r.Header.Get("X-Hub-Signature-256")); err != nil {
 		log.WarnContext(r.Context(), "webhook: signature refused", "err", err, "bytes", len(body))
 		reply(w, http.StatusUnauthorized, "bad signature")
 		return

@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -24,7 +25,22 @@ const signaturePrefix = "sha256="
 // Verify checks signatureHeader, the X-Hub-Signature-256 value, against
 // the HMAC-SHA256 of body keyed by secret, in constant time.
 func Verify(secret, body []byte, signatureHeader string) error {
-	if len(secret) == 0 {
+	return VerifyAny([][]byte{secret}, body, signatureHeader)
+}
+
+// VerifyAny checks signatureHeader against the HMAC-SHA256 of body keyed
+// by each non-empty secret (the current webhook secret and, during a
+// rotation, the previous one). Every secret is tried, whichever matches,
+// and each comparison is constant-time, so the answer's timing says
+// neither which secret matched nor how much of the signature did.
+func VerifyAny(secrets [][]byte, body []byte, signatureHeader string) error {
+	keys := 0
+	for _, s := range secrets {
+		if len(s) > 0 {
+			keys++
+		}
+	}
+	if keys == 0 {
 		return ErrNoSecret
 	}
 	if signatureHeader == "" {
@@ -38,9 +54,16 @@ func Verify(secret, body []byte, signatureHeader string) error {
 	if err != nil {
 		return ErrBadSignature
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	match := 0
+	for _, s := range secrets {
+		if len(s) == 0 {
+			continue
+		}
+		mac := hmac.New(sha256.New, s)
+		mac.Write(body)
+		match |= subtle.ConstantTimeCompare(got, mac.Sum(nil))
+	}
+	if match != 1 {
 		return ErrBadSignature
 	}
 	return nil

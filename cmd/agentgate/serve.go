@@ -5,12 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/agentgate/agentgate/app"
 )
 
 func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
+	// SIGHUP re-reads the configuration (and its *_FILE secrets) and
+	// applies new webhook secrets; so does a timer (Kubernetes updates a
+	// mounted Secret in place). It never ends the process, from here on.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var drain time.Duration
 	cfg, _, err := app.LoadConfig("serve", args, os.Getenv, nil)
 	if err != nil {
@@ -24,6 +32,10 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := srv.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
+	go srv.WatchSecrets(ctx, func() (app.Config, error) {
+		c, _, err := app.LoadConfig("serve", args, os.Getenv, nil)
+		return c, err
+	}, hup)
 	<-ctx.Done()
 	log.Info("signal received: draining", "deadline", drain.String())
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
