@@ -16,60 +16,88 @@ type PruneResult struct {
 	Links  int64    // global chain entries removed behind the new base
 }
 
+// pruneBatch is how many runs one prune transaction deletes: the write
+// lock (SQLite's, or the chain head's row lock) is held for one batch at a
+// time, so intake and the workers get it between batches.
+var pruneBatch = 50
+
 // Prune deletes the runs whose newest event is older than before (and that
 // are not queued or running): their events, run rows and effects. It first
 // verifies the whole trail (a broken trail is never pruned, so a checkpoint
-// never blesses tampering), then, in one transaction, deletes, drops the
-// chain entries that now lead only to deleted runs (the oldest prefix of
-// the global chain), and stores a checkpoint signed with key naming the
-// pruned runs, the new base of the chain and its current head. Verify with
-// the key's public half still passes on what remains; a forged or edited
-// checkpoint fails it.
+// never blesses tampering), then, in transactions of at most pruneBatch
+// runs each, deletes, drops the chain entries that now lead only to
+// deleted runs (the oldest prefix of the global chain), and stores a
+// checkpoint signed with key naming the runs that transaction pruned, the
+// new base of the chain and the head it verified. Verify with the key's
+// public half still passes on what remains; a forged or edited checkpoint
+// fails it.
 func (db *DB) Prune(ctx context.Context, before time.Time, key ed25519.PrivateKey) (PruneResult, error) {
 	var res PruneResult
-	if err := db.requireVerified(ctx, key); err != nil {
+	if key == nil {
+		return res, errors.New("store: prune: no audit key")
+	}
+	rep, err := db.verify(ctx, db.trusted(key))
+	if err != nil {
 		return res, fmt.Errorf("store: prune: %w", err)
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res = PruneResult{}
-		gseq, head, err := lockHead(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if res.Runs, err = pruneCandidates(ctx, tx, formatTime(before)); err != nil || len(res.Runs) == 0 {
-			return err
-		}
-		for _, id := range res.Runs {
-			n, err := deleteRun(ctx, tx, id)
+	if rep.First != nil {
+		return res, fmt.Errorf("store: prune: audit trail does not verify: %s", rep.First)
+	}
+	for {
+		var batch PruneResult
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			batch = PruneResult{}
+			gseq, head, err := lockHead(ctx, tx)
 			if err != nil {
 				return err
 			}
-			res.Events += n
-		}
-		base, err := currentBase(ctx, tx, db.trusted(key))
+			if batch.Runs, err = pruneCandidates(ctx, tx, formatTime(before), pruneBatch); err != nil || len(batch.Runs) == 0 {
+				return err
+			}
+			for _, id := range batch.Runs {
+				n, err := deleteRun(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				batch.Events += n
+			}
+			base, err := currentBase(ctx, tx, db.trusted(key))
+			if err != nil {
+				return err
+			}
+			if base, batch.Links, err = advanceBase(ctx, tx, base, gseq); err != nil {
+				return err
+			}
+			// The checkpoint signs the head verified above while it is
+			// still in the chain, else the head now (nothing was
+			// appended since the last verified position).
+			cpSeq, cpHash := rep.HeadSeq, rep.Head
+			if cpSeq <= base.BaseSeq {
+				cpSeq, cpHash = gseq, head
+			}
+			return insertCheckpoint(ctx, tx, checkpointBody{Version: 1, CreatedAt: db.timestamp(),
+				GlobalSeq: cpSeq, HeadHash: cpHash, BaseSeq: base.BaseSeq, BaseHash: base.BaseHash,
+				Before: formatTime(before), PrunedRuns: batch.Runs}, key)
+		})
 		if err != nil {
-			return err
+			return res, fmt.Errorf("store: prune: %w", err)
 		}
-		if base, res.Links, err = advanceBase(ctx, tx, base, gseq); err != nil {
-			return err
+		res.Runs = append(res.Runs, batch.Runs...)
+		res.Events += batch.Events
+		res.Links += batch.Links
+		if len(batch.Runs) < pruneBatch {
+			return res, nil
 		}
-		return insertCheckpoint(ctx, tx, checkpointBody{Version: 1, CreatedAt: db.timestamp(),
-			GlobalSeq: gseq, HeadHash: head, BaseSeq: base.BaseSeq, BaseHash: base.BaseHash,
-			Before: formatTime(before), PrunedRuns: res.Runs}, key)
-	})
-	if err != nil {
-		return PruneResult{}, fmt.Errorf("store: prune: %w", err)
 	}
-	return res, nil
 }
 
-// pruneCandidates lists the runs whose newest event is older than before
-// and that are not queued or running.
-func pruneCandidates(ctx context.Context, tx *sql.Tx, before string) ([]string, error) {
+// pruneCandidates lists up to limit runs whose newest event is older than
+// before and that are not queued or running.
+func pruneCandidates(ctx context.Context, tx *sql.Tx, before string, limit int) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `
 		SELECT run_id FROM events
 		WHERE run_id NOT IN (SELECT id FROM runs WHERE state IN ('queued', 'running'))
-		GROUP BY run_id HAVING MAX(time) < ? ORDER BY run_id`, before)
+		GROUP BY run_id HAVING MAX(time) < ? ORDER BY run_id LIMIT ?`, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("prune candidates: %w", err)
 	}
@@ -141,4 +169,46 @@ func advanceBase(ctx context.Context, tx *sql.Tx, base checkpointBody, head int6
 		return base, 0, fmt.Errorf("remove chain prefix: %w", err)
 	}
 	return checkpointBody{BaseSeq: newBase, BaseHash: hash}, n, nil
+}
+
+// TableCounts are the rows PruneRecords deleted, by table.
+type TableCounts struct {
+	Deliveries, Replies, Feedback int64
+}
+
+// recordTables are the tables PruneRecords prunes: what each keeps, the
+// time column and the key the batched delete selects by.
+var recordTables = []struct{ table, timeCol, key string }{
+	{"deliveries", "received_at", "delivery_id"},
+	{"replies", "created_at", "reply_key"},
+	{"feedback", "created_at", "pr_key || ' ' || item_key"},
+}
+
+// PruneRecords deletes the intake and command records older than before:
+// delivery ids (GitHub redelivers a failed delivery only on request, within
+// days), reply claims and follow-up feedback. It deletes in batches of
+// pruneBatch*20 rows, each its own transaction, so the write lock is never
+// held for long.
+func (db *DB) PruneRecords(ctx context.Context, before time.Time) (TableCounts, error) {
+	var counts TableCounts
+	dst := []*int64{&counts.Deliveries, &counts.Replies, &counts.Feedback}
+	for i, t := range recordTables {
+		q := `DELETE FROM ` + t.table + ` WHERE ` + t.key + ` IN (SELECT ` + t.key + ` FROM ` + t.table +
+			` WHERE ` + t.timeCol + ` < ? LIMIT ?)`
+		for {
+			res, err := db.SQL.ExecContext(ctx, q, formatTime(before), pruneBatch*20)
+			if err != nil {
+				return counts, fmt.Errorf("store: prune %s: %w", t.table, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return counts, fmt.Errorf("store: prune %s: %w", t.table, err)
+			}
+			*dst[i] += n
+			if n < int64(pruneBatch*20) {
+				break
+			}
+		}
+	}
+	return counts, nil
 }
