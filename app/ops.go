@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/agentgate/agentgate/store"
 )
 
 // OpsConfig are the settings for running agentgate for months: secret
@@ -20,7 +22,15 @@ type OpsConfig struct {
 	// changed webhook secrets (a Kubernetes Secret updated in place); it
 	// also does on SIGHUP. 0 = every minute, negative = only on SIGHUP.
 	SecretsReload time.Duration
+	// AuditRetention, when positive, prunes on a schedule (hourly, by the
+	// worker and all roles): runs whose newest event is older than it,
+	// behind a signed checkpoint (as `agentgate audit prune`), and the
+	// delivery, reply and feedback records older than it.
+	AuditRetention time.Duration
 }
+
+// retentionEvery is how often the retention prune runs.
+const retentionEvery = time.Hour
 
 // reloadEvery is the secrets polling period, 0 when off.
 func (o OpsConfig) reloadEvery() time.Duration {
@@ -60,6 +70,8 @@ func opsSettings() []setting {
 			c.Ops.WebhookSecretPrevious = []byte(strings.TrimRight(string(b), "\r\n"))
 			return nil
 		}},
+		{key: "audit-retention", help: "prune runs (behind a signed checkpoint), deliveries, replies and feedback older than this, hourly (e.g. 2160h); off by default",
+			apply: dur(func(c *Config) *time.Duration { return &c.Ops.AuditRetention }, true)},
 		{key: "secrets-reload-interval", help: "how often serve re-reads the webhook secrets (their *_FILE files too); also on SIGHUP; off = only on SIGHUP (default 1m)",
 			apply: dur(func(c *Config) *time.Duration { return &c.Ops.SecretsReload }, true)},
 	}
@@ -126,6 +138,48 @@ func (s *Server) WatchSecrets(ctx context.Context, load func() (Config, error), 
 		}
 		if err != nil {
 			s.log.Error("reloading secrets failed; the secrets in force stay", "trigger", why, "err", err)
+		}
+	}
+}
+
+// Retain prunes what audit-retention no longer keeps: the runs whose newest
+// event is older than it, behind a signed checkpoint (store.Prune: the
+// trail still verifies), then the delivery, reply and feedback records
+// older than it. Both delete in short batches, so intake is never locked
+// out for long.
+func (s *Server) Retain(ctx context.Context) error {
+	if s.cfg.Ops.AuditRetention <= 0 {
+		return nil
+	}
+	before := time.Now().Add(-s.cfg.Ops.AuditRetention)
+	res, err := s.db.Prune(ctx, before, s.db.AuditKey())
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	counts, err := s.db.PruneRecords(ctx, before)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	if len(res.Runs) > 0 || counts != (store.TableCounts{}) {
+		s.log.Info("retention pruned", "before", before.UTC().Format(time.RFC3339), "runs", len(res.Runs), "events", res.Events,
+			"deliveries", counts.Deliveries, "replies", counts.Replies, "feedback", counts.Feedback)
+	}
+	return nil
+}
+
+// retainLoop runs Retain at start and then every retentionEvery until ctx
+// ends; a failure is logged and tried again next time.
+func (s *Server) retainLoop(ctx context.Context) {
+	t := time.NewTicker(retentionEvery)
+	defer t.Stop()
+	for {
+		if err := s.Retain(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retention failed; trying again later", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

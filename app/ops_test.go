@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -94,5 +96,50 @@ func TestWatchSecretsRotatesWebhookSecret(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if got := pingWith(t, srv.Addr(), newSecret); got != http.StatusOK {
 		t.Fatalf("after an empty secret file: %d, want the secret in force (200)", got)
+	}
+}
+
+// TestRetainPrunesBehindCheckpoint checks the audit-retention prune: old
+// runs go behind a signed checkpoint (the trail still verifies with the
+// audit key) and old delivery records go too; with the setting off
+// nothing is deleted (positive control).
+func TestRetainPrunesBehindCheckpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, _ := startIntakeOnly(ctx, t, "")
+	db := srv.DB()
+	if _, err := db.Append(ctx, telemetry.Event{RunID: "run-old", Kind: telemetry.KindRunQueued, Actor: "agentgate"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL.ExecContext(ctx, `INSERT INTO deliveries (delivery_id, event, received_at) VALUES ('d-old', 'issues', '2020-01-01T00:00:00.000000000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := db.SQL.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := srv.Retain(ctx); err != nil { // off
+		t.Fatal(err)
+	}
+	if count(`SELECT COUNT(*) FROM events`) != 1 || count(`SELECT COUNT(*) FROM deliveries`) != 1 {
+		t.Fatal("retention off deleted something")
+	}
+	time.Sleep(5 * time.Millisecond)
+	srv.cfg.Ops.AuditRetention = time.Millisecond
+	if err := srv.Retain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT COUNT(*) FROM events`); n != 0 {
+		t.Errorf("%d events left, want the old run pruned", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM deliveries`); n != 0 {
+		t.Errorf("%d deliveries left, want the old one pruned", n)
+	}
+	rep, err := db.Verify(ctx, db.AuditKey().Public().(ed25519.PublicKey))
+	if err != nil || !rep.OK() || rep.Pruned != 1 || rep.Checkpoints != 1 {
+		t.Fatalf("after retention: %+v %v", rep, err)
 	}
 }

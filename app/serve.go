@@ -287,6 +287,9 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.health.run(hctx, time.Minute)
 	}
 	go s.metrics.PollQueueDepth(hctx, 15*time.Second, s.queueDepth)
+	if s.cfg.Ops.AuditRetention > 0 && s.cfg.works() {
+		go s.retainLoop(hctx)
+	}
 	if s.admin != nil {
 		go func() {
 			if err := s.admin.Serve(s.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
