@@ -34,6 +34,7 @@ Usage:
                               register the GitHub App from app.yml (GitHub's manifest flow)
   agentgate redeliver --since DURATION [--dry-run]
                               ask GitHub to redeliver the webhook deliveries that failed
+  agentgate backup  --out DIR  SQLite: a consistent copy of the database and the audit key
   agentgate audit   list|show RUN|export|verify|prune
                               the audit trail: query, export for a SIEM, verify the hash chain
   agentgate agent   [--max-steps N] [--model M] [--command-timeout D]
@@ -89,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSetup(ctx, args[1:], stdout, log)
 	case "redeliver":
 		err = cmdRedeliver(ctx, args[1:], stdout, log)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdout)
 	case "audit":
 		var code int
 		code, err = cmdAudit(ctx, args[1:], stdout)
