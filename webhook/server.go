@@ -42,7 +42,7 @@ type Server struct {
 	bodies   *bodyBudget   // bytes of bodies in memory; see body.go
 	bodyWait time.Duration // longest wait for the budget (budgetWait)
 	detail   atomic.Pointer[func() string]
-	batch    *batcher // nil when ins cannot insert many jobs at once
+	batch    *batcher                 // nil when ins cannot insert many jobs at once
 	secrets  atomic.Pointer[[][]byte] // the current webhook secret, then the previous one
 }
 
