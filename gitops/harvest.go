@@ -278,5 +278,5 @@ func (h *harvester) readRegular(p string, fi os.FileInfo, limit int64) ([]byte, 
 	if !got.Mode().IsRegular() || !os.SameFile(fi, got) {
 		return nil, fmt.Errorf("%s changed during harvest", p)
 	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	return io.ReadAll(ctxReader{h.ctx, io.LimitReader(f, limit+1)})
 }
