@@ -183,8 +183,13 @@ func (h *harvester) visit(dir, name string, m gitignore.Matcher, patterns []giti
 	if dir == "" && name == ".git" {
 		return nil // the sandbox's throwaway repository, whatever it is now
 	}
-	if isDotGit(name) {
+	if strings.EqualFold(name, ".git") {
 		h.flag("nested .git skipped: %s", strconv.Quote(p))
+		return nil
+	}
+	if isDotGit(name) {
+		h.flag("unsafe name skipped (git takes it for .git on HFS+ or NTFS): %s", strconv.Quote(p))
+		h.keep(p)
 		return nil
 	}
 	if why := nameProblem(name); why != "" {
