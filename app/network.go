@@ -32,6 +32,7 @@ const KindNetPreflight = "net.preflight"
 // relay container sees.
 type runNetwork struct {
 	sockDir string
+	user    string // the sandbox user, whose group reaches the sockets
 	spec    *runner.Network
 	env     []string
 	proxy   *egress.Proxy
@@ -51,14 +52,13 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 	// Unix socket paths are limited to 107 bytes, which a run directory
 	// under a deep data directory can exceed: the sockets live in a short
 	// temporary directory of their own, removed with the run.
-	sockDir, err := os.MkdirTemp("", sockDirPrefix(s.WorkerID))
+	// Only agentgate and the sandbox user's group (the relay) reach them.
+	n.user = runner.DefaultUser()
+	sockDir, err := runner.MakeSocketDir("", sockDirPrefix(s.WorkerID), n.user)
 	if err != nil {
-		return nil, fmt.Errorf("socket directory: %w", err)
+		return nil, err
 	}
 	n.sockDir = sockDir
-	if err := os.Chmod(sockDir, 0o755); err != nil {
-		return nil, fmt.Errorf("socket directory: %w", err)
-	}
 	// Events are appended from the servers' goroutines; they outlive no
 	// run (Close waits for them) and use a context of their own so a
 	// cancelled run still records what happened.
@@ -152,15 +152,11 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 
 // serve listens on a Unix socket the sandbox user can connect to.
 func (n *runNetwork) serve(path string, serve func(net.Listener) error) error {
-	ln, err := net.Listen("unix", path)
+	// The relay runs as the unprivileged sandbox user: its group may
+	// connect, nobody else.
+	ln, err := runner.ListenSocket(filepath.Dir(path), filepath.Base(path), n.user)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", filepath.Base(path), err)
-	}
-	// The relay runs as the unprivileged sandbox user; the directory is
-	// the run's own and reachable by nothing else.
-	if err := os.Chmod(path, 0o666); err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("socket permissions: %w", err)
+		return err
 	}
 	n.wg.Add(1)
 	go func() {
