@@ -179,7 +179,17 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	started := time.Now()
 	cctx, endClone := t.phase(ctx, telemetry.PhaseClone)
-	ws, err := s.clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	ws, err := s.clone(cctx, gitops.CloneOptions{
+		URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir,
+		MaxTreeBytes: pol.WorkspaceBytes, MaxTreeEntries: s.WorkspaceInodes,
+	})
+	if errors.Is(err, gitops.ErrTreeTooLarge) {
+		// A git bomb, or a repository too large for the work tree:
+		// measured before anything was written, reported, not retried.
+		endClone(err)
+		att.Outcome, att.Reason = OutcomeRejected, "the repository's tree does not fit the run's work tree: "+err.Error()
+		return att, nil
+	}
 	if err != nil {
 		endClone(err)
 		return nil, fmt.Errorf("clone: %w", err)

@@ -78,7 +78,13 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 			s.logger().Warn("verify directory cleanup", "run_id", t.RunID, "err", cerr)
 		}
 	}()
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{
+		URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir,
+		MaxTreeBytes: s.WorkspaceBytes, MaxTreeEntries: s.WorkspaceInodes,
+	})
+	if errors.Is(err, gitops.ErrTreeTooLarge) {
+		return VerifyResult{Conclusion: "failure", Output: "the branch's tree does not fit the work tree: " + err.Error()}, nil
+	}
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify clone: %w", err)
 	}

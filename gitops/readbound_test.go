@@ -33,7 +33,7 @@ func within(t *testing.T, d time.Duration, f func()) {
 	select {
 	case <-done:
 	case <-time.After(d):
-		t.Fatalf("still running after %s: a hostile file holds the worker", d)
+		t.Fatalf("still running after %s: hostile content holds the worker", d)
 	}
 }
 
