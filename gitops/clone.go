@@ -76,7 +76,10 @@ func Clone(ctx context.Context, opts CloneOptions) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
-	if _, err := measureTree(ctx, st, c.TreeHash, opts.bounds()); err != nil {
+	src := mirrorReader(repoDir) // pack files kept open between objects
+	_, err = measureTree(ctx, src, c.TreeHash, opts.bounds())
+	src.Close()
+	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
 	wt, err := repo.Worktree()
