@@ -50,6 +50,10 @@ type Workspace struct {
 	// release, when set, unmounts the work tree's overlay and lets go of
 	// the cached checkout under it (see Close).
 	release func() error
+	// bounds are the work tree's (CloneOptions): another tree fetched
+	// for the run (the default branch's) is measured against its entries
+	// bound before it is indexed or compared.
+	bounds treeBounds
 }
 
 // FileChange is one path that differs between the base commit and the work tree.

@@ -98,7 +98,7 @@ func Clone(ctx context.Context, opts CloneOptions) (*Workspace, error) {
 	if head.Name().IsBranch() {
 		branch = head.Name().Short()
 	}
-	return &Workspace{Root: root, WorkTree: work, BaseCommit: head.Hash().String(), Branch: branch}, nil
+	return &Workspace{Root: root, WorkTree: work, BaseCommit: head.Hash().String(), Branch: branch, bounds: opts.bounds()}, nil
 }
 
 func removeDotGitFile(work string) error {

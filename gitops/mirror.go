@@ -184,7 +184,7 @@ func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack}, nil
+	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, bounds: bounds}, nil
 }
 
 // openMirror opens the bare repository at dir, creating it when missing.

@@ -267,7 +267,7 @@ func (m *Mirrors) overlayWorkspace(ctx context.Context, key, mirrorDir string, b
 		_ = release()
 		return nil, err
 	}
-	ws := &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, sandboxIndex: e.index()}
+	ws := &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, sandboxIndex: e.index(), bounds: bounds}
 	ws.release = func() error {
 		return errors.Join(unmountOverlay(work), release())
 	}

@@ -50,12 +50,19 @@ type measurer struct {
 	b     treeBounds
 	trees map[plumbing.Hash]treeSize
 	blobs map[plumbing.Hash]int64
+	// noSizes counts entries only: no blob is looked up.
+	noSizes bool
 }
 
 // measureTree returns what the tree root of s takes once checked out, or
 // an error wrapping ErrTreeTooLarge as soon as a part of it exceeds b.
 func measureTree(ctx context.Context, s storer.EncodedObjectStorer, root plumbing.Hash, b treeBounds) (treeSize, error) {
 	m := &measurer{ctx: ctx, s: s, b: b, trees: map[plumbing.Hash]treeSize{}, blobs: map[plumbing.Hash]int64{}}
+	return m.measure(root)
+}
+
+func (m *measurer) measure(root plumbing.Hash) (treeSize, error) {
+	b := m.b
 	size, err := m.tree(root, 0)
 	if err != nil {
 		return size, err
@@ -126,6 +133,9 @@ func (m *measurer) tree(h plumbing.Hash, depth int) (treeSize, error) {
 // blob is the room the blob h takes as a file: its size rounded up to
 // whole blocks.
 func (m *measurer) blob(h plumbing.Hash) (int64, error) {
+	if m.noSizes {
+		return 0, nil
+	}
 	if n, ok := m.blobs[h]; ok {
 		return n, nil
 	}
@@ -144,6 +154,20 @@ func satAdd(a, b int64) int64 {
 		return math.MaxInt64
 	}
 	return a + b
+}
+
+// checkFetchedTree refuses the tree h of st, fetched for the run besides
+// its base (the default branch's, on a follow-up), when it has more
+// files and directories than the work tree may hold: it is indexed or
+// compared path by path next, which a git bomb would make endless. No
+// blob is looked up, and no file of it is written but the few restored.
+func (w *Workspace) checkFetchedTree(ctx context.Context, st storer.EncodedObjectStorer, h plumbing.Hash) error {
+	if w.bounds.entries == 0 {
+		return nil
+	}
+	m := &measurer{ctx: ctx, s: st, b: treeBounds{entries: w.bounds.entries}, trees: map[plumbing.Hash]treeSize{}, noSizes: true}
+	_, err := m.measure(h)
+	return err
 }
 
 // measureError is a failed measure as the mirror's callers see it: a

@@ -21,22 +21,37 @@ import (
 	"github.com/agentgate/agentgate/internal/testgit"
 )
 
-// gitBomb makes branch "main" of the bare repository at dir a git bomb:
-// one blob of blobSize bytes, a tree of fanout entries of it, a tree of
-// fanout entries of that tree, and so on, levels deep. It returns how
-// many files the tree expands to and their bytes.
+// gitBomb makes branch "main" of the bare repository at dir a git bomb
+// (see bombTree) and returns how many files the tree expands to and
+// their bytes.
 func gitBomb(t *testing.T, dir string, blobSize, fanout, levels int) (files, bytes int64) {
 	t.Helper()
 	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-	store := func(o interface {
-		Encode(plumbing.EncodedObject) error
-	}) plumbing.Hash {
-		obj := st.NewEncodedObject()
-		must(t, o.Encode(obj))
-		h, err := st.SetEncodedObject(obj)
-		must(t, err)
-		return h
-	}
+	h, files, bytes := bombTree(t, st, blobSize, fanout, levels)
+	sig := object.Signature{Name: "bomb", Email: "bomb@example.test", When: time.Unix(1e9, 0)}
+	c := storeObj(t, st, &object.Commit{Author: sig, Committer: sig, Message: "boom\n", TreeHash: h})
+	must(t, st.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), c)))
+	must(t, st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, plumbing.NewBranchReferenceName("main"))))
+	return files, bytes
+}
+
+func storeObj(t *testing.T, st *filesystem.Storage, o interface {
+	Encode(plumbing.EncodedObject) error
+}) plumbing.Hash {
+	t.Helper()
+	obj := st.NewEncodedObject()
+	must(t, o.Encode(obj))
+	h, err := st.SetEncodedObject(obj)
+	must(t, err)
+	return h
+}
+
+// bombTree writes into st one blob of blobSize bytes, a tree of fanout
+// entries of it, a tree of fanout entries of that tree, and so on, levels
+// deep, and returns the top tree with how many files it expands to and
+// their bytes.
+func bombTree(t *testing.T, st *filesystem.Storage, blobSize, fanout, levels int) (h plumbing.Hash, files, bytes int64) {
+	t.Helper()
 	content := []byte(strings.Repeat("boom\n", blobSize/5+1)[:blobSize])
 	blob := st.NewEncodedObject()
 	blob.SetType(plumbing.BlobObject)
@@ -45,7 +60,7 @@ func gitBomb(t *testing.T, dir string, blobSize, fanout, levels int) (files, byt
 	_, err = w.Write(content)
 	must(t, err)
 	must(t, w.Close())
-	h, err := st.SetEncodedObject(blob)
+	h, err = st.SetEncodedObject(blob)
 	must(t, err)
 	mode := filemode.Regular
 	files, bytes = 1, int64(blobSize)
@@ -58,14 +73,46 @@ func gitBomb(t *testing.T, dir string, blobSize, fanout, levels int) (files, byt
 			}
 			tree.Entries = append(tree.Entries, object.TreeEntry{Name: name, Mode: mode, Hash: h})
 		}
-		h, mode = store(tree), filemode.Dir
+		h, mode = storeObj(t, st, tree), filemode.Dir
 		files, bytes = files*int64(fanout), bytes*int64(fanout)
 	}
-	sig := object.Signature{Name: "bomb", Email: "bomb@example.test", When: time.Unix(1e9, 0)}
-	c := store(&object.Commit{Author: sig, Committer: sig, Message: "boom\n", TreeHash: h})
-	must(t, st.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), c)))
-	must(t, st.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, plumbing.NewBranchReferenceName("main"))))
-	return files, bytes
+	return h, files, bytes
+}
+
+// TestFetchedTreeBombRefused: the default branch's tree that a follow-up
+// fetches (to restore instruction files and judge setup's inputs) is
+// measured against the work tree's entries bound before it is indexed or
+// compared: a git bomb there is refused at once. Positive control: the
+// base tree itself is restored from and compared with.
+func TestFetchedTreeBombRefused(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t)
+	ws, err := Clone(ctx, CloneOptions{URL: s.CloneURL(testRepo), Token: testToken, Root: t.TempDir(), MaxTreeBytes: 2 << 30, MaxTreeEntries: 200_000})
+	must(t, err)
+	st, err := ws.storage()
+	must(t, err)
+	bomb, _, _ := bombTree(t, st, 268, 10, 6)
+	base, err := ws.base(st)
+	must(t, err)
+	for _, tt := range []struct {
+		name string
+		tree plumbing.Hash
+		want error
+	}{
+		{"git bomb", bomb, ErrTreeTooLarge},
+		{"the base tree", base.TreeHash, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var restoreErr, diffErr error
+			within(t, 20*time.Second, func() {
+				_, restoreErr = ws.RestoreFromTree(ctx, tt.tree.String(), []string{"AGENTS.md", "README.md"})
+				_, diffErr = ws.ChangedFrom(ctx, tt.tree.String())
+			})
+			if !errors.Is(restoreErr, tt.want) || !errors.Is(diffErr, tt.want) {
+				t.Errorf("RestoreFromTree: %v; ChangedFrom: %v; want %v", restoreErr, diffErr, tt.want)
+			}
+		})
+	}
 }
 
 // duBytes is the bytes of the regular files under dir, skipping skip.
