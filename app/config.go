@@ -32,8 +32,12 @@ type Config struct {
 
 	Listen      string // address of the webhook listener (internet-facing)
 	AdminListen string // address of the operator listener (run pages, /admin); "" = off
-	DatabaseURL string // sqlite path or URL
-	DataDir     string // run directories live under DataDir/runs
+	// DatabaseURL is a SQLite path or URL, or a Postgres URL; "" =
+	// DataDir/agentgate.db. LoadConfig makes a SQLite path absolute.
+	DatabaseURL string
+	// DataDir holds run directories (DataDir/runs), the mirrors and the
+	// audit key; "" = DefaultDataDir. LoadConfig makes it absolute.
+	DataDir string
 	// AuditKeyFile is the Ed25519 key (PEM) that signs the audit chain's
 	// head and checkpoints; "" = DataDir/audit.key, created when missing.
 	AuditKeyFile string
@@ -147,8 +151,6 @@ func DefaultConfig() Config {
 		AppSlug:        "agentgate",
 		GitHubAPIURL:   "https://api.github.com/",
 		Listen:         ":8080",
-		DatabaseURL:    "agentgate-data/agentgate.db",
-		DataDir:        "agentgate-data",
 		Role:           RoleAll,
 		Mention:        "@agentgate",
 		Label:          "agentgate",
@@ -258,8 +260,8 @@ func settings() []setting {
 		{key: "listen", help: "HTTP listen address", apply: str(func(c *Config) *string { return &c.Listen })},
 		{key: "admin-listen", help: "operator listener: run pages and /admin (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
 		{key: "metrics-listen", help: "listener serving only GET /metrics, unauthenticated: keep it internal; empty disables", apply: str(func(c *Config) *string { return &c.MetricsListen })},
-		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://…", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
-		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
+		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://… (default <data-dir>/agentgate.db)", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
+		{key: "data-dir", help: "directory for run work trees, mirrors and the audit key (default $XDG_STATE_HOME/agentgate, /var/lib/agentgate as root, else ~/.local/state/agentgate)", apply: str(func(c *Config) *string { return &c.DataDir })},
 		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created when missing)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},
 		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},
 		{key: "worker-id", help: "worker identity for labels and the start-up sweep (default: host name)", apply: str(func(c *Config) *string { return &c.WorkerID })},
@@ -464,6 +466,9 @@ func LoadConfig(name string, args []string, getenv func(string) string, extra fu
 	if err := cfg.loadSetupSecrets(getenv); err != nil {
 		return cfg, fs, err
 	}
+	if err := cfg.resolvePaths(getenv); err != nil {
+		return cfg, fs, err
+	}
 	if cfg.DockerHost == "" {
 		cfg.DockerHost = getenv("DOCKER_HOST")
 	}
@@ -635,6 +640,102 @@ func (c Config) preset(gatewayEnv []string) (agents.Preset, error) {
 		opts.Image, opts.Cmd = c.AgentImage, c.AgentCmd
 	}
 	return agents.Lookup(c.AgentPreset, opts)
+}
+
+// DefaultDataDir is the data directory when data-dir is not set:
+// $XDG_STATE_HOME/agentgate when that is an absolute path, else
+// /var/lib/agentgate as root, else ~/.local/state/agentgate. With no home
+// directory it is agentgate-data in the working directory.
+func DefaultDataDir(getenv func(string) string) string {
+	return defaultDataDir(getenv, os.Geteuid())
+}
+
+func defaultDataDir(getenv func(string) string, euid int) string {
+	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "agentgate")
+	}
+	if euid == 0 {
+		return "/var/lib/agentgate"
+	}
+	home := getenv("HOME")
+	if !filepath.IsAbs(home) {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = h
+		}
+	}
+	if !filepath.IsAbs(home) {
+		return "agentgate-data"
+	}
+	return filepath.Join(home, ".local", "state", "agentgate")
+}
+
+// resolvePaths fills in the default data directory and database and makes
+// every path setting absolute against the working directory, once, so
+// that nothing later depends on where agentgate was started. It does not
+// touch the file system; MakeDirs does.
+func (c *Config) resolvePaths(getenv func(string) string) error {
+	abs := func(key, p string) (string, error) {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("setting %s: %w", key, err)
+		}
+		return a, nil
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir(getenv)
+	}
+	var err error
+	if c.DataDir, err = abs("data-dir", c.DataDir); err != nil {
+		return err
+	}
+	if c.AuditKeyFile != "" {
+		if c.AuditKeyFile, err = abs("audit-key-file", c.AuditKeyFile); err != nil {
+			return err
+		}
+	}
+	switch lower := strings.ToLower(c.DatabaseURL); {
+	case c.DatabaseURL == "":
+		c.DatabaseURL = filepath.Join(c.DataDir, "agentgate.db")
+	case strings.HasPrefix(lower, "sqlite://"):
+		p, err := abs("database-url", c.DatabaseURL[len("sqlite://"):])
+		if err != nil {
+			return err
+		}
+		c.DatabaseURL = "sqlite://" + p
+	case !strings.Contains(c.DatabaseURL, "://"):
+		if c.DatabaseURL, err = abs("database-url", c.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sqliteFile is the file of a SQLite database URL, "" for any other.
+func sqliteFile(dbURL string) string {
+	lower := strings.ToLower(dbURL)
+	switch {
+	case strings.HasPrefix(lower, "sqlite://"):
+		return dbURL[len("sqlite://"):]
+	case strings.Contains(dbURL, "://"):
+		return ""
+	}
+	return dbURL
+}
+
+// MakeDirs creates, mode 0700, the directory of a SQLite database and,
+// with data set, the data directory, before anything opens them.
+func (c Config) MakeDirs(data bool) error {
+	if f := sqliteFile(c.DatabaseURL); f != "" {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			return fmt.Errorf("setting database-url: %w", err)
+		}
+	}
+	if data {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("setting data-dir: %w", err)
+		}
+	}
+	return nil
 }
 
 // AuditKeyPath is where the audit signing key is.

@@ -37,6 +37,9 @@ type LocalResult struct {
 
 // RunLocal executes a local run with cfg's agent, limits and database.
 func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*LocalResult, error) {
+	if err := cfg.resolvePaths(os.Getenv); err != nil {
+		return nil, err
+	}
 	if err := cfg.ValidateRun(); err != nil {
 		return nil, err
 	}
@@ -53,14 +56,14 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	if strings.TrimSpace(lr.Task) == "" {
 		return nil, fmt.Errorf("--task: required")
 	}
+	if err := cfg.MakeDirs(true); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	defer db.Close()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("setting data-dir: %w", err)
-	}
 	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
 	if err != nil {
 		return nil, fmt.Errorf("setting audit-key-file: %w", err)

@@ -48,6 +48,9 @@ type Server struct {
 // what this worker left behind in an earlier life, and listens. Call Start,
 // then Shutdown.
 func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
+	if err := cfg.resolvePaths(os.Getenv); err != nil {
+		return nil, err
+	}
 	if err := cfg.ValidateServe(); err != nil {
 		return nil, err
 	}
@@ -65,6 +68,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	}
 	if s.shutdownLogs, err = telemetry.SetupLogs(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("otlp logs: %w", err)
+	}
+	if err := cfg.MakeDirs(true); err != nil {
+		return nil, err
 	}
 	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -182,9 +188,6 @@ func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 // secureAudit signs the audit chain with the operator's key and registers
 // every secret agentgate holds, so none is ever stored in an event.
 func (s *Server) secureAudit(cfg Config) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("setting data-dir: %w", err)
-	}
 	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
 	if err != nil {
 		return fmt.Errorf("setting audit-key-file: %w", err)
