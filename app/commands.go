@@ -149,9 +149,11 @@ func (ev *event) cancel(ctx context.Context) error {
 	return ev.react(ctx, "+1")
 }
 
-// approve answers `@agentgate approve`: a user with the trigger
-// permission, who is not the requester, starts the pending run. The
-// approval and its author are audit events on the run.
+// approve answers `@agentgate approve`: someone the policy would let
+// start the run themselves (the trigger permission, allowed_users /
+// allowed_teams, the outside-collaborator rule), who is not the requester
+// (compared by user id), starts the pending run. The approval, its author
+// and the hash of the task text it saw are audit events on the run.
 func (ev *event) approve(ctx context.Context) error {
 	t, found, err := ev.target(ctx, statePending, statePlanned)
 	if err != nil {
@@ -163,19 +165,19 @@ func (ev *event) approve(ctx context.Context) error {
 	if t.State == statePlanned {
 		return ev.approvePlan(ctx, t.ID, t.Requester) // plangate.go
 	}
-	if strings.EqualFold(t.Requester, ev.a.ActorLogin) {
-		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
-	}
-	ok, role, err := ev.authorize(ctx, webhook.CmdApprove)
-	if err != nil || !ok {
-		return err
-	}
 	args, found, err := ev.w.loadArgs(ctx, t.ID)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return fmt.Errorf("pending run %s: job not recorded", t.ID)
+	}
+	if sameUser(ev.actor(), person{Login: args.RequesterLogin, ID: args.RequesterID}) {
+		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
+	}
+	ok, role, err := ev.mayApprove(ctx, args)
+	if err != nil || !ok {
+		return err
 	}
 	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
 		return err

@@ -190,20 +190,20 @@ func planComment(login, min, runID, plan, digest string) string {
 		login, runID, short(digest), quoted, min)
 }
 
-// approvePlan answers `@agentgate approve` on a planned run: someone with
-// the trigger permission (the requester too: a plan is not a protected
-// change) approves it, under the policy it was made under.
+// approvePlan answers `@agentgate approve` on a planned run: someone the
+// policy would let start the run (the requester too: a plan is not a
+// protected change) approves it, under the policy it was made under.
 func (ev *event) approvePlan(ctx context.Context, runID, requester string) error {
-	ok, role, err := ev.authorize(ctx, webhook.CmdApprove)
-	if err != nil || !ok {
-		return err
-	}
 	args, found, err := ev.w.loadArgs(ctx, runID)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return fmt.Errorf("planned run %s: job not recorded", runID)
+	}
+	ok, role, err := ev.mayApprove(ctx, args)
+	if err != nil || !ok {
+		return err
 	}
 	digest, _, err := ev.w.DB.Effect(ctx, runID, effPlanDigest)
 	if err != nil {

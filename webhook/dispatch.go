@@ -31,14 +31,18 @@ type route func(payload []byte, cfg Config) (Routed, string, error)
 // route a new event or action, add a row (check_run.requested_action is
 // the next one).
 var routes = map[string]route{
-	"issue_comment":               routeComment,
-	"issues":                      routeRun("issues"),
-	"pull_request.closed":         routePRClosed,
-	"pull_request_review":         routeReview,
-	"pull_request_review_comment": routeReviewComment,
-	"check_run.rerequested":       routeRerun,
-	"installation":                routeInstallation,
-	"installation_repositories":   routeInstallation,
+	"issue_comment":                       routeComment,
+	"issue_comment.edited":                routeCommentChange,
+	"issue_comment.deleted":               routeCommentChange,
+	"issues":                              routeRun("issues"),
+	"pull_request.closed":                 routePRClosed,
+	"pull_request_review":                 routeReview,
+	"pull_request_review_comment":         routeReviewComment,
+	"pull_request_review_comment.edited":  routeReviewCommentChange,
+	"pull_request_review_comment.deleted": routeReviewCommentChange,
+	"check_run.rerequested":               routeRerun,
+	"installation":                        routeInstallation,
+	"installation_repositories":           routeInstallation,
 }
 
 // Route decides what a delivery of event starts: a run (new work on an
@@ -298,8 +302,11 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Lo
 	// Issue comments share the dedupe key of a run trigger, so one comment
 	// is never both.
 	id := e.CommentID
-	if e.Event == "pull_request_review" {
+	switch {
+	case e.Event == "pull_request_review":
 		id = e.ReviewID
+	case e.Command == EvFeedbackEdited || e.Command == EvFeedbackDeleted:
+		id = 0 // a comment is edited many times: only the delivery dedupes
 	}
 	fresh, err := s.enqueue(r.Context(), newQueued(*e, delivery, e.Event, id))
 	answerEnqueued(r.Context(), w, log, fresh, err, "event", struct {
