@@ -255,6 +255,13 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 			}
 		}
 	}
+	if a.Identifier == webhook.ActionApprove {
+		// What the approval covers on the pull request: exactly the
+		// protected changes it saw (protect_pr.go).
+		if err := recordCoverage(ctx, d.w, a.RunID, hash); err != nil {
+			return err
+		}
+	}
 	return d.w.DB.RecordEffect(ctx, a.RunID, effApproved, a.SenderLogin+" "+pc.SHA)
 }
 

@@ -3,11 +3,13 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
+	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -156,5 +158,120 @@ func TestEndToEndFeedbackFollowsItsComment(t *testing.T) {
 		if got := err == nil; got != want {
 			t.Errorf("%s on the branch after the follow-up: %v, want %v", f, got, want)
 		}
+	}
+}
+
+// followUp asks for a follow-up on pull request pr as the requester and
+// returns the new run once it finished.
+func followUp(t *testing.T, env *harness.Env, pr int, text string, before int) string {
+	t.Helper()
+	b, _, err := env.PRCommentPayload(pr, "@agentgate "+text, harness.Requester, "OWNER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliverEvent(t, env, "issue_comment", b)
+	var id string
+	eventually(t, time.Minute, "a follow-up run", func() bool {
+		runs := runsOn(t, env, pr)
+		if len(runs) > before {
+			id = runs[0].ID // newest first
+		}
+		return id != ""
+	})
+	if s := wait(t, env, id); s != "finished" {
+		t.Fatalf("follow-up = %q", s)
+	}
+	return id
+}
+
+// checkOf is the agentgate check run of runID.
+func checkOf(t *testing.T, env *harness.Env, runID string) testgh.CheckRun {
+	t.Helper()
+	for _, c := range checksNamed(env, "agentgate") {
+		if c.ExternalID == runID {
+			return c
+		}
+	}
+	t.Fatalf("no agentgate check of run %s", runID)
+	return testgh.CheckRun{}
+}
+
+// clickAs presses a check run button as login with the given user id and
+// waits for the decision.
+func clickAs(t *testing.T, env *harness.Env, cr testgh.CheckRun, branch, identifier, login string, id int64) {
+	t.Helper()
+	b, err := env.CheckActionPayload(cr, branch, identifier, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["sender"].(map[string]any)["id"] = id
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	before := decisions(t, env, cr.ExternalID)
+	deliver(t, env, "check_run", "click-"+login+"-"+identifier, b)
+	eventually(t, time.Minute, "the decision on the click", func() bool { return decisions(t, env, cr.ExternalID) > before })
+	settled(t, env)
+}
+
+func decisions(t *testing.T, env *harness.Env, runID string) int {
+	t.Helper()
+	n := 0
+	for _, ev := range kinds(t, env, runID) {
+		if ev.Kind == app.KindApprovalGranted || ev.Kind == app.KindApprovalRefused {
+			n++
+		}
+	}
+	return n
+}
+
+// Protected paths are judged on the pull request: after a run changed
+// CODEOWNERS unapproved, a trivial follow-up's check still asks for an
+// approval of CODEOWNERS and its CI cannot be released; the requester
+// under a new login cannot approve it. Once a maintainer approved that
+// change, the next trivial follow-up gets success and the Run CI button
+// (the positive control): the approval covers the change it saw.
+func TestEndToEndProtectedPathsJudgedOnPullRequest(t *testing.T) {
+	env := startEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 500 * time.Millisecond })
+	env.GH.SetPermission(harness.Owner, harness.Repo, "mona", "maintain")
+	env.GH.SetPermission(harness.Owner, harness.Repo, "codertocat-renamed", "admin")
+	d, _ := trigger(t, env, "@agentgate own it\nagentgate-test: write CODEOWNERS * @mona", harness.Requester)
+	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
+	if len(prs) != 1 {
+		t.Fatalf("pull requests = %d", len(prs))
+	}
+	pr := prs[0]
+	if c := checkOf(t, env, d.RunID); c.Conclusion != "action_required" {
+		t.Fatalf("first check = %s", c.Conclusion)
+	}
+
+	second := followUp(t, env, pr.Number, "agentgate-test: write NOTES.md notes", 0)
+	c2 := checkOf(t, env, second)
+	if c2.Conclusion != "action_required" || !strings.Contains(c2.Summary, "`CODEOWNERS`") || strings.Contains(c2.Summary, "[skip ci]`, so") {
+		t.Fatalf("trivial follow-up after an unapproved CODEOWNERS change: check %s\n%s", c2.Conclusion, c2.Summary)
+	}
+	clickAs(t, env, c2, pr.Head, "ci", "mona", harness.UserID("mona"))
+	if ev, _ := lastEvent(kinds(t, env, second), app.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "protected paths") {
+		t.Fatalf("Run CI on the follow-up: %+v", ev)
+	}
+	// The requester, renamed (same user id): refused.
+	clickAs(t, env, c2, pr.Head, "approve", "codertocat-renamed", harness.RequesterID)
+	if ev, _ := lastEvent(kinds(t, env, second), app.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "asked for this run") {
+		t.Fatalf("the renamed requester's approval: %+v", ev)
+	}
+
+	// A maintainer approves what the second check showed.
+	clickAs(t, env, c2, pr.Head, "approve", "mona", harness.UserID("mona"))
+	if _, ok := lastEvent(kinds(t, env, second), app.KindApprovalGranted); !ok {
+		t.Fatalf("mona's approval was not granted: %+v", kinds(t, env, second))
+	}
+	third := followUp(t, env, pr.Number, "agentgate-test: write MORE.md more", 1)
+	c3 := checkOf(t, env, third)
+	if c3.Conclusion != "success" || strings.Contains(c3.Summary, "`CODEOWNERS`") || !strings.Contains(c3.Summary, "[skip ci]") {
+		t.Fatalf("follow-up after the approval: check %s\n%s", c3.Conclusion, c3.Summary)
 	}
 }
