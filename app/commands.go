@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -179,11 +180,16 @@ func (ev *event) approve(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
+	if by, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
 		return err
-	} else if !ok {
+	} else if !ok || by == "" {
+		// The approval names the task text it saw (approve_text.go).
+		text, err := ev.nameText(ctx, t.ID, args)
+		if err != nil || text == "" {
+			return err
+		}
 		if err := ev.audit(ctx, t.ID, telemetry.KindRunApproved, ev.a.ActorLogin, map[string]any{
-			"requester": t.Requester, "permission": role, "comment_id": ev.a.CommentID,
+			"requester": t.Requester, "permission": role, "comment_id": ev.a.CommentID, "text_sha256": text,
 		}); err != nil {
 			return err
 		}
@@ -232,6 +238,26 @@ func (ev *event) retry(ctx context.Context) error {
 		return fmt.Errorf("run %s: job not recorded", old.ID)
 	}
 	newID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-retry:"+ev.a.DeliveryID)).String()
+	// A retry runs the task text as it is now, not as captured at the
+	// first trigger, and names it: the new run reads it again when it
+	// starts (approve_text.go).
+	ref, text, err := ev.approvedText(ctx, old.ID, args)
+	if err != nil {
+		return err
+	}
+	if text.Gone {
+		return ev.reply(ctx, "The issue or the comment that run `"+old.ID+"` worked from is gone or no longer addresses agentgate: there is nothing to retry.")
+	}
+	args.IssueTitle, args.IssueBody = text.Title, text.Body
+	if ref.Comment != 0 {
+		args.Instructions = text.Instructions
+	}
+	refJSON, _ := json.Marshal(ref)
+	for _, e := range [][2]string{{effTaskSource, string(refJSON)}, {effTextApproved, text.hash()}} {
+		if err := ev.w.DB.RecordEffect(ctx, newID, e[0], e[1]); err != nil {
+			return err
+		}
+	}
 	args.RunID, args.DeliveryID, args.RetryOf = newID, ev.a.DeliveryID, old.ID
 	args.RequesterLogin, args.RequesterID, args.RequesterType = ev.a.ActorLogin, ev.a.ActorID, ev.a.ActorType
 	args.AuthorAssociation, args.CommentID = ev.a.AuthorAssociation, ev.a.CommentID

@@ -275,3 +275,81 @@ func TestEndToEndProtectedPathsJudgedOnPullRequest(t *testing.T) {
 		t.Fatalf("follow-up after the approval: check %s\n%s", c3.Conclusion, c3.Summary)
 	}
 }
+
+// What a maintainer approved is what runs. A reader asks for EVIL.md and
+// the run waits; a maintainer approves; while the approved run starts (a
+// rate limit holds it for a few seconds) the reader edits the comment: the
+// run reads the text again, finds it is not what the approval named, and
+// nothing runs; the approval is void and the run waits again. The
+// maintainer's second approval, of the text as it is now, runs that text
+// (BENIGN.md; the positive control), not the one captured at the trigger.
+func TestEndToEndApprovalNamesTaskText(t *testing.T) {
+	env := startEnv(t, nil)
+	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
+	env.GH.SetPermission(harness.Owner, harness.Repo, "maint", "maintain")
+	b, commentID, err := env.CommentPayload("@agentgate agentgate-test: write EVIL.md evil", "reader", "User")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := deliver(t, env, "issue_comment", "text-trigger", b)
+	if s := wait(t, env, d.RunID); s != "pending" {
+		t.Fatalf("state = %q, want pending", s)
+	}
+	// The approved run's first look at its requester waits 5 s.
+	permission := "/repos/" + harness.Owner + "/" + harness.Repo + "/collaborators/reader/permission"
+	env.GH.FailNext("GET", permission, 403, map[string]string{"Retry-After": "5"})
+	approveAs(t, env, "maint", "MEMBER", harness.UserID("maint"))
+	eventually(t, time.Minute, "the approved run to be held by the rate limit", func() bool {
+		for _, r := range env.GH.Requests() {
+			if r.Status == 403 && strings.HasSuffix(r.Path, permission) {
+				return true
+			}
+		}
+		return false
+	})
+	if !env.GH.EditComment(harness.Owner, harness.Repo, commentID, "@agentgate agentgate-test: write BENIGN.md benign") {
+		t.Fatal("no such comment")
+	}
+	botSaid(t, env, "the void approval", "approval is void", d.RunID)
+	settled(t, env)
+	if s := doneState(env, d.RunID); s != "pending" {
+		t.Fatalf("after the text changed: state = %q, want pending", s)
+	}
+	if prs := env.GH.PullRequests(harness.Owner, harness.Repo); len(prs) != 0 {
+		t.Fatalf("pull requests = %d after a voided approval", len(prs))
+	}
+	evs := kinds(t, env, d.RunID)
+	if _, ok := findEvent(evs, app.KindTextChanged); !ok {
+		t.Error("no approval.text_changed event")
+	}
+	first, _ := findEvent(evs, telemetry.KindRunApproved)
+
+	comment(t, env, "@agentgate approve", "maint")
+	eventually(t, 3*time.Minute, "the approved run to finish", func() bool {
+		s := doneState(env, d.RunID)
+		return s != "" && s != "pending"
+	})
+	if s := doneState(env, d.RunID); s != "finished" {
+		t.Fatalf("state = %q; comments %q", s, botComments(env))
+	}
+	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
+	if len(prs) != 1 {
+		t.Fatalf("pull requests = %d", len(prs))
+	}
+	ctx := context.Background()
+	if _, err := env.Git.ReadFile(ctx, repoName, prs[0].HeadSHA, "BENIGN.md"); err != nil {
+		t.Errorf("the run did not do what the approval saw: %v", err)
+	}
+	if _, err := env.Git.ReadFile(ctx, repoName, prs[0].HeadSHA, "EVIL.md"); err == nil {
+		t.Error("the run did what the comment said before it was edited")
+	}
+	var names []any
+	for _, ev := range kinds(t, env, d.RunID) {
+		if ev.Kind == telemetry.KindRunApproved {
+			names = append(names, ev.Attrs["text_sha256"])
+		}
+	}
+	if len(names) != 2 || names[0] == nil || names[0] == names[1] || first.Attrs["text_sha256"] != names[0] {
+		t.Errorf("approvals name texts %v; want two different hashes", names)
+	}
+}

@@ -28,7 +28,7 @@ const (
 	effPlanDigest   = "plan.sha256"   // hex SHA-256 of effPlan
 	effPlanPolicy   = "plan.policy"   // the policy hash the plan was made under
 	effPlanComment  = "comment.plan"  // the comment posting the plan
-	effPlanApproved = "plan.approved" // who approved the plan
+	effPlanApproved = "plan.approved" // who approved the plan; "" once voided
 )
 
 // maxPlanComment bounds the plan quoted in the comment (GitHub takes 65536
@@ -50,7 +50,7 @@ func (r *run) planGate(ctx context.Context) (bool, error) {
 		r.planPhase = true
 		return true, nil
 	}
-	if _, approved, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved); err != nil || !approved {
+	if by, approved, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved); err != nil || !approved || by == "" {
 		return false, err // still waiting for approval
 	}
 	r.approvedPlan = plan
@@ -67,11 +67,11 @@ func (r *run) planResumable(ctx context.Context) (bool, error) {
 	if ok {
 		r.approvedBy = by
 	}
-	_, ok, err = r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved)
+	planBy, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
-	return ok, nil
+	return ok && planBy != "", nil // "": an approval voided (approve_text.go)
 }
 
 // runPlanPhase runs the agent on a throwaway work tree with a task asking
@@ -213,9 +213,9 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 	if err != nil {
 		return err
 	}
-	if _, done, err := ev.w.DB.Effect(ctx, runID, effPlanApproved); err != nil {
+	if by, done, err := ev.w.DB.Effect(ctx, runID, effPlanApproved); err != nil {
 		return err
-	} else if !done {
+	} else if !done || by == "" {
 		r, err := ev.asRun(args)
 		if err != nil {
 			return err
@@ -227,8 +227,15 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 		if now := rc.Effective.Hash(); now != planHash {
 			return ev.refuse(ctx, fmt.Sprintf("The policy changed since this plan was made (%s, now %s), so it cannot be approved: make a new plan with `@agentgate retry`.", short(planHash), short(now)))
 		}
+		// The approval names the task text it saw: the run reads it again
+		// when it starts, and a changed text voids the approval.
+		text, err := ev.nameText(ctx, runID, args)
+		if err != nil || text == "" {
+			return err
+		}
 		if err := ev.audit(ctx, runID, telemetry.KindRunPlanApproved, ev.a.ActorLogin, map[string]any{
 			"requester": requester, "permission": role, "comment_id": ev.a.CommentID, "plan_sha256": digest, "policy_sha256": planHash,
+			"text_sha256": text,
 		}); err != nil {
 			return err
 		}

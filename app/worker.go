@@ -334,6 +334,11 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			})
 		}
 	}
+	// An approved or retried run works from the text its approval or
+	// retry named, read again now (approve_text.go).
+	if ok, err := r.checkText(ctx); err != nil || !ok {
+		return false, err
+	}
 	if ok, err := r.planGate(ctx); err != nil || !ok { // plangate.go
 		return false, err
 	}
