@@ -24,7 +24,7 @@ func helpText(mention string) string {
 | %[1]s status | the runs on this issue or pull request |
 | %[1]s cancel [*run id*] | stop the active (or pending) run; its sandbox is removed and nothing is pushed |
 | %[1]s retry [*run id*] | run the latest finished run again (Re-run on the agentgate check does the same) |
-| %[1]s approve [*run id*] | start a pending run (someone with the trigger permission, not its requester) or a planned one (anyone with the trigger permission) |
+| %[1]s approve [*run id*] | start a pending run (someone who could start it themselves, not its requester) or a planned one (the requester too) |
 | %[1]s help | this list |
 
 A command is the word alone; anything else after the mention is a task.`, "`"+mention+"`")
