@@ -353,3 +353,52 @@ func TestEndToEndApprovalNamesTaskText(t *testing.T) {
 		t.Errorf("approvals name texts %v; want two different hashes", names)
 	}
 }
+
+// `retry` runs the task text as it is when it is asked for, not as it was
+// captured at the first trigger: after the comment was edited, the retried
+// run does what the comment says now.
+func TestEndToEndRetryRunsTheTextAsItIsNow(t *testing.T) {
+	env := startEnv(t, nil)
+	b, commentID, err := env.CommentPayload("@agentgate agentgate-test: write FIRST.md first", harness.Requester, "User")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := deliver(t, env, "issue_comment", "retry-text-1", b)
+	if s := wait(t, env, d.RunID); s != "finished" {
+		t.Fatalf("first run = %q", s)
+	}
+	if !env.GH.EditComment(harness.Owner, harness.Repo, commentID, "@agentgate agentgate-test: write EDITED.md edited") {
+		t.Fatal("no such comment")
+	}
+	comment(t, env, "@agentgate retry", harness.Requester)
+	var retried string
+	eventually(t, time.Minute, "a retry run", func() bool {
+		for _, r := range runsOn(t, env, harness.IssueNumber) {
+			if r.ID != d.RunID {
+				retried = r.ID
+			}
+		}
+		return retried != ""
+	})
+	if s := wait(t, env, retried); s != "finished" {
+		t.Fatalf("retry = %q", s)
+	}
+	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
+	if len(prs) != 1 {
+		t.Fatalf("pull requests = %d", len(prs))
+	}
+	ctx := context.Background()
+	head, err := env.Git.Ref(ctx, repoName, "refs/heads/"+prs[0].Head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Git.ReadFile(ctx, repoName, head, "EDITED.md"); err != nil {
+		t.Errorf("the retry did not run the comment as it is now: %v", err)
+	}
+	if _, err := env.Git.ReadFile(ctx, repoName, head, "FIRST.md"); err == nil {
+		t.Error("the retry ran the comment as captured at the first trigger")
+	}
+	if v, ok, _ := env.App.DB().Effect(ctx, retried, "text.approved"); !ok || len(v) != 64 {
+		t.Errorf("the retry names no text hash: %q %v", v, ok)
+	}
+}
