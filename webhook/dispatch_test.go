@@ -105,6 +105,8 @@ func TestRoute(t *testing.T) {
 					t.Errorf("event = %+v", r.Event)
 				}
 			}},
+		{name: "inline review comment edited by a bot", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "sender.type", "Bot"), command: EvFeedbackDeleted},
 		{name: "deleted inline review comment", event: "pull_request_review_comment",
 			payload: payload(t, "pull_request_review_comment.created.json", "action", "deleted"), command: EvFeedbackDeleted},
 		{name: "re-run of agentgate's check", event: "check_run",

@@ -3,8 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/google/go-github/v62/github"
+	"strings"
 )
 
 // Commands for edited and deleted comments on agentgate's pull requests:
@@ -24,29 +23,66 @@ const (
 // request.
 const ReasonNotFeedback = "comment is not on a pull request"
 
+// commentChangePayload is what an edited or deleted comment's delivery
+// is read for: only these fields, so nothing else in it can make the
+// delivery malformed.
+type commentChangePayload struct {
+	Action string `json:"action"`
+	Issue  *struct {
+		Number      int             `json:"number"`
+		PullRequest json.RawMessage `json:"pull_request"`
+	} `json:"issue"`
+	PullRequest *struct {
+		Number int `json:"number"`
+	} `json:"pull_request"`
+	Comment *struct {
+		ID                int64  `json:"id"`
+		Body              string `json:"body"`
+		Path              string `json:"path"`
+		Line              int    `json:"line"`
+		AuthorAssociation string `json:"author_association"`
+	} `json:"comment"`
+	Repository *struct {
+		ID            int64  `json:"id"`
+		Name          string `json:"name"`
+		CloneURL      string `json:"clone_url"`
+		DefaultBranch string `json:"default_branch"`
+		Owner         struct {
+			Login string `json:"login"`
+		} `json:"owner"`
+	} `json:"repository"`
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+	Sender *struct {
+		Login string `json:"login"`
+		ID    int64  `json:"id"`
+		Type  string `json:"type"`
+	} `json:"sender"`
+}
+
 // routeCommentChange routes issue_comment.edited and .deleted on a pull
 // request: the feedback the comment gave is updated or dropped. Nothing
 // is started.
 func routeCommentChange(payload []byte, cfg Config) (Routed, string, error) {
-	var ev github.IssueCommentEvent
+	var ev commentChangePayload
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload: %w", err)
 	}
-	if ev.Issue == nil || ev.Comment == nil || ev.Repo == nil {
+	if ev.Issue == nil || ev.Comment == nil || ev.Repository == nil {
 		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload lacks issue, comment or repository")
 	}
-	if !ev.Issue.IsPullRequest() {
+	if len(ev.Issue.PullRequest) == 0 || string(ev.Issue.PullRequest) == "null" {
 		return Routed{}, ReasonNotFeedback, nil
 	}
-	if ev.GetInstallation().GetID() == 0 {
-		return Routed{}, ReasonInstallation, nil
+	e, reason := ev.job()
+	if e == nil {
+		return Routed{}, reason, nil
 	}
-	e := commentChange(ev.GetAction(), ev.Installation, ev.Repo, ev.GetSender())
-	e.Number, e.IsPullRequest, e.CommentID = ev.Issue.GetNumber(), true, ev.Comment.GetID()
-	e.AuthorAssociation = ev.Comment.GetAuthorAssociation()
+	e.Number = ev.Issue.Number
 	// Feedback by comment is a mention with text that is no command.
-	cmd, ok := ParseCommand(ev.Comment.GetBody(), cfg.Mention)
-	if e.Command == EvFeedbackEdited && (!ok || cmd.Name != "" || isBot(ev.GetSender())) {
+	cmd, ok := ParseCommand(ev.Comment.Body, cfg.Mention)
+	if e.Command == EvFeedbackEdited && (!ok || cmd.Name != "") {
 		e.Command = EvFeedbackDeleted
 	}
 	e.Text = cmd.Text
@@ -56,40 +92,49 @@ func routeCommentChange(payload []byte, cfg Config) (Routed, string, error) {
 // routeReviewCommentChange routes pull_request_review_comment.edited and
 // .deleted.
 func routeReviewCommentChange(payload []byte, cfg Config) (Routed, string, error) {
-	var ev github.PullRequestReviewCommentEvent
+	var ev commentChangePayload
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: pull_request_review_comment payload: %w", err)
 	}
-	if ev.Repo == nil || ev.PullRequest == nil || ev.Comment == nil {
+	if ev.Repository == nil || ev.PullRequest == nil || ev.Comment == nil {
 		return Routed{}, "", fmt.Errorf("webhook: pull_request_review_comment payload lacks repository, pull_request or comment")
 	}
-	if ev.GetInstallation().GetID() == 0 {
-		return Routed{}, ReasonInstallation, nil
+	e, reason := ev.job()
+	if e == nil {
+		return Routed{}, reason, nil
 	}
-	e := commentChange(ev.GetAction(), ev.Installation, ev.Repo, ev.GetSender())
-	c := ev.Comment
-	e.Number, e.IsPullRequest, e.CommentID = ev.PullRequest.GetNumber(), true, c.GetID()
-	e.Path, e.Line, e.AuthorAssociation = c.GetPath(), c.GetLine(), c.GetAuthorAssociation()
-	e.Text = c.GetBody()
-	if text, ok := ParseMention(c.GetBody(), cfg.Mention); ok {
+	e.Number = ev.PullRequest.Number
+	e.Path, e.Line = ev.Comment.Path, ev.Comment.Line
+	e.Text = ev.Comment.Body
+	if text, ok := ParseMention(ev.Comment.Body, cfg.Mention); ok {
 		e.Text = text
-	}
-	if e.Command == EvFeedbackEdited && isBot(ev.GetSender()) {
-		e.Command = EvFeedbackDeleted
 	}
 	return Routed{Event: e}, "", nil
 }
 
-// commentChange is the event job of an edit or deletion.
-func commentChange(action string, inst *github.Installation, repo *github.Repository, sender *github.User) *EventJobArgs {
+// job is the event job of an edit or deletion (nil and the reason when
+// there is none). An edit by a bot drops the feedback.
+func (ev *commentChangePayload) job() (*EventJobArgs, string) {
+	if ev.Installation == nil || ev.Installation.ID == 0 {
+		return nil, ReasonInstallation
+	}
 	cmd := EvFeedbackDeleted
-	if action == "edited" {
+	if ev.Action == "edited" {
 		cmd = EvFeedbackEdited
 	}
-	return &EventJobArgs{
-		Action: action, Command: cmd, InstallationID: inst.GetID(),
-		RepoID: repo.GetID(), Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(),
-		CloneURL: repo.GetCloneURL(), DefaultBranch: repo.GetDefaultBranch(),
-		ActorLogin: sender.GetLogin(), ActorID: sender.GetID(), ActorType: sender.GetType(),
+	var login, typ string
+	var id int64
+	if s := ev.Sender; s != nil {
+		login, typ, id = s.Login, s.Type, s.ID
 	}
+	if ev.Sender == nil || strings.EqualFold(typ, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]") {
+		cmd = EvFeedbackDeleted
+	}
+	r := ev.Repository
+	return &EventJobArgs{
+		Action: ev.Action, Command: cmd, InstallationID: ev.Installation.ID,
+		RepoID: r.ID, Owner: r.Owner.Login, Repo: r.Name, CloneURL: r.CloneURL, DefaultBranch: r.DefaultBranch,
+		IsPullRequest: true, CommentID: ev.Comment.ID, AuthorAssociation: ev.Comment.AuthorAssociation,
+		ActorLogin: login, ActorID: id, ActorType: typ,
+	}, ""
 }
