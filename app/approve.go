@@ -258,7 +258,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 	if a.Identifier == webhook.ActionApprove {
 		// What the approval covers on the pull request: exactly the
 		// protected changes it saw (protect_pr.go).
-		if err := recordCoverage(ctx, d.w, a.RunID, hash); err != nil {
+		if err := recordCoverage(ctx, d.w, a.RunID, a.RepoID, hash); err != nil {
 			return err
 		}
 	}

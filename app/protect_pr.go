@@ -3,13 +3,12 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/policy"
-	"github.com/agentgate/agentgate/store"
 )
 
 // Effect keys of protected changes judged on the pull request.
@@ -23,8 +22,10 @@ const (
 )
 
 // coverage is what one approval of protected paths covered: exactly these
-// paths with this content, under this policy.
+// paths with this content, on this pull request, under this policy.
 type coverage struct {
+	Repo    int64             `json:"repo"`
+	PR      int               `json:"pr"`
 	Policy  string            `json:"policy"`
 	Entries map[string]string `json:"entries"`
 }
@@ -85,30 +86,13 @@ func (r *run) coveredOnPR(ctx context.Context, policyHash string) (map[string]ma
 	if f == nil || f.PR == 0 {
 		return out, nil
 	}
-	repo := r.args.Owner + "/" + r.args.Repo
-	runs, err := r.w.DB.RunsOnIssue(ctx, repo, f.PR)
+	all, err := r.w.DB.EffectsByKey(ctx, effApprovalCovers)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(runs)+1)
-	for _, run := range runs {
-		ids = append(ids, run.ID)
-	}
-	if orig, err := r.w.DB.RunForPR(ctx, repo, f.PR); err == nil {
-		ids = append(ids, orig.ID)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	for _, id := range ids {
-		v, ok, err := r.w.DB.Effect(ctx, id, effApprovalCovers)
-		if err != nil {
-			return nil, fmt.Errorf("effect: %w", err)
-		}
-		if !ok {
-			continue
-		}
+	for _, v := range all {
 		var c coverage
-		if err := json.Unmarshal([]byte(v), &c); err != nil || c.Policy != policyHash {
+		if err := json.Unmarshal([]byte(v), &c); err != nil || c.Repo != r.args.RepoID || c.PR != f.PR || c.Policy != policyHash {
 			continue
 		}
 		for p, e := range c.Entries {
@@ -121,18 +105,26 @@ func (r *run) coveredOnPR(ctx context.Context, policyHash string) (map[string]ma
 	return out, nil
 }
 
-// recordCoverage keeps what an approval of run runID covers: the entries
-// its push left unapproved, under hash.
-func recordCoverage(ctx context.Context, w *Worker, runID, hash string) error {
-	entries := map[string]string{}
+// recordCoverage keeps what an approval of run runID (in repository
+// repoID) covers: the entries its push left unapproved in its pull
+// request, under hash.
+func recordCoverage(ctx context.Context, w *Worker, runID string, repoID int64, hash string) error {
+	c := coverage{Repo: repoID, Policy: hash, Entries: map[string]string{}}
+	if v, ok, err := w.DB.Effect(ctx, runID, effPR); err != nil {
+		return fmt.Errorf("effect: %w", err)
+	} else if !ok {
+		return nil // no pull request: nothing later can rely on it
+	} else if c.PR, err = strconv.Atoi(v); err != nil {
+		return fmt.Errorf("pull request number %q: %w", v, err)
+	}
 	if v, ok, err := w.DB.Effect(ctx, runID, effProtectedEntries); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if ok {
-		if err := json.Unmarshal([]byte(v), &entries); err != nil {
+		if err := json.Unmarshal([]byte(v), &c.Entries); err != nil {
 			return fmt.Errorf("protected entries of run %s: %w", runID, err)
 		}
 	}
-	b, err := json.Marshal(coverage{Policy: hash, Entries: entries})
+	b, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
