@@ -79,6 +79,8 @@ func (e *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJobA
 		err = ev.feedback(ctx)
 	case webhook.EvFollowUp:
 		err = ev.followUp(ctx)
+	case webhook.EvFeedbackEdited, webhook.EvFeedbackDeleted:
+		err = ev.feedbackChanged(ctx)
 	default:
 		log.Warn("unknown event command: ignored")
 	}

@@ -47,6 +47,12 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	if err != nil {
 		return "", "", "", err
 	}
+	// Protected paths are judged on the pull request: its whole change
+	// against the default branch, less what approvals on it covered.
+	prot, protEntries, err := r.prProtected(ctx, att.Workspace, sha, info, eff.Hash())
+	if err != nil {
+		return "", "", "", err
+	}
 	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
 		return "", OutcomeRejected, reason, err
 	}
@@ -84,8 +90,9 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	// so a recorded push always has them.
 	pc := pushedCommit{SHA: sha, Branch: branch, Tree: info.Tree, Parent: info.Parent, Message: free, Held: eff.CIHold, Method: method}
 	pcJSON, _ := json.Marshal(pc)
-	prot, _ := json.Marshal(att.Protected)
-	for _, e := range [][2]string{{effCommit, string(pcJSON)}, {effProtected, string(prot)}, {effPolicyHash, eff.Hash()}} {
+	protJSON, _ := json.Marshal(prot)
+	entriesJSON, _ := json.Marshal(protEntries)
+	for _, e := range [][2]string{{effCommit, string(pcJSON)}, {effProtected, string(protJSON)}, {effProtectedEntries, string(entriesJSON)}, {effPolicyHash, eff.Hash()}} {
 		if err := w.DB.RecordEffect(ctx, a.RunID, e[0], e[1]); err != nil {
 			return "", "", "", fmt.Errorf("record %s: %w", e[0], err)
 		}
@@ -100,8 +107,8 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		return "", "", "", fmt.Errorf("record summary: %w", err)
 	}
 	attrs := map[string]any{"commit": sha, "branch": branch, "method": method, "ci_held": eff.CIHold}
-	if len(att.Protected) > 0 {
-		attrs["protected"] = strings.Join(att.Protected, " ")
+	if len(prot) > 0 {
+		attrs["protected"] = strings.Join(prot, " ")
 	}
 	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", attrs); err != nil {
 		return "", "", "", err

@@ -314,22 +314,34 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) {
-		// Listed by login, or an active member of an allowed team (teams.go).
-		listed, err := r.allowedByList(ctx, users, teams)
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; len(users) > 0 || len(teams) > 0 {
+		// Listed by login, or an active member of an allowed team
+		// (teams.go). An approved run acts for its approver, who must be
+		// listed as a requester would (the approval checked it; the list
+		// may have changed since).
+		who := a.RequesterLogin
+		if r.approvedBy != "" {
+			who = r.approvedBy
+		}
+		listed, err := r.allowedByList(ctx, who, users, teams)
 		if err != nil {
 			return false, err
 		}
 		if !listed {
 			if _, err := r.once(ctx, effDenied, func() (string, error) {
-				return r.comment(ctx, notListedComment(a.RequesterLogin))
+				return r.comment(ctx, notListedComment(who))
 			}); err != nil {
 				return false, err
 			}
 			return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-				"reason": a.RequesterLogin + " is not in the configuration's allowed_users nor an active member of its allowed_teams",
+				"reason": who + " is not in the configuration's allowed_users nor an active member of its allowed_teams",
 			})
 		}
+	}
+	// An approved or retried run works from the text its approval or
+	// retry named, read again now (approve_text.go).
+	if ok, err := r.checkText(ctx); err != nil || !ok {
+		return false, err
 	}
 	if ok, err := r.planGate(ctx); err != nil || !ok { // plangate.go
 		return false, err

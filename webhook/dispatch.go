@@ -35,15 +35,19 @@ type route func(payload []byte, cfg Config) (Routed, string, error)
 // routes is the dispatch table: "event.action" first, then "event". To
 // route a new event or action, add a row.
 var routes = map[string]route{
-	"issue_comment":               routeComment,
-	"issues":                      routeRun("issues"),
-	"pull_request.closed":         routePRClosed,
-	"pull_request_review":         routeReview,
-	"pull_request_review_comment": routeReviewComment,
-	"check_run.rerequested":       routeRerun,
-	"check_run.requested_action":  routeCheckAction,
-	"installation":                routeInstallation,
-	"installation_repositories":   routeInstallation,
+	"issue_comment":                       routeComment,
+	"issue_comment.edited":                routeCommentChange,
+	"issue_comment.deleted":               routeCommentChange,
+	"issues":                              routeRun("issues"),
+	"pull_request.closed":                 routePRClosed,
+	"pull_request_review":                 routeReview,
+	"pull_request_review_comment":         routeReviewComment,
+	"pull_request_review_comment.edited":  routeReviewCommentChange,
+	"pull_request_review_comment.deleted": routeReviewCommentChange,
+	"check_run.rerequested":               routeRerun,
+	"check_run.requested_action":          routeCheckAction,
+	"installation":                        routeInstallation,
+	"installation_repositories":           routeInstallation,
 }
 
 // Route decides what a delivery of event starts: a run (new work on an

@@ -85,6 +85,30 @@ func TestRoute(t *testing.T) {
 			}},
 		{name: "inline review comment with the mention", event: "pull_request_review_comment",
 			payload: payload(t, "pull_request_review_comment.created.json", "comment.body", "@agentgate fix this line", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvFeedback},
+		{name: "edited feedback comment on a pull request", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "edited", "comment.body", "@agentgate rename y instead"), command: EvFeedbackEdited,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "rename y instead" || r.Event.CommentID == 0 || r.Event.Number == 0 {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "comment edited into no feedback", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "edited", "comment.body", "never mind"), command: EvFeedbackDeleted},
+		{name: "deleted comment on a pull request", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "deleted"), command: EvFeedbackDeleted},
+		{name: "edited comment on an issue", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "action", "edited", "comment.body", "@agentgate fix"), reason: ReasonNotFeedback},
+		{name: "edited inline review comment", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "comment.body", "use a map"), command: EvFeedbackEdited,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "use a map" || r.Event.CommentID == 0 || r.Event.Event != "pull_request_review_comment" {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "inline review comment edited by a bot", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "sender.type", "Bot"), command: EvFeedbackDeleted},
+		{name: "deleted inline review comment", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "deleted"), command: EvFeedbackDeleted},
 		{name: "re-run of agentgate's check", event: "check_run",
 			payload: payload(t, "check_run.rerequested.json", "check_run.name", "agentgate", "check_run.external_id", runID), command: EvRerun,
 			check: func(t *testing.T, r Routed) {
