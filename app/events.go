@@ -227,6 +227,3 @@ func enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) er
 	}
 	return nil
 }
-
-// repoName is "owner/name" as the runs table keys it.
-func (ev *event) repoName() string { return ev.a.Owner + "/" + ev.a.Repo }
