@@ -11,6 +11,17 @@ import (
 	"github.com/agentgate/agentgate/telemetry"
 )
 
+// eventJobsIdle reports whether no event job is waiting or running.
+func eventJobsIdle(t *testing.T, env *harness.Env) bool {
+	t.Helper()
+	var n int
+	if err := env.App.DB().SQL.QueryRowContext(context.Background(),
+		`SELECT count(*) FROM river_job WHERE kind = 'agentgate.event' AND state NOT IN ('completed', 'discarded', 'cancelled')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 0
+}
+
 // `@agentgate revert` through the HTTP intake: refused on an unmerged
 // pull request, on one agentgate did not open and to a user without the
 // trigger permission; on the merged agentgate pull request it opens a
@@ -69,6 +80,7 @@ func TestEndToEndRevert(t *testing.T) {
 	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
 	revert(pr.Number, "reader", "CONTRIBUTOR")
 	eventually(t, time.Minute, "the permission refusal", botSays(pr.Number, "`@agentgate revert` needs **write** permission"))
+	eventually(t, time.Minute, "the refused revert's job to end", func() bool { return eventJobsIdle(t, env) })
 	if n := len(env.GH.PullRequests(harness.Owner, harness.Repo)); n != 1 {
 		t.Fatalf("pull requests after the refusals = %d, want 1", n)
 	}
