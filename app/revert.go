@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
@@ -171,7 +172,12 @@ func (ev *event) pushRevert(ctx context.Context, r *run, pr *github.PullRequest,
 	if err != nil {
 		return "", err
 	}
-	rv, err := gitops.ComputeRevert(ctx, gitops.RevertOptions{URL: a.CloneURL, Token: tok, Branch: base, Merge: merge})
+	dir, err := os.MkdirTemp(ev.w.Config.DataDir, "revert-")
+	if err != nil {
+		return "", fmt.Errorf("revert: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	rv, err := gitops.ComputeRevert(ctx, gitops.RevertOptions{URL: a.CloneURL, Token: tok, Branch: base, Merge: merge, Dir: dir})
 	refuse := func(why string) (string, error) {
 		if err := ev.revertFailed(ctx, r, why); err != nil {
 			return "", err

@@ -7,10 +7,15 @@ import (
 	"io"
 	"sort"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -44,6 +49,9 @@ type RevertOptions struct {
 	Merge string
 	// Depth is how much of Branch's history is fetched (0: DefaultRevertDepth).
 	Depth int
+	// Dir, when set, is an empty directory that holds the fetched objects
+	// (the caller removes it); empty keeps them in memory.
+	Dir string
 }
 
 // RevertFile is one path the revert restores to its state before the merge.
@@ -73,7 +81,7 @@ type Revert struct {
 	Conflicts []string
 }
 
-// ComputeRevert fetches Branch (bare, in memory, Depth commits) and
+// ComputeRevert fetches Branch (bare, into Dir or memory, Depth commits) and
 // computes the revert of Merge on its head. Nothing is pushed. Paths
 // changed again after the merge are reported as Conflicts rather than
 // merged: agentgate never resolves a conflict on a person's behalf.
@@ -94,7 +102,10 @@ func ComputeRevert(ctx context.Context, opts RevertOptions) (*Revert, error) {
 	if depth <= 0 {
 		depth = DefaultRevertDepth
 	}
-	st := memory.NewStorage()
+	var st storage.Storer = memory.NewStorage()
+	if opts.Dir != "" {
+		st = filesystem.NewStorage(osfs.New(opts.Dir), cache.NewObjectLRUDefault())
+	}
 	repo, err := git.CloneContext(ctx, st, nil, &git.CloneOptions{
 		URL: url, Auth: auth, ReferenceName: ref, SingleBranch: true,
 		Depth: depth, Tags: git.NoTags,
@@ -199,7 +210,7 @@ type flatEntry struct {
 }
 
 // flatTree lists every file (blob, symlink, submodule) under tree by path.
-func flatTree(st *memory.Storage, tree plumbing.Hash) (map[string]flatEntry, error) {
+func flatTree(st storer.EncodedObjectStorer, tree plumbing.Hash) (map[string]flatEntry, error) {
 	out := map[string]flatEntry{}
 	t, err := object.GetTree(st, tree)
 	if err != nil {
@@ -223,7 +234,7 @@ func flatTree(st *memory.Storage, tree plumbing.Hash) (map[string]flatEntry, err
 }
 
 // readBlobLimit reads a blob of at most limit bytes.
-func readBlobLimit(st *memory.Storage, h plumbing.Hash, limit int64) ([]byte, error) {
+func readBlobLimit(st storer.EncodedObjectStorer, h plumbing.Hash, limit int64) ([]byte, error) {
 	b, err := object.GetBlob(st, h)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", h, err)

@@ -58,9 +58,10 @@ func TestComputeRevert(t *testing.T) {
 		wantErr   error
 		conflicts []string
 		files     []string
+		onDisk    bool // fetch into a directory, not memory
 	}{
 		{name: "right after the merge", files: []string{"README.md", "new/added.txt"}},
-		{name: "later work elsewhere kept", later: []testgit.File{{Path: "NOTES.md", Content: "later\n"}}, files: []string{"README.md", "new/added.txt"}},
+		{name: "later work elsewhere kept", later: []testgit.File{{Path: "NOTES.md", Content: "later\n"}}, files: []string{"README.md", "new/added.txt"}, onDisk: true},
 		{name: "a reverted path changed since", later: []testgit.File{{Path: "README.md", Content: "hello\nagain\n"}}, conflicts: []string{"README.md"}},
 		{name: "already reverted by hand", later: []testgit.File{{Path: "README.md", Content: "hello\nworld\n"}}, files: []string{"new/added.txt"}},
 	}
@@ -74,7 +75,11 @@ func TestComputeRevert(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rv, err := ComputeRevert(ctx, RevertOptions{URL: s.CloneURL(testRepo), Token: testToken, Branch: "main", Merge: merge})
+			opts := RevertOptions{URL: s.CloneURL(testRepo), Token: testToken, Branch: "main", Merge: merge}
+			if tt.onDisk {
+				opts.Dir = t.TempDir()
+			}
+			rv, err := ComputeRevert(ctx, opts)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
