@@ -36,6 +36,7 @@ func TestDemo(t *testing.T) {
 		// The check: the agent's tool calls and the model's token usage.
 		`Check run "agentgate"`, "| ` grep -rn commmit . ` | 0 |", "wget -q -O- http://dictionary.invalid/words.txt",
 		"**LLM usage:** 4 requests, 5337 input + 175 output tokens (` demo-model `)",
+		"**Tool calls:** 5 (`run` ×3, `apply_patch` ×1, `finish` ×1)",
 		"| ` dictionary.invalid:80 ` (not allowlisted) | 0 | 1 |",
 		// The run page: egress and gateway decisions.
 		"dictionary.invalid:80 | 0 | 1 | 0 B | 0 B | not allowlisted",
