@@ -135,7 +135,10 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	pr := prs[len(prs)-1]
 	repo := harness.Owner + "/" + harness.Repo
 	rule := strings.Repeat("─", 72)
-	fmt.Fprintf(stdout, "\n%s\nPull request #%d: %s\n  %s → %s (head %s)\n%s\n%s\n", rule, pr.Number, pr.Title, pr.Head, pr.Base, short(pr.HeadSHA), rule, pr.Body)
+	// The body's head; its report is the check run's, printed below.
+	head, _, _ := strings.Cut(pr.Body, "\n## Run")
+	fmt.Fprintf(stdout, "\n%s\nPull request #%d: %s\n  %s → %s (head %s)\n%s\n%s\n(then the run's report, as in the check run below, and the agent's summary)\n",
+		rule, pr.Number, pr.Title, pr.Head, pr.Base, short(pr.HeadSHA), rule, strings.TrimSpace(head))
 	diff, err := env.Git.Git(ctx, repo, "diff", "--no-color", pr.Base+"..."+pr.HeadSHA)
 	if err != nil {
 		return fmt.Errorf("pull request diff: %w", err)
