@@ -140,4 +140,27 @@ func TestEndToEndRevert(t *testing.T) {
 	if v, err := env.App.DB().VerifyRun(ctx, checkRun); err != nil || !v.OK() {
 		t.Errorf("revert run's chain: %+v %v", v, err)
 	}
+
+	// The revert's own pull request takes no feedback, and the revert is
+	// not retried (it is the newest run on the reverted pull request):
+	// each gets a reply, no run starts.
+	b, _, err := env.PRCommentPayload(rv.Number, "@agentgate also fix the title", harness.Requester, "OWNER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliverEvent(t, env, "issue_comment", b)
+	eventually(t, time.Minute, "the no-follow-up reply", botSays(rv.Number, "takes no follow-up runs"))
+	b, _, err = env.PRCommentPayload(pr.Number, "@agentgate retry", harness.Requester, "OWNER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliverEvent(t, env, "issue_comment", b)
+	eventually(t, time.Minute, "the no-retry reply", botSays(pr.Number, "is a revert, made by agentgate without an agent"))
+	eventually(t, time.Minute, "the event jobs to end", func() bool { return eventJobsIdle(t, env) })
+	if n := len(runsOn(t, env, rv.Number)); n != 0 {
+		t.Errorf("runs on the revert pull request = %d, want none", n)
+	}
+	if runs := runsOn(t, env, pr.Number); len(runs) != 1 || runs[0].ID != checkRun {
+		t.Errorf("runs on the reverted pull request = %+v, want the revert alone", runs)
+	}
 }
