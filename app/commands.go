@@ -240,6 +240,10 @@ func (ev *event) retry(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if ev.a.Command == webhook.EvRerun { // no comment to answer
+				ev.log.Info("re-run of a revert: ignored", "run_id", old.ID)
+				return nil
+			}
 			return ev.reply(ctx, fmt.Sprintf("Run `%s` is a revert, made by agentgate without an agent: it is not run again. Comment `%s revert` on the reverted pull request for a new one.", old.ID, ev.w.Config.Mention))
 		}
 		return fmt.Errorf("run %s: job not recorded", old.ID)
