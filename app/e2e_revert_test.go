@@ -156,7 +156,12 @@ func TestEndToEndRevert(t *testing.T) {
 	}
 	deliverEvent(t, env, "issue_comment", b)
 	eventually(t, time.Minute, "the no-retry reply", botSays(pr.Number, "is a revert, made by agentgate without an agent"))
-	eventually(t, time.Minute, "the event jobs to end", func() bool { return eventJobsIdle(t, env) })
+	rerun, err := env.RerunPayload(checkRun, harness.Requester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliverEvent(t, env, "check_run", rerun)
+	eventually(t, time.Minute, "the event jobs to end (none failing)", func() bool { return eventJobsIdle(t, env) })
 	if n := len(runsOn(t, env, rv.Number)); n != 0 {
 		t.Errorf("runs on the revert pull request = %d, want none", n)
 	}
