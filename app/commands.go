@@ -25,6 +25,7 @@ func helpText(mention string) string {
 | %[1]s cancel [*run id*] | stop the active (or pending) run; its sandbox is removed and nothing is pushed |
 | %[1]s retry [*run id*] | run the latest finished run again (Re-run on the agentgate check does the same) |
 | %[1]s approve [*run id*] | start a pending run (someone who could start it themselves, not its requester) or a planned one (the requester too) |
+| %[1]s revert | on a merged pull request agentgate opened: a pull request that reverts it, committed by agentgate from the merge commit (no agent runs; the trigger permission) |
 | %[1]s help | this list |
 
 A command is the word alone; anything else after the mention is a task.`, "`"+mention+"`")
@@ -235,6 +236,16 @@ func (ev *event) retry(ctx context.Context) error {
 		return err
 	}
 	if !ok {
+		if _, revert, err := ev.w.DB.Effect(ctx, old.ID, effRevert); err != nil || revert {
+			if err != nil {
+				return err
+			}
+			if ev.a.Command == webhook.EvRerun { // no comment to answer
+				ev.log.Info("re-run of a revert: ignored", "run_id", old.ID)
+				return nil
+			}
+			return ev.reply(ctx, fmt.Sprintf("Run `%s` is a revert, made by agentgate without an agent: it is not run again. Comment `%s revert` on the reverted pull request for a new one.", old.ID, ev.w.Config.Mention))
+		}
 		return fmt.Errorf("run %s: job not recorded", old.ID)
 	}
 	newID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-retry:"+ev.a.DeliveryID)).String()

@@ -73,6 +73,8 @@ func (e *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJobA
 		err = ev.retry(ctx)
 	case webhook.CmdApprove:
 		err = ev.approve(ctx)
+	case webhook.CmdRevert:
+		err = ev.revert(ctx)
 	case webhook.EvPRClosed:
 		err = ev.prClosed(ctx)
 	case webhook.EvFeedback, webhook.EvReviewComment:

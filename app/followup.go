@@ -149,6 +149,12 @@ func (ev *event) followUp(ctx context.Context) error {
 		return err
 	}
 	if !ok {
+		if _, revert, err := ev.w.DB.Effect(ctx, orig.ID, effRevert); err != nil || revert {
+			if err != nil {
+				return err
+			}
+			return ev.reply(ctx, "This pull request is a revert agentgate made without an agent: it takes no follow-up runs. Push to it, or close it and start a run on the issue.")
+		}
 		return fmt.Errorf("run %s: job not recorded", orig.ID)
 	}
 	runID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-follow-up:"+strconv.FormatInt(ev.jobID, 10))).String()

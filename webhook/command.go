@@ -11,6 +11,9 @@ const (
 	CmdCancel  = "cancel"
 	CmdRetry   = "retry"
 	CmdApprove = "approve"
+	// CmdRevert, on a merged pull request agentgate opened, opens a pull
+	// request that reverts it (made by agentgate, no agent runs).
+	CmdRevert = "revert"
 )
 
 // commands are the words ParseCommand recognises, and whether each may
@@ -21,6 +24,7 @@ var commands = map[string]bool{
 	CmdCancel:  true,
 	CmdRetry:   true,
 	CmdApprove: true,
+	CmdRevert:  false,
 }
 
 // Command is what a comment that starts with the mention asks for.

@@ -32,22 +32,42 @@ type Routed struct {
 // only the fields it reads (payload.go).
 type route func(payload []byte, cfg Config) (Routed, string, error)
 
-// routes is the dispatch table: "event.action" first, then "event". To
-// route a new event or action, add a row.
+// routes is the dispatch table: "event.action" first, then "event" (every
+// action of the event). To route a new event or action, add a row, then
+// the event to app.yml and the row to the README's event table
+// (app.TestManifestEventsMatchIntake checks all three agree).
 var routes = map[string]route{
-	"issue_comment":                       routeComment,
+	"issue_comment.created":               routeComment,
 	"issue_comment.edited":                routeCommentChange,
 	"issue_comment.deleted":               routeCommentChange,
-	"issues":                              routeRun("issues"),
+	"issues.labeled":                      routeRun("issues"),
 	"pull_request.closed":                 routePRClosed,
-	"pull_request_review":                 routeReview,
-	"pull_request_review_comment":         routeReviewComment,
+	"pull_request_review.submitted":       routeReview,
+	"pull_request_review_comment.created": routeReviewComment,
 	"pull_request_review_comment.edited":  routeReviewCommentChange,
 	"pull_request_review_comment.deleted": routeReviewCommentChange,
 	"check_run.rerequested":               routeRerun,
 	"check_run.requested_action":          routeCheckAction,
 	"installation":                        routeInstallation,
 	"installation_repositories":           routeInstallation,
+}
+
+// RoutedActions lists what intake routes: each event with its routed
+// actions, sorted; an event routed whatever its action maps to nil.
+func RoutedActions() map[string][]string {
+	out := map[string][]string{}
+	for k := range routes {
+		event, action, ok := strings.Cut(k, ".")
+		if !ok {
+			out[event] = nil
+			continue
+		}
+		out[event] = append(out[event], action)
+	}
+	for _, actions := range out {
+		slices.Sort(actions)
+	}
+	return out
 }
 
 // Route decides what a delivery of event starts: a run (new work on an
