@@ -69,7 +69,7 @@ func (ev *event) revert(ctx context.Context) error {
 
 	runID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-revert:"+a.DeliveryID)).String()
 	if _, err := ev.w.DB.EnsureRun(ctx, store.Run{
-		ID: runID, DeliveryID: a.DeliveryID, Repo: ev.repoName(), RepoID: a.RepoID, InstallationID: a.InstallationID,
+		ID: runID, DeliveryID: a.DeliveryID, Repo: a.Owner + "/" + a.Repo, RepoID: a.RepoID, InstallationID: a.InstallationID,
 		Issue: a.Number, Requester: a.ActorLogin, State: stateRunning,
 	}); err != nil {
 		return err
@@ -88,7 +88,7 @@ func (ev *event) revert(ctx context.Context) error {
 	if _, err := r.once(ctx, effRevert, func() (string, error) {
 		if err := r.event(ctx, telemetry.KindWebhookReceived, a.ActorLogin, map[string]any{
 			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": "revert",
-			"repo": ev.repoName(), "issue": a.Number, "comment_id": a.CommentID,
+			"repo": a.Owner + "/" + a.Repo, "issue": a.Number, "comment_id": a.CommentID,
 		}); err != nil {
 			return "", err
 		}
