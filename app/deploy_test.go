@@ -119,7 +119,11 @@ func TestStartupWarnings(t *testing.T) {
 		{"builtin preset, no key", func(c *Config) { c.AgentPreset = agents.NameBuiltin }, "openai-key"},
 		{"claude-code, only an OpenAI key", func(c *Config) { c.AgentPreset = agents.NameClaudeCode; c.Network.OpenAIKey = "sk-x" }, "anthropic-key"},
 		{"claude-code, key", func(c *Config) { c.AgentPreset = agents.NameClaudeCode; c.Network.AnthropicKey = "sk-ant" }, ""},
-		{"codex, no network", func(c *Config) { c.AgentPreset = agents.NameCodex; c.Network.OpenAIKey = "sk-x"; c.Network.Mode = "none" }, "network is none"},
+		{"codex, no network", func(c *Config) {
+			c.AgentPreset = agents.NameCodex
+			c.Network.OpenAIKey = "sk-x"
+			c.Network.Mode = "none"
+		}, "network is none"},
 		{"a custom image: cannot tell", func(c *Config) { c.AgentImage = "example/agent:1" }, ""},
 		{"intake needs no key", func(c *Config) { c.Role = RoleIntake; c.AgentImage = agents.ImageBuiltin }, ""},
 		{"sign-in without the operator listener", func(c *Config) { c.OAuthClientID = "Iv1.x" }, "admin-listen"},
