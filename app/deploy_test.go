@@ -311,3 +311,30 @@ func TestShutdownDelayKeepsServing(t *testing.T) {
 		})
 	}
 }
+
+// TestStartupWarningOnReadyz: a configuration problem that does not stop
+// start-up is logged once and shown on /readyz (which stays 200: the
+// problem is the operator's to fix, not a reason to take intake out).
+func TestStartupWarningOnReadyz(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The server logs to the default logger (startIntakeWith passes none).
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	defer slog.SetDefault(prev)
+	srv, _ := startIntakeWith(ctx, t, func(c *Config) { c.OAuthClientID = "Iv1.from-setup"; c.OAuthClientSecret = "s" })
+	defer func() { _ = srv.Shutdown(context.Background()) }()
+	resp, err := http.Get("http://" + srv.Addr() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "warning: setting oauth-client-id is set but admin-listen is not") {
+		t.Errorf("/readyz %d %q: want 200 with the warning", resp.StatusCode, body)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "admin-listen is not") {
+		t.Errorf("start-up log lacks the warning:\n%s", logs.String())
+	}
+}
