@@ -42,6 +42,11 @@ func TestKubernetesDeploys(t *testing.T) {
 	for _, d := range m.deployments {
 		deps[d.Name] = d
 	}
+	for _, ing := range m.ingresses {
+		if got := ing.Annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"]; !strings.Contains(got, "http_503") || !strings.Contains(got, "non_idempotent") {
+			t.Errorf("Ingress %s: proxy-next-upstream %q: a delivery a stopping replica refuses (503) must go to another", ing.Name, got)
+		}
+	}
 	for _, name := range []string{"agentgate-intake", "agentgate-worker"} {
 		d := deps[name]
 		if d == nil {
