@@ -115,6 +115,9 @@ type Config struct {
 	// item without one is for every installation.
 	AgentImageBindings map[string]Binding
 	PrivateBindings    map[string]Binding
+
+	// Deploy is how the process behaves across deploys (deploy.go).
+	Deploy DeployConfig
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -171,6 +174,7 @@ func DefaultConfig() Config {
 		MirrorOverlay:   "auto",
 		MirrorCheckouts: 3,
 		Controls:        DefaultControls(),
+		Deploy:          DeployConfig{RedeliverInterval: defaultRedeliverInterval, RedeliverWindow: defaultRedeliverWindow},
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -425,7 +429,7 @@ func parseSize(v string) (int64, error) {
 func LoadConfig(name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	all := append(settings(), roleSettings()...)
+	all := append(append(settings(), roleSettings()...), deploySettings()...)
 	flagVals := map[string]*string{}
 	for _, s := range all {
 		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")
@@ -540,9 +544,10 @@ func (c Config) ValidateServe() error {
 		req(false, "github-api-url", fmt.Sprintf("not an http(s) URL: %q", c.GitHubAPIURL))
 	}
 	req(c.DatabaseURL != "", "database-url", "required")
-	if c.OAuthClientID != "" {
-		req(c.OAuthClientSecret != "", "oauth-client-secret", "required with oauth-client-id")
-		req(c.AdminListen != "", "admin-listen", "required with oauth-client-id: run pages are served only there")
+	// Without admin-listen the OAuth client is unused (a start-up
+	// warning): agentgate setup writes it into a file serve takes as is.
+	if c.OAuthClientID != "" && c.AdminListen != "" {
+		req(c.OAuthClientSecret != "", "oauth-client-secret", "required with oauth-client-id and admin-listen")
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -550,6 +555,7 @@ func (c Config) ValidateServe() error {
 		}
 	}
 	errs = append(errs, c.validateRun()...)
+	errs = append(errs, c.validateDeploy()...)
 	return errors.Join(errs...)
 }
 

@@ -65,6 +65,9 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
 			return nil, fmt.Errorf("register action worker: %w", err)
 		}
+		if err := river.AddWorkerSafely(workers, &RedeliverWorker{Config: cfg, Logger: log.With("component", "redeliver")}); err != nil {
+			return nil, fmt.Errorf("register redelivery worker: %w", err)
+		}
 		jobTimeout := worker.Timeout(nil)
 		workCfg = &river.Config{
 			ID: cfg.WorkerID,
@@ -80,6 +83,9 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 			FetchPollInterval:    200 * time.Millisecond,
 			FetchCooldown:        50 * time.Millisecond,
 			Logger:               rlog,
+		}
+		if pj := redeliverPeriodic(cfg); pj != nil {
+			workCfg.PeriodicJobs = append(workCfg.PeriodicJobs, pj)
 		}
 	}
 	insertCfg := &river.Config{MaxAttempts: maxAttempts, Logger: rlog}

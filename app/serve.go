@@ -35,6 +35,9 @@ type Server struct {
 	health  *upstreamCheck
 	stop    context.CancelFunc
 
+	warnings []string   // start-up warnings of the configuration, on /readyz
+	images   imageCheck // images runs need that the engine lacks, on /readyz
+
 	metrics         *telemetry.Metrics
 	admin           *http.Server
 	adminLn         net.Listener
@@ -63,6 +66,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 			s.closeAll()
 		}
 	}()
+	s.warnAtStart()
 	if s.shutdownTracing, err = telemetry.SetupTracing(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
@@ -104,9 +108,11 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if _, err := s.docker.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("docker engine (setting docker-host): %w", err)
 	}
-	if err := checkImages(ctx, s.docker, cfg); err != nil {
+	missing, err := ensureImages(ctx, s.docker, cfg, log)
+	if err != nil {
 		return nil, err
 	}
+	s.images.set(missing)
 	engine := runner.New(s.docker)
 	s.Sandbox = &Sandbox{
 		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
@@ -170,9 +176,7 @@ func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
 	}
-	if s.health != nil {
-		s.intake.SetReadyDetail(s.health.report)
-	}
+	s.intake.SetReadyDetail(s.readyDetail)
 	s.http = &http.Server{
 		Handler:           s.metrics.InstrumentWebhook(s.intake.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -201,25 +205,6 @@ func (s *Server) secureAudit(cfg Config) error {
 	for _, secret := range cfg.SetupSecrets {
 		for _, f := range secretforms.Forms(secret) { // its common encodings too
 			s.db.AddSecret(f.Value)
-		}
-	}
-	return nil
-}
-
-// checkImages fails start-up when an image a run needs is not on the
-// engine: images are built locally and never pulled.
-func checkImages(ctx context.Context, cli client.APIClient, cfg Config) error {
-	p, err := cfg.preset(nil)
-	if err != nil {
-		return fmt.Errorf("setting agent-preset: %w", err)
-	}
-	need := []struct{ key, image string }{{"agent-image", p.Image}}
-	if cfg.Network.Mode == "relay" {
-		need = append(need, struct{ key, image string }{"relay-image", cfg.Network.RelayImage})
-	}
-	for _, n := range need {
-		if _, err := cli.ImageInspect(ctx, n.image); err != nil {
-			return fmt.Errorf("setting %s: image %s is not on the Docker engine (images are never pulled; build it, e.g. `agentgate images`): %w", n.key, n.image, err)
 		}
 	}
 	return nil
@@ -281,6 +266,9 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.health.run(hctx, time.Minute)
 	}
 	go s.metrics.PollQueueDepth(hctx, 15*time.Second, s.queueDepth)
+	if s.docker != nil {
+		go s.watchImages(hctx, time.Minute)
+	}
 	if s.admin != nil {
 		go func() {
 			if err := s.admin.Serve(s.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -318,6 +306,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.intake != nil {
 		s.intake.Drain()
+		s.holdForBalancers(ctx)
 	}
 	if s.http != nil {
 		if err := s.http.Shutdown(ctx); err != nil {

@@ -38,8 +38,9 @@ type Worker struct {
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
 // push and review; River's default of one minute would cut runs short.
+// The drain on SIGTERM covers it (Config.DrainTimeout).
 func (w *Worker) Timeout(*river.Job[webhook.RunJobArgs]) time.Duration {
-	return 2*w.Config.Limits.Timeout + 20*time.Minute // a setup phase may take up to the agent's timeout too
+	return w.Config.JobTimeout() // a setup phase may take up to the agent's timeout too
 }
 
 // Run states stored in the runs table.

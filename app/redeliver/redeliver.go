@@ -89,6 +89,11 @@ type Options struct {
 	// Interval separates redelivery requests (GitHub asks for at least a
 	// second between mutating requests made in bulk).
 	Interval time.Duration
+	// MaxRedeliveries and Limit bound a pass (Bound): events already
+	// redelivered that often are given up on, and at most Limit are
+	// redelivered. Zero disables either.
+	MaxRedeliveries int
+	Limit           int
 	// Transport carries the requests (default http.DefaultTransport).
 	Transport http.RoundTripper
 	Now       func() time.Time
@@ -97,7 +102,8 @@ type Options struct {
 // Outcome is one delivery picked for redelivery and what became of it.
 type Outcome struct {
 	Delivery
-	Err error // nil when GitHub accepted the redelivery (or in a dry run)
+	Err    error // nil when GitHub accepted the redelivery (or in a dry run)
+	GaveUp bool  // not asked again: redelivered MaxRedeliveries times already
 }
 
 // Run lists the deliveries of the last opts.Since, picks the failed ones
@@ -134,7 +140,13 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 		outcomes []Outcome
 		errs     []error
 	)
-	for i, d := range Failed(log, since) {
+	picked, gaveUp := Bound(log, Failed(log, since), opts.MaxRedeliveries, opts.Limit)
+	if report != nil {
+		for _, d := range gaveUp {
+			report(Outcome{Delivery: d, GaveUp: true})
+		}
+	}
+	for i, d := range picked {
 		o := Outcome{Delivery: d}
 		if !opts.DryRun {
 			if i > 0 && opts.Interval > 0 {

@@ -189,3 +189,39 @@ func TestRunRejectsWrongKey(t *testing.T) {
 		t.Error("redelivered with a wrong key")
 	}
 }
+
+func TestBound(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	fail := func(id int64, guid string, redelivery bool) Delivery {
+		return Delivery{ID: id, GUID: guid, DeliveredAt: t0.Add(time.Duration(id) * time.Minute), StatusCode: 503, Redelivery: redelivery}
+	}
+	log := []Delivery{
+		fail(1, "a", false),
+		fail(2, "b", false), fail(3, "b", true), fail(4, "b", true), fail(5, "b", true), // refused three redeliveries
+		fail(6, "c", false), fail(7, "c", true),
+		fail(8, "d", false),
+	}
+	picked := Failed(log, t0)
+	ids := func(ds []Delivery) (out []int64) {
+		for _, d := range ds {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name           string
+		max, limit     int
+		keep, abandons []int64
+	}{
+		{"unbounded", 0, 0, []int64{1, 5, 7, 8}, nil},
+		{"give up after three", 3, 0, []int64{1, 7, 8}, []int64{5}},
+		{"at most two, oldest first", 3, 2, []int64{1, 7}, []int64{5}},
+		{"limit only", 0, 1, []int64{1}, nil},
+	}
+	for _, tt := range tests {
+		keep, gaveUp := Bound(log, picked, tt.max, tt.limit)
+		if !slices.Equal(ids(keep), tt.keep) || !slices.Equal(ids(gaveUp), tt.abandons) {
+			t.Errorf("%s: keep %v gave up %v, want %v %v", tt.name, ids(keep), ids(gaveUp), tt.keep, tt.abandons)
+		}
+	}
+}

@@ -5,18 +5,18 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/agentgate/agentgate/app"
 )
 
 func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
-	var drain time.Duration
 	cfg, _, err := app.LoadConfig("serve", args, os.Getenv, nil)
 	if err != nil {
 		return err
 	}
-	drain = cfg.Limits.Timeout + 5*time.Minute
+	// Long enough for the longest job to finish (then the clean-up), so a
+	// deploy does not kill runs; deploy/ sets the grace periods above it.
+	drain := cfg.DrainTimeout()
 	srv, err := app.NewServer(ctx, cfg, log)
 	if err != nil {
 		return err
