@@ -146,8 +146,8 @@ func (e *inspectEnv) do(t *testing.T, c *http.Client, method, path, body string,
 
 func rulesAndToken() []Inspection {
 	return []Inspection{{
-		Host:  "api.internal",
-		Rules: []string{"GET /v1/packages/**", "POST /v1/search", "GET /echo"},
+		Host:   "api.internal",
+		Rules:  []string{"GET /v1/packages/**", "POST /v1/search", "GET /echo"},
 		Inject: &Inject{Credential: "NPM_TOKEN", Value: testToken, Header: "Authorization", Format: "Bearer {}"},
 	}}
 }
