@@ -202,12 +202,14 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if where, hit, found := t.scan(r, body); found {
 		p.tripped.Store(true)
 		d.Detail = fmt.Sprintf("%s found in the %s (%s form)", hit.Name, where, hit.Form)
-		refuse(http.StatusForbidden, ReasonExfiltration,
-			"agentgate egress: this request carries one of the run's secrets; it was not sent, and the run is stopped")
+		// Reported before the agent hears of it, so the run is already
+		// being stopped when the agent reads the refusal.
 		if p.opts.OnExfiltration != nil {
 			p.opts.OnExfiltration(Exfiltration{Time: d.Time, Host: t.host, Port: t.port, Method: r.Method, Path: d.Path,
 				Where: where, Secret: hit.Name, Form: hit.Form})
 		}
+		refuse(http.StatusForbidden, ReasonExfiltration,
+			"agentgate egress: this request carries one of the run's secrets; it was not sent, and the run is stopped")
 		return
 	}
 

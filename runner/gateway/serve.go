@@ -88,11 +88,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.tripped.Store(true)
 			g.log.WarnContext(r.Context(), "llm request carried a secret; refused", "api", rt.api, "path", rt.path,
 				"secret", hit.Name, "form", hit.Form)
-			refuse(rt.api, http.StatusForbidden, ErrSecret,
-				"agentgate: this request carries one of the run's secrets; it was not sent, and the run is stopped")
-			if g.onSecret != nil {
+			if g.onSecret != nil { // before the agent hears of it
 				g.onSecret(SecretHit{API: rt.api, Path: rt.path, Secret: hit.Name, Form: hit.Form})
 			}
+			refuse(rt.api, http.StatusForbidden, ErrSecret,
+				"agentgate: this request carries one of the run's secrets; it was not sent, and the run is stopped")
 			return
 		}
 		defaultOut := int64(0)
