@@ -341,7 +341,17 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	emit(parser.Flush())
 	endSandbox(err)
 	if x := exfil.Load(); x != nil {
-		att.Result = res
+		// Stopped by agentgate: whatever the engine says of the stop, the
+		// run ends here, not retried.
+		attrs := map[string]any{"stopped": "secret in a request"}
+		if err == nil {
+			att.Result = res
+			attrs["exit_code"], attrs["duration_ms"] = res.ExitCode, res.FinishedAt.Sub(res.StartedAt).Milliseconds()
+			attrs["output_bytes"], attrs["output_tail"] = res.OutputBytes, tail(string(res.Output), 4000)
+		} else {
+			attrs["error"] = err.Error()
+		}
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindSandboxExited, "agent", attrs)
 		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(*x)
 		return att, nil
 	}
