@@ -428,3 +428,35 @@ func TestMaskReaderAcrossReads(t *testing.T) {
 		t.Fatalf("%q", out)
 	}
 }
+
+// BenchmarkInspectedDownload moves a 16 MiB body through inspection.
+func BenchmarkInspectedDownload(b *testing.B) {
+	payload := make([]byte, 16<<20)
+	upCA, _ := NewCA("up", nil)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+		_, _ = w.Write(payload)
+	}))
+	srv.TLS = &tls.Config{GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return upCA.leaf(h.ServerName) }}
+	srv.StartTLS()
+	defer srv.Close()
+	_, ps, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	ca, _ := NewCA("run", nil)
+	roots := x509.NewCertPool()
+	roots.AddCert(upCA.Certificate())
+	tp := startProxy(b, Policy{Allow: []string{"api.internal:" + ps}, AllowPrivate: []string{"127.0.0.1/32"},
+		Inspect: []Inspection{{Host: "api.internal:" + ps}}, MaxBytes: 1 << 50},
+		map[string][]string{"api.internal": {"127.0.0.1"}}, func(o *Options) { o.CA, o.UpstreamRoots = ca, roots })
+	e := &inspectEnv{tp: tp, ca: ca}
+	c := e.newClient(false)
+	b.SetBytes(int64(len(payload)))
+	b.ResetTimer()
+	for range b.N {
+		resp, err := c.Get("https://api.internal:" + ps + "/big")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
