@@ -77,9 +77,10 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 			RootCAs:    p.opts.UpstreamRoots,
 			MinVersion: tls.VersionTLS12,
 		},
-		// HTTP/1.1 to the real host: bulk downloads move faster than over
-		// HTTP/2 (agentgate bench), and each of the agent's HTTP/2
-		// streams gets a pooled connection.
+		// HTTP/1.1 to the real host: each of the agent's requests (HTTP/2
+		// streams included) gets a pooled connection of its own, so one
+		// download never waits on another's flow-control window; as fast
+		// as HTTP/2 for a bulk download in agentgate bench.
 		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
 		TLSHandshakeTimeout:    p.opts.DialTimeout,
 		ResponseHeaderTimeout:  p.opts.ResponseTimeout,
