@@ -292,9 +292,13 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		spec.Files = planted.files
 		for _, kv := range planted.env {
 			k, _, _ := strings.Cut(kv, "=")
-			if !slices.ContainsFunc(spec.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) {
-				spec.CanaryEnv = append(spec.CanaryEnv, kv)
+			// Not where the agent's own variable goes, nor under the name of
+			// a setup secret (which the agent must not learn exists).
+			if slices.ContainsFunc(spec.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) ||
+				(pol.Setup != nil && slices.Contains(pol.Setup.SecretNames, k)) {
+				continue
 			}
+			spec.CanaryEnv = append(spec.CanaryEnv, kv)
 		}
 	}
 	imageDigest := ""
