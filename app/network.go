@@ -109,41 +109,38 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 		}
 	}
 	eopts.Logger = s.logger().With("run_id", runID, "component", "egress")
+	eopts.OnDecision = func(d egress.Decision) {
+		kind := telemetry.KindNetDenied
+		if d.Allowed {
+			kind = telemetry.KindNetAllowed
+		}
+		if d.Host == runner.DefaultProbeDeniedHost {
+			kind = KindNetPreflight
+		}
+		attrs := map[string]any{
+			"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
+			"reason": string(d.Reason), "status": d.Status,
+			"bytes_up": d.BytesUp, "bytes_down": d.BytesDown, "duration_ms": d.Duration.Milliseconds(),
+		}
+		if d.Inspected {
+			attrs["inspected"] = true
+			if d.Method != "CONNECT" {
+				// one request inside an inspected tunnel
+				kind = KindEgressRequest
+				attrs["allowed"] = d.Allowed
+				attrs["path"], attrs["rule"], attrs["credential"] = d.Path, d.Rule, d.Credential
+			}
+		}
+		actor := "agent"
+		if cfg.setupPhase {
+			actor, attrs["phase"] = "setup", "setup"
+		}
+		record(kind, actor, attrs)
+	}
 	proxy, err := egress.New(egress.Policy{
 		Allow: cfg.Allow, AllowPrivate: cfg.AllowPrivate, MaxBytes: cfg.MaxBytes, MaxConns: cfg.MaxConns,
 		Inspect: ins, InspectAll: cfg.InspectAll,
-	}, egress.Options{
-		Logger: eopts.Logger, CA: eopts.CA, UpstreamRoots: eopts.UpstreamRoots,
-		Secrets: eopts.Secrets, OnExfiltration: eopts.OnExfiltration,
-		OnDecision: func(d egress.Decision) {
-			kind := telemetry.KindNetDenied
-			if d.Allowed {
-				kind = telemetry.KindNetAllowed
-			}
-			if d.Host == runner.DefaultProbeDeniedHost {
-				kind = KindNetPreflight
-			}
-			attrs := map[string]any{
-				"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
-				"reason": string(d.Reason), "status": d.Status,
-				"bytes_up": d.BytesUp, "bytes_down": d.BytesDown, "duration_ms": d.Duration.Milliseconds(),
-			}
-			if d.Inspected {
-				attrs["inspected"] = true
-				if d.Method != "CONNECT" {
-					// one request inside an inspected tunnel
-					kind = KindEgressRequest
-					attrs["allowed"] = d.Allowed
-					attrs["path"], attrs["rule"], attrs["credential"] = d.Path, d.Rule, d.Credential
-				}
-			}
-			actor := "agent"
-			if cfg.setupPhase {
-				actor, attrs["phase"] = "setup", "setup"
-			}
-			record(kind, actor, attrs)
-		},
-	})
+	}, eopts)
 	if err != nil {
 		return nil, fmt.Errorf("egress policy (setting egress-allow): %w", err)
 	}

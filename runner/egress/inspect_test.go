@@ -460,3 +460,30 @@ func BenchmarkInspectedDownload(b *testing.B) {
 		resp.Body.Close()
 	}
 }
+
+func TestInspectedHostRefusesPlainHTTPAndUntrustingClients(t *testing.T) {
+	e := startInspect(t, []Inspection{{Host: "api.internal"}}, nil)
+	// plain http:// to an inspected host would skip inspection: refused
+	resp, body := e.tp.raw(t, fmt.Sprintf("GET http://api.internal:%d/x HTTP/1.1\r\nHost: api.internal\r\n\r\n", e.port))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "HTTPS only") {
+		t.Errorf("plain HTTP: %d %q", resp.StatusCode, body)
+	}
+	// a client that does not trust the run CA fails its handshake and
+	// gets nothing through; the decision says why
+	untrusting := e.newClient(false)
+	untrusting.Transport.(*http.Transport).TLSClientConfig.RootCAs = x509.NewCertPool()
+	if _, err := untrusting.Get(fmt.Sprintf("https://api.internal:%d/x", e.port)); err == nil {
+		t.Fatal("a client that does not trust the run CA got through")
+	}
+	var failed bool
+	for _, d := range e.tp.waitDecisions(t, 2) {
+		failed = failed || (d.Reason == ReasonInspectFailed && !d.Allowed && strings.Contains(d.Detail, "run CA"))
+	}
+	if !failed || len(e.log.all()) != 0 {
+		t.Errorf("decisions %+v, upstream %q", e.tp.all(), e.log.all())
+	}
+	// positive control
+	if resp, _ := e.do(t, e.client, "GET", "/x", "", nil); resp.StatusCode != 200 {
+		t.Errorf("control: %d", resp.StatusCode)
+	}
+}
