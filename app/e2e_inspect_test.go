@@ -225,4 +225,9 @@ func TestEndToEndCanaryStopsRun(t *testing.T) {
 	if len(comments) == 0 || !strings.Contains(comments[len(comments)-1], "decoy credential") {
 		t.Errorf("the issue comment does not explain the stop: %q", comments)
 	}
+	checks := env.GH.CheckRuns(harness.Owner, harness.Repo)
+	if len(checks) != 1 || checks[0].Conclusion != "action_required" || checks[0].ExternalID != d.RunID ||
+		!strings.Contains(checks[0].Summary, "decoy credential") || !strings.Contains(checks[0].Summary, "no pull request was opened") {
+		t.Errorf("check runs %+v, want one action_required explaining the stop", checks)
+	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
@@ -8,11 +9,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner/egress"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // Event kinds of request-level network policy.
@@ -285,4 +291,47 @@ func (c Config) knownSecrets() []secretforms.Secret {
 		out = append(out, secretforms.Secret{Name: "credential:" + name, Value: v})
 	}
 	return out
+}
+
+// effExfilCheck is the check run of a run stopped for a secret.
+const effExfilCheck = "check.exfiltration"
+
+// exfiltrationCheck marks the commit the stopped run started from with an
+// action_required `agentgate` check run that says, plainly, what
+// happened: nothing was pushed and no pull request will be opened, so
+// what follows is a maintainer's decision. Best effort: the issue comment
+// says the same.
+func (r *run) exfiltrationCheck(ctx context.Context, sha, reason string) {
+	if r.gh == nil || sha == "" {
+		return
+	}
+	a := r.args
+	_, err := r.once(ctx, effExfilCheck, func() (string, error) {
+		opts := github.CreateCheckRunOptions{
+			Name:        "agentgate",
+			HeadSHA:     sha,
+			ExternalID:  github.String(a.RunID),
+			Status:      github.String("completed"),
+			Conclusion:  github.String("action_required"),
+			CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
+			Output: &github.CheckRunOutput{
+				Title: github.String("agentgate stopped a run: a request carried a secret"),
+				Summary: github.String(telemetry.CutMarkdown(fmt.Sprintf("Run `%s` (for #%d), started from this commit, was stopped.\n\n%s.\n\n"+
+					"Nothing was pushed and no pull request was opened. The run's audit trail has an `egress.exfiltration` event "+
+					"naming where the value was found (never the value). Decide whether the issue's instructions can be trusted "+
+					"before anyone asks agentgate to run on it again.", a.RunID, a.IssueNumber, reason), telemetry.MaxMarkdown)),
+			},
+		}
+		if u := r.w.Config.RunURL(a.RunID); u != "" {
+			opts.DetailsURL = github.String(u)
+		}
+		c, _, err := r.gh.Checks.CreateCheckRun(ctx, a.Owner, a.Repo, opts)
+		if err != nil {
+			return "", fmt.Errorf("exfiltration check run: %w", err)
+		}
+		return strconv.FormatInt(c.GetID(), 10), nil
+	})
+	if err != nil {
+		r.log.Warn("exfiltration check run", "err", err)
+	}
 }
