@@ -27,9 +27,9 @@ const (
 	// of the run's secrets; the run was stopped. attrs: path ("egress" or
 	// "gateway"), host, method, url_path, where, secret (its name), form.
 	KindEgressExfiltration = "egress.exfiltration"
-	// KindEgressRequest: one request inside an inspected tunnel. attrs as
-	// net.allowed/net.denied plus path, rule, credential.
-	KindEgressRequest = "net.request"
+	// KindEgressRequest: one request inside an inspected tunnel
+	// (telemetry.KindNetRequest).
+	KindEgressRequest = telemetry.KindNetRequest
 )
 
 // OutcomeExfiltration ends a run whose request carried one of its secrets.
