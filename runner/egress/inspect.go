@@ -81,11 +81,14 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		// streams included) gets a pooled connection of its own, so one
 		// download never waits on another's flow-control window; as fast
 		// as HTTP/2 for a bulk download in agentgate bench.
-		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
-		TLSHandshakeTimeout:    p.opts.DialTimeout,
-		ResponseHeaderTimeout:  p.opts.ResponseTimeout,
-		IdleConnTimeout:        90 * time.Second,
-		MaxIdleConnsPerHost:    8,
+		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{},
+		TLSHandshakeTimeout:   p.opts.DialTimeout,
+		ResponseHeaderTimeout: p.opts.ResponseTimeout,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   maxUpstreamConns,
+		// An agent's HTTP/2 streams wait for one of these rather than open
+		// a connection each.
+		MaxConnsPerHost:        maxUpstreamConns,
 		MaxResponseHeaderBytes: maxResponseHeader,
 		ReadBufferSize:         64 << 10,
 		WriteBufferSize:        64 << 10,
@@ -129,6 +132,7 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		IdleTimeout:       p.opts.IdleTimeout,
 		MaxHeaderBytes:    p.opts.MaxHeaderBytes,
 		Protocols:         &protos,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxInspectStreams},
 		ErrorLog:          log.New(io.Discard, "", 0),
 		BaseContext:       func(net.Listener) context.Context { return p.ctx },
 		ConnState: func(_ net.Conn, st http.ConnState) {
@@ -195,7 +199,14 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	body, err := io.ReadAll(io.LimitReader(r.Body, p.opts.MaxInspectBody+1))
+	held := &heldReader{r: io.LimitReader(r.Body, p.opts.MaxInspectBody+1), held: &p.bodiesHeld, max: p.opts.MaxInspectBody * 2}
+	body, err := io.ReadAll(held)
+	defer held.release()
+	if errors.Is(err, errBodiesHeld) {
+		refuse(http.StatusServiceUnavailable, ReasonBadRequest, fmt.Sprintf(
+			"agentgate egress: the run's inspected request bodies in flight exceed %d bytes; retry", p.opts.MaxInspectBody*2))
+		return
+	}
 	if err != nil {
 		refuse(http.StatusBadRequest, ReasonBadRequest, "agentgate egress: reading the request body failed")
 		return
@@ -405,6 +416,37 @@ func mask(b, s []byte) {
 		i += j + len(s)
 	}
 }
+
+// Bounds of one inspected tunnel: concurrent HTTP/2 streams from the
+// agent, and connections to the real host.
+const (
+	maxInspectStreams = 64
+	maxUpstreamConns  = 8
+)
+
+var errBodiesHeld = errors.New("egress: inspected request bodies in flight over the limit")
+
+// heldReader counts what it reads into *held, the bytes of request bodies
+// the run's proxy holds in memory at once, and fails past max: a run
+// cannot make the worker buffer more than that whatever its streams.
+type heldReader struct {
+	r    io.Reader
+	held *atomic.Int64
+	max  int64
+	n    int64
+}
+
+func (h *heldReader) Read(b []byte) (int, error) {
+	n, err := h.r.Read(b)
+	h.n += int64(n)
+	if h.held.Add(int64(n)) > h.max {
+		return n, errBodiesHeld
+	}
+	return n, err
+}
+
+// release gives back what was counted.
+func (h *heldReader) release() { h.held.Add(-h.n) }
 
 // countReader counts the bytes read through it into *n.
 type countReader struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -485,5 +487,30 @@ func TestInspectedHostRefusesPlainHTTPAndUntrustingClients(t *testing.T) {
 	// positive control
 	if resp, _ := e.do(t, e.client, "GET", "/x", "", nil); resp.StatusCode != 200 {
 		t.Errorf("control: %d", resp.StatusCode)
+	}
+}
+
+func TestInspectBodyBounds(t *testing.T) {
+	e := startInspect(t, []Inspection{{Host: "api.internal"}}, func(o *Options) { o.MaxInspectBody = 1000 })
+	if resp, body := e.do(t, e.client, "POST", "/x", strings.Repeat("a", 1001), nil); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over the cap: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := e.do(t, e.client, "POST", "/x", strings.Repeat("a", 1000), nil); resp.StatusCode != 200 {
+		t.Errorf("body at the cap: %d", resp.StatusCode)
+	}
+	// bodies held at once, across streams, are bounded too
+	var held atomic.Int64
+	a := &heldReader{r: strings.NewReader(strings.Repeat("a", 6)), held: &held, max: 10}
+	b := &heldReader{r: strings.NewReader(strings.Repeat("b", 6)), held: &held, max: 10}
+	if _, err := io.ReadAll(a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(b); !errors.Is(err, errBodiesHeld) {
+		t.Errorf("second body: %v, want errBodiesHeld", err)
+	}
+	a.release()
+	b.release()
+	if held.Load() != 0 {
+		t.Errorf("held %d after release", held.Load())
 	}
 }

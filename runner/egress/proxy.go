@@ -47,7 +47,9 @@ type Options struct {
 	// OnExfiltration is called once per request that carried a secret.
 	OnExfiltration func(Exfiltration)
 	// MaxInspectBody caps an inspected request's body, which is read whole
-	// to be scanned before any byte of it leaves (default 32 MiB).
+	// to be scanned before any byte of it leaves (default 32 MiB); the
+	// bodies held at once, over all the run's tunnels and streams, are
+	// capped at twice that.
 	MaxInspectBody int64
 }
 
@@ -99,6 +101,8 @@ type Proxy struct {
 
 	requests atomic.Int64
 	tripped  atomic.Bool // a request carried a secret: nothing more leaves
+	// bodiesHeld is the bytes of inspected request bodies in memory now.
+	bodiesHeld atomic.Int64
 
 	mu        sync.Mutex
 	closed    bool
