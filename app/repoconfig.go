@@ -210,7 +210,10 @@ func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
 			p.Network.Allow = []string{}
 		}
 	}
-	p.Network.Inspect, p.Network.InspectAll = e.Network.Hosts, e.Network.InspectAll
+	// The operator's inspected hosts (if any), then the org's and the
+	// repository's: a request must pass the rules of each.
+	p.Network.Inspect = slices.Concat(p.Network.Inspect, e.Network.Hosts)
+	p.Network.InspectAll = p.Network.InspectAll || e.Network.InspectAll
 	c.applyChoices(p, rc)
 	return p
 }
