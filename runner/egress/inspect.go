@@ -141,8 +141,11 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 			}
 		},
 	}
+	// Serve returns once the connection is done (ConnState closes ln), or
+	// at once if it could not start: either way nothing is left open.
 	_ = srv.Serve(ln)
-	<-ln.done
+	_ = ln.Close()
+	_ = tc.Close()
 	d.Allowed, d.Status = true, http.StatusOK
 	d.BytesUp, d.BytesDown = t.up.Load(), t.down.Load()
 	p.report(d)
