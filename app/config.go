@@ -482,15 +482,15 @@ func LoadConfig(name string, args []string, getenv func(string) string, extra fu
 	if err := cfg.loadSetupSecrets(getenv); err != nil {
 		return cfg, fs, err
 	}
-	if err := cfg.loadEgressCredentials(getenv); err != nil {
-		return cfg, fs, err
-	}
 	if cfg.DockerHost == "" {
 		cfg.DockerHost = getenv("DOCKER_HOST")
 	}
 	if cfg.WorkerID == "" {
 		h, _ := os.Hostname()
 		cfg.WorkerID = h
+	}
+	if err := cfg.loadEgressCredentials(getenv); err != nil {
+		return cfg, fs, err
 	}
 	return cfg, fs, nil
 }
