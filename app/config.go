@@ -118,6 +118,13 @@ type Config struct {
 
 	// Deploy is how the process behaves across deploys (deploy.go).
 	Deploy DeployConfig
+	// EgressCredentials are credentials the egress proxy adds to inspected
+	// hosts' requests where a policy binds them (network.allow inject);
+	// never logged, never in the sandbox. EgressCredentialBindings are the
+	// installations each is for (egress-credentials, as setup-secrets).
+	EgressCredentials        map[string]string
+	EgressCredentialBindings map[string]Binding
+	egressCredentialSpecs    []string
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -129,6 +136,14 @@ type NetworkConfig struct {
 	AllowPrivate []string // destinations allowed to resolve to private addresses (internal mirrors)
 	MaxBytes     int64    // per-run egress byte budget
 	MaxConns     int      // per-run concurrent egress connections
+	// Inspect are the inspected hosts of the run's policy (rules and
+	// credential names; values stay in Config.EgressCredentials);
+	// InspectAll inspects every allowed host.
+	Inspect    []policy.HostRules
+	InspectAll bool
+	// UpstreamCAFile is a PEM file of CAs the proxy trusts, besides the
+	// system roots, for inspected internal hosts (egress-upstream-ca).
+	UpstreamCAFile string
 
 	OpenAIURL    string
 	OpenAIKey    string // never logged, never in the sandbox
@@ -324,6 +339,8 @@ func settings() []setting {
 		{key: "egress-allow-private", help: "destinations that may resolve to private addresses (an internal mirror): host names or CIDRs; DEST;installations=ID+ID binds one to installations", apply: func(c *Config, v string) error {
 			return boundList(v, &c.Network.AllowPrivate, &c.PrivateBindings)
 		}},
+		{key: "egress-credentials", help: "credentials the egress proxy adds for inspected hosts (network.allow inject): NAME=/path/to/file, or NAME alone to read AGENTGATE_EGRESS_CREDENTIAL_<NAME>, each followed by ;installations=ID+ID (or ;installations=*); comma or space separated", apply: list(func(c *Config) *[]string { return &c.egressCredentialSpecs })},
+		{key: "egress-upstream-ca", help: "PEM file of CAs the egress proxy trusts, besides the system roots, when it inspects an internal host", apply: str(func(c *Config) *string { return &c.Network.UpstreamCAFile })},
 		{key: "egress-max-bytes", help: "per-run egress byte budget", apply: size(func(c *Config) *int64 { return &c.Network.MaxBytes })},
 		{key: "egress-max-conns", help: "per-run concurrent egress connections", apply: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -479,6 +496,9 @@ func LoadConfig(name string, args []string, getenv func(string) string, extra fu
 	if cfg.WorkerID == "" {
 		h, _ := os.Hostname()
 		cfg.WorkerID = h
+	}
+	if err := cfg.loadEgressCredentials(getenv); err != nil {
+		return cfg, fs, err
 	}
 	return cfg, fs, nil
 }

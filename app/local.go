@@ -83,6 +83,8 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		Mirrors:   cfg.mirrors(log),
 		Network:   cfg.Network,
 		Unbounded: os.Geteuid() != 0,
+
+		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
 	}
 	if sb.Unbounded {
 		log.Warn("not root: the work tree is not bounded in size (the server always bounds it)")

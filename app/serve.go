@@ -118,8 +118,9 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
-		Mirrors: cfg.mirrors(log),
-		Network: cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
+		Mirrors:     cfg.mirrors(log),
+		Network:     cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
+		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
 	}
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err

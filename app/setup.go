@@ -74,6 +74,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 		ncfg := NetworkConfig{
 			Mode: "relay", RelayImage: pol.Network.RelayImage, Allow: plan.Allow,
 			AllowPrivate: pol.Network.AllowPrivate, MaxBytes: pol.Network.MaxBytes, MaxConns: pol.Network.MaxConns,
+			Inspect: pol.Network.Inspect, InspectAll: pol.Network.InspectAll, UpstreamCAFile: pol.Network.UpstreamCAFile,
 			setupPhase: true,
 		} // no LLM upstream: setup gets no gateway
 		net, err := s.startNetwork(ctx, t.RunID, ncfg)
@@ -85,7 +86,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 				s.logger().Warn("setup network close", "run_id", t.RunID, "err", cerr)
 			}
 		}()
-		spec.Network = net.spec
+		spec.Network, spec.CAFile = net.spec, net.caFile
 	}
 	if err := s.event(ctx, t.RunID, KindSetupStarted, "agentgate", map[string]any{
 		"command": strings.Join(plan.Command, " "), "image": image, "allow": strings.Join(plan.Allow, " "),

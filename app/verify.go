@@ -136,7 +136,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 				s.logger().Warn("verify network close", "run_id", t.RunID, "err", cerr)
 			}
 		}()
-		spec.Network, mode = net.spec, "relay"
+		spec.Network, spec.CAFile, mode = net.spec, net.caFile, "relay"
 	}
 	if err := s.event(ctx, t.RunID, KindVerifyStarted, "agentgate", map[string]any{
 		"commit": t.Commit, "command": strings.Join(t.Verify.Command, " "), "image": image, "network": mode,

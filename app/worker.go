@@ -411,6 +411,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if r.policy != nil && r.policy.Learn && att.Workspace != nil {
 		r.proposeAllowlist(ctx, att.Workspace)
 	}
+	if att.Outcome == OutcomeExfiltration && att.Workspace != nil {
+		r.exfiltrationCheck(ctx, att.Workspace.BaseCommit, att.Reason)
+	}
 	if att.Outcome != OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}

@@ -107,6 +107,10 @@ type EffectiveLimits struct {
 type EffectiveNetwork struct {
 	Mode  string   `json:"mode"`
 	Allow []string `json:"allow"`
+	// Hosts are the inspected hosts, the org's entries first; a request
+	// to one must pass the rules of every entry that names its host.
+	Hosts      []HostRules `json:"hosts,omitempty"`
+	InspectAll bool        `json:"inspect_all,omitempty"`
 }
 
 // Defaults returns the EffectiveConfig when neither the org nor

@@ -102,6 +102,10 @@ func Summarize(events []Event) Summary {
 			}
 		case KindNetAllowed, KindNetDenied:
 			s.addNet(ev, netIndex)
+		case KindNetRequest:
+			if allowed, _ := a["allowed"].(bool); !allowed {
+				s.addNet(Event{Kind: KindNetDenied, Attrs: a}, netIndex)
+			}
 		case KindLLMRequest, KindLLMRefused:
 			s.addLLM(ev)
 		case KindLimitHit:

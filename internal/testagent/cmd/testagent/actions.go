@@ -75,6 +75,8 @@ func do(w io.Writer, d directive.Directive) error {
 		return probeLookup(w, a[0])
 	case "proxyget":
 		return probeProxyGet(w, a[0])
+	case "proxyleak":
+		return probeProxyLeak(w, a[0], a[1])
 	case "llm":
 		return callLLM(w, a[0])
 	case "id":
