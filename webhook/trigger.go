@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Trigger kinds in RunJobArgs.Trigger.
@@ -149,28 +148,6 @@ func isBot(u *user) bool {
 		return true
 	}
 	return strings.EqualFold(u.Type, "Bot") || strings.HasSuffix(strings.ToLower(u.Login), "[bot]")
-}
-
-// ParseMention reports whether body starts with mention (after leading
-// whitespace; ASCII case-insensitive) followed by whitespace or the end,
-// and returns the trimmed text after it. "@agentgatex" is not a mention of
-// "@agentgate".
-func ParseMention(body, mention string) (instructions string, ok bool) {
-	if mention == "" {
-		return "", false
-	}
-	body = strings.TrimLeftFunc(body, isSpace)
-	if len(body) < len(mention) || !asciiEqualFold(body[:len(mention)], mention) {
-		return "", false
-	}
-	rest := body[len(mention):]
-	if rest != "" {
-		r, _ := utf8.DecodeRuneInString(rest)
-		if !isSpace(r) {
-			return "", false
-		}
-	}
-	return strings.TrimSpace(rest), true
 }
 
 // isSpace is unicode.IsSpace, as a func value.
