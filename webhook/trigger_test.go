@@ -73,6 +73,9 @@ func TestParseTrigger(t *testing.T) {
 	labelJob := *commentJob
 	labelJob.Event, labelJob.Trigger, labelJob.CommentID, labelJob.Instructions, labelJob.InstallationID = "issues", TriggerLabel, 0, "", 42
 	labelJob.Source = &Source{IssueURL: "https://github.com/Codertocat/Hello-World/issues/1", IssueAuthor: "Codertocat", IssueUpdatedAt: "2019-05-15T15:20:18Z"}
+	openedJob := labelJob
+	openedJob.Trigger, openedJob.Instructions = TriggerMention, "fix the spelling"
+	openedJob.IssueBody = "The README misspells commit.\r\n\r\n@agentgate: fix the spelling"
 	prJob := &RunJobArgs{
 		Event: "issue_comment", Trigger: TriggerMention, InstallationID: 7,
 		RepoID: 199540710, Owner: "chhsia0", Repo: "knative-route-demo",
@@ -143,8 +146,16 @@ func TestParseTrigger(t *testing.T) {
 			payload: payload(t, "issues.labeled.json", "label.name", "agentgate"), wantReason: ReasonInstallation},
 		{name: "unlabeled", event: "issues",
 			payload: payload(t, "issues.labeled.json", "action", "unlabeled", "label.name", "agentgate", "installation.id", 42), wantReason: ReasonAction},
-		{name: "issue opened", event: "issues",
-			payload: payload(t, "issues.opened.json", "installation.id", 42), wantReason: ReasonAction},
+		{name: "issue opened without the mention", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 42), wantReason: ReasonNoMention},
+		{name: "issue opened addressing agentgate", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 42, "issue.body", "The README misspells commit.\r\n\r\n@agentgate: fix the spelling"), want: &openedJob},
+		{name: "issue opened quoting the mention", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 42, "issue.body", "> @agentgate fix the spelling\n\nsomeone said"), wantReason: ReasonNoMention},
+		{name: "issue opened by a bot", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 42, "issue.body", "@agentgate fix", "sender.type", "Bot"), wantReason: ReasonBot},
+		{name: "issue closed is no trigger", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 42, "action", "closed", "issue.body", "@agentgate fix"), wantReason: ReasonAction},
 		{name: "issues malformed", event: "issues", payload: []byte(`{"action":"labeled","issue":[]}`), wantErr: true},
 		{name: "ping", event: "ping", payload: payload(t, "ping.json"), wantReason: ReasonEvent},
 		{name: "pull request", event: "pull_request", payload: payload(t, "pull_request.opened.json"), wantReason: ReasonEvent},
