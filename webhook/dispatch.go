@@ -12,7 +12,7 @@ import (
 // More reasons a delivery starts nothing (Route's reason).
 const (
 	ReasonNotOurs    = "not agentgate's branch or check"
-	ReasonNoFeedback = "review does not request changes from the app"
+	ReasonNoFeedback = "review does not ask the app for changes (changes requested or a comment, mentioning it)"
 )
 
 // Routed is intake's decision for one delivery: a new run, an event job,
