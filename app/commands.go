@@ -16,7 +16,7 @@ import (
 
 // helpText lists the commands.
 func helpText(mention string) string {
-	return fmt.Sprintf(`**agentgate** commands (a comment that starts with %[1]s):
+	return fmt.Sprintf(`**agentgate** commands (a comment with a line that starts with %[1]s):
 
 | comment | what it does |
 | --- | --- |
