@@ -8,7 +8,9 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // Where a mention counts. People address a bot the way they write to a
@@ -22,9 +24,71 @@ import (
 // with). goldmark (CommonMark) finds those regions; the mention itself is
 // matched byte by byte, ASCII case-insensitively.
 
-// markdown is the CommonMark parser that finds the prose of a comment.
+// markdown is the CommonMark parser that finds the prose of a comment:
+// every block parser, and of the inline parsers only those that make
+// text that is not prose (code spans, raw HTML, autolinks). Links and
+// emphasis are prose either way, and their parsers are the costly ones on
+// hostile input ("[a](" repeated takes seconds), so they are left out.
 // goldmark's parser is safe for concurrent use.
-var markdown = goldmark.New()
+var markdown = goldmark.New(goldmark.WithParser(parser.NewParser(
+	parser.WithBlockParsers(parser.DefaultBlockParsers()...),
+	parser.WithInlineParsers(
+		util.Prioritized(parser.NewCodeSpanParser(), 100),
+		util.Prioritized(parser.NewAutoLinkParser(), 300),
+		util.Prioritized(parser.NewRawHTMLParser(), 400),
+	),
+)))
+
+// maxNesting bounds the quote and list markers one line of a comment may
+// open for its mentions to count: deeper nesting is never a person's
+// request, and parsing it costs time quadratic in the depth (64 KiB of
+// ">" takes seconds). Such a comment addresses nobody.
+const maxNesting = 16
+
+// tooDeep reports whether a line of body opens more than maxNesting
+// quotes and list items (">", "-", "+", "*", "1." or "1)" markers one
+// after another at its start). It is linear in the length of body.
+func tooDeep(body string) bool {
+	for _, line := range strings.FieldsFunc(body, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if nesting(line) > maxNesting {
+			return true
+		}
+	}
+	return false
+}
+
+// nesting counts the container markers at the start of line, up to one
+// more than maxNesting.
+func nesting(line string) int {
+	depth, i := 0, 0
+	for depth <= maxNesting {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return depth
+		}
+		switch c := line[i]; {
+		case c == '>':
+			i++
+		case (c == '-' || c == '+' || c == '*') && i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '\t'):
+			i++
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(line) && j-i < 10 && line[j] >= '0' && line[j] <= '9' {
+				j++
+			}
+			if j >= len(line) || (line[j] != '.' && line[j] != ')') {
+				return depth
+			}
+			i = j + 1
+		default:
+			return depth
+		}
+		depth++
+	}
+	return depth
+}
 
 // span is a byte range [start, stop) of a comment.
 type span struct{ start, stop int }
@@ -32,7 +96,11 @@ type span struct{ start, stop int }
 // proseSpans returns the ranges of body that are prose: the text of
 // paragraphs, headings and list items, outside quotes and code. Adjacent
 // ranges are merged, so a word split between two text nodes stays whole.
+// A comment nested deeper than maxNesting has none.
 func proseSpans(body string) []span {
+	if tooDeep(body) {
+		return nil
+	}
 	src := []byte(body)
 	doc := markdown.Parser().Parse(text.NewReader(src))
 	var out []span
