@@ -16,7 +16,7 @@ import (
 
 // helpText lists the commands.
 func helpText(mention string) string {
-	return fmt.Sprintf(`**agentgate** commands (a comment that starts with %[1]s):
+	return fmt.Sprintf(`**agentgate** commands (a comment with a line that starts with %[1]s):
 
 | comment | what it does |
 | --- | --- |
@@ -218,7 +218,7 @@ func (ev *event) retry(ctx context.Context) error {
 	var old store.Run
 	var found bool
 	var err error
-	if ev.a.Command == webhook.EvRerun {
+	if ev.isRerun() {
 		old, err = ev.w.DB.GetRun(ctx, ev.a.RunID)
 		found = err == nil && old.RepoID == ev.a.RepoID && old.InstallationID == ev.a.InstallationID
 		err = nil
@@ -272,7 +272,7 @@ func (ev *event) retry(ctx context.Context) error {
 	args.RunID, args.DeliveryID, args.RetryOf = newID, ev.a.DeliveryID, old.ID
 	args.RequesterLogin, args.RequesterID, args.RequesterType = ev.a.ActorLogin, ev.a.ActorID, ev.a.ActorType
 	args.AuthorAssociation, args.CommentID = ev.a.AuthorAssociation, ev.a.CommentID
-	if ev.a.Command == webhook.EvRerun {
+	if ev.isRerun() {
 		args.Trigger = "rerun"
 	} else {
 		args.Trigger = "retry"

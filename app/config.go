@@ -50,6 +50,9 @@ type Config struct {
 	Mention       string
 	Label         string
 	MinPermission string // read, triage, write, maintain, admin
+	// EditTriggerWindow is how long after a comment on an issue is written
+	// an edit that adds the mention still triggers (once); 0 = never.
+	EditTriggerWindow time.Duration
 
 	// AgentPreset picks a known agent (builtin, codex, claude-code, aider,
 	// custom); "" runs AgentImage with AgentCmd and reads the agentgate
@@ -166,15 +169,16 @@ func (n NetworkConfig) LLMConfigured() bool {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		AppSlug:        "agentgate",
-		GitHubAPIURL:   "https://api.github.com/",
-		Listen:         ":8080",
-		Role:           RoleAll,
-		Mention:        "@agentgate",
-		Label:          "agentgate",
-		MinPermission:  "write",
-		AgentImage:     "agentgate/testagent:dev",
-		WorkspaceBytes: 2 << 30,
+		AppSlug:           "agentgate",
+		GitHubAPIURL:      "https://api.github.com/",
+		Listen:            ":8080",
+		Role:              RoleAll,
+		Mention:           "@agentgate",
+		Label:             "agentgate",
+		EditTriggerWindow: 10 * time.Minute, // webhook.DefaultEditWindow
+		MinPermission:     "write",
+		AgentImage:        "agentgate/testagent:dev",
+		WorkspaceBytes:    2 << 30,
 		Network: NetworkConfig{
 			Mode:         "relay",
 			RelayImage:   "agentgate/relay:dev",
@@ -286,6 +290,14 @@ func settings() []setting {
 		{key: "worker-id", help: "worker identity for labels and the start-up sweep (default: host name)", apply: str(func(c *Config) *string { return &c.WorkerID })},
 		{key: "mention", help: "comment prefix that triggers a run", apply: str(func(c *Config) *string { return &c.Mention })},
 		{key: "label", help: "issue label that triggers a run", apply: str(func(c *Config) *string { return &c.Label })},
+		{key: "edit-trigger-window", help: "how long after a comment is written an edit adding the mention still triggers, once (0: never)", apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("not a duration of 0 or more: %q", v)
+			}
+			c.EditTriggerWindow = d
+			return nil
+		}},
 		{key: "min-permission", help: "least repository permission to trigger: read, triage, write, maintain, admin", apply: str(func(c *Config) *string { return &c.MinPermission })},
 		{key: "agent-preset", help: "agent preset: builtin, codex, claude-code, aider, custom (empty: agent-image with agent-cmd)", apply: str(func(c *Config) *string { return &c.AgentPreset })},
 		{key: "agent-model", help: "model the agent asks the gateway for", apply: str(func(c *Config) *string { return &c.AgentModel })},

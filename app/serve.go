@@ -173,6 +173,7 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 	s.intake, err = webhook.New(webhook.Config{
 		Secret: cfg.WebhookSecret, Mention: cfg.Mention, Label: cfg.Label,
+		EditWindow: cfg.EditTriggerWindow,
 	}, s.db.SQL, s.queue.inserter, log.With("component", "webhook"))
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)

@@ -12,7 +12,6 @@ import (
 // json tags are the file's keys; schema.json describes the same keys, and a
 // test keeps the two in step.
 type Config struct {
-	Trigger        *Trigger `json:"trigger,omitempty"`
 	MinPermission  string   `json:"min_permission,omitempty"` // read, triage, write, maintain, admin
 	AllowedUsers   []string `json:"allowed_users,omitempty"`  // logins; nil = not restricted by user
 	AllowedTeams   []string `json:"allowed_teams,omitempty"`  // team slugs or org/slug
@@ -42,12 +41,6 @@ type Config struct {
 	Images        []string `json:"images,omitempty"`  // org file only
 
 	src source // where each setting was written, for errors found after parsing
-}
-
-// Trigger is how a run is started.
-type Trigger struct {
-	Mention string `json:"mention,omitempty"` // comment prefix, e.g. "@agentgate"
-	Label   string `json:"label,omitempty"`   // issue label
 }
 
 // Agent selects the agent and bounds its run time.

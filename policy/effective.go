@@ -10,8 +10,6 @@ import (
 // Defaults of every setting a file leaves out (the org's file and the
 // repository's alike).
 const (
-	DefaultMention       = "@agentgate"
-	DefaultLabel         = "agentgate"
 	DefaultMinPermission = "write"
 	DefaultPreset        = "builtin"
 	DefaultTimeout       = 30 * time.Minute
@@ -32,8 +30,6 @@ const (
 // defaults above. Lists are sorted and free of duplicates so that Hash is
 // canonical.
 type EffectiveConfig struct {
-	Mention       string `json:"mention"`
-	Label         string `json:"label"`
 	MinPermission string `json:"min_permission"`
 	// AllowedUsers and AllowedTeams restrict who may trigger; both empty
 	// means anyone holding MinPermission.

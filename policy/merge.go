@@ -49,15 +49,14 @@ func Merge(org, repo *Config) (EffectiveConfig, error) {
 	}
 	m := merger{org: org, repo: repo}
 	e := EffectiveConfig{
-		Mention: DefaultMention, Label: DefaultLabel, MinPermission: DefaultMinPermission,
-		Network: EffectiveNetwork{Mode: DefaultNetworkMode},
+		MinPermission: DefaultMinPermission,
+		Network:       EffectiveNetwork{Mode: DefaultNetworkMode},
 		Limits: EffectiveLimits{
 			MemoryBytes: DefaultMemory, CPUs: DefaultCPUs, Pids: DefaultPids,
 			TmpBytes: DefaultTmpSize, OutputBytes: DefaultOutput, WorkspaceBytes: DefaultWorkspaceSize,
 		},
 		MaxFiles: DefaultMaxFiles, MaxLines: DefaultMaxLines,
 	}
-	m.trigger(&e)
 	m.who(&e)
 	m.agent(&e)
 	m.setup(&e)
@@ -84,20 +83,6 @@ type merger struct {
 // widen records that the repository's setting at path goes beyond the org's.
 func (m *merger) widen(path, format string, args ...any) {
 	m.errs = append(m.errs, m.repo.src.errorAt(path, prefix(path, fmt.Sprintf(format, args...))))
-}
-
-func (m *merger) trigger(e *EffectiveConfig) {
-	for _, c := range []*Config{m.org, m.repo} {
-		if c.Trigger == nil {
-			continue
-		}
-		if c.Trigger.Mention != "" {
-			e.Mention = c.Trigger.Mention
-		}
-		if c.Trigger.Label != "" {
-			e.Label = c.Trigger.Label
-		}
-	}
 }
 
 func (m *merger) who(e *EffectiveConfig) {

@@ -96,28 +96,6 @@ func validRunID(s string) bool {
 	return true
 }
 
-// MentionsAnywhere reports whether body mentions mention as a word
-// anywhere (a review that "mentions" the app need not start with it):
-// the mention must not be preceded or followed by a login character.
-func MentionsAnywhere(body, mention string) bool {
-	if mention == "" {
-		return false
-	}
-	for i := 0; i+len(mention) <= len(body); i++ {
-		if !asciiEqualFold(body[i:i+len(mention)], mention) {
-			continue
-		}
-		if i > 0 && loginChar(body[i-1]) {
-			continue
-		}
-		if j := i + len(mention); j < len(body) && (loginChar(body[j]) || body[j] == '/') {
-			continue
-		}
-		return true
-	}
-	return false
-}
-
 // loginChar reports whether c can be part of a GitHub login.
 func loginChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'

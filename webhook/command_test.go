@@ -60,6 +60,11 @@ func TestMentionsAnywhere(t *testing.T) {
 		{"@agentgate/team", false},
 		{"no mention here", false},
 		{"", false},
+		{"use `@agentgate` in code", false},
+		{"> @agentgate said this\n\nI disagree", false},
+		{"```\n@agentgate\n```", false},
+		{"```\n@agentgate\n```\nand @agentgate here", true},
+		{"Thanks!\n\n* nit: @agentgate rename it", true},
 	}
 	for _, tt := range tests {
 		if got := MentionsAnywhere(tt.body, "@agentgate"); got != tt.want {

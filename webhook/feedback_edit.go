@@ -23,6 +23,12 @@ const (
 // request.
 const ReasonNotFeedback = "comment is not on a pull request"
 
+// Why an edited comment on an issue starts nothing.
+const (
+	ReasonEditNoMention = "edit does not add the mention"
+	ReasonEditLate      = "edit is later than the edit trigger window"
+)
+
 // commentChangePayload is what an edited or deleted comment's delivery
 // is read for: only these fields, so nothing else in it can make the
 // delivery malformed.
@@ -63,9 +69,11 @@ type commentChangePayload struct {
 	} `json:"sender"`
 }
 
-// routeCommentChange routes issue_comment.edited and .deleted on a pull
-// request: the feedback the comment gave is updated or dropped. Nothing
-// is started.
+// routeCommentChange routes issue_comment.edited and .deleted. On a pull
+// request the feedback the comment gave is updated or dropped; nothing is
+// started. On an issue, an edit that adds the mention soon after the
+// comment was written is a trigger (routeCommentEdit), and a deletion
+// drops a pending run the comment asked for.
 func routeCommentChange(payload []byte, cfg Config) (Routed, string, error) {
 	var ev commentChangePayload
 	if err := json.Unmarshal(payload, &ev); err != nil {
@@ -75,7 +83,15 @@ func routeCommentChange(payload []byte, cfg Config) (Routed, string, error) {
 		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload lacks issue, comment or repository")
 	}
 	if len(ev.Issue.PullRequest) == 0 || string(ev.Issue.PullRequest) == "null" {
-		return Routed{}, ReasonNotFeedback, nil
+		if ev.Action == "edited" {
+			return routeCommentEdit(payload, cfg)
+		}
+		e, reason := ev.job()
+		if e == nil {
+			return Routed{}, reason, nil
+		}
+		e.Number, e.Command, e.IsPullRequest = ev.Issue.Number, EvCommentDeleted, false
+		return Routed{Event: e, Key: ev.replayKey("issue_comment")}, "", nil
 	}
 	e, reason := ev.job()
 	if e == nil {
@@ -149,4 +165,58 @@ func (ev *commentChangePayload) job() (*EventJobArgs, string) {
 		IsPullRequest: true, CommentID: ev.Comment.ID, AuthorAssociation: ev.Comment.AuthorAssociation,
 		ActorLogin: login, ActorID: id, ActorType: typ,
 	}, ""
+}
+
+// commentEditEvent is an issue_comment.edited delivery read as a possible
+// trigger: the comment event and the body before the edit.
+type commentEditEvent struct {
+	commentEvent
+	Changes *struct {
+		Body *struct {
+			From string `json:"from"`
+		} `json:"body"`
+	} `json:"changes"`
+}
+
+// routeCommentEdit: a comment on an issue edited to add the mention, by a
+// person, within cfg.EditWindow of the comment's creation (both times
+// from the signed payload), acts as the comment would have had it been
+// written so: a run or a command. It shares the comment's replay key
+// (commentKey), so a comment acts at most once, whether when written or
+// on one edit: removing the mention and adding it again does nothing.
+func routeCommentEdit(payload []byte, cfg Config) (Routed, string, error) {
+	var ev commentEditEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload: %w", err)
+	}
+	if ev.Issue == nil || ev.Comment == nil || ev.Repo == nil {
+		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload lacks issue, comment or repository")
+	}
+	c := ev.Comment
+	if isBot(ev.Sender) || isBot(c.User) {
+		return Routed{}, ReasonBot, nil
+	}
+	if ev.Changes == nil || ev.Changes.Body == nil {
+		return Routed{}, ReasonEditNoMention, nil
+	}
+	if _, before := ParseMention(ev.Changes.Body.From, cfg.Mention); before {
+		return Routed{}, ReasonEditNoMention, nil
+	}
+	instructions, ok := ParseMention(c.Body, cfg.Mention)
+	if !ok {
+		return Routed{}, ReasonEditNoMention, nil
+	}
+	if cfg.EditWindow <= 0 || c.CreatedAt.IsZero() || c.UpdatedAt.IsZero() || c.UpdatedAt.Sub(c.CreatedAt.Time) > cfg.EditWindow {
+		return Routed{}, ReasonEditLate, nil
+	}
+	if ev.Installation.id() == 0 {
+		return Routed{}, ReasonInstallation, nil
+	}
+	// The editor asks: who changed the text answers for it.
+	args := baseArgs("issue_comment", TriggerMention, ev.Installation, ev.Repo, ev.Issue, ev.Sender)
+	args.CommentID = c.ID
+	args.Instructions = instructions
+	args.Source = sourceOf(ev.Issue, c)
+	args.AuthorAssociation = c.AuthorAssociation
+	return commentRouted(args, commentKey("issue_comment", c.ID), c.Body, "edited", cfg), "", nil
 }
