@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/client"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
@@ -42,6 +44,8 @@ type Server struct {
 	metricsLn       net.Listener
 	shutdownTracing func(context.Context) error
 	shutdownLogs    func(context.Context) error
+	healthz         *health     // /healthz and /readyz on the metrics listener (health.go)
+	started         atomic.Bool // Start has started the queue
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -66,7 +70,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if s.shutdownLogs, err = telemetry.SetupLogs(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("otlp logs: %w", err)
 	}
-	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if s.db, err = store.OpenWith(ctx, cfg.DatabaseURL, store.Options{PoolSize: cfg.DatabasePoolSize}); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	if err := s.secureAudit(cfg); err != nil {
@@ -81,7 +85,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		cfg.PublicURL = defaultPublicURL(cfg.PublicURL, s.adminLn.Addr())
 		s.cfg = cfg
 	}
-	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerBuildInfo(reg, Build()); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.metrics = telemetry.NewMetrics(reg)
 	// Every event of every run also becomes a span event, an OTLP log
 	// record and metrics.
 	events := telemetry.Observe(s.db, telemetry.SpanEvent, telemetry.LogRecord, s.metrics.Observer())
@@ -142,6 +151,8 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.healthz = s.serverHealth()
+		s.healthz.mount(mux)
 		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
@@ -271,6 +282,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if err := s.queue.worker.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start queue: %w", err)
 		}
+		s.started.Store(true)
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
@@ -312,6 +324,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.healthz != nil {
+		s.healthz.draining.Store(true)
 	}
 	if s.intake != nil {
 		s.intake.Drain()

@@ -77,6 +77,8 @@ type EventJobArgs struct {
 
 	ReposAdded   []RepoRef `json:"repos_added,omitempty"`
 	ReposRemoved []RepoRef `json:"repos_removed,omitempty"`
+	// Version is the arguments' version (see version.go).
+	Version int `json:"v,omitempty"`
 }
 
 // Kind implements river.JobArgs. Fields tagged unique (command,

@@ -16,6 +16,8 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	log = app.NewLogger(cfg, os.Stderr) // settings log-format, log-level
+	slog.SetDefault(log)
 	drain = cfg.Limits.Timeout + 5*time.Minute
 	srv, err := app.NewServer(ctx, cfg, log)
 	if err != nil {
