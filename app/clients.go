@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
+	jwt "github.com/golang-jwt/jwt/v4"
 	ghv62 "github.com/google/go-github/v62/github"
 	ghtok "github.com/google/go-github/v88/github"
 
@@ -45,7 +46,11 @@ func NewClients(appID int64, key []byte, apiURL string, base http.RoundTripper) 
 	if _, ok := base.(*ghretry.Transport); !ok {
 		base = ghretry.New(base)
 	}
-	apps := ghinstallation.NewAppsTransportFromPrivateKey(base, appID, k)
+	apps, err := ghinstallation.NewAppsTransportWithOptions(base, appID,
+		ghinstallation.WithSigner(skewTolerantSigner{inner: ghinstallation.NewRSASigner(jwt.SigningMethodRS256, k)}))
+	if err != nil {
+		return nil, fmt.Errorf("app transport: %w", err)
+	}
 	apiURL = strings.TrimRight(apiURL, "/") + "/"
 	apps.BaseURL = strings.TrimRight(apiURL, "/")
 	return &Clients{apps: apps, apiURL: apiURL, base: base}, nil

@@ -126,6 +126,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
 	clients.OnToken = s.db.AddExpiringSecret // minted tokens never reach the audit trail
+	// A clock off from GitHub's makes the app's JWTs fail: say so at start-up.
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		reportClockSkew(cctx, clients, log)
+	}()
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
 		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {

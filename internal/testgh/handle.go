@@ -74,6 +74,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-GitHub-Request-Id", strconv.FormatInt(time.Now().UnixNano(), 36))
+	h.Set("Date", s.now().Format(http.TimeFormat)) // the stand-in's clock, as GitHub's is its own
 
 	s.mu.Lock()
 	s.rateHeaders(h, out.identity)
