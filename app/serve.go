@@ -202,11 +202,15 @@ func (s *Server) secureAudit(cfg Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("setting data-dir: %w", err)
 	}
-	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
-	if err != nil {
-		return fmt.Errorf("setting audit-key-file: %w", err)
+	// Only workers append to the audit chain and sign it: intake never
+	// loads (nor creates) the key, so its pods need not mount it.
+	if cfg.works() {
+		key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
+		if err != nil {
+			return fmt.Errorf("setting audit-key-file: %w", err)
+		}
+		s.db.SetAuditKey(key)
 	}
-	s.db.SetAuditKey(key)
 	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
