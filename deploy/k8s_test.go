@@ -325,9 +325,37 @@ func TestKubernetesManifests(t *testing.T) {
 		for name := range env {
 			checkEnvName(t, where, name, envs)
 		}
-		for _, must := range []string{"AGENTGATE_DATABASE_URL", "AGENTGATE_WEBHOOK_SECRET_FILE", "AGENTGATE_PRIVATE_KEY_FILE", "AGENTGATE_APP_ID", "AGENTGATE_AUDIT_KEY_FILE", "AGENTGATE_DATA_DIR", "AGENTGATE_WORKER_ID"} {
+		for _, must := range []string{"AGENTGATE_DATABASE_URL", "AGENTGATE_WEBHOOK_SECRET_FILE", "AGENTGATE_APP_ID", "AGENTGATE_DATA_DIR", "AGENTGATE_WORKER_ID"} {
 			if _, ok := env[must]; !ok {
 				t.Errorf("%s: %s is not set", where, must)
+			}
+		}
+		// The app key and the audit key are the worker's: intake never
+		// uses them, so it neither names nor mounts them.
+		workerOnly := []string{"AGENTGATE_PRIVATE_KEY_FILE", "AGENTGATE_AUDIT_KEY_FILE"}
+		for _, k := range workerOnly {
+			if _, ok := env[k]; ok != (d == worker) {
+				t.Errorf("%s: %s set = %v, want %v (worker only)", where, k, ok, d == worker)
+			}
+		}
+		if d == intake {
+			for _, v := range ps.Volumes {
+				if v.Secret == nil {
+					continue
+				}
+				if v.Secret.SecretName == "agentgate-audit-key" {
+					t.Errorf("%s: mounts the audit key", where)
+				}
+				if v.Secret.SecretName == "agentgate-github" {
+					if len(v.Secret.Items) == 0 {
+						t.Errorf("%s: mounts all of agentgate-github, the app's private key included", where)
+					}
+					for _, it := range v.Secret.Items {
+						if it.Key != "webhook-secret" {
+							t.Errorf("%s: mounts %s of agentgate-github; intake needs the webhook secret only", where, it.Key)
+						}
+					}
+				}
 			}
 		}
 		plain := map[string]string{}
@@ -364,6 +392,9 @@ func TestKubernetesManifests(t *testing.T) {
 			if !ok || vol.Secret == nil {
 				t.Errorf("%s: %s=%s is not in a mounted secret", where, k, v)
 				continue
+			}
+			if items := vol.Secret.Items; len(items) > 0 && !slices.ContainsFunc(items, func(it corev1.KeyToPath) bool { return it.Path == file }) {
+				t.Errorf("%s: %s=%s: volume %s does not project %q", where, k, v, vol.Name, file)
 			}
 			s := secrets[vol.Secret.SecretName]
 			if s == nil {
@@ -443,6 +474,14 @@ func TestKubernetesManifests(t *testing.T) {
 	wc := wps.Containers[0]
 	if got := wc.Args; !slices.Equal(got, []string{"serve", "--role", "worker"}) {
 		t.Errorf("worker args %q", got)
+	}
+	// The worker's probes: its own /healthz and /readyz on the metrics
+	// listener (never /metrics, which says nothing of its health).
+	if wc.LivenessProbe == nil || wc.LivenessProbe.HTTPGet == nil || wc.LivenessProbe.HTTPGet.Path != "/healthz" || wc.LivenessProbe.HTTPGet.Port.StrVal != "metrics" {
+		t.Errorf("worker liveness probe must be GET /healthz on metrics: %+v", wc.LivenessProbe)
+	}
+	if wc.ReadinessProbe == nil || wc.ReadinessProbe.HTTPGet == nil || wc.ReadinessProbe.HTTPGet.Path != "/readyz" || wc.ReadinessProbe.HTTPGet.Port.StrVal != "metrics" {
+		t.Errorf("worker readiness probe must be GET /readyz on metrics: %+v", wc.ReadinessProbe)
 	}
 	hostPaths := map[string]string{}
 	for _, v := range wps.Volumes {
