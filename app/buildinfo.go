@@ -15,6 +15,11 @@ import (
 // it, the module version Go recorded (or "devel") is used.
 var Version = ""
 
+// Commit is the commit the binary was built from when the build could not
+// record it (-buildvcs=false, a copy without .git): deploy/build.sh sets it
+// with -X github.com/agentgate/agentgate/app.Commit=$(git rev-parse HEAD).
+var Commit = ""
+
 // BuildInfo says which agentgate this binary is.
 type BuildInfo struct {
 	Version  string // release or module version, "devel" for a local build
@@ -39,6 +44,9 @@ func Build() BuildInfo {
 				b.Modified = s.Value == "true"
 			}
 		}
+	}
+	if b.Commit == "unknown" && Commit != "" {
+		b.Commit = Commit
 	}
 	if b.Version == "" {
 		b.Version = "devel"
