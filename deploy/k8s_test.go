@@ -226,29 +226,36 @@ func TestKubernetesManifests(t *testing.T) {
 	m := loadManifests(t)
 	envs := settingEnvs(t)
 
-	const ns = "agentgate"
+	// Intake and everything else in agentgate (admitted only under the
+	// restricted pod security level); the privileged worker alone in
+	// agentgate-worker. Objects are found by namespace and name.
+	const ns, workerNS = "agentgate", "agentgate-worker"
 	secrets := map[string]*corev1.Secret{}
 	for _, s := range m.secrets {
-		secrets[s.Name] = s
+		secrets[s.Namespace+"/"+s.Name] = s
 	}
 	configMaps := map[string]*corev1.ConfigMap{}
 	for _, c := range m.configMaps {
-		configMaps[c.Name] = c
+		configMaps[c.Namespace+"/"+c.Name] = c
 	}
 	accounts := map[string]*corev1.ServiceAccount{}
 	for _, a := range m.accounts {
-		accounts[a.Name] = a
+		accounts[a.Namespace+"/"+a.Name] = a
 		if a.AutomountServiceAccountToken == nil || *a.AutomountServiceAccountToken {
 			t.Errorf("service account %s mounts an API token; agentgate never talks to Kubernetes", a.Name)
 		}
 	}
 	checkNS := func(kind string, meta metav1.ObjectMeta) {
-		if meta.Namespace != ns {
-			t.Errorf("%s %s: namespace %q, want %q", kind, meta.Name, meta.Namespace, ns)
+		if meta.Namespace != ns && meta.Namespace != workerNS {
+			t.Errorf("%s %s: namespace %q, want %q or %q", kind, meta.Name, meta.Namespace, ns, workerNS)
 		}
 	}
-	if len(m.namespaces) != 1 || m.namespaces[0].Name != ns {
-		t.Errorf("want one Namespace %s", ns)
+	enforce := map[string]string{}
+	for _, n := range m.namespaces {
+		enforce[n.Name] = n.Labels["pod-security.kubernetes.io/enforce"]
+	}
+	if !maps.Equal(enforce, map[string]string{ns: "restricted", workerNS: "privileged"}) {
+		t.Errorf("namespaces and their enforced pod security levels %v: want %s restricted, %s privileged (the worker's alone)", enforce, ns, workerNS)
 	}
 
 	deps := map[string]*appsv1.Deployment{}
@@ -260,6 +267,14 @@ func TestKubernetesManifests(t *testing.T) {
 	if intake == nil || worker == nil {
 		t.Fatalf("want Deployments agentgate-intake and agentgate-worker, have %v", keys(deps))
 	}
+	if intake.Namespace != ns || worker.Namespace != workerNS {
+		t.Errorf("intake in %q, worker in %q: want %s and %s", intake.Namespace, worker.Namespace, ns, workerNS)
+	}
+	for _, a := range m.accounts {
+		if a.Name == "agentgate-worker" && a.Namespace != workerNS {
+			t.Errorf("service account agentgate-worker in %q, want %s", a.Namespace, workerNS)
+		}
+	}
 
 	// Settings that are not file paths must parse as agentgate's
 	// configuration does (a size, a duration, an integer).
@@ -270,7 +285,7 @@ func TestKubernetesManifests(t *testing.T) {
 		if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 			t.Errorf("%s: selector does not match its pod template (%v)", where, err)
 		}
-		if ps.ServiceAccountName == "" || accounts[ps.ServiceAccountName] == nil {
+		if ps.ServiceAccountName == "" || accounts[d.Namespace+"/"+ps.ServiceAccountName] == nil {
 			t.Errorf("%s: service account %q is not defined", where, ps.ServiceAccountName)
 		}
 		if ps.AutomountServiceAccountToken == nil || *ps.AutomountServiceAccountToken {
@@ -296,7 +311,7 @@ func TestKubernetesManifests(t *testing.T) {
 		for _, from := range c.EnvFrom {
 			switch {
 			case from.ConfigMapRef != nil:
-				cm := configMaps[from.ConfigMapRef.Name]
+				cm := configMaps[d.Namespace+"/"+from.ConfigMapRef.Name]
 				if cm == nil {
 					t.Errorf("%s: envFrom config map %q is not defined", where, from.ConfigMapRef.Name)
 					continue
@@ -314,7 +329,7 @@ func TestKubernetesManifests(t *testing.T) {
 				continue
 			}
 			if r := e.ValueFrom.SecretKeyRef; r != nil {
-				s := secrets[r.Name]
+				s := secrets[d.Namespace+"/"+r.Name]
 				if s == nil {
 					t.Errorf("%s: env %s: secret %q is not defined", where, e.Name, r.Name)
 				} else if _, ok := s.StringData[r.Key]; !ok {
@@ -396,7 +411,7 @@ func TestKubernetesManifests(t *testing.T) {
 			if items := vol.Secret.Items; len(items) > 0 && !slices.ContainsFunc(items, func(it corev1.KeyToPath) bool { return it.Path == file }) {
 				t.Errorf("%s: %s=%s: volume %s does not project %q", where, k, v, vol.Name, file)
 			}
-			s := secrets[vol.Secret.SecretName]
+			s := secrets[d.Namespace+"/"+vol.Secret.SecretName]
 			if s == nil {
 				t.Errorf("%s: volume %s: secret %q is not defined", where, vol.Name, vol.Secret.SecretName)
 			} else if _, ok := s.StringData[file]; !ok {
@@ -404,7 +419,7 @@ func TestKubernetesManifests(t *testing.T) {
 			}
 		}
 		for _, v := range ps.Volumes {
-			if v.Secret != nil && secrets[v.Secret.SecretName] == nil {
+			if v.Secret != nil && secrets[d.Namespace+"/"+v.Secret.SecretName] == nil {
 				t.Errorf("%s: volume %s: secret %q is not defined", where, v.Name, v.Secret.SecretName)
 			}
 		}
@@ -575,7 +590,7 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range m.deployments {
-			if sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			if d.Namespace == p.Namespace && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 				covered[d.Name] = true
 			}
 		}
@@ -587,6 +602,12 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	for _, s := range m.secrets {
 		checkNS("Secret", s.ObjectMeta)
+		// Intake's namespace holds no key it never uses.
+		for _, k := range []string{"private-key.pem", "audit-key.pem"} {
+			if _, ok := s.StringData[k]; ok && s.Namespace == ns {
+				t.Errorf("Secret %s/%s holds %s; only the worker's namespace may", s.Namespace, s.Name, k)
+			}
+		}
 		if len(s.Data) > 0 {
 			t.Errorf("Secret %s: placeholders belong in stringData, never real base64 data", s.Name)
 		}
