@@ -45,7 +45,7 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 	if log == nil {
 		log = slog.Default()
 	}
-	log = log.With("run_id", a.RunID, "repo", a.Owner+"/"+a.Repo, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
+	log = log.With("run_id", a.RunID, "delivery", a.DeliveryID, "repo", a.Owner+"/"+a.Repo, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
 	run, err := w.DB.GetRun(ctx, a.RunID)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Info("check run action for an unknown run")

@@ -94,6 +94,11 @@ type Config struct {
 	// /metrics, for Prometheus; "" = metrics are not served. Never the
 	// operator listener: that one serves run pages to people.
 	MetricsListen string
+	// LogFormat ("text" or "json"), LogLevel ("debug" … "error") and
+	// DatabasePoolSize (Postgres connections; 0 = default) are the
+	// operational settings (logging.go).
+	LogFormat, LogLevel string
+	DatabasePoolSize    int
 
 	// AgentImages are the images a repository's configuration may pick
 	// (agent.image, or a preset's default image), besides AgentImage; empty
@@ -194,6 +199,8 @@ func DefaultConfig() Config {
 		MirrorCheckouts: 3,
 		Controls:        DefaultControls(),
 		Deploy:          DeployConfig{RedeliverInterval: defaultRedeliverInterval, RedeliverWindow: defaultRedeliverWindow},
+		LogFormat:       "text",
+		LogLevel:        "info",
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -463,6 +470,7 @@ func LoadConfig(name string, args []string, getenv func(string) string, extra fu
 	for _, s := range all {
 		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")
 	}
+	showDefaults(fs)
 	cfgFile := fs.String("config", "", "YAML configuration file (env AGENTGATE_CONFIG)")
 	if extra != nil {
 		extra(fs)

@@ -70,7 +70,15 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		if err != nil {
 			return "", "", "", err
 		}
-		if sha, err = apiCommit(ctx, gh, a.Owner, a.Repo, att.Workspace, att.Change, info, msg, branch); err != nil {
+		local := sha
+		if err := retryPush(ctx, r.log, func(ctx context.Context) error {
+			var err error
+			sha, err = apiCommit(ctx, gh, a.Owner, a.Repo, att.Workspace, att.Change, info, msg, branch)
+			if err != nil {
+				sha = local
+			}
+			return err
+		}); err != nil {
 			return "", "", "", err
 		}
 	} else {
@@ -78,7 +86,9 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		if err != nil {
 			return "", "", "", err
 		}
-		if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()}); err != nil {
+		if err := retryPush(ctx, r.log, func(ctx context.Context) error {
+			return att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()})
+		}); err != nil {
 			if !r.forcePush() && branchMoved(err) {
 				return "", OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
 			}

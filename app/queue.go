@@ -37,6 +37,7 @@ type riverService interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
+	Stopped() <-chan struct{}
 }
 
 // queue is this process's River clients: an inserter for intake (on
@@ -76,7 +77,13 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 				// Commands, feedback and clicks: never behind runs.
 				webhook.QueueEvents: {MaxWorkers: eventWorkers},
 			},
-			Workers:              workers,
+			Workers: workers,
+			// A kind this binary has no worker for (a new kind from an
+			// upgraded intake) stays in the queue, attempts untouched,
+			// for a worker that knows it; see jobversion.go for newer
+			// arguments of a known kind.
+			FetchOnlyKnownKinds:  true,
+			Middleware:           []rivertype.Middleware{&jobVersionMiddleware{log: rlog}},
 			JobTimeout:           jobTimeout,
 			RescueStuckJobsAfter: jobTimeout + rescueMargin,
 			MaxAttempts:          maxAttempts,

@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/client"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
@@ -45,6 +47,8 @@ type Server struct {
 	metricsLn       net.Listener
 	shutdownTracing func(context.Context) error
 	shutdownLogs    func(context.Context) error
+	healthz         *health     // /healthz and /readyz on the metrics listener (health.go)
+	started         atomic.Bool // Start has started the queue
 }
 
 // NewServer opens the database, the Docker engine and the queue, sweeps
@@ -76,7 +80,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err := cfg.MakeDirs(true); err != nil {
 		return nil, err
 	}
-	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if s.db, err = store.OpenWith(ctx, cfg.DatabaseURL, store.Options{PoolSize: cfg.DatabasePoolSize}); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	if err := s.secureAudit(cfg); err != nil {
@@ -91,7 +95,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		cfg.PublicURL = defaultPublicURL(cfg.PublicURL, s.adminLn.Addr())
 		s.cfg = cfg
 	}
-	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerBuildInfo(reg, Build()); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.metrics = telemetry.NewMetrics(reg)
 	// Every event of every run also becomes a span event, an OTLP log
 	// record and metrics.
 	events := telemetry.Observe(s.db, telemetry.SpanEvent, telemetry.LogRecord, s.metrics.Observer())
@@ -130,6 +139,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
 	clients.OnToken = s.db.AddExpiringSecret // minted tokens never reach the audit trail
+	// A clock off from GitHub's makes the app's JWTs fail: say so at start-up.
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		reportClockSkew(cctx, clients, log)
+	}()
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
 		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
@@ -155,6 +170,8 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.healthz = s.serverHealth()
+		s.healthz.mount(mux)
 		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
@@ -194,11 +211,15 @@ func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 // secureAudit signs the audit chain with the operator's key and registers
 // every secret agentgate holds, so none is ever stored in an event.
 func (s *Server) secureAudit(cfg Config) error {
-	key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
-	if err != nil {
-		return fmt.Errorf("setting audit-key-file: %w", err)
+	// Only workers append to the audit chain and sign it: intake never
+	// loads (nor creates) the key, so its pods need not mount it.
+	if cfg.works() {
+		key, err := store.LoadAuditKey(cfg.AuditKeyPath(), true)
+		if err != nil {
+			return fmt.Errorf("setting audit-key-file: %w", err)
+		}
+		s.db.SetAuditKey(key)
 	}
-	s.db.SetAuditKey(key)
 	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
@@ -261,6 +282,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if err := s.queue.worker.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start queue: %w", err)
 		}
+		s.started.Store(true)
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
@@ -305,6 +327,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.healthz != nil {
+		s.healthz.draining.Store(true)
 	}
 	if s.intake != nil {
 		s.intake.Drain()

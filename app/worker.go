@@ -102,7 +102,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 	if log == nil {
 		log = slog.Default()
 	}
-	log = log.With("run_id", a.RunID, "repo", a.Owner+"/"+a.Repo, "issue", a.IssueNumber, "attempt", job.Attempt)
+	log = log.With("run_id", a.RunID, "delivery", a.DeliveryID, "repo", a.Owner+"/"+a.Repo, "issue", a.IssueNumber, "attempt", job.Attempt)
 	ctx, rt := telemetry.StartRun(ctx, a.RunID, telemetry.RunAttrs{
 		Repo: a.Owner + "/" + a.Repo, Issue: a.IssueNumber, Trigger: a.Trigger,
 		Requester: a.RequesterLogin, Attempt: job.Attempt, DeliveryID: a.DeliveryID,

@@ -209,8 +209,14 @@ func TestCollectorConfig(t *testing.T) {
 	if err := dec.Decode(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := cfg.Service.Pipelines["traces"]; !ok {
-		t.Error("no traces pipeline")
+	for _, want := range []string{"traces", "metrics", "logs"} {
+		p, ok := cfg.Service.Pipelines[want]
+		if !ok {
+			t.Errorf("no %s pipeline", want)
+		}
+		if want != "metrics" && !slices.Contains(p.Receivers, "otlp") {
+			t.Errorf("%s pipeline does not receive OTLP, which agentgate exports", want)
+		}
 	}
 	for name, p := range cfg.Service.Pipelines {
 		if len(p.Receivers) == 0 || len(p.Exporters) == 0 {

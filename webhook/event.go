@@ -81,6 +81,8 @@ type EventJobArgs struct {
 
 	// AppID is the app a check suite belongs to (EvSuiteRerun).
 	AppID int64 `json:"app_id,omitempty"`
+	// Version is the arguments' version (see version.go).
+	Version int `json:"v,omitempty"`
 }
 
 // Kind implements river.JobArgs. Fields tagged unique (command,

@@ -19,6 +19,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v62/github"
+
+	"github.com/agentgate/agentgate/internal/ghretry"
 )
 
 // Delivery is one attempt in the app's delivery log.
@@ -94,7 +96,9 @@ type Options struct {
 	// redelivered. Zero disables either.
 	MaxRedeliveries int
 	Limit           int
-	// Transport carries the requests (default http.DefaultTransport).
+	// Transport carries the requests (default http.DefaultTransport),
+	// wrapped in a ghretry.Transport (rate limits, transient failures)
+	// unless it is one.
 	Transport http.RoundTripper
 	Now       func() time.Time
 }
@@ -116,8 +120,8 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Transport == nil {
-		opts.Transport = http.DefaultTransport
+	if _, ok := opts.Transport.(*ghretry.Transport); !ok {
+		opts.Transport = ghretry.New(opts.Transport)
 	}
 	apps, err := ghinstallation.NewAppsTransport(opts.Transport, opts.AppID, opts.PrivateKey)
 	if err != nil {
@@ -128,7 +132,8 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 		return nil, fmt.Errorf("api url %q: not a URL", opts.APIURL)
 	}
 	apps.BaseURL = strings.TrimRight(api.String(), "/")
-	gh := github.NewClient(&http.Client{Transport: apps, Timeout: time.Minute})
+	// Each request may wait out a rate limit (ghretry: up to 15 minutes).
+	gh := github.NewClient(&http.Client{Transport: apps, Timeout: 30 * time.Minute})
 	gh.BaseURL = api
 
 	since := opts.Now().Add(-opts.Since)

@@ -225,3 +225,39 @@ func TestBound(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRetriesGitHubFailures: with the default transport, a rate limit
+// on the delivery log and a 502 on a redelivery request are waited out
+// and retried, not reported as failures.
+func TestRunRetriesGitHubFailures(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const appID = 4711
+	gh, err := testgh.New(testgh.Options{AppID: appID, AppPublicKey: &key.PublicKey, ValidateResponses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gh.Close()
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	now := time.Now().UTC().Truncate(time.Second)
+	failed := gh.AddHookDelivery(testgh.HookDelivery{GUID: "down", DeliveredAt: now.Add(-time.Hour), StatusCode: 503, Status: "Invalid HTTP Response: 503",
+		Event: "issue_comment", Action: "created", InstallationID: 7, RepositoryID: 99, Duration: 0.1})
+	gh.FailNextN("GET", "/app/hook/deliveries", 403, map[string]string{"Retry-After": "0"}, 2)
+	gh.FailNextN("POST", "/app/hook/deliveries/{delivery_id}/attempts", 502, nil, 1)
+	opts := Options{AppID: appID, PrivateKey: pemKey, APIURL: gh.APIURL(), Since: 24 * time.Hour}
+	out, err := Run(context.Background(), opts, nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(out) != 1 || out[0].Err != nil {
+		t.Fatalf("outcomes %+v", out)
+	}
+	if got := gh.Redeliveries(); !slices.Equal(got, []int64{failed}) {
+		t.Errorf("redelivered %v, want [%d]", got, failed)
+	}
+	if v := gh.Violations(); len(v) != 0 {
+		t.Errorf("violations: %q", v)
+	}
+}

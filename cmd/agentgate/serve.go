@@ -14,6 +14,8 @@ func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	log = app.NewLogger(cfg, os.Stderr) // settings log-format, log-level
+	slog.SetDefault(log)
 	// Long enough for the longest job to finish (then the clean-up), so a
 	// deploy does not kill runs; deploy/ sets the grace periods above it.
 	drain := cfg.DrainTimeout()
