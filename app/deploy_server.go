@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"io"
 	"strings"
 	"sync"
@@ -45,7 +46,7 @@ func missingImages(ctx context.Context, cli client.APIClient, imgs []neededImage
 	var out []neededImage
 	for _, n := range imgs {
 		if _, err := cli.ImageInspect(ctx, n.image); err != nil {
-			if !client.IsErrNotFound(err) {
+			if !cerrdefs.IsNotFound(err) {
 				return nil, fmt.Errorf("inspect image %s (setting %s): %w", n.image, n.key, err)
 			}
 			out = append(out, n)

@@ -9,12 +9,14 @@ import (
 	"github.com/agentgate/agentgate/app"
 )
 
-func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
+// cmdServe runs intake and/or a worker. Its logger is made from the
+// settings (log-format, log-level), not the caller's default one.
+func cmdServe(ctx context.Context, args []string, _ *slog.Logger) error {
 	cfg, _, err := app.LoadConfig("serve", args, os.Getenv, nil)
 	if err != nil {
 		return err
 	}
-	log = app.NewLogger(cfg, os.Stderr) // settings log-format, log-level
+	log := app.NewLogger(cfg, os.Stderr)
 	slog.SetDefault(log)
 	// Long enough for the longest job to finish (then the clean-up), so a
 	// deploy does not kill runs; deploy/ sets the grace periods above it.

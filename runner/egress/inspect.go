@@ -525,9 +525,10 @@ func (dummyAddr) Network() string { return "unix" }
 func (dummyAddr) String() string  { return "egress" }
 
 // copyBuffers pools the reverse proxy's copy buffers.
-var copyBuffers = &bufferPool{p: sync.Pool{New: func() any { return make([]byte, 64<<10) }}}
+var copyBuffers = &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}}
 
+// bufferPool is an httputil.BufferPool over a sync.Pool of *[]byte.
 type bufferPool struct{ p sync.Pool }
 
-func (b *bufferPool) Get() []byte  { return b.p.Get().([]byte) }
-func (b *bufferPool) Put(x []byte) { b.p.Put(x) } //nolint:staticcheck // a slice header; fine for a pool
+func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
+func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
