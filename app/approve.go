@@ -45,7 +45,7 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 	if log == nil {
 		log = slog.Default()
 	}
-	log = log.With("run_id", a.RunID, "repo", a.Owner+"/"+a.Repo, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
+	log = log.With("run_id", a.RunID, "delivery", a.DeliveryID, "repo", a.Owner+"/"+a.Repo, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
 	run, err := w.DB.GetRun(ctx, a.RunID)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Info("check run action for an unknown run")
@@ -83,7 +83,13 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 	if err != nil {
 		return err
 	}
-	d := &decision{w: w, gh: gh, a: a, requester: run.Requester, log: log}
+	requester := person{Login: run.Requester}
+	if args, ok, err := w.loadArgs(ctx, a.RunID); err != nil {
+		return err
+	} else if ok {
+		requester = person{Login: args.RequesterLogin, ID: args.RequesterID}
+	}
+	d := &decision{w: w, gh: gh, a: a, requester: requester, log: log}
 	return d.run(ctx)
 }
 
@@ -92,7 +98,7 @@ type decision struct {
 	w         *Worker
 	gh        *github.Client
 	a         webhook.ActionJobArgs
-	requester string
+	requester person
 	log       *slog.Logger
 }
 
@@ -143,15 +149,23 @@ func (d *decision) run(ctx context.Context) error {
 		return d.refuse(ctx, "unknown action")
 	}
 
-	// Who: maintain or admin; for protected changes, not the requester.
-	role, err := permissionOf(ctx, d.gh, a.Owner, a.Repo, a.SenderLogin)
+	// Who: maintain or admin, and someone the policy would let start the
+	// run (allowed_users / allowed_teams); for protected changes, not the
+	// requester, compared by user id.
+	r := &run{w: d.w, gh: d.gh, args: webhook.RunJobArgs{
+		RunID: a.RunID, InstallationID: a.InstallationID, RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo, DefaultBranch: a.DefaultBranch,
+	}, log: d.log}
+	role, _, reason, err := r.standing(ctx, person{Login: a.SenderLogin, ID: a.SenderID}, approverRole)
 	if err != nil {
 		return err
 	}
 	if !policy.Allows(role, approverRole) {
 		return d.refuse(ctx, fmt.Sprintf("@%s has %s permission; approving needs maintain or admin", a.SenderLogin, role))
 	}
-	if a.Identifier == webhook.ActionApprove && strings.EqualFold(a.SenderLogin, d.requester) {
+	if reason != "" {
+		return d.refuse(ctx, reason)
+	}
+	if a.Identifier == webhook.ActionApprove && sameUser(person{Login: a.SenderLogin, ID: a.SenderID}, d.requester) {
 		return d.refuse(ctx, fmt.Sprintf("@%s asked for this run and cannot approve its protected change; another maintainer must", a.SenderLogin))
 	}
 
@@ -177,9 +191,6 @@ func (d *decision) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
-	r := &run{w: d.w, args: webhook.RunJobArgs{
-		RunID: a.RunID, InstallationID: a.InstallationID, RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo, DefaultBranch: a.DefaultBranch,
-	}, log: d.log}
 	rc, err := r.loadConfig(ctx)
 	var cerr *policy.ConfigError
 	if errors.As(err, &cerr) {
@@ -200,7 +211,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 	a := d.a
 	if err := d.event(ctx, KindApprovalGranted, map[string]any{
 		"approver": a.SenderLogin, "action": a.Identifier, "commit": pc.SHA, "branch": pc.Branch,
-		"policy_hash": hash, "requester": d.requester, "protected": strings.Join(prot, " "),
+		"policy_hash": hash, "requester": d.requester.Login, "protected": strings.Join(prot, " "),
 	}); err != nil {
 		return err
 	}
@@ -242,6 +253,13 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 			if err := d.w.DB.RecordEffect(ctx, a.RunID, effReleasedCheck, strconv.FormatInt(cr.GetID(), 10)); err != nil {
 				return fmt.Errorf("record check: %w", err)
 			}
+		}
+	}
+	if a.Identifier == webhook.ActionApprove {
+		// What the approval covers on the pull request: exactly the
+		// protected changes it saw (protect_pr.go).
+		if err := recordCoverage(ctx, d.w, a.RunID, a.RepoID, hash); err != nil {
+			return err
 		}
 	}
 	return d.w.DB.RecordEffect(ctx, a.RunID, effApproved, a.SenderLogin+" "+pc.SHA)

@@ -14,7 +14,7 @@ import (
 // Effect keys of approvals.
 const (
 	effArgs        = "job.args"    // the run's job, JSON: approve, retry and re-run start from it
-	effRunApproved = "approved.by" // the maintainer who approved a pending run
+	effRunApproved = "approved.by" // who approved a pending run; "" once voided
 	effPending     = "comment.pending"
 )
 
@@ -54,7 +54,7 @@ func (r *run) resumable(ctx context.Context, state string) (bool, error) {
 		return false, fmt.Errorf("effect: %w", err)
 	}
 	r.approvedBy = by
-	return ok, nil
+	return ok && by != "", nil // "": an approval voided (approve_text.go)
 }
 
 // mustWait reports whether a requester who has the permission still waits

@@ -86,11 +86,16 @@ func (r *run) cancelled(ctx context.Context) error {
 	if _, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effProgress); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if ok {
-		if err := r.progress(ctx, stateCancelled, fmt.Sprintf("Cancelled by @%s. The sandbox was stopped and removed; nothing was pushed.", by)); err != nil {
+		why, _, _ := r.w.DB.Effect(ctx, r.args.RunID, effCancelReason)
+		if err := r.progress(ctx, stateCancelled, cancelMessage(by, why)); err != nil {
 			r.log.Warn("progress comment", "err", err)
 		}
 	}
-	return r.finish(ctx, stateCancelled, telemetry.KindRunCancelled, map[string]any{"outcome": stateCancelled, "by": by})
+	attrs := map[string]any{"outcome": stateCancelled, "by": by}
+	if why, ok, _ := r.w.DB.Effect(ctx, r.args.RunID, effCancelReason); ok {
+		attrs["reason"] = why
+	}
+	return r.finish(ctx, stateCancelled, telemetry.KindRunCancelled, attrs)
 }
 
 // requestCancel records a cancel request on runID (idempotent) and its

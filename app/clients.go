@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
+	jwt "github.com/golang-jwt/jwt/v4"
 	ghv62 "github.com/google/go-github/v62/github"
 	ghtok "github.com/google/go-github/v88/github"
+
+	"github.com/agentgate/agentgate/internal/ghretry"
 )
 
 // Clients makes GitHub clients for the app and its installations.
@@ -32,18 +35,22 @@ type Clients struct {
 }
 
 // NewClients returns Clients for the app's id and PEM key against apiURL.
-// base carries every request (rate-limit handling is added here); nil means
-// http.DefaultTransport.
+// base carries every request; unless it is a *ghretry.Transport already, it
+// is wrapped in one (rate limits, retries of transient failures, a timeout
+// per attempt: internal/ghretry). nil means http.DefaultTransport.
 func NewClients(appID int64, key []byte, apiURL string, base http.RoundTripper) (*Clients, error) {
 	k, err := parseKey(key)
 	if err != nil {
 		return nil, err
 	}
-	if base == nil {
-		base = http.DefaultTransport
+	if _, ok := base.(*ghretry.Transport); !ok {
+		base = ghretry.New(base)
 	}
-	base = &rateLimitTransport{next: base}
-	apps := ghinstallation.NewAppsTransportFromPrivateKey(base, appID, k)
+	apps, err := ghinstallation.NewAppsTransportWithOptions(base, appID,
+		ghinstallation.WithSigner(skewTolerantSigner{inner: ghinstallation.NewRSASigner(jwt.SigningMethodRS256, k)}))
+	if err != nil {
+		return nil, fmt.Errorf("app transport: %w", err)
+	}
 	apiURL = strings.TrimRight(apiURL, "/") + "/"
 	apps.BaseURL = strings.TrimRight(apiURL, "/")
 	return &Clients{apps: apps, apiURL: apiURL, base: base}, nil
@@ -68,6 +75,10 @@ func parseKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 	}
 	return rk, nil
 }
+
+// clientTimeout bounds one API call, its retries and rate-limit waits
+// included (ghretry bounds each attempt to a minute and a wait to 15).
+const clientTimeout = 30 * time.Minute
 
 // Scope is what an installation token may do. Tokens are limited to one
 // repository and to the permissions of the step that needs them.
@@ -125,7 +136,7 @@ func (c *Clients) Installation(installationID int64, scope Scope) (*ghv62.Client
 	if err != nil {
 		return nil, fmt.Errorf("github api url: %w", err)
 	}
-	cl := ghv62.NewClient(&http.Client{Transport: c.transport(installationID, scope)})
+	cl := ghv62.NewClient(&http.Client{Transport: c.transport(installationID, scope), Timeout: clientTimeout})
 	cl.BaseURL = u // exactly as configured (GHES: https://HOST/api/v3/)
 	cl.UploadURL = u
 	return cl, nil

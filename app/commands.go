@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 
 // helpText lists the commands.
 func helpText(mention string) string {
-	return fmt.Sprintf(`**agentgate** commands (a comment that starts with %[1]s):
+	return fmt.Sprintf(`**agentgate** commands (a comment with a line that starts with %[1]s):
 
 | comment | what it does |
 | --- | --- |
@@ -23,7 +24,8 @@ func helpText(mention string) string {
 | %[1]s status | the runs on this issue or pull request |
 | %[1]s cancel [*run id*] | stop the active (or pending) run; its sandbox is removed and nothing is pushed |
 | %[1]s retry [*run id*] | run the latest finished run again (Re-run on the agentgate check does the same) |
-| %[1]s approve [*run id*] | start a pending run (someone with the trigger permission, not its requester) or a planned one (anyone with the trigger permission) |
+| %[1]s approve [*run id*] | start a pending run (someone who could start it themselves, not its requester) or a planned one (the requester too) |
+| %[1]s revert | on a merged pull request agentgate opened: a pull request that reverts it, committed by agentgate from the merge commit (no agent runs; the trigger permission) |
 | %[1]s help | this list |
 
 A command is the word alone; anything else after the mention is a task.`, "`"+mention+"`")
@@ -149,9 +151,11 @@ func (ev *event) cancel(ctx context.Context) error {
 	return ev.react(ctx, "+1")
 }
 
-// approve answers `@agentgate approve`: a user with the trigger
-// permission, who is not the requester, starts the pending run. The
-// approval and its author are audit events on the run.
+// approve answers `@agentgate approve`: someone the policy would let
+// start the run themselves (the trigger permission, allowed_users /
+// allowed_teams, the outside-collaborator rule), who is not the requester
+// (compared by user id), starts the pending run. The approval, its author
+// and the hash of the task text it saw are audit events on the run.
 func (ev *event) approve(ctx context.Context) error {
 	t, found, err := ev.target(ctx, statePending, statePlanned)
 	if err != nil {
@@ -163,13 +167,6 @@ func (ev *event) approve(ctx context.Context) error {
 	if t.State == statePlanned {
 		return ev.approvePlan(ctx, t.ID, t.Requester) // plangate.go
 	}
-	if strings.EqualFold(t.Requester, ev.a.ActorLogin) {
-		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
-	}
-	ok, role, err := ev.authorize(ctx, webhook.CmdApprove)
-	if err != nil || !ok {
-		return err
-	}
 	args, found, err := ev.w.loadArgs(ctx, t.ID)
 	if err != nil {
 		return err
@@ -177,11 +174,23 @@ func (ev *event) approve(ctx context.Context) error {
 	if !found {
 		return fmt.Errorf("pending run %s: job not recorded", t.ID)
 	}
-	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
+	if sameUser(ev.actor(), person{Login: args.RequesterLogin, ID: args.RequesterID}) {
+		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
+	}
+	ok, role, err := ev.mayApprove(ctx, args)
+	if err != nil || !ok {
 		return err
-	} else if !ok {
+	}
+	if by, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
+		return err
+	} else if !ok || by == "" {
+		// The approval names the task text it saw (approve_text.go).
+		text, err := ev.nameText(ctx, t.ID, args)
+		if err != nil || text == "" {
+			return err
+		}
 		if err := ev.audit(ctx, t.ID, telemetry.KindRunApproved, ev.a.ActorLogin, map[string]any{
-			"requester": t.Requester, "permission": role, "comment_id": ev.a.CommentID,
+			"requester": t.Requester, "permission": role, "comment_id": ev.a.CommentID, "text_sha256": text,
 		}); err != nil {
 			return err
 		}
@@ -209,7 +218,7 @@ func (ev *event) retry(ctx context.Context) error {
 	var old store.Run
 	var found bool
 	var err error
-	if ev.a.Command == webhook.EvRerun {
+	if ev.isRerun() {
 		old, err = ev.w.DB.GetRun(ctx, ev.a.RunID)
 		found = err == nil && old.RepoID == ev.a.RepoID && old.InstallationID == ev.a.InstallationID
 		err = nil
@@ -227,13 +236,43 @@ func (ev *event) retry(ctx context.Context) error {
 		return err
 	}
 	if !ok {
+		if _, revert, err := ev.w.DB.Effect(ctx, old.ID, effRevert); err != nil || revert {
+			if err != nil {
+				return err
+			}
+			if ev.a.Command == webhook.EvRerun { // no comment to answer
+				ev.log.Info("re-run of a revert: ignored", "run_id", old.ID)
+				return nil
+			}
+			return ev.reply(ctx, fmt.Sprintf("Run `%s` is a revert, made by agentgate without an agent: it is not run again. Comment `%s revert` on the reverted pull request for a new one.", old.ID, ev.w.Config.Mention))
+		}
 		return fmt.Errorf("run %s: job not recorded", old.ID)
 	}
 	newID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-retry:"+ev.a.DeliveryID)).String()
+	// A retry runs the task text as it is now, not as captured at the
+	// first trigger, and names it: the new run reads it again when it
+	// starts (approve_text.go).
+	ref, text, err := ev.approvedText(ctx, old.ID, args)
+	if err != nil {
+		return err
+	}
+	if text.Gone {
+		return ev.reply(ctx, "The issue or the comment that run `"+old.ID+"` worked from is gone or no longer addresses agentgate: there is nothing to retry.")
+	}
+	args.IssueTitle, args.IssueBody = text.Title, text.Body
+	if ref.Comment != 0 {
+		args.Instructions = text.Instructions
+	}
+	refJSON, _ := json.Marshal(ref)
+	for _, e := range [][2]string{{effTaskSource, string(refJSON)}, {effTextApproved, text.hash()}} {
+		if err := ev.w.DB.RecordEffect(ctx, newID, e[0], e[1]); err != nil {
+			return err
+		}
+	}
 	args.RunID, args.DeliveryID, args.RetryOf = newID, ev.a.DeliveryID, old.ID
 	args.RequesterLogin, args.RequesterID, args.RequesterType = ev.a.ActorLogin, ev.a.ActorID, ev.a.ActorType
 	args.AuthorAssociation, args.CommentID = ev.a.AuthorAssociation, ev.a.CommentID
-	if ev.a.Command == webhook.EvRerun {
+	if ev.isRerun() {
 		args.Trigger = "rerun"
 	} else {
 		args.Trigger = "retry"

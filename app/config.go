@@ -34,8 +34,12 @@ type Config struct {
 
 	Listen      string // address of the webhook listener (internet-facing)
 	AdminListen string // address of the operator listener (run pages, /admin); "" = off
-	DatabaseURL string // sqlite path or URL
-	DataDir     string // run directories live under DataDir/runs
+	// DatabaseURL is a SQLite path or URL, or a Postgres URL; "" =
+	// DataDir/agentgate.db. LoadConfig makes a SQLite path absolute.
+	DatabaseURL string
+	// DataDir holds run directories (DataDir/runs), the mirrors and the
+	// audit key; "" = DefaultDataDir. LoadConfig makes it absolute.
+	DataDir string
 	// AuditKeyFile is the Ed25519 key (PEM) that signs the audit chain's
 	// head and checkpoints; "" = DataDir/audit.key, created when missing.
 	AuditKeyFile string
@@ -53,6 +57,9 @@ type Config struct {
 	Mention       string
 	Label         string
 	MinPermission string // read, triage, write, maintain, admin
+	// EditTriggerWindow is how long after a comment on an issue is written
+	// an edit that adds the mention still triggers (once); 0 = never.
+	EditTriggerWindow time.Duration
 
 	// AgentPreset picks a known agent (builtin, codex, claude-code, aider,
 	// custom); "" runs AgentImage with AgentCmd and reads the agentgate
@@ -96,6 +103,11 @@ type Config struct {
 	// /metrics, for Prometheus; "" = metrics are not served. Never the
 	// operator listener: that one serves run pages to people.
 	MetricsListen string
+	// LogFormat ("text" or "json"), LogLevel ("debug" … "error") and
+	// DatabasePoolSize (Postgres connections; 0 = default) are the
+	// operational settings (logging.go).
+	LogFormat, LogLevel string
+	DatabasePoolSize    int
 
 	// AgentImages are the images a repository's configuration may pick
 	// (agent.image, or a preset's default image), besides AgentImage; empty
@@ -120,6 +132,16 @@ type Config struct {
 	// item without one is for every installation.
 	AgentImageBindings map[string]Binding
 	PrivateBindings    map[string]Binding
+
+	// Deploy is how the process behaves across deploys (deploy.go).
+	Deploy DeployConfig
+	// EgressCredentials are credentials the egress proxy adds to inspected
+	// hosts' requests where a policy binds them (network.allow inject);
+	// never logged, never in the sandbox. EgressCredentialBindings are the
+	// installations each is for (egress-credentials, as setup-secrets).
+	EgressCredentials        map[string]string
+	EgressCredentialBindings map[string]Binding
+	egressCredentialSpecs    []string
 }
 
 // NetworkConfig is the sandbox's relayed network: the egress allowlist and
@@ -131,6 +153,14 @@ type NetworkConfig struct {
 	AllowPrivate []string // destinations allowed to resolve to private addresses (internal mirrors)
 	MaxBytes     int64    // per-run egress byte budget
 	MaxConns     int      // per-run concurrent egress connections
+	// Inspect are the inspected hosts of the run's policy (rules and
+	// credential names; values stay in Config.EgressCredentials);
+	// InspectAll inspects every allowed host.
+	Inspect    []policy.HostRules
+	InspectAll bool
+	// UpstreamCAFile is a PEM file of CAs the proxy trusts, besides the
+	// system roots, for inspected internal hosts (egress-upstream-ca).
+	UpstreamCAFile string
 
 	OpenAIURL    string
 	OpenAIKey    string // never logged, never in the sandbox
@@ -153,17 +183,16 @@ func (n NetworkConfig) LLMConfigured() bool {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
-		AppSlug:        "agentgate",
-		GitHubAPIURL:   "https://api.github.com/",
-		Listen:         ":8080",
-		DatabaseURL:    "agentgate-data/agentgate.db",
-		DataDir:        "agentgate-data",
-		Role:           RoleAll,
-		Mention:        "@agentgate",
-		Label:          "agentgate",
-		MinPermission:  "write",
-		AgentImage:     "agentgate/testagent:dev",
-		WorkspaceBytes: 2 << 30,
+		AppSlug:           "agentgate",
+		GitHubAPIURL:      "https://api.github.com/",
+		Listen:            ":8080",
+		Role:              RoleAll,
+		Mention:           "@agentgate",
+		Label:             "agentgate",
+		EditTriggerWindow: 10 * time.Minute, // webhook.DefaultEditWindow
+		MinPermission:     "write",
+		AgentImage:        "agentgate/testagent:dev",
+		WorkspaceBytes:    2 << 30,
 		Network: NetworkConfig{
 			Mode:         "relay",
 			RelayImage:   "agentgate/relay:dev",
@@ -178,6 +207,9 @@ func DefaultConfig() Config {
 		MirrorOverlay:   "auto",
 		MirrorCheckouts: 3,
 		Controls:        DefaultControls(),
+		Deploy:          DeployConfig{RedeliverInterval: defaultRedeliverInterval, RedeliverWindow: defaultRedeliverWindow},
+		LogFormat:       "text",
+		LogLevel:        "info",
 		Limits: runner.Limits{
 			Timeout:     30 * time.Minute,
 			MemoryBytes: 2 << 30,
@@ -267,14 +299,22 @@ func settings() []setting {
 		{key: "listen", help: "HTTP listen address", apply: str(func(c *Config) *string { return &c.Listen })},
 		{key: "admin-listen", help: "operator listener: run pages and /admin (never the webhook's); empty disables", apply: str(func(c *Config) *string { return &c.AdminListen })},
 		{key: "metrics-listen", help: "listener serving only GET /metrics, unauthenticated: keep it internal; empty disables", apply: str(func(c *Config) *string { return &c.MetricsListen })},
-		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://…", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
-		{key: "data-dir", help: "directory for run work trees", apply: str(func(c *Config) *string { return &c.DataDir })},
+		{key: "database-url", help: "database: a SQLite path or sqlite:// URL, or postgres://… (default <data-dir>/agentgate.db)", apply: str(func(c *Config) *string { return &c.DatabaseURL })},
+		{key: "data-dir", help: "directory for run work trees, mirrors and the audit key (default $XDG_STATE_HOME/agentgate, /var/lib/agentgate as root, else ~/.local/state/agentgate)", apply: str(func(c *Config) *string { return &c.DataDir })},
 		{key: "audit-key-file", help: "Ed25519 key (PEM) signing the audit chain (default <data-dir>/audit.key, created only on SQLite with an empty trail)", apply: str(func(c *Config) *string { return &c.AuditKeyFile })},
 		{key: "audit-public-keys", help: "files holding earlier audit public keys (PEM) whose signatures still verify after a rotation, space or comma separated", apply: list(func(c *Config) *[]string { return &c.AuditPublicKeys })},
 		{key: "docker-host", help: "Docker engine address (default: DOCKER_HOST or the local socket)", apply: str(func(c *Config) *string { return &c.DockerHost })},
 		{key: "worker-id", help: "worker identity for labels and the start-up sweep (default: host name)", apply: str(func(c *Config) *string { return &c.WorkerID })},
 		{key: "mention", help: "comment prefix that triggers a run", apply: str(func(c *Config) *string { return &c.Mention })},
 		{key: "label", help: "issue label that triggers a run", apply: str(func(c *Config) *string { return &c.Label })},
+		{key: "edit-trigger-window", help: "how long after a comment is written an edit adding the mention still triggers, once (0: never)", apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("not a duration of 0 or more: %q", v)
+			}
+			c.EditTriggerWindow = d
+			return nil
+		}},
 		{key: "min-permission", help: "least repository permission to trigger: read, triage, write, maintain, admin", apply: str(func(c *Config) *string { return &c.MinPermission })},
 		{key: "agent-preset", help: "agent preset: builtin, codex, claude-code, aider, custom (empty: agent-image with agent-cmd)", apply: str(func(c *Config) *string { return &c.AgentPreset })},
 		{key: "agent-model", help: "model the agent asks the gateway for", apply: str(func(c *Config) *string { return &c.AgentModel })},
@@ -328,6 +368,8 @@ func settings() []setting {
 		{key: "egress-allow-private", help: "destinations that may resolve to private addresses (an internal mirror): host names or CIDRs; DEST;installations=ID+ID binds one to installations", apply: func(c *Config, v string) error {
 			return boundList(v, &c.Network.AllowPrivate, &c.PrivateBindings)
 		}},
+		{key: "egress-credentials", help: "credentials the egress proxy adds for inspected hosts (network.allow inject): NAME=/path/to/file, or NAME alone to read AGENTGATE_EGRESS_CREDENTIAL_<NAME>, each followed by ;installations=ID+ID (or ;installations=*); comma or space separated", apply: list(func(c *Config) *[]string { return &c.egressCredentialSpecs })},
+		{key: "egress-upstream-ca", help: "PEM file of CAs the egress proxy trusts, besides the system roots, when it inspects an internal host", apply: str(func(c *Config) *string { return &c.Network.UpstreamCAFile })},
 		{key: "egress-max-bytes", help: "per-run egress byte budget", apply: size(func(c *Config) *int64 { return &c.Network.MaxBytes })},
 		{key: "egress-max-conns", help: "per-run concurrent egress connections", apply: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -433,11 +475,12 @@ func parseSize(v string) (int64, error) {
 func LoadConfig(name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	all := append(append(settings(), roleSettings()...), opsSettings()...)
+	all := append(append(append(settings(), roleSettings()...), deploySettings()...), rotationSettings()...)
 	flagVals := map[string]*string{}
 	for _, s := range all {
 		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")
 	}
+	showDefaults(fs)
 	cfgFile := fs.String("config", "", "YAML configuration file (env AGENTGATE_CONFIG)")
 	if extra != nil {
 		extra(fs)
@@ -474,12 +517,18 @@ func LoadConfig(name string, args []string, getenv func(string) string, extra fu
 	if err := cfg.loadSetupSecrets(getenv); err != nil {
 		return cfg, fs, err
 	}
+	if err := cfg.resolvePaths(getenv); err != nil {
+		return cfg, fs, err
+	}
 	if cfg.DockerHost == "" {
 		cfg.DockerHost = getenv("DOCKER_HOST")
 	}
 	if cfg.WorkerID == "" {
 		h, _ := os.Hostname()
 		cfg.WorkerID = h
+	}
+	if err := cfg.loadEgressCredentials(getenv); err != nil {
+		return cfg, fs, err
 	}
 	return cfg, fs, nil
 }
@@ -545,9 +594,10 @@ func (c Config) ValidateServe() error {
 		req(false, "github-api-url", fmt.Sprintf("not an http(s) URL: %q", c.GitHubAPIURL))
 	}
 	req(c.DatabaseURL != "", "database-url", "required")
-	if c.OAuthClientID != "" {
-		req(c.OAuthClientSecret != "", "oauth-client-secret", "required with oauth-client-id")
-		req(c.AdminListen != "", "admin-listen", "required with oauth-client-id: run pages are served only there")
+	// Without admin-listen the OAuth client is unused (a start-up
+	// warning): agentgate setup writes it into a file serve takes as is.
+	if c.OAuthClientID != "" && c.AdminListen != "" {
+		req(c.OAuthClientSecret != "", "oauth-client-secret", "required with oauth-client-id and admin-listen")
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -555,6 +605,7 @@ func (c Config) ValidateServe() error {
 		}
 	}
 	errs = append(errs, c.validateRun()...)
+	errs = append(errs, c.validateDeploy()...)
 	return errors.Join(errs...)
 }
 
@@ -645,6 +696,102 @@ func (c Config) preset(gatewayEnv []string) (agents.Preset, error) {
 		opts.Image, opts.Cmd = c.AgentImage, c.AgentCmd
 	}
 	return agents.Lookup(c.AgentPreset, opts)
+}
+
+// DefaultDataDir is the data directory when data-dir is not set:
+// $XDG_STATE_HOME/agentgate when that is an absolute path, else
+// /var/lib/agentgate as root, else ~/.local/state/agentgate. With no home
+// directory it is agentgate-data in the working directory.
+func DefaultDataDir(getenv func(string) string) string {
+	return defaultDataDir(getenv, os.Geteuid())
+}
+
+func defaultDataDir(getenv func(string) string, euid int) string {
+	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "agentgate")
+	}
+	if euid == 0 {
+		return "/var/lib/agentgate"
+	}
+	home := getenv("HOME")
+	if !filepath.IsAbs(home) {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = h
+		}
+	}
+	if !filepath.IsAbs(home) {
+		return "agentgate-data"
+	}
+	return filepath.Join(home, ".local", "state", "agentgate")
+}
+
+// resolvePaths fills in the default data directory and database and makes
+// every path setting absolute against the working directory, once, so
+// that nothing later depends on where agentgate was started. It does not
+// touch the file system; MakeDirs does.
+func (c *Config) resolvePaths(getenv func(string) string) error {
+	abs := func(key, p string) (string, error) {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("setting %s: %w", key, err)
+		}
+		return a, nil
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir(getenv)
+	}
+	var err error
+	if c.DataDir, err = abs("data-dir", c.DataDir); err != nil {
+		return err
+	}
+	if c.AuditKeyFile != "" {
+		if c.AuditKeyFile, err = abs("audit-key-file", c.AuditKeyFile); err != nil {
+			return err
+		}
+	}
+	switch lower := strings.ToLower(c.DatabaseURL); {
+	case c.DatabaseURL == "":
+		c.DatabaseURL = filepath.Join(c.DataDir, "agentgate.db")
+	case strings.HasPrefix(lower, "sqlite://"):
+		p, err := abs("database-url", c.DatabaseURL[len("sqlite://"):])
+		if err != nil {
+			return err
+		}
+		c.DatabaseURL = "sqlite://" + p
+	case !strings.Contains(c.DatabaseURL, "://"):
+		if c.DatabaseURL, err = abs("database-url", c.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sqliteFile is the file of a SQLite database URL, "" for any other.
+func sqliteFile(dbURL string) string {
+	lower := strings.ToLower(dbURL)
+	switch {
+	case strings.HasPrefix(lower, "sqlite://"):
+		return dbURL[len("sqlite://"):]
+	case strings.Contains(dbURL, "://"):
+		return ""
+	}
+	return dbURL
+}
+
+// MakeDirs creates, mode 0700, the directory of a SQLite database and,
+// with data set, the data directory, before anything opens them.
+func (c Config) MakeDirs(data bool) error {
+	if f := sqliteFile(c.DatabaseURL); f != "" {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			return fmt.Errorf("setting database-url: %w", err)
+		}
+	}
+	if data {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("setting data-dir: %w", err)
+		}
+	}
+	return nil
 }
 
 // AuditKeyPath is where the audit signing key is.

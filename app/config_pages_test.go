@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,12 +29,14 @@ func TestRunPageSettings(t *testing.T) {
 		name string
 		env  map[string]string
 		want []string // substrings of the error; none = valid
+		warn string   // substring of a start-up warning
 	}{
-		{"no sign-in", with(nil), nil},
-		{"client id without secret", with(map[string]string{"AGENTGATE_OAUTH_CLIENT_ID": "Iv1.x", "AGENTGATE_ADMIN_LISTEN": "127.0.0.1:9090"}), []string{"oauth-client-secret"}},
-		{"client id without the operator listener", with(map[string]string{"AGENTGATE_OAUTH_CLIENT_ID": "Iv1.x", "AGENTGATE_OAUTH_CLIENT_SECRET": "s"}), []string{"admin-listen"}},
-		{"secret from a file", with(map[string]string{"AGENTGATE_OAUTH_CLIENT_ID": "Iv1.x", "AGENTGATE_OAUTH_CLIENT_SECRET_FILE": secretFile, "AGENTGATE_ADMIN_LISTEN": "127.0.0.1:9090"}), nil},
-		{"bad public url", with(map[string]string{"AGENTGATE_PUBLIC_URL": "ftp://x"}), []string{"public-url"}},
+		{"no sign-in", with(nil), nil, ""},
+		{"client id without secret", with(map[string]string{"AGENTGATE_OAUTH_CLIENT_ID": "Iv1.x", "AGENTGATE_ADMIN_LISTEN": "127.0.0.1:9090"}), []string{"oauth-client-secret"}, ""},
+		// What agentgate setup writes: accepted, sign-in unused (a warning).
+		{"client id without the operator listener", with(map[string]string{"AGENTGATE_OAUTH_CLIENT_ID": "Iv1.x", "AGENTGATE_OAUTH_CLIENT_SECRET": "s"}), nil, "admin-listen"},
+		{"secret from a file", with(map[string]string{"AGENTGATE_OAUTH_CLIENT_ID": "Iv1.x", "AGENTGATE_OAUTH_CLIENT_SECRET_FILE": secretFile, "AGENTGATE_ADMIN_LISTEN": "127.0.0.1:9090"}), nil, ""},
+		{"bad public url", with(map[string]string{"AGENTGATE_PUBLIC_URL": "ftp://x"}), []string{"public-url"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +45,9 @@ func TestRunPageSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = cfg.ValidateServe()
+			if warned := strings.Join(cfg.StartupWarnings(), "\n"); tt.warn != "" && !strings.Contains(warned, tt.warn) {
+				t.Errorf("start-up warnings %q lack %q", warned, tt.warn)
+			}
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)

@@ -92,7 +92,7 @@ func TestRunUsage(t *testing.T) {
 
 func TestHelpTextNamesEveryCommand(t *testing.T) {
 	h := helpText("@bot")
-	for _, c := range []string{webhook.CmdHelp, webhook.CmdStatus, webhook.CmdCancel, webhook.CmdRetry, webhook.CmdApprove} {
+	for _, c := range []string{webhook.CmdHelp, webhook.CmdStatus, webhook.CmdCancel, webhook.CmdRetry, webhook.CmdApprove, webhook.CmdRevert} {
 		if !strings.Contains(h, "`@bot` "+c) {
 			t.Errorf("help lacks %s:\n%s", c, h)
 		}

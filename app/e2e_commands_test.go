@@ -120,9 +120,13 @@ func TestEndToEndPendingRunApproved(t *testing.T) {
 	}
 	// The requester cannot approve their own run.
 	comment(t, env, "@agentgate approve "+d1.RunID, "reader")
-	time.Sleep(2 * time.Second)
+	botSaid(t, env, "the refusal of the self-approval", "@reader", "cannot be approved by the person who asked for it")
+	settled(t, env)
 	if doneState(env, d1.RunID) != "pending" {
 		t.Fatal("the requester's own approval started the run")
+	}
+	if _, ok := findEvent(kinds(t, env, d1.RunID), telemetry.KindRunApproved); ok {
+		t.Fatal("the requester's own approval was recorded")
 	}
 	// A maintainer approves the first one by id.
 	comment(t, env, "@agentgate approve "+d1.RunID, harness.Requester)

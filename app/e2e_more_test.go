@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/harness"
+	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -140,27 +142,86 @@ func TestEndToEndRateLimitBackoff(t *testing.T) {
 	}
 }
 
-// Misbehaving agents are stopped, reported and leave nothing behind
-// (startEnv's cleanup checks containers and run directories).
+// Misbehaving agents are stopped by the limit meant for them, reported
+// with that limit's name, and leave nothing behind (startEnv's cleanup
+// checks containers and run directories).
 func TestEndToEndMisbehavingAgents(t *testing.T) {
+	const (
+		outputLimit = 1 << 20
+		tmpLimit    = 8 << 20
+	)
 	tests := []struct {
 		name    string
 		comment string
-		want    []string
+		limits  []string // the run's sandbox.limit events, in order
+		final   string   // the final event's kind
+		outcome string
+		reason  string
+		check   func(t *testing.T, exited map[string]any)
+		want    []string // in the progress comment
 	}{
-		{"output flood", "@agentgate agentgate-test: flood 64M", []string{"output"}},
-		{"fork bomb", "@agentgate agentgate-test: forkbomb", []string{"failed", "pids"}},
-		{"fills /tmp", "@agentgate agentgate-test: filltmp", []string{"failed"}},
-		{"fills the work tree", "@agentgate agentgate-test: files 20000 junk", []string{"disk"}},
+		{"output flood", "@agentgate agentgate-test: flood 64M", []string{"output"}, telemetry.KindRunFinished,
+			app.OutcomeNoChange, "the agent finished without changing any file",
+			func(t *testing.T, exited map[string]any) {
+				total, dropped := exited["output_bytes"].(float64), exited["dropped_bytes"].(float64)
+				if total < 64<<20 || total-dropped > outputLimit {
+					t.Errorf("output: %.0f bytes written, %.0f kept; want all 64 MiB counted and at most %d kept", total, total-dropped, outputLimit)
+				}
+			}, []string{"output"}},
+		{"fork bomb", "@agentgate agentgate-test: forkbomb", []string{"pids"}, telemetry.KindRunFailed,
+			app.OutcomeFailed, "the agent exited with code 1 after hitting: pids", nil, []string{"failed", "pids"}},
+		// /tmp is a bounded tmpfs: the write fails there (no limit event:
+		// the agent's own failure), at exactly the bound.
+		{"fills /tmp", "@agentgate agentgate-test: filltmp", nil, telemetry.KindRunFailed,
+			app.OutcomeFailed, "the agent exited with code 1",
+			func(t *testing.T, exited map[string]any) {
+				out, _ := exited["output_tail"].(string)
+				var n int64
+				if i := strings.Index(out, "filltmp: wrote "); i < 0 {
+					t.Errorf("the agent did not report how much /tmp took:\n%s", out)
+				} else if _, err := fmt.Sscanf(out[i:], "filltmp: wrote %d bytes", &n); err != nil || n <= 0 || n > tmpLimit {
+					t.Errorf("/tmp took %d bytes (%v), want at most the %d bound", n, err, tmpLimit)
+				}
+			}, []string{"failed"}},
+		{"fills the work tree", "@agentgate agentgate-test: files 20000 junk", []string{"disk"}, telemetry.KindRunFailed,
+			app.OutcomeFailed, "the agent exited with code 1 after hitting: disk", nil, []string{"disk"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := startEnv(t, func(c *app.Config) {
 				c.Limits.Timeout = 5 * time.Second
 				c.Limits.Pids = 64
-				c.Limits.TmpfsBytes = 8 << 20
+				c.Limits.TmpfsBytes = tmpLimit
+				c.Limits.OutputBytes = outputLimit
 			})
-			trigger(t, env, tt.comment, harness.Requester)
+			d, _ := trigger(t, env, tt.comment, harness.Requester)
+			evs, _ := runEvents(t, env, d.RunID)
+			var limits []string
+			var exited, final map[string]any
+			var finalKind string
+			for _, ev := range evs {
+				switch ev.Kind {
+				case telemetry.KindLimitHit:
+					l, _ := ev.Attrs["limit"].(string)
+					limits = append(limits, l)
+				case telemetry.KindSandboxExited:
+					exited = ev.Attrs
+				case telemetry.KindRunFinished, telemetry.KindRunFailed:
+					finalKind, final = ev.Kind, ev.Attrs
+				}
+			}
+			if strings.Join(limits, ",") != strings.Join(tt.limits, ",") {
+				t.Errorf("limits hit %q, want %q", limits, tt.limits)
+			}
+			if finalKind != tt.final || final["outcome"] != tt.outcome || final["reason"] != tt.reason {
+				t.Errorf("final event %s %v, want %s with outcome %q and reason %q", finalKind, final, tt.final, tt.outcome, tt.reason)
+			}
+			if exited == nil {
+				t.Fatal("no sandbox.exited event")
+			}
+			if tt.check != nil {
+				tt.check(t, exited)
+			}
 			comments := botComments(env)
 			if len(comments) != 1 {
 				t.Fatalf("bot comments = %d: %q", len(comments), comments)

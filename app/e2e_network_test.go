@@ -8,14 +8,92 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
 
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/harness"
+	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/telemetry"
 )
+
+// engineEnv is one container's environment as the Docker engine holds it.
+type engineEnv struct {
+	role string // the runner's role label: "relay", or "agent"
+	env  []string
+	err  error // the container could not be inspected
+}
+
+// watchContainerEnvs records, straight from the engine, the environment
+// of every container created for workerID's runs from now on: what the
+// sandbox really holds, before any masking of output or redaction of
+// events. Call the returned function after the run.
+func watchContainerEnvs(t *testing.T, workerID string) func() []engineEnv {
+	t.Helper()
+	cli := dockertest.Client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	msgs, errs := cli.Events(ctx, events.ListOptions{
+		// Since replays what happened between now and the subscription.
+		Since: strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10),
+		Filters: filters.NewArgs(
+			filters.Arg("type", string(events.ContainerEventType)),
+			filters.Arg("event", string(events.ActionCreate)),
+			filters.Arg("label", runner.LabelWorker+"="+workerID),
+		),
+	})
+	var (
+		mu  sync.Mutex
+		out []engineEnv
+		wg  sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case m := <-msgs:
+				e := engineEnv{role: m.Actor.Attributes[runner.LabelRole]}
+				if e.role == "" {
+					e.role = "agent"
+				}
+				if c, err := cli.ContainerInspect(ctx, m.Actor.ID); err != nil {
+					e.err = err
+				} else {
+					e.env = c.Config.Env
+				}
+				mu.Lock()
+				out = append(out, e)
+				mu.Unlock()
+			case err := <-errs:
+				if ctx.Err() == nil {
+					mu.Lock()
+					out = append(out, engineEnv{err: fmt.Errorf("engine events: %w", err)})
+					mu.Unlock()
+				}
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() []engineEnv {
+		once.Do(func() { cancel(); wg.Wait() })
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
 
 // runEvents returns every stored event of a run, as JSON lines.
 func runEvents(t *testing.T, env *harness.Env, runID string) ([]telemetry.Event, string) {
@@ -131,7 +209,32 @@ func TestEndToEndLLMKeyNeverInSandbox(t *testing.T) {
 		c.Network.OpenAIKey = realKey
 		c.Network.Prices = map[string][2]float64{"test-model": {1, 2}}
 	})
-	d, _ := trigger(t, env, "@agentgate ask the model\nagentgate-test: llm please fix\nagentgate-test: env\nagentgate-test: procs", harness.Requester)
+	envs := watchContainerEnvs(t, env.Config.WorkerID)
+	// The agent sleeps so that its container outlives the inspection.
+	d, _ := trigger(t, env, "@agentgate ask the model\nagentgate-test: llm please fix\nagentgate-test: env\nagentgate-test: procs\nagentgate-test: sleep 2", harness.Requester)
+	// What the containers really hold, read from the engine: output
+	// masking and event redaction would hide a key the sandbox was given.
+	var agents int
+	for _, e := range envs() {
+		if e.err != nil {
+			t.Errorf("inspect a %q container of the run: %v", e.role, e.err)
+			continue
+		}
+		all := strings.Join(e.env, "\n")
+		if strings.Contains(all, realKey) {
+			t.Errorf("the real key is in the environment of the run's %q container", e.role)
+		}
+		if e.role == "agent" {
+			agents++
+			// Positive control: this is the agent, holding the placeholder.
+			if !strings.Contains(all, "OPENAI_API_KEY=") || !strings.Contains(all, "OPENAI_BASE_URL=http://127.0.0.1:") {
+				t.Errorf("the agent container's environment lacks the placeholder and the gateway URL:\n%s", all)
+			}
+		}
+	}
+	if agents != 1 {
+		t.Errorf("inspected %d agent containers of the run, want 1", agents)
+	}
 	if sawKey.Load() != 1 {
 		t.Fatalf("upstream saw the real key %d times, want 1", sawKey.Load())
 	}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,40 @@ import (
 // writes PLANNED.md. The plan phase also writes DURING.md, which must be
 // thrown away.
 const planTrigger = "@agentgate agentgate-test: summary agentgate-test: write PLANNED.md from the plan\nagentgate-test: write DURING.md plan phase"
+
+// botSaid waits until one of agentgate's comments on the example issue
+// contains every part and returns it.
+func botSaid(t *testing.T, env *harness.Env, what string, parts ...string) string {
+	t.Helper()
+	var said string
+	eventually(t, time.Minute, what, func() bool {
+		for _, c := range botComments(env) {
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(c, p)
+			}
+			if all {
+				said = c
+				return true
+			}
+		}
+		return false
+	})
+	return said
+}
+
+// settled waits until the queue holds no job that has yet to run or
+// finish (scheduled follow-ups aside): whatever the deliveries so far
+// started has happened, so a test can assert that nothing did.
+func settled(t *testing.T, env *harness.Env) {
+	t.Helper()
+	eventually(t, 3*time.Minute, "the queue to settle", func() bool {
+		var n int
+		err := env.App.DB().SQL.QueryRowContext(context.Background(),
+			`SELECT count(*) FROM river_job WHERE state IN ('available', 'pending', 'running', 'retryable')`).Scan(&n)
+		return err == nil && n == 0
+	})
+}
 
 // startPlanned starts a run under mode: plan and waits for its plan.
 func startPlanned(t *testing.T, env *harness.Env) string {
@@ -89,15 +124,8 @@ func TestEndToEndPlanApprovalAfterPolicyChange(t *testing.T) {
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("mode: plan\nmax_files: 3\n"))
 
 	comment(t, env, "@agentgate approve", "maint")
-	eventually(t, time.Minute, "the refusal", func() bool {
-		for _, c := range botComments(env) {
-			if strings.Contains(c, "policy changed") && strings.Contains(c, "@agentgate retry") {
-				return true
-			}
-		}
-		return false
-	})
-	time.Sleep(2 * time.Second)
+	botSaid(t, env, "the refusal", "policy changed", "@agentgate retry")
+	settled(t, env)
 	if s := doneState(env, runID); s != "planned" {
 		t.Errorf("state = %q, want planned", s)
 	}
@@ -147,7 +175,8 @@ func TestEndToEndPlanCancelled(t *testing.T) {
 	comment(t, env, "@agentgate cancel", harness.Requester)
 	eventually(t, time.Minute, "the planned run to be cancelled", func() bool { return doneState(env, runID) == "cancelled" })
 	comment(t, env, "@agentgate approve", "maint")
-	time.Sleep(2 * time.Second)
+	botSaid(t, env, "the answer to the approval", "no pending run on this issue to approve")
+	settled(t, env)
 	if s := doneState(env, runID); s != "cancelled" {
 		t.Errorf("state after approve = %q, want cancelled", s)
 	}

@@ -118,6 +118,9 @@ func TestEndToEndRunPageInBrowser(t *testing.T) {
 	env.GH.SetOAuthApp(testgh.OAuthApp{ClientID: pagesClientID, ClientSecret: pagesClientSecret})
 	d, state := trigger(t, env, strings.Join([]string{
 		"@agentgate fix the spelling and check the build",
+		// First, so that it is in the part of the output the page shows:
+		// the agent's key (a placeholder), which the audit trail redacts.
+		"agentgate-test: getenv OPENAI_API_KEY",
 		"agentgate-test: write README.md # Hello-World\\n\\nMy first commit.",
 		`agentgate-test: json {"type":"command","command":"go test ./...","exit_code":3}`,
 		`agentgate-test: json {"type":"command","command":"gofmt -l .","exit_code":0}`,
@@ -126,6 +129,8 @@ func TestEndToEndRunPageInBrowser(t *testing.T) {
 		"agentgate-test: llm please fix",
 	}, "\n"), harness.Requester)
 	if state == "" || llmCalls.Load() != 1 {
+		evs, _ := runEvents(t, env, d.RunID)
+		t.Logf("agent output:\n%s", outputTail(evs))
 		t.Fatalf("run state %q, LLM calls %d", state, llmCalls.Load())
 	}
 	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
@@ -198,10 +203,16 @@ func TestEndToEndRunPageInBrowser(t *testing.T) {
 			t.Errorf("run page lacks %q", want)
 		}
 	}
+	// The agent printed its key variable: the page shows the line, the
+	// value redacted. Placeholders are "agentgate-<run id>-<random>", so
+	// that prefix is on the page only if the redaction broke.
+	if !strings.Contains(page, "output_tail=&#34;OPENAI_API_KEY=") && !strings.Contains(page, `output_tail="OPENAI_API_KEY=`) {
+		t.Errorf("the page does not show the agent's OPENAI_API_KEY line (so the placeholder check below proves nothing)")
+	}
 	secrets := map[string]string{
 		"webhook secret": string(env.Config.WebhookSecret), "LLM key": pagesLLMKey,
 		"client secret": pagesClientSecret, "admin token": pagesAdminToken,
-		"private key": "PRIVATE KEY", "placeholder key": "agentgate-placeholder", "user token": "ghu_",
+		"private key": "PRIVATE KEY", "placeholder key": "agentgate-" + d.RunID + "-", "user token": "ghu_",
 	}
 	for _, tok := range env.GH.Tokens() {
 		secrets["installation token "+tok.Value[:8]] = tok.Value

@@ -73,12 +73,22 @@ func (e *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJobA
 		err = ev.retry(ctx)
 	case webhook.CmdApprove:
 		err = ev.approve(ctx)
+	case webhook.CmdRevert:
+		err = ev.revert(ctx)
 	case webhook.EvPRClosed:
 		err = ev.prClosed(ctx)
 	case webhook.EvFeedback, webhook.EvReviewComment:
 		err = ev.feedback(ctx)
 	case webhook.EvFollowUp:
 		err = ev.followUp(ctx)
+	case webhook.EvFeedbackEdited, webhook.EvFeedbackDeleted:
+		err = ev.feedbackChanged(ctx)
+	case webhook.EvIssueEnded:
+		err = ev.issueEnded(ctx) // issue_end.go
+	case webhook.EvCommentDeleted:
+		err = ev.commentDeleted(ctx)
+	case webhook.EvSuiteRerun:
+		err = ev.suiteRerun(ctx)
 	default:
 		log.Warn("unknown event command: ignored")
 	}
@@ -111,13 +121,18 @@ func (ev *event) asRun(args webhook.RunJobArgs) (*run, error) {
 }
 
 // self is a run value standing for the event itself (its issue, its
-// actor, its comment).
+// actor, its comment). An inline review comment is not an issue comment:
+// reactions to it go on the pull request.
 func (ev *event) self() (*run, error) {
 	a := ev.a
+	commentID := a.CommentID
+	if a.Event == "pull_request_review_comment" {
+		commentID = 0
+	}
 	return ev.asRun(webhook.RunJobArgs{
 		RunID: "event:" + a.DeliveryID, InstallationID: a.InstallationID, RepoID: a.RepoID,
 		Owner: a.Owner, Repo: a.Repo, DefaultBranch: a.DefaultBranch, CloneURL: a.CloneURL,
-		IssueNumber: a.Number, IsPullRequest: a.IsPullRequest, CommentID: a.CommentID,
+		IssueNumber: a.Number, IsPullRequest: a.IsPullRequest, CommentID: commentID,
 		RequesterLogin: a.ActorLogin, RequesterID: a.ActorID, RequesterType: a.ActorType,
 		AuthorAssociation: a.AuthorAssociation,
 	})
@@ -133,7 +148,8 @@ func (ev *event) reply(ctx context.Context, body string) error {
 	return err
 }
 
-// react reacts on the event's comment once.
+// react reacts on the event's comment once (an inline review comment's
+// reaction goes on its pull request).
 func (ev *event) react(ctx context.Context, content string) error {
 	if ev.a.CommentID == 0 {
 		return nil
@@ -225,6 +241,3 @@ func enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) er
 	}
 	return nil
 }
-
-// repoName is "owner/name" as the runs table keys it.
-func (ev *event) repoName() string { return ev.a.Owner + "/" + ev.a.Repo }

@@ -17,6 +17,62 @@ import (
 	"github.com/agentgate/agentgate/webhook"
 )
 
+// feedbackKey names a feedback item among its pull request's: the
+// comment (by event, so an issue comment and a review comment never
+// collide) or the review.
+func feedbackKey(a webhook.EventJobArgs) string {
+	if a.Event == "pull_request_review" {
+		return "review:" + strconv.FormatInt(a.ReviewID, 10)
+	}
+	return a.Event + ":" + strconv.FormatInt(a.CommentID, 10)
+}
+
+// mayGiveFeedback judges the event's actor as the author of feedback:
+// they must stand as a requester would (standing). A refused request
+// (answer) gets a reaction and at most one reply per pull request.
+func (ev *event) mayGiveFeedback(ctx context.Context, answer bool) (bool, error) {
+	r, err := ev.self()
+	if err != nil {
+		return false, err
+	}
+	role, min, reason, err := r.standing(ctx, ev.actor(), "")
+	if err != nil || reason == "" {
+		return err == nil, err
+	}
+	ev.log.Info("feedback from someone who may not start a run: not kept", "reason", reason, "permission", role, "required", min)
+	if !answer {
+		return false, nil
+	}
+	return false, ev.refuse(ctx, fmt.Sprintf("Sorry @%s, agentgate takes feedback only from people this repository's policy lets start a run: %s.", ev.a.ActorLogin, reason))
+}
+
+// feedbackChanged follows an edited or deleted comment: the feedback it
+// gave, while no follow-up has claimed it, takes the new text or is
+// dropped. An edit by someone who may not give feedback drops it too.
+// What a follow-up already claimed is in its task as it was.
+func (ev *event) feedbackChanged(ctx context.Context) error {
+	a := ev.a
+	pr, key := prKey(a.RepoID, a.Number), feedbackKey(a)
+	if a.Command == webhook.EvFeedbackEdited {
+		ok, err := ev.mayGiveFeedback(ctx, false)
+		if err != nil {
+			return err
+		}
+		if ok {
+			changed, err := ev.w.DB.UpdateFeedback(ctx, pr, key, a.Text)
+			if err == nil && changed {
+				ev.log.Info("feedback edited", "item", key)
+			}
+			return err
+		}
+	}
+	dropped, err := ev.w.DB.DropFeedback(ctx, pr, key)
+	if err == nil && dropped {
+		ev.log.Info("feedback dropped", "item", key, "command", a.Command)
+	}
+	return err
+}
+
 // prKey names a pull request's feedback.
 func prKey(repoID int64, number int) string { return fmt.Sprintf("%d#%d", repoID, number) }
 
@@ -51,10 +107,13 @@ func (ev *event) feedback(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	key := a.Event + ":" + strconv.FormatInt(a.CommentID, 10)
-	if a.Event == "pull_request_review" {
-		key = "review:" + strconv.FormatInt(a.ReviewID, 10)
+	// Feedback becomes part of a run's task: only from someone the
+	// policy would let start a run (trust.go). An explicit request is
+	// answered; an inline comment is left alone.
+	if ok, err := ev.mayGiveFeedback(ctx, a.Command == webhook.EvFeedback); err != nil || !ok {
+		return err
 	}
+	key := feedbackKey(a)
 	if err := ev.w.DB.AddFeedback(ctx, prKey(a.RepoID, a.Number), store.FeedbackItem{
 		Key: key, Author: a.ActorLogin, Body: a.Text, Path: a.Path, Line: a.Line,
 	}); err != nil {
@@ -90,6 +149,12 @@ func (ev *event) followUp(ctx context.Context) error {
 		return err
 	}
 	if !ok {
+		if _, revert, err := ev.w.DB.Effect(ctx, orig.ID, effRevert); err != nil || revert {
+			if err != nil {
+				return err
+			}
+			return ev.reply(ctx, "This pull request is a revert agentgate made without an agent: it takes no follow-up runs. Push to it, or close it and start a run on the issue.")
+		}
 		return fmt.Errorf("run %s: job not recorded", orig.ID)
 	}
 	runID := uuid.NewSHA1(uuid.NameSpaceOID, []byte("agentgate-follow-up:"+strconv.FormatInt(ev.jobID, 10))).String()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,10 +69,18 @@ func learnable(events []telemetry.Event, operator []string, org []string) []stri
 // withAllowed returns the configuration file with hosts added to
 // network.allow, keeping everything else (comments included).
 func withAllowed(file []byte, hosts []string) ([]byte, error) {
+	out, _, err := withProposals(file, hosts, nil)
+	return out, err
+}
+
+// withProposals is withAllowed that also adds method and path rules to
+// the repository's inspected-host entries (withRules), and returns the
+// rules it added.
+func withProposals(file []byte, hosts []string, rules []ruleProposal) ([]byte, []ruleProposal, error) {
 	var doc yaml.Node
 	if len(strings.TrimSpace(string(file))) > 0 {
 		if err := yaml.Unmarshal(file, &doc); err != nil {
-			return nil, fmt.Errorf("parse configuration: %w", err)
+			return nil, nil, fmt.Errorf("parse configuration: %w", err)
 		}
 	}
 	if doc.Kind == 0 {
@@ -79,7 +88,7 @@ func withAllowed(file []byte, hosts []string) ([]byte, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("configuration root is not a mapping")
+		return nil, nil, fmt.Errorf("configuration root is not a mapping")
 	}
 	child := func(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
 		for i := 0; i+1 < len(m.Content); i += 2 {
@@ -94,7 +103,7 @@ func withAllowed(file []byte, hosts []string) ([]byte, error) {
 	network := child(root, "network", yaml.MappingNode)
 	allow := child(network, "allow", yaml.SequenceNode)
 	if network.Kind != yaml.MappingNode || allow.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("network.allow is not a list")
+		return nil, nil, fmt.Errorf("network.allow is not a list")
 	}
 	allow.Style &^= yaml.FlowStyle // one destination a line, for review
 	have := map[string]bool{}
@@ -106,13 +115,14 @@ func withAllowed(file []byte, hosts []string) ([]byte, error) {
 			allow.Content = append(allow.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: h})
 		}
 	}
+	added := withRules(&doc, rules)
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(&doc); err != nil {
-		return nil, fmt.Errorf("write configuration: %w", err)
+		return nil, nil, fmt.Errorf("write configuration: %w", err)
 	}
-	return []byte(b.String()), nil
+	return []byte(b.String()), added, nil
 }
 
 // proposeAllowlist opens (once) the pull request that adds the learnable
@@ -131,18 +141,23 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 		return err
 	}
 	hosts := learnable(events, r.w.Config.Network.Allow, r.cfg.OrgAllow)
-	if len(hosts) == 0 {
-		return nil
-	}
-	file, err := withAllowed(r.cfg.RepoFile, hosts)
+	file, rules, err := withProposals(r.cfg.RepoFile, hosts, learnableRules(events))
 	if err != nil {
 		return err
 	}
+	if len(hosts) == 0 && len(rules) == 0 {
+		return nil
+	}
+	var ruleText []string
+	for _, rp := range rules {
+		ruleText = append(ruleText, rp.String())
+	}
+	items := slices.Concat(hosts, ruleText)
 	if _, err := policy.Parse(configPath, file); err != nil {
 		return fmt.Errorf("proposed configuration does not validate: %w", err)
 	}
 	num, err := r.once(ctx, effAllowPR, func() (string, error) {
-		msg := fmt.Sprintf("agentgate: allow %d network destination(s) for #%d\n\nLearning mode saw the agent refused: %s.\n\nAgentgate-Run: %s\n", len(hosts), a.IssueNumber, strings.Join(hosts, ", "), a.RunID)
+		msg := fmt.Sprintf("agentgate: allow %d network destination(s) or request rule(s) for #%d\n\nLearning mode saw the agent refused: %s.\n\nAgentgate-Run: %s\n", len(items), a.IssueNumber, strings.Join(items, ", "), a.RunID)
 		sha, err := ws.CommitFile(ctx, configPath, file, msg, gitops.Signature{
 			Name: r.w.Config.BotLogin(), Email: r.w.Config.AppSlug + "[bot]@users.noreply.github.com", When: time.Now().UTC(),
 		})
@@ -157,8 +172,9 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 		if err := ws.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: tok, Commit: sha, Branch: branch, Force: true}); err != nil {
 			return "", err
 		}
-		body := fmt.Sprintf("In learning mode, agentgate run `%s` (for #%d) was refused these destinations, which the operator's and the org's allowlists allow:\n\n%s\n\nMerging this adds them to `network.allow` in `%s`; closing it changes nothing.",
-			a.RunID, a.IssueNumber, "- `"+strings.Join(hosts, "`\n- `")+"`", configPath)
+		body := fmt.Sprintf("In learning mode, agentgate run `%s` (for #%d) was refused these destinations, which the operator's and the org's allowlists allow, "+
+			"and these requests, which method and path rules refused (host, then the rule added to the repository's rules for it; rules the org's file sets still apply):\n\n%s\n\nMerging this adds them to `network.allow` in `%s`; closing it changes nothing.",
+			a.RunID, a.IssueNumber, "- `"+strings.Join(items, "`\n- `")+"`", configPath)
 		pr, _, err := r.gh.PullRequests.Create(ctx, a.Owner, a.Repo, &github.NewPullRequest{
 			Title: github.String(fmt.Sprintf("agentgate: allow network destinations for #%d", a.IssueNumber)),
 			Head:  github.String(branch), Base: github.String(a.DefaultBranch), Body: github.String(body),
@@ -171,7 +187,7 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 	if err != nil {
 		return err
 	}
-	return r.eventOnce(ctx, "event.allowlist", KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "pull_request": num})
+	return r.eventOnce(ctx, "event.allowlist", KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
 }
 
 // learnNote is the progress comment's line about a learning-mode proposal.

@@ -37,6 +37,9 @@ type LocalResult struct {
 
 // RunLocal executes a local run with cfg's agent, limits and database.
 func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*LocalResult, error) {
+	if err := cfg.resolvePaths(os.Getenv); err != nil {
+		return nil, err
+	}
 	if err := cfg.ValidateRun(); err != nil {
 		return nil, err
 	}
@@ -53,14 +56,14 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	if strings.TrimSpace(lr.Task) == "" {
 		return nil, fmt.Errorf("--task: required")
 	}
+	if err := cfg.MakeDirs(true); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	defer db.Close()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("setting data-dir: %w", err)
-	}
 	key, err := db.OpenAuditKey(ctx, cfg.AuditKeyPath())
 	if err != nil {
 		return nil, fmt.Errorf("setting audit-key-file: %w", err)
@@ -80,6 +83,8 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		Mirrors:   cfg.mirrors(log),
 		Network:   cfg.Network,
 		Unbounded: os.Geteuid() != 0,
+
+		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
 	}
 	if sb.Unbounded {
 		log.Warn("not root: the work tree is not bounded in size (the server always bounds it)")

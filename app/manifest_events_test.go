@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,31 +33,37 @@ import (
 // not list them.
 var automaticEvents = []string{"installation", "installation_repositories", "ping"}
 
-// pendingIntake are events app.yml may subscribe to before intake handles
-// them (handlers landing on other branches); empty now that intake routes
-// every subscribed event.
-var pendingIntake []string
-
 type refusingInserter struct{}
 
 func (refusingInserter) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return nil, errors.New("test: not enqueued")
 }
 
-// TestManifestEventsMatchIntake asks the real intake handler which events
-// it acts on (every example payload GitHub publishes, signed) and checks
-// that app.yml subscribes to exactly those, less the ones every app gets.
+// TestManifestEventsMatchIntake checks that app.yml (its events, and the
+// actions in each event's line comment) and the README's event table list
+// exactly the events and actions intake's dispatch table routes, less the
+// events every app receives, and asks the real intake handler whether it
+// agrees: every example payload GitHub publishes, signed, with its action
+// set to each routed action is acted on, and with any other action is
+// refused for its action.
 func TestManifestEventsMatchIntake(t *testing.T) {
-	b, err := os.ReadFile("../app.yml")
-	if err != nil {
-		t.Fatal(err)
+	routed := webhook.RoutedActions()
+	want := map[string][]string{}
+	for event, actions := range routed {
+		if !slices.Contains(automaticEvents, event) {
+			want[event] = actions
+		}
 	}
-	var m struct {
-		DefaultEvents []string `yaml:"default_events"`
+	manifest := manifestEvents(t)
+	for _, event := range automaticEvents {
+		if _, ok := manifest[event]; ok {
+			t.Errorf("app.yml lists %s, which every app receives (GitHub refuses such a manifest)", event)
+			delete(manifest, event)
+		}
 	}
-	if err := yaml.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	compareEvents(t, "app.yml", manifest, want)
+	compareEvents(t, "README.md's event table", readmeEvents(t), want)
+
 	spec, err := testgh.FindSpec(".")
 	if err != nil {
 		t.Fatal(err)
@@ -76,48 +83,166 @@ func TestManifestEventsMatchIntake(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := srv.Handler()
-
-	examples := map[string]bool{}
-	handled := map[string]bool{}
-	for i, f := range files {
-		event, _, _ := strings.Cut(filepath.Base(f), ".")
-		examples[event] = true
-		payload, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	n := 0
+	deliver := func(event string, payload []byte) string {
+		n++
 		mac := hmac.New(sha256.New, secret)
 		mac.Write(payload)
 		req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(payload))
 		req.Header.Set("X-GitHub-Event", event)
-		req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+		req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("00000000-0000-4000-8000-%012d", n))
 		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code == http.StatusUnauthorized {
-			t.Fatalf("%s: signature refused", f)
+			t.Fatalf("%s: signature refused", event)
 		}
-		if !strings.Contains(rec.Body.String(), webhook.ReasonEvent) {
-			handled[event] = true
+		return rec.Body.String()
+	}
+
+	examples := map[string]bool{}
+	for _, f := range files {
+		event, _, _ := strings.Cut(filepath.Base(f), ".")
+		examples[event] = true
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(deliver(event, b), webhook.ReasonEvent) {
+			if _, ok := routed[event]; ok {
+				t.Errorf("%s: intake ignores the event its dispatch table routes", filepath.Base(f))
+			}
+			continue
+		}
+		if _, ok := routed[event]; !ok {
+			if !slices.Contains(automaticEvents, event) { // ping is answered, not routed
+				t.Errorf("%s: intake acts on %s, which its dispatch table does not list", filepath.Base(f), event)
+			}
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["action"]; !ok {
+			continue
+		}
+		actions := routed[event]
+		for _, action := range slices.Concat(actions, otherActions) {
+			m["action"] = action
+			p, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := deliver(event, p)
+			refused := strings.Contains(body, webhook.ReasonAction) || strings.Contains(body, webhook.ReasonEvent)
+			switch isRouted := actions == nil || slices.Contains(actions, action); {
+			case isRouted && refused:
+				t.Errorf("%s with action %s: intake refuses a routed action: %s", filepath.Base(f), action, body)
+			case !isRouted && !strings.Contains(body, webhook.ReasonAction):
+				t.Errorf("%s with action %s: intake acts on an action its tables do not list: %s", filepath.Base(f), action, body)
+			}
 		}
 	}
-	for event := range handled {
-		if !slices.Contains(m.DefaultEvents, event) && !slices.Contains(automaticEvents, event) {
-			t.Errorf("intake handles %s but app.yml does not subscribe to it", event)
+	for event := range want {
+		if !examples[event] {
+			t.Errorf("intake routes %s, which has no example payload to check intake against", event)
 		}
 	}
-	for _, event := range m.DefaultEvents {
+}
+
+// otherActions are actions of GitHub's events that the intake's tables
+// may or may not route; each must be refused unless routed.
+var otherActions = []string{
+	"created", "edited", "deleted", "opened", "closed", "reopened", "labeled", "unlabeled",
+	"assigned", "transferred", "submitted", "dismissed", "synchronize", "completed",
+	"requested", "rerequested", "requested_action",
+}
+
+// manifestEvents reads app.yml's default_events, each with the actions
+// its line comment lists ("# actions: a, b"; "every" for all).
+func manifestEvents(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile("../app.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	root := doc.Content[0]
+	out := map[string][]string{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "default_events" {
+			continue
+		}
+		for _, item := range root.Content[i+1].Content {
+			list, ok := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(item.LineComment, "#")), "actions:")
+			if !ok {
+				t.Errorf("app.yml: event %s has no \"# actions: ...\" comment", item.Value)
+			}
+			out[item.Value] = actionList(list)
+		}
+	}
+	return out
+}
+
+// readmeEvents reads the README's table of events and actions.
+func readmeEvents(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n| event | actions | what agentgate does with it |\n| --- | --- | --- |\n")
+	if !ok {
+		t.Fatal("README.md has no table of events and actions")
+	}
+	out := map[string][]string{}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			t.Fatalf("README event table row %q", line)
+		}
+		out[strings.Trim(strings.TrimSpace(cells[1]), "`")] = actionList(cells[2])
+	}
+	return out
+}
+
+// actionList parses "`a`, `b`" (or "every": nil).
+func actionList(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		a = strings.Trim(strings.TrimSpace(a), "`")
+		if a == "" || a == "every" {
+			continue
+		}
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// compareEvents reports every difference between got and want, both ways.
+func compareEvents(t *testing.T, where string, got, want map[string][]string) {
+	t.Helper()
+	for event, actions := range want {
+		g, ok := got[event]
 		switch {
-		case slices.Contains(automaticEvents, event):
-			t.Errorf("app.yml lists %s, which every app receives (GitHub refuses such a manifest)", event)
-		case !examples[event]:
-			t.Errorf("app.yml subscribes to %s, which has no example payload to check intake against", event)
-		case handled[event]:
-		case slices.Contains(pendingIntake, event):
-			t.Logf("app.yml subscribes to %s; intake does not handle it on this branch yet", event)
-		default:
-			t.Errorf("app.yml subscribes to %s, which intake ignores: drop it (least privilege)", event)
+		case !ok:
+			t.Errorf("intake routes %s (actions %q) but %s does not list it", event, actions, where)
+		case !slices.Equal(g, actions):
+			t.Errorf("%s: %s lists actions %q, intake routes %q", event, where, g, actions)
+		}
+	}
+	for event := range got {
+		if _, ok := want[event]; !ok {
+			t.Errorf("%s lists %s, which intake does not route: drop it (least privilege)", where, event)
 		}
 	}
 }

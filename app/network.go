@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/egress"
 	"github.com/agentgate/agentgate/runner/gateway"
@@ -32,16 +33,29 @@ const KindNetPreflight = "net.preflight"
 // relay container sees.
 type runNetwork struct {
 	sockDir string
+	user    string // the sandbox user, whose group reaches the sockets
 	spec    *runner.Network
 	env     []string
+	caFile  string // the run CA bundle for runner.Spec.CAFile; "" without inspection
 	proxy   *egress.Proxy
 	gateway *gateway.Gateway
 	wg      sync.WaitGroup
 }
 
+// netOptions are what a phase adds to its network: the secrets the proxy
+// and the gateway refuse to let out, and what to do when one tries.
+type netOptions struct {
+	secrets *secretforms.Scanner       // nil: no tripwire (the setup phase holds its secrets by design)
+	onExfil func(attrs map[string]any) // called once per request that carried a secret
+}
+
 // startNetwork opens the run's sockets in dir/sock and serves them. Every
 // decision and model request becomes an event of the run.
-func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkConfig) (_ *runNetwork, err error) {
+func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkConfig, nopts ...netOptions) (_ *runNetwork, err error) {
+	var no netOptions
+	if len(nopts) > 0 {
+		no = nopts[0]
+	}
 	n := &runNetwork{}
 	defer func() {
 		if err != nil {
@@ -51,14 +65,13 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 	// Unix socket paths are limited to 107 bytes, which a run directory
 	// under a deep data directory can exceed: the sockets live in a short
 	// temporary directory of their own, removed with the run.
-	sockDir, err := os.MkdirTemp("", sockDirPrefix(s.WorkerID))
+	// Only agentgate and the sandbox user's group (the relay) reach them.
+	n.user = runner.DefaultUser()
+	sockDir, err := runner.MakeSocketDir("", sockDirPrefix(s.WorkerID), n.user)
 	if err != nil {
-		return nil, fmt.Errorf("socket directory: %w", err)
+		return nil, err
 	}
 	n.sockDir = sockDir
-	if err := os.Chmod(sockDir, 0o755); err != nil {
-		return nil, fmt.Errorf("socket directory: %w", err)
-	}
 	// Events are appended from the servers' goroutines; they outlive no
 	// run (Close waits for them) and use a context of their own so a
 	// cancelled run still records what happened.
@@ -69,30 +82,65 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			s.logger().Warn("audit network event", "run_id", runID, "kind", kind, "err", err)
 		}
 	}
+	ins, err := inspections(cfg.Inspect, s.Credentials)
+	if err != nil {
+		return nil, fmt.Errorf("egress inspection: %w", err)
+	}
+	eopts := egress.Options{Secrets: no.secrets}
+	if len(ins) > 0 || cfg.InspectAll {
+		// A CA for this run only: its key stays in this process and dies
+		// with the run; the sandbox gets its certificate.
+		if eopts.CA, err = egress.NewCA(runID, caPermitted(cfg)); err != nil {
+			return nil, err
+		}
+		if n.caFile, err = writeCABundle(sockDir, eopts.CA); err != nil {
+			return nil, err
+		}
+		if eopts.UpstreamRoots, err = upstreamRoots(cfg.UpstreamCAFile); err != nil {
+			return nil, err
+		}
+	}
+	if no.onExfil != nil {
+		eopts.OnExfiltration = func(x egress.Exfiltration) {
+			attrs := map[string]any{"path": "egress", "host": x.Host, "port": x.Port, "method": x.Method,
+				"url_path": x.Path, "where": x.Where, "secret": x.Secret, "form": x.Form}
+			record(KindEgressExfiltration, "agent", attrs)
+			no.onExfil(attrs)
+		}
+	}
+	eopts.Logger = s.logger().With("run_id", runID, "component", "egress")
+	eopts.OnDecision = func(d egress.Decision) {
+		kind := telemetry.KindNetDenied
+		if d.Allowed {
+			kind = telemetry.KindNetAllowed
+		}
+		if d.Host == runner.DefaultProbeDeniedHost {
+			kind = KindNetPreflight
+		}
+		attrs := map[string]any{
+			"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
+			"reason": string(d.Reason), "status": d.Status,
+			"bytes_up": d.BytesUp, "bytes_down": d.BytesDown, "duration_ms": d.Duration.Milliseconds(),
+		}
+		if d.Inspected {
+			attrs["inspected"] = true
+			if d.Method != "CONNECT" {
+				// one request inside an inspected tunnel
+				kind = KindEgressRequest
+				attrs["allowed"] = d.Allowed
+				attrs["path"], attrs["rule"], attrs["credential"] = d.Path, d.Rule, d.Credential
+			}
+		}
+		actor := "agent"
+		if cfg.setupPhase {
+			actor, attrs["phase"] = "setup", "setup"
+		}
+		record(kind, actor, attrs)
+	}
 	proxy, err := egress.New(egress.Policy{
 		Allow: cfg.Allow, AllowPrivate: cfg.AllowPrivate, MaxBytes: cfg.MaxBytes, MaxConns: cfg.MaxConns,
-	}, egress.Options{
-		Logger: s.logger().With("run_id", runID, "component", "egress"),
-		OnDecision: func(d egress.Decision) {
-			kind := telemetry.KindNetDenied
-			if d.Allowed {
-				kind = telemetry.KindNetAllowed
-			}
-			if d.Host == runner.DefaultProbeDeniedHost {
-				kind = KindNetPreflight
-			}
-			attrs := map[string]any{
-				"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
-				"reason": string(d.Reason), "status": d.Status,
-				"bytes_up": d.BytesUp, "bytes_down": d.BytesDown, "duration_ms": d.Duration.Milliseconds(),
-			}
-			actor := "agent"
-			if cfg.setupPhase {
-				actor, attrs["phase"] = "setup", "setup"
-			}
-			record(kind, actor, attrs)
-		},
-	})
+		Inspect: ins, InspectAll: cfg.InspectAll,
+	}, eopts)
 	if err != nil {
 		return nil, fmt.Errorf("egress policy (setting egress-allow): %w", err)
 	}
@@ -111,6 +159,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			Policy:            cfg.Gateway.Policy(),
 			Prices:            map[string]gateway.Price{},
 			Logger:            s.logger().With("run_id", runID, "component", "gateway"),
+			Secrets:           no.secrets,
 			OnRequest: func(r gateway.Request) {
 				kind := telemetry.KindLLMRequest
 				if r.Error == gateway.ErrRefused {
@@ -127,6 +176,14 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 		}
 		if cfg.AnthropicURL != "" && cfg.AnthropicKey != "" {
 			opts.Anthropic = &gateway.Upstream{BaseURL: cfg.AnthropicURL, Key: cfg.AnthropicKey}
+		}
+		if no.onExfil != nil {
+			opts.OnSecret = func(h gateway.SecretHit) {
+				attrs := map[string]any{"path": "gateway", "api": h.API, "url_path": h.Path, "where": "body",
+					"secret": h.Secret, "form": h.Form}
+				record(KindEgressExfiltration, "agent", attrs)
+				no.onExfil(attrs)
+			}
 		}
 		gw, err := gateway.New(opts)
 		if err != nil {
@@ -152,15 +209,11 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 
 // serve listens on a Unix socket the sandbox user can connect to.
 func (n *runNetwork) serve(path string, serve func(net.Listener) error) error {
-	ln, err := net.Listen("unix", path)
+	// The relay runs as the unprivileged sandbox user: its group may
+	// connect, nobody else.
+	ln, err := runner.ListenSocket(filepath.Dir(path), filepath.Base(path), n.user)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", filepath.Base(path), err)
-	}
-	// The relay runs as the unprivileged sandbox user; the directory is
-	// the run's own and reachable by nothing else.
-	if err := os.Chmod(path, 0o666); err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("socket permissions: %w", err)
+		return err
 	}
 	n.wg.Add(1)
 	go func() {

@@ -43,8 +43,8 @@ func (o OpsConfig) reloadEvery() time.Duration {
 	return o.SecretsReload
 }
 
-// opsSettings are OpsConfig's settings (appended to settings()).
-func opsSettings() []setting {
+// rotationSettings are OpsConfig's settings (appended to settings()).
+func rotationSettings() []setting {
 	dur := func(p func(*Config) *time.Duration, offOK bool) func(*Config, string) error {
 		return func(c *Config, v string) error {
 			if offOK && (v == "off" || v == "0") {

@@ -3,143 +3,224 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
 	"net/http"
-	"os"
-	"path/filepath"
+	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/agentgate/agentgate/telemetry"
-	"github.com/agentgate/agentgate/webhook"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river/rivertype"
 )
 
-// pingWith posts a ping delivery signed with secret to intake and returns
-// the status.
-func pingWith(t *testing.T, addr string, secret []byte) int {
-	t.Helper()
-	body := []byte(`{"zen":"Keep it logically awesome."}`)
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhook", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+// TestSettingDefaultsMatchDefaultConfig: every default `-h` shows is a
+// setting, and applying it to DefaultConfig changes nothing, so the help
+// tells the truth.
+func TestSettingDefaultsMatchDefaultConfig(t *testing.T) {
+	byKey := map[string]setting{}
+	for _, s := range append(settings(), roleSettings()...) {
+		byKey[s.key] = s
 	}
-	req.Header.Set("X-GitHub-Event", "ping")
-	req.Header.Set("X-GitHub-Delivery", uuid.NewString())
-	req.Header.Set("X-Hub-Signature-256", webhook.Sign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode
-}
-
-// TestWatchSecretsRotatesWebhookSecret checks a rotation without a
-// restart: the webhook secret files change, SIGHUP (or the reload timer,
-// as when Kubernetes updates a mounted Secret) makes intake verify with
-// the new secret and, while webhook-secret-previous is set, the old one;
-// once it is removed the old secret is refused. Positive control: the
-// current secret is accepted at every step.
-func TestWatchSecretsRotatesWebhookSecret(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	cur, prev := filepath.Join(dir, "webhook-secret"), filepath.Join(dir, "webhook-secret-previous")
-	write := func(path, v string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
-			t.Fatal(err)
+	for k, v := range settingDefaults {
+		s, ok := byKey[k]
+		if !ok {
+			t.Errorf("default for %q, which is no setting", k)
+			continue
+		}
+		if derivedDefaults[k] {
+			continue
+		}
+		want := DefaultConfig()
+		got := DefaultConfig()
+		if err := s.apply(&got, v); err != nil {
+			t.Errorf("%s: default %q does not apply: %v", k, v, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the shown default %q is not DefaultConfig's", k, v)
 		}
 	}
-	oldSecret, newSecret := []byte("intake-secret-0123"), []byte("rotated-secret-4567")
-	write(cur, string(oldSecret))
-	write(prev, "")
-	srv, _ := startIntakeOnly(ctx, t, "")
-	srv.cfg.Ops.SecretsReload = 20 * time.Millisecond
-	load := func() (Config, error) {
-		c, _, err := LoadConfig("serve", []string{"--webhook-secret-file", cur, "--webhook-secret-previous-file", prev}, func(string) string { return "" }, nil)
-		return c, err
+}
+
+func TestHelpShowsDefaults(t *testing.T) {
+	var out bytes.Buffer
+	_, fs, err := LoadConfig("serve", []string{"-h"}, env(nil), nil)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	hup := make(chan os.Signal, 1)
-	go srv.WatchSecrets(ctx, load, hup)
-	eventually := func(what string, secret []byte, want int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for got := pingWith(t, srv.Addr(), secret); got != want; got = pingWith(t, srv.Addr(), secret) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d, want %d", what, got, want)
+	fs.SetOutput(&out)
+	fs.PrintDefaults()
+	for _, want := range []string{`(default "30m")`, `(default "2GiB")`, `(default ":8080")`, `(default "info")`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h lacks %s", want)
+		}
+	}
+	// Showing a default does not set it: an unset setting stays unset.
+	cfg, _, err := LoadConfig("serve", nil, env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LogFormat != "text" || cfg.DatabasePoolSize != 0 || cfg.AuditKeyFile != "" {
+		t.Errorf("defaults: log-format %q, pool %d, audit-key-file %q", cfg.LogFormat, cfg.DatabasePoolSize, cfg.AuditKeyFile)
+	}
+}
+
+func TestOpsSettings(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		wantErr string
+		check   func(Config) bool
+	}{
+		{env: map[string]string{"AGENTGATE_LOG_FORMAT": "json", "AGENTGATE_LOG_LEVEL": "DEBUG", "AGENTGATE_DATABASE_POOL_SIZE": "40"},
+			check: func(c Config) bool { return c.LogFormat == "json" && c.LogLevel == "debug" && c.DatabasePoolSize == 40 }},
+		{env: map[string]string{"AGENTGATE_LOG_FORMAT": "xml"}, wantErr: "log-format"},
+		{env: map[string]string{"AGENTGATE_LOG_LEVEL": "loud"}, wantErr: "log-level"},
+		{env: map[string]string{"AGENTGATE_DATABASE_POOL_SIZE": "-1"}, wantErr: "database-pool-size"},
+	}
+	for _, tt := range tests {
+		cfg, _, err := LoadConfig("serve", nil, env(tt.env), nil)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err = %v, want one naming %s", tt.env, err, tt.wantErr)
 			}
-			time.Sleep(10 * time.Millisecond)
+			continue
 		}
-	}
-	if got := pingWith(t, srv.Addr(), newSecret); got != http.StatusUnauthorized {
-		t.Fatalf("new secret before the rotation: %d, want 401", got)
-	}
-	eventually("old secret before the rotation", oldSecret, http.StatusOK)
-
-	// The operator sets the new secret, keeping the old one as previous.
-	write(cur, string(newSecret))
-	write(prev, string(oldSecret))
-	hup <- os.Interrupt // the signal's value does not matter
-	eventually("new secret after the rotation", newSecret, http.StatusOK)
-	eventually("old secret in the window", oldSecret, http.StatusOK)
-
-	// The window closes: the timer alone picks it up.
-	write(prev, "")
-	eventually("old secret after the window", oldSecret, http.StatusUnauthorized)
-	eventually("new secret after the window", newSecret, http.StatusOK)
-
-	// A broken configuration keeps the secrets in force.
-	write(cur, "")
-	time.Sleep(100 * time.Millisecond)
-	if got := pingWith(t, srv.Addr(), newSecret); got != http.StatusOK {
-		t.Fatalf("after an empty secret file: %d, want the secret in force (200)", got)
+		if err != nil || !tt.check(cfg) {
+			t.Errorf("%v: cfg %+v err %v", tt.env, cfg, err)
+		}
 	}
 }
 
-// TestRetainPrunesBehindCheckpoint checks the audit-retention prune: old
-// runs go behind a signed checkpoint (the trail still verifies with the
-// audit key) and old delivery records go too; with the setting off
-// nothing is deleted (positive control).
-func TestRetainPrunesBehindCheckpoint(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	srv, _ := startIntakeOnly(ctx, t, "")
-	db := srv.DB()
-	if _, err := db.Append(ctx, telemetry.Event{RunID: "run-old", Kind: telemetry.KindRunQueued, Actor: "agentgate"}); err != nil {
+// TestJSONLogsCarryRunAndDelivery: log-format json writes one object a
+// line with the level honoured and the run's ids on a run's records.
+func TestJSONLogsCarryRunAndDelivery(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(Config{LogFormat: "json", LogLevel: "warn"}, &buf)
+	run := log.With("run_id", "r-1", "delivery", "d-1")
+	run.Info("dropped: below warn")
+	run.Warn("kept")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("lines = %q, want the warning only", lines)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if rec["run_id"] != "r-1" || rec["delivery"] != "d-1" || rec["level"] != "WARN" || rec["msg"] != "kept" {
+		t.Errorf("record = %v", rec)
+	}
+}
+
+func TestHealthReady(t *testing.T) {
+	fail := errors.New("Cannot connect to the Docker daemon\nat unix:///var/run/docker.sock")
+	tests := []struct {
+		name     string
+		checks   []healthCheck
+		draining bool
+		status   int
+		want     []string
+	}{
+		{"all ok", []healthCheck{{"database", okCheck}, {"docker engine", okCheck}}, false, 200, []string{"ready", "ok database", "ok docker engine"}},
+		{"engine down", []healthCheck{{"database", okCheck}, {"docker engine", func(context.Context) error { return fail }}}, false, 503,
+			[]string{"not ready", "ok database", "FAIL docker engine: Cannot connect to the Docker daemon at unix:///var/run/docker.sock"}},
+		{"draining", []healthCheck{{"database", okCheck}}, true, 503, []string{"not ready: draining"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &health{checks: tt.checks}
+			h.draining.Store(tt.draining)
+			mux := http.NewServeMux()
+			h.mount(mux)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			if rec.Code != tt.status {
+				t.Errorf("status = %d, want %d", rec.Code, tt.status)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(rec.Body.String(), w) {
+					t.Errorf("body %q lacks %q", rec.Body.String(), w)
+				}
+			}
+		})
+	}
+}
+
+func okCheck(context.Context) error { return nil }
+
+func TestHealthLive(t *testing.T) {
+	h := &health{alive: func() error { return errQueueStopped }}
+	mux := http.NewServeMux()
+	h.mount(mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "queue client stopped") {
+		t.Errorf("stopped queue: %d %q", rec.Code, rec.Body.String())
+	}
+	h.alive = func() error { return nil }
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != 200 {
+		t.Errorf("live: %d", rec.Code)
+	}
+}
+
+func TestBuildInfoMetric(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	b := BuildInfo{Version: "v1.2.3", Commit: "abc", Go: "go1", Schema: 4}
+	if err := registerBuildInfo(reg, b); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL.ExecContext(ctx, `INSERT INTO deliveries (delivery_id, event, received_at) VALUES ('d-old', 'issues', '2020-01-01T00:00:00.000000000Z')`); err != nil {
+	mfs, err := reg.Gather()
+	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(q string) int {
-		var n int
-		if err := db.SQL.QueryRowContext(ctx, q).Scan(&n); err != nil {
-			t.Fatal(err)
+	if len(mfs) != 1 || mfs[0].GetName() != "agentgate_build_info" {
+		t.Fatalf("metrics = %v", mfs)
+	}
+	labels := map[string]string{}
+	for _, l := range mfs[0].Metric[0].Label {
+		labels[l.GetName()] = l.GetValue()
+	}
+	if labels["version"] != "v1.2.3" || labels["commit"] != "abc" || labels["schema"] != "4" || mfs[0].Metric[0].Gauge.GetValue() != 1 {
+		t.Errorf("labels = %v", labels)
+	}
+	if Build().Schema == 0 {
+		t.Error("Build().Schema = 0")
+	}
+}
+
+// TestJobVersionMiddleware: a job written by a newer binary is snoozed,
+// not worked and not failed; the current and unversioned ones are worked.
+func TestJobVersionMiddleware(t *testing.T) {
+	m := &jobVersionMiddleware{log: NewLogger(Config{}, io.Discard)}
+	tests := []struct {
+		args       string
+		wantWorked bool
+	}{
+		{`{"run_id":"a"}`, true},
+		{`{"run_id":"a","v":1}`, true},
+		{`{"run_id":"a","v":2}`, false},
+	}
+	for _, tt := range tests {
+		worked := false
+		err := m.Work(context.Background(), &rivertype.JobRow{Kind: "agentgate.run", EncodedArgs: []byte(tt.args)}, func(context.Context) error {
+			worked = true
+			return nil
+		})
+		if worked != tt.wantWorked {
+			t.Errorf("%s: worked = %v", tt.args, worked)
 		}
-		return n
-	}
-	if err := srv.Retain(ctx); err != nil { // off
-		t.Fatal(err)
-	}
-	if count(`SELECT COUNT(*) FROM events`) != 1 || count(`SELECT COUNT(*) FROM deliveries`) != 1 {
-		t.Fatal("retention off deleted something")
-	}
-	time.Sleep(5 * time.Millisecond)
-	srv.cfg.Ops.AuditRetention = time.Millisecond
-	if err := srv.Retain(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(`SELECT COUNT(*) FROM events`); n != 0 {
-		t.Errorf("%d events left, want the old run pruned", n)
-	}
-	if n := count(`SELECT COUNT(*) FROM deliveries`); n != 0 {
-		t.Errorf("%d deliveries left, want the old one pruned", n)
-	}
-	rep, err := db.Verify(ctx, db.AuditKey().Public().(ed25519.PublicKey))
-	if err != nil || !rep.OK() || rep.Pruned != 1 || rep.Checkpoints != 1 {
-		t.Fatalf("after retention: %+v %v", rep, err)
+		var snooze *rivertype.JobSnoozeError
+		if !tt.wantWorked && !errors.As(err, &snooze) {
+			t.Errorf("%s: err = %v, want a snooze", tt.args, err)
+		}
+		if tt.wantWorked && err != nil {
+			t.Errorf("%s: err = %v", tt.args, err)
+		}
 	}
 }

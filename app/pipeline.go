@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/telemetry"
@@ -47,6 +50,11 @@ type Sandbox struct {
 	// run`); the serve path never sets it.
 	Unbounded bool
 	Logger    *slog.Logger
+	// Credentials are the operator's egress credentials (by name), which
+	// the proxy adds for inspected hosts; KnownSecrets are every real
+	// secret the worker holds, refused in what a run sends out.
+	Credentials  map[string]string
+	KnownSecrets []secretforms.Secret
 }
 
 // Task is what one sandboxed run works on.
@@ -179,7 +187,17 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	started := time.Now()
 	cctx, endClone := t.phase(ctx, telemetry.PhaseClone)
-	ws, err := s.clone(cctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	ws, err := s.clone(cctx, gitops.CloneOptions{
+		URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir,
+		MaxTreeBytes: pol.WorkspaceBytes, MaxTreeEntries: s.WorkspaceInodes,
+	})
+	if errors.Is(err, gitops.ErrTreeTooLarge) {
+		// A git bomb, or a repository too large for the work tree:
+		// measured before anything was written, reported, not retried.
+		endClone(err)
+		att.Outcome, att.Reason = OutcomeRejected, "the repository's tree does not fit the run's work tree: "+err.Error()
+		return att, nil
+	}
 	if err != nil {
 		endClone(err)
 		return nil, fmt.Errorf("clone: %w", err)
@@ -223,11 +241,33 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		Limits: pol.Limits,
 	}
 	var gatewayEnv []string
+	// A request that carries one of the run's secrets stops the sandbox.
+	var exfil atomic.Pointer[map[string]any]
+	sbxCtx, stopSandbox := context.WithCancel(ctx)
+	defer stopSandbox()
+	var planted *canaries
 	if pol.Network.Mode == "relay" {
-		net, err := s.startNetwork(ctx, t.RunID, pol.Network)
+		if planted, err = plantCanaries(agentDir); err != nil {
+			return nil, err
+		}
+		secrets := slices.Concat(s.KnownSecrets, planted.secrets)
+		for name, v := range s.Credentials {
+			secrets = append(secrets, secretforms.Secret{Name: "credential:" + name, Value: v})
+		}
+		if t.Token != "" {
+			secrets = append(secrets, secretforms.Secret{Name: "github:clone-token", Value: t.Token})
+		}
+		net, err := s.startNetwork(ctx, t.RunID, pol.Network, netOptions{
+			secrets: secretforms.NewScanner(secrets...),
+			onExfil: func(attrs map[string]any) {
+				exfil.CompareAndSwap(nil, &attrs)
+				stopSandbox()
+			},
+		})
 		if err != nil {
 			return nil, err
 		}
+		spec.CAFile = net.caFile
 		defer func() {
 			if cerr := net.Close(); cerr != nil {
 				s.logger().Warn("run network close", "run_id", t.RunID, "err", cerr)
@@ -258,6 +298,19 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return nil, err
 	}
 	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, withoutRunnerEnv(agent.Env)
+	if planted != nil {
+		spec.Files = planted.files
+		for _, kv := range planted.env {
+			k, _, _ := strings.Cut(kv, "=")
+			// Not where the agent's own variable goes, nor under the name of
+			// a setup secret (which the agent must not learn exists).
+			if slices.ContainsFunc(spec.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) ||
+				(pol.Setup != nil && slices.Contains(pol.Setup.SecretNames, k)) {
+				continue
+			}
+			spec.CanaryEnv = append(spec.CanaryEnv, kv)
+		}
+	}
 	imageDigest := ""
 	if s.Engine != nil {
 		d, derr := s.Engine.ImageDigest(ctx, agent.Image)
@@ -285,7 +338,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 			}
 		}
 	}
-	sctx, endSandbox := t.phase(ctx, telemetry.PhaseSandbox)
+	sctx, endSandbox := t.phase(sbxCtx, telemetry.PhaseSandbox)
 	res, cleanup, err := s.Engine.RunThenCleanup(sctx, spec, func(line string) { emit(parser.Line(line)) })
 	// The engine removes the exited agent's container and the relay while
 	// the change is harvested and pushed; the attempt's Close waits for it.
@@ -301,6 +354,21 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	})
 	emit(parser.Flush())
 	endSandbox(err)
+	if x := exfil.Load(); x != nil {
+		// Stopped by agentgate: whatever the engine says of the stop, the
+		// run ends here, not retried.
+		attrs := map[string]any{"stopped": "secret in a request"}
+		if err == nil {
+			att.Result = res
+			attrs["exit_code"], attrs["duration_ms"] = res.ExitCode, res.FinishedAt.Sub(res.StartedAt).Milliseconds()
+			attrs["output_bytes"], attrs["output_tail"] = res.OutputBytes, tail(string(res.Output), 4000)
+		} else {
+			attrs["error"] = err.Error()
+		}
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindSandboxExited, "agent", attrs)
+		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(*x)
+		return att, nil
+	}
 	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
 		// The sandbox's network was not as it must be: the agent never
 		// started. Reported, not retried.

@@ -28,7 +28,7 @@ const (
 	effPlanDigest   = "plan.sha256"   // hex SHA-256 of effPlan
 	effPlanPolicy   = "plan.policy"   // the policy hash the plan was made under
 	effPlanComment  = "comment.plan"  // the comment posting the plan
-	effPlanApproved = "plan.approved" // who approved the plan
+	effPlanApproved = "plan.approved" // who approved the plan; "" once voided
 )
 
 // planGate enforces `mode: plan`. Without a plan the run becomes a plan
@@ -46,7 +46,7 @@ func (r *run) planGate(ctx context.Context) (bool, error) {
 		r.planPhase = true
 		return true, nil
 	}
-	if _, approved, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved); err != nil || !approved {
+	if by, approved, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved); err != nil || !approved || by == "" {
 		return false, err // still waiting for approval
 	}
 	r.approvedPlan = plan
@@ -63,11 +63,11 @@ func (r *run) planResumable(ctx context.Context) (bool, error) {
 	if ok {
 		r.approvedBy = by
 	}
-	_, ok, err = r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved)
+	planBy, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
-	return ok, nil
+	return ok && planBy != "", nil // "": an approval voided (approve_text.go)
 }
 
 // runPlanPhase runs the agent on a throwaway work tree with a task asking
@@ -185,20 +185,20 @@ func planComment(login, min, runID, plan, digest string) string {
 	return own + agentText("The agent's plan", plan, telemetry.MaxComment-len(own))
 }
 
-// approvePlan answers `@agentgate approve` on a planned run: someone with
-// the trigger permission (the requester too: a plan is not a protected
-// change) approves it, under the policy it was made under.
+// approvePlan answers `@agentgate approve` on a planned run: someone the
+// policy would let start the run (the requester too: a plan is not a
+// protected change) approves it, under the policy it was made under.
 func (ev *event) approvePlan(ctx context.Context, runID, requester string) error {
-	ok, role, err := ev.authorize(ctx, webhook.CmdApprove)
-	if err != nil || !ok {
-		return err
-	}
 	args, found, err := ev.w.loadArgs(ctx, runID)
 	if err != nil {
 		return err
 	}
 	if !found {
 		return fmt.Errorf("planned run %s: job not recorded", runID)
+	}
+	ok, role, err := ev.mayApprove(ctx, args)
+	if err != nil || !ok {
+		return err
 	}
 	digest, _, err := ev.w.DB.Effect(ctx, runID, effPlanDigest)
 	if err != nil {
@@ -208,9 +208,9 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 	if err != nil {
 		return err
 	}
-	if _, done, err := ev.w.DB.Effect(ctx, runID, effPlanApproved); err != nil {
+	if by, done, err := ev.w.DB.Effect(ctx, runID, effPlanApproved); err != nil {
 		return err
-	} else if !done {
+	} else if !done || by == "" {
 		r, err := ev.asRun(args)
 		if err != nil {
 			return err
@@ -222,8 +222,15 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 		if now := rc.Effective.Hash(); now != planHash {
 			return ev.refuse(ctx, fmt.Sprintf("The policy changed since this plan was made (%s, now %s), so it cannot be approved: make a new plan with `@agentgate retry`.", short(planHash), short(now)))
 		}
+		// The approval names the task text it saw: the run reads it again
+		// when it starts, and a changed text voids the approval.
+		text, err := ev.nameText(ctx, runID, args)
+		if err != nil || text == "" {
+			return err
+		}
 		if err := ev.audit(ctx, runID, telemetry.KindRunPlanApproved, ev.a.ActorLogin, map[string]any{
 			"requester": requester, "permission": role, "comment_id": ev.a.CommentID, "plan_sha256": digest, "policy_sha256": planHash,
+			"text_sha256": text,
 		}); err != nil {
 			return err
 		}

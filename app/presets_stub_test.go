@@ -200,9 +200,16 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 				}
 			}
 			slices.Sort(wantEnv)
+			canaries := []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "NPM_TOKEN"}
 			withoutHostname := func(env []string) []string {
+				for _, k := range canaries { // the run's decoys, fresh each run: present, and then left out
+					if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+						t.Errorf("canary %s not in the environment", k)
+					}
+				}
 				out := slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-					return strings.HasPrefix(kv, "HOSTNAME=") // set by the engine
+					k, _, _ := strings.Cut(kv, "=")
+					return k == "HOSTNAME" || slices.Contains(canaries, k) // HOSTNAME is set by the engine
 				})
 				slices.Sort(out)
 				return out
@@ -299,8 +306,15 @@ func checkStubMounts(t *testing.T, ms []stubagent.Mount) {
 		host = append(host, m.Target)
 	}
 	slices.Sort(host)
-	if want := []string{"/agentgate/out", "/agentgate/task.md", "/workspace"}; !slices.Equal(host, want) {
+	// The run's canaries (read-only decoy credentials) sit in HOME.
+	want := []string{"/agentgate/out", "/agentgate/task.md", "/tmp/.aws/credentials", "/tmp/.env", "/tmp/.npmrc", "/workspace"}
+	if !slices.Equal(host, want) {
 		t.Errorf("host paths mounted: %q, want %q", host, want)
+	}
+	for _, c := range []string{"/tmp/.aws/credentials", "/tmp/.env", "/tmp/.npmrc"} {
+		if !strings.HasPrefix(byTarget[c].Options, "ro") {
+			t.Errorf("canary %s is not read-only: %+v", c, byTarget[c])
+		}
 	}
 	ro := func(target string) bool { return strings.HasPrefix(byTarget[target].Options, "ro") }
 	if !ro("/") || !ro("/agentgate/task.md") || ro("/workspace") || ro("/agentgate/out") {

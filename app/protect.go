@@ -20,8 +20,9 @@ const (
 	// push (it touches .github/workflows/), for a human to apply:
 	// `agentgate audit show RUN --diff` prints it.
 	DiffEffect = "change.diff"
-	// effProtected is the JSON list of protected paths the pushed change
-	// touches; a non-empty list makes the check action_required.
+	// effProtected is the JSON list of protected paths the pull request
+	// changes that no approval covers (protect_pr.go); a non-empty list
+	// makes the check action_required.
 	effProtected = "protected.files"
 	// effPolicyHash is the hash of the policy in force when the change
 	// was pushed: an approval under another policy is void.
@@ -201,7 +202,7 @@ func readPushedCommit(ctx context.Context, w *Worker, runID string) (pushedCommi
 
 // protectedNote explains the action_required check.
 func protectedNote(paths []string, requester string) string {
-	return fmt.Sprintf("This change touches protected paths: %s.\n\nA user with **maintain** or **admin** permission other than @%s must press **%s** on this check. The approval is bound to this commit and to the repository's current policy: a new push or a changed policy voids it.",
+	return fmt.Sprintf("This pull request changes protected paths that no approval covers yet: %s.\n\nA user with **maintain** or **admin** permission other than @%s, whom the repository's policy would let start a run, must press **%s** on this check. The approval covers these paths as they are in this commit, under the repository's current policy: a new push or a changed policy voids it.",
 		codeList(paths), requester, approveLabel)
 }
 
@@ -213,7 +214,7 @@ func heldNote() string {
 // protectNote is the progress comment's line about what the pull request still needs.
 func (r *run) protectNote(ctx context.Context) string {
 	if prot := r.protectedFiles(ctx); len(prot) > 0 {
-		return fmt.Sprintf("\n\nThe change touches protected paths (%s): the `agentgate` check needs a maintainer's approval.", codeList(prot))
+		return fmt.Sprintf("\n\nThe pull request changes protected paths no approval covers yet (%s): the `agentgate` check needs a maintainer's approval.", codeList(prot))
 	}
 	if pc, ok := r.pushedCommit(ctx); ok && pc.Held {
 		return "\n\nCI is held on this commit (`[skip ci]`) until a maintainer presses **" + ciLabel + "** on the `agentgate` check."

@@ -47,6 +47,12 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	if err != nil {
 		return "", "", "", err
 	}
+	// Protected paths are judged on the pull request: its whole change
+	// against the default branch, less what approvals on it covered.
+	prot, protEntries, err := r.prProtected(ctx, att.Workspace, sha, info, eff.Hash())
+	if err != nil {
+		return "", "", "", err
+	}
 	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
 		return "", OutcomeRejected, reason, err
 	}
@@ -64,7 +70,15 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		if err != nil {
 			return "", "", "", err
 		}
-		if sha, err = apiCommit(ctx, gh, a.Owner, a.Repo, att.Workspace, att.Change, info, msg, branch); err != nil {
+		local := sha
+		if err := retryPush(ctx, r.log, func(ctx context.Context) error {
+			var err error
+			sha, err = apiCommit(ctx, gh, a.Owner, a.Repo, att.Workspace, att.Change, info, msg, branch)
+			if err != nil {
+				sha = local
+			}
+			return err
+		}); err != nil {
 			return "", "", "", err
 		}
 	} else {
@@ -72,7 +86,9 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		if err != nil {
 			return "", "", "", err
 		}
-		if err := att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()}); err != nil {
+		if err := retryPush(ctx, r.log, func(ctx context.Context) error {
+			return att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()})
+		}); err != nil {
 			if !r.forcePush() && branchMoved(err) {
 				return "", OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
 			}
@@ -84,8 +100,9 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	// so a recorded push always has them.
 	pc := pushedCommit{SHA: sha, Branch: branch, Tree: info.Tree, Parent: info.Parent, Message: free, Held: eff.CIHold, Method: method}
 	pcJSON, _ := json.Marshal(pc)
-	prot, _ := json.Marshal(att.Protected)
-	for _, e := range [][2]string{{effCommit, string(pcJSON)}, {effProtected, string(prot)}, {effPolicyHash, eff.Hash()}} {
+	protJSON, _ := json.Marshal(prot)
+	entriesJSON, _ := json.Marshal(protEntries)
+	for _, e := range [][2]string{{effCommit, string(pcJSON)}, {effProtected, string(protJSON)}, {effProtectedEntries, string(entriesJSON)}, {effPolicyHash, eff.Hash()}} {
 		if err := w.DB.RecordEffect(ctx, a.RunID, e[0], e[1]); err != nil {
 			return "", "", "", fmt.Errorf("record %s: %w", e[0], err)
 		}
@@ -100,8 +117,8 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		return "", "", "", fmt.Errorf("record summary: %w", err)
 	}
 	attrs := map[string]any{"commit": sha, "branch": branch, "method": method, "ci_held": eff.CIHold}
-	if len(att.Protected) > 0 {
-		attrs["protected"] = strings.Join(att.Protected, " ")
+	if len(prot) > 0 {
+		attrs["protected"] = strings.Join(prot, " ")
 	}
 	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", attrs); err != nil {
 		return "", "", "", err

@@ -37,6 +37,7 @@ type riverService interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
+	Stopped() <-chan struct{}
 }
 
 // queue is this process's River clients: an inserter for intake (on
@@ -65,6 +66,9 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
 			return nil, fmt.Errorf("register action worker: %w", err)
 		}
+		if err := river.AddWorkerSafely(workers, &RedeliverWorker{Config: cfg, Logger: log.With("component", "redeliver")}); err != nil {
+			return nil, fmt.Errorf("register redelivery worker: %w", err)
+		}
 		jobTimeout := worker.Timeout(nil)
 		workCfg = &river.Config{
 			ID: cfg.WorkerID,
@@ -73,13 +77,22 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 				// Commands, feedback and clicks: never behind runs.
 				webhook.QueueEvents: {MaxWorkers: eventWorkers},
 			},
-			Workers:              workers,
+			Workers: workers,
+			// A kind this binary has no worker for (a new kind from an
+			// upgraded intake) stays in the queue, attempts untouched,
+			// for a worker that knows it; see jobversion.go for newer
+			// arguments of a known kind.
+			FetchOnlyKnownKinds:  true,
+			Middleware:           []rivertype.Middleware{&jobVersionMiddleware{log: rlog}},
 			JobTimeout:           jobTimeout,
 			RescueStuckJobsAfter: jobTimeout + rescueMargin,
 			MaxAttempts:          maxAttempts,
 			FetchPollInterval:    200 * time.Millisecond,
 			FetchCooldown:        50 * time.Millisecond,
 			Logger:               rlog,
+		}
+		if pj := redeliverPeriodic(cfg); pj != nil {
+			workCfg.PeriodicJobs = append(workCfg.PeriodicJobs, pj)
 		}
 	}
 	insertCfg := &river.Config{MaxAttempts: maxAttempts, Logger: rlog}

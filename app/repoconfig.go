@@ -97,6 +97,9 @@ func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
 	if err := w.Config.checkChoices(org, repo, eff, Tenant{a.InstallationID, a.RepoID}); err != nil {
 		return nil, err
 	}
+	if err := w.Config.checkCredentials(org, repo, eff, Tenant{a.InstallationID, a.RepoID}); err != nil {
+		return nil, err
+	}
 	set := (org != nil && org.Network != nil && org.Network.Allow != nil) || (repo != nil && repo.Network != nil && repo.Network.Allow != nil)
 	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile, AgentChosen: agentChosen(org, repo), Tenant: Tenant{a.InstallationID, a.RepoID}}
 	if org != nil && org.Network != nil {
@@ -207,6 +210,10 @@ func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
 			p.Network.Allow = []string{}
 		}
 	}
+	// The operator's inspected hosts (if any), then the org's and the
+	// repository's: a request must pass the rules of each.
+	p.Network.Inspect = slices.Concat(p.Network.Inspect, e.Network.Hosts)
+	p.Network.InspectAll = p.Network.InspectAll || e.Network.InspectAll
 	c.applyChoices(p, rc)
 	return p
 }

@@ -19,7 +19,7 @@ const (
 
 // roleSettings are the scale-out settings (appended to settings()).
 func roleSettings() []setting {
-	return []setting{
+	return append([]setting{
 		{key: "role", help: "what this process does: all, intake (webhooks to the queue) or worker (queue to sandboxes)", apply: func(c *Config, v string) error {
 			switch v {
 			case RoleAll, RoleIntake, RoleWorker:
@@ -44,7 +44,7 @@ func roleSettings() []setting {
 			c.WorkerMemory = n
 			return nil
 		}},
-	}
+	}, opsSettings()...)
 }
 
 // intake reports whether the process serves webhooks.

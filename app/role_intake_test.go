@@ -136,3 +136,38 @@ func TestIntakeRoleNeedsNoDocker(t *testing.T) {
 		t.Fatalf("job state %q, want available (intake works no jobs)", state)
 	}
 }
+
+// TestIntakeHealthMetricsNoAuditKey: the metrics listener serves /healthz
+// and /readyz (naming each check) and /metrics with the Go runtime,
+// process and build-info metrics; intake never creates the audit key,
+// which only workers use.
+func TestIntakeHealthMetricsNoAuditKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, cfg := startIntakeOnly(ctx, t, "127.0.0.1:0")
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + srv.MetricsAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, "ok database") {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	_, metrics := get("/metrics")
+	for _, want := range []string{"go_goroutines ", "process_resident_memory_bytes ", "agentgate_build_info{"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if _, err := os.Stat(cfg.AuditKeyPath()); !os.IsNotExist(err) {
+		t.Errorf("intake created the audit key %s (%v)", cfg.AuditKeyPath(), err)
+	}
+}

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/client"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
@@ -36,6 +38,9 @@ type Server struct {
 	health  *upstreamCheck
 	stop    context.CancelFunc
 
+	warnings []string   // start-up warnings of the configuration, on /readyz
+	images   imageCheck // images runs need that the engine lacks, on /readyz
+
 	metrics         *telemetry.Metrics
 	admin           *http.Server
 	adminLn         net.Listener
@@ -43,6 +48,8 @@ type Server struct {
 	metricsLn       net.Listener
 	shutdownTracing func(context.Context) error
 	shutdownLogs    func(context.Context) error
+	healthz         *health     // /healthz and /readyz on the metrics listener (health.go)
+	started         atomic.Bool // Start has started the queue
 
 	secretsMu      sync.Mutex // guards secretsInForce
 	secretsInForce [][]byte   // the webhook secret and the previous one, once ReloadSecrets ran
@@ -52,6 +59,9 @@ type Server struct {
 // what this worker left behind in an earlier life, and listens. Call Start,
 // then Shutdown.
 func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
+	if err := cfg.resolvePaths(os.Getenv); err != nil {
+		return nil, err
+	}
 	if err := cfg.ValidateServe(); err != nil {
 		return nil, err
 	}
@@ -64,13 +74,17 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 			s.closeAll()
 		}
 	}()
+	s.warnAtStart()
 	if s.shutdownTracing, err = telemetry.SetupTracing(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
 	if s.shutdownLogs, err = telemetry.SetupLogs(ctx, "agentgate"); err != nil {
 		return nil, fmt.Errorf("otlp logs: %w", err)
 	}
-	if s.db, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if err := cfg.MakeDirs(true); err != nil {
+		return nil, err
+	}
+	if s.db, err = store.OpenWith(ctx, cfg.DatabaseURL, store.Options{PoolSize: cfg.DatabasePoolSize}); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	if err := s.secureAudit(ctx, cfg); err != nil {
@@ -85,7 +99,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		cfg.PublicURL = defaultPublicURL(cfg.PublicURL, s.adminLn.Addr())
 		s.cfg = cfg
 	}
-	s.metrics = telemetry.NewMetrics(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerBuildInfo(reg, Build()); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.metrics = telemetry.NewMetrics(reg)
 	// Every event of every run also becomes a span event, an OTLP log
 	// record and metrics.
 	events := telemetry.Observe(s.db, telemetry.SpanEvent, telemetry.LogRecord, s.metrics.Observer())
@@ -102,16 +121,19 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if _, err := s.docker.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("docker engine (setting docker-host): %w", err)
 	}
-	if err := checkImages(ctx, s.docker, cfg); err != nil {
+	missing, err := ensureImages(ctx, s.docker, cfg, log)
+	if err != nil {
 		return nil, err
 	}
+	s.images.set(missing)
 	engine := runner.New(s.docker)
 	s.Sandbox = &Sandbox{
 		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
 		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
 		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
-		Mirrors: cfg.mirrors(log),
-		Network: cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
+		Mirrors:     cfg.mirrors(log),
+		Network:     cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
+		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
 	}
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err
@@ -121,6 +143,12 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		return nil, fmt.Errorf("setting private-key: %w", err)
 	}
 	clients.OnToken = s.db.AddExpiringSecret // minted tokens never reach the audit trail
+	// A clock off from GitHub's makes the app's JWTs fail: say so at start-up.
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		reportClockSkew(cctx, clients, log)
+	}()
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
 		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
@@ -146,6 +174,8 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.healthz = s.serverHealth()
+		s.healthz.mount(mux)
 		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	// Operator endpoints never share the internet-facing webhook listener.
@@ -164,13 +194,12 @@ func (s *Server) listen(cfg Config, log *slog.Logger) (err error) {
 func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 	s.intake, err = webhook.New(webhook.Config{
 		Secret: cfg.WebhookSecret, PreviousSecret: cfg.Ops.WebhookSecretPrevious, Mention: cfg.Mention, Label: cfg.Label,
+		EditWindow: cfg.EditTriggerWindow,
 	}, s.db.SQL, s.queue.inserter, log.With("component", "webhook"))
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
 	}
-	if s.health != nil {
-		s.intake.SetReadyDetail(s.health.report)
-	}
+	s.intake.SetReadyDetail(s.readyDetail)
 	s.http = &http.Server{
 		Handler:           s.metrics.InstrumentWebhook(s.intake.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -186,19 +215,22 @@ func (s *Server) listenWebhook(cfg Config, log *slog.Logger) (err error) {
 // secureAudit signs the audit chain with the operator's key and registers
 // every secret agentgate holds, so none is ever stored in an event.
 func (s *Server) secureAudit(ctx context.Context, cfg Config) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("setting data-dir: %w", err)
+	// Only workers append to the audit chain and sign it: intake never
+	// loads (nor creates) the key, so its pods need not mount it. A
+	// missing key is created only where it cannot fork the trail
+	// (store.OpenAuditKey).
+	if cfg.works() {
+		key, err := s.db.OpenAuditKey(ctx, cfg.AuditKeyPath())
+		if err != nil {
+			return fmt.Errorf("setting audit-key-file: %w", err)
+		}
+		trusted, err := cfg.AuditTrustedKeys()
+		if err != nil {
+			return err
+		}
+		s.db.SetAuditKey(key)
+		s.db.SetTrustedAuditKeys(trusted...)
 	}
-	key, err := s.db.OpenAuditKey(ctx, cfg.AuditKeyPath())
-	if err != nil {
-		return fmt.Errorf("setting audit-key-file: %w", err)
-	}
-	trusted, err := cfg.AuditTrustedKeys()
-	if err != nil {
-		return err
-	}
-	s.db.SetAuditKey(key)
-	s.db.SetTrustedAuditKeys(trusted...)
 	for _, secret := range []string{string(cfg.WebhookSecret), string(cfg.Ops.WebhookSecretPrevious), string(cfg.PrivateKey), cfg.Network.OpenAIKey, cfg.Network.AnthropicKey, cfg.OAuthClientSecret, cfg.AdminToken} {
 		if secret != "" {
 			s.db.AddSecret(secret)
@@ -207,25 +239,6 @@ func (s *Server) secureAudit(ctx context.Context, cfg Config) error {
 	for _, secret := range cfg.SetupSecrets {
 		for _, f := range secretforms.Forms(secret) { // its common encodings too
 			s.db.AddSecret(f.Value)
-		}
-	}
-	return nil
-}
-
-// checkImages fails start-up when an image a run needs is not on the
-// engine: images are built locally and never pulled.
-func checkImages(ctx context.Context, cli client.APIClient, cfg Config) error {
-	p, err := cfg.preset(nil)
-	if err != nil {
-		return fmt.Errorf("setting agent-preset: %w", err)
-	}
-	need := []struct{ key, image string }{{"agent-image", p.Image}}
-	if cfg.Network.Mode == "relay" {
-		need = append(need, struct{ key, image string }{"relay-image", cfg.Network.RelayImage})
-	}
-	for _, n := range need {
-		if _, err := cli.ImageInspect(ctx, n.image); err != nil {
-			return fmt.Errorf("setting %s: image %s is not on the Docker engine (images are never pulled; build it, e.g. `agentgate images`): %w", n.key, n.image, err)
 		}
 	}
 	return nil
@@ -280,6 +293,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if err := s.queue.worker.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start queue: %w", err)
 		}
+		s.started.Store(true)
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
@@ -287,6 +301,9 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.health.run(hctx, time.Minute)
 	}
 	go s.metrics.PollQueueDepth(hctx, 15*time.Second, s.queueDepth)
+	if s.docker != nil {
+		go s.watchImages(hctx, time.Minute)
+	}
 	if s.cfg.Ops.AuditRetention > 0 && s.cfg.works() {
 		go s.retainLoop(hctx)
 	}
@@ -325,8 +342,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.stop != nil {
 		s.stop()
 	}
+	if s.healthz != nil {
+		s.healthz.draining.Store(true)
+	}
 	if s.intake != nil {
 		s.intake.Drain()
+		s.holdForBalancers(ctx)
 	}
 	if s.http != nil {
 		if err := s.http.Shutdown(ctx); err != nil {

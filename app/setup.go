@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/secretforms"
@@ -71,6 +74,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 		ncfg := NetworkConfig{
 			Mode: "relay", RelayImage: pol.Network.RelayImage, Allow: plan.Allow,
 			AllowPrivate: pol.Network.AllowPrivate, MaxBytes: pol.Network.MaxBytes, MaxConns: pol.Network.MaxConns,
+			Inspect: pol.Network.Inspect, InspectAll: pol.Network.InspectAll, UpstreamCAFile: pol.Network.UpstreamCAFile,
 			setupPhase: true,
 		} // no LLM upstream: setup gets no gateway
 		net, err := s.startNetwork(ctx, t.RunID, ncfg)
@@ -82,7 +86,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 				s.logger().Warn("setup network close", "run_id", t.RunID, "err", cerr)
 			}
 		}()
-		spec.Network = net.spec
+		spec.Network, spec.CAFile = net.spec, net.caFile
 	}
 	if err := s.event(ctx, t.RunID, KindSetupStarted, "agentgate", map[string]any{
 		"command": strings.Join(plan.Command, " "), "image": image, "allow": strings.Join(plan.Allow, " "),
@@ -113,7 +117,11 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 		att.Outcome, att.Reason = OutcomeFailed, fmt.Sprintf("the setup phase exited with code %d; the agent did not start", res.ExitCode)
 		return true, nil
 	}
-	name, where, err := findSecret(base.WorkTree, secrets)
+	name, where, err := findSecret(ctx, base.WorkTree, secrets)
+	if errors.Is(err, errUnscannable) {
+		att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase left a file the secret scan cannot read (%v); the agent did not start", err)
+		return true, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("setup phase: look for secrets: %w", err)
 	}
@@ -173,7 +181,7 @@ func (s *Sandbox) beforeAgent(ctx context.Context, t Task, ws *gitops.Workspace,
 // ordinary leak, not a deliberate one: a value transformed any other
 // way is not found. It returns the first secret's name and where it was
 // found (relative to dir, with the encoding when it was not literal).
-func findSecret(dir string, secrets []string) (name, where string, err error) {
+func findSecret(ctx context.Context, dir string, secrets []string) (name, where string, err error) {
 	type secret struct {
 		name, kind string
 		value      []byte
@@ -214,6 +222,9 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 		if err != nil {
 			return err
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		rel, _ := filepath.Rel(dir, p)
 		if n := match([]byte(d.Name())); n != "" && p != dir {
 			name, where = n, at(rel)
@@ -230,8 +241,8 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 				return fs.SkipAll
 			}
 		case d.Type().IsRegular():
-			if n, err := scanFile(p, buf, longest, match); err != nil {
-				return err
+			if n, err := scanFile(ctx, p, buf, longest, match); err != nil {
+				return fmt.Errorf("%s: %w", rel, err)
 			} else if n != "" {
 				name, where = n, at(rel)
 				return fs.SkipAll
@@ -242,33 +253,73 @@ func findSecret(dir string, secrets []string) (name, where string, err error) {
 	return name, where, err
 }
 
-// scanFile streams the regular file p through buf, keeping the last
-// overlap-1 bytes of each chunk so a secret across chunks is found.
-func scanFile(p string, buf []byte, overlap int, match func([]byte) string) (string, error) {
+// errUnscannable marks a file the secret scan could not read within its
+// bounds: a sparse file whose holes the file system does not report.
+var errUnscannable = errors.New("file not scannable")
+
+// scanFile streams the data of the regular file p through buf, keeping
+// the last overlap-1 bytes of each chunk so a secret across chunks is
+// found, and checks ctx between chunks. Only the file's data regions are
+// read (SEEK_DATA / SEEK_HOLE): a hole reads as zeros and no secret (an
+// environment value) holds a NUL byte, so a sparse file of 8 EiB costs
+// what its blocks on disk hold. Where holes are not reported, reading
+// more than the file's allocated blocks (plus slack) stops with
+// errUnscannable.
+func scanFile(ctx context.Context, p string, buf []byte, overlap int, match func([]byte) string) (string, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|syscallNoFollow|syscallNonBlock, 0)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		return "", err
 	}
-	keep := 0
-	for {
-		n, err := f.Read(buf[keep:])
-		if n > 0 {
-			chunk := buf[:keep+n]
-			if name := match(chunk); name != "" {
-				return name, nil
-			}
-			keep = min(overlap-1, len(chunk))
-			copy(buf, chunk[len(chunk)-keep:])
-		}
-		if errors.Is(err, io.EOF) {
-			return "", nil
-		}
-		if err != nil {
-			return "", err
-		}
+	budget := int64(-1) // bytes that may be read; -1 = unknown
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		budget = st.Blocks*512 + 1<<20
 	}
+	size := fi.Size()
+	for off := int64(0); off < size; {
+		start, err := f.Seek(off, unix.SEEK_DATA)
+		if errors.Is(err, syscall.ENXIO) {
+			return "", nil // only a hole is left
+		}
+		end := size
+		if err != nil { // holes not reported: the rest is data
+			start = off
+		} else if end, err = f.Seek(start, unix.SEEK_HOLE); err != nil {
+			end = size
+		}
+		end = min(end, size)
+		if budget >= 0 && end-start > budget {
+			return "", fmt.Errorf("%w: %d bytes of data, more than its %d bytes of blocks on disk", errUnscannable, end-start, budget)
+		}
+		budget -= end - start
+		// A secret never spans a hole: each region is scanned on its own.
+		r := io.NewSectionReader(f, start, end-start)
+		keep := 0
+		for {
+			if err := ctx.Err(); err != nil {
+				return "", err
+			}
+			n, err := r.Read(buf[keep:])
+			if n > 0 {
+				chunk := buf[:keep+n]
+				if name := match(chunk); name != "" {
+					return name, nil
+				}
+				keep = min(overlap-1, len(chunk))
+				copy(buf, chunk[len(chunk)-keep:])
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return "", err
+			}
+		}
+		off = end
+	}
+	return "", nil
 }

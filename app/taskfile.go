@@ -75,6 +75,8 @@ func taskSource(a webhook.RunJobArgs) string {
 		b.WriteString(".\n")
 	case a.Trigger == webhook.TriggerLabel:
 		fmt.Fprintf(&b, "Started by a label added by @%s.\n", one(a.RequesterLogin))
+	case a.Trigger == webhook.TriggerMention && a.Event == "issues":
+		fmt.Fprintf(&b, "Started by the mention in the issue's text, opened by @%s.\n", one(a.RequesterLogin))
 	}
 	return b.String()
 }

@@ -44,4 +44,10 @@ func TestTaskTextHiddenTextAndSource(t *testing.T) {
 	if !strings.Contains(got, "Started by a label added by @alice.") || strings.Contains(got, "hidden on GitHub") {
 		t.Errorf("label task:\n%s", got)
 	}
+
+	a.Trigger, a.Event, a.Instructions = webhook.TriggerMention, "issues", "fix it"
+	got = taskText(a)
+	if !strings.Contains(got, "Started by the mention in the issue's text, opened by @alice.") {
+		t.Errorf("issue-opened task:\n%s", got)
+	}
 }

@@ -12,14 +12,14 @@ import (
 // teamsScope reads team memberships of the installation's organization.
 func teamsScope(repoID int64) Scope { return Scope{RepoID: repoID, Members: "read"} }
 
-// allowedByList reports whether the requester may trigger under the
+// allowedByList reports whether login may trigger under the
 // configuration's allowed_users and allowed_teams: listed by login, or an
 // active member of one of the teams. Teams are slugs of the repository's
 // organization or "org/slug" naming it; a team of another organization is
 // not the installation's to read and never matches.
-func (r *run) allowedByList(ctx context.Context, users, teams []string) (bool, error) {
+func (r *run) allowedByList(ctx context.Context, login string, users, teams []string) (bool, error) {
 	a := r.args
-	if containsFold(users, a.RequesterLogin) {
+	if containsFold(users, login) {
 		return true, nil
 	}
 	if len(teams) == 0 {
@@ -38,7 +38,7 @@ func (r *run) allowedByList(ctx context.Context, users, teams []string) (bool, e
 			r.log.Warn("allowed_teams: team of another organization ignored", "team", t)
 			continue
 		}
-		m, _, err := gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, a.RequesterLogin)
+		m, _, err := gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, login)
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()

@@ -78,7 +78,13 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 			s.logger().Warn("verify directory cleanup", "run_id", t.RunID, "err", cerr)
 		}
 	}()
-	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir})
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{
+		URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir,
+		MaxTreeBytes: s.WorkspaceBytes, MaxTreeEntries: s.WorkspaceInodes,
+	})
+	if errors.Is(err, gitops.ErrTreeTooLarge) {
+		return VerifyResult{Conclusion: "failure", Output: "the branch's tree does not fit the work tree: " + err.Error()}, nil
+	}
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify clone: %w", err)
 	}
@@ -130,7 +136,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 				s.logger().Warn("verify network close", "run_id", t.RunID, "err", cerr)
 			}
 		}()
-		spec.Network, mode = net.spec, "relay"
+		spec.Network, spec.CAFile, mode = net.spec, net.caFile, "relay"
 	}
 	if err := s.event(ctx, t.RunID, KindVerifyStarted, "agentgate", map[string]any{
 		"commit": t.Commit, "command": strings.Join(t.Verify.Command, " "), "image": image, "network": mode,

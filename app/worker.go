@@ -38,8 +38,9 @@ type Worker struct {
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
 // push and review; River's default of one minute would cut runs short.
+// The drain on SIGTERM covers it (Config.DrainTimeout).
 func (w *Worker) Timeout(*river.Job[webhook.RunJobArgs]) time.Duration {
-	return 2*w.Config.Limits.Timeout + 20*time.Minute // a setup phase may take up to the agent's timeout too
+	return w.Config.JobTimeout() // a setup phase may take up to the agent's timeout too
 }
 
 // Run states stored in the runs table.
@@ -101,7 +102,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 	if log == nil {
 		log = slog.Default()
 	}
-	log = log.With("run_id", a.RunID, "repo", a.Owner+"/"+a.Repo, "issue", a.IssueNumber, "attempt", job.Attempt)
+	log = log.With("run_id", a.RunID, "delivery", a.DeliveryID, "repo", a.Owner+"/"+a.Repo, "issue", a.IssueNumber, "attempt", job.Attempt)
 	ctx, rt := telemetry.StartRun(ctx, a.RunID, telemetry.RunAttrs{
 		Repo: a.Owner + "/" + a.Repo, Issue: a.IssueNumber, Trigger: a.Trigger,
 		Requester: a.RequesterLogin, Attempt: job.Attempt, DeliveryID: a.DeliveryID,
@@ -314,22 +315,34 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; r.approvedBy == "" && (len(users) > 0 || len(teams) > 0) {
-		// Listed by login, or an active member of an allowed team (teams.go).
-		listed, err := r.allowedByList(ctx, users, teams)
+	if users, teams := r.cfg.Effective.AllowedUsers, r.cfg.Effective.AllowedTeams; len(users) > 0 || len(teams) > 0 {
+		// Listed by login, or an active member of an allowed team
+		// (teams.go). An approved run acts for its approver, who must be
+		// listed as a requester would (the approval checked it; the list
+		// may have changed since).
+		who := a.RequesterLogin
+		if r.approvedBy != "" {
+			who = r.approvedBy
+		}
+		listed, err := r.allowedByList(ctx, who, users, teams)
 		if err != nil {
 			return false, err
 		}
 		if !listed {
 			if _, err := r.once(ctx, effDenied, func() (string, error) {
-				return r.comment(ctx, notListedComment(a.RequesterLogin))
+				return r.comment(ctx, notListedComment(who))
 			}); err != nil {
 				return false, err
 			}
 			return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{
-				"reason": a.RequesterLogin + " is not in the configuration's allowed_users nor an active member of its allowed_teams",
+				"reason": who + " is not in the configuration's allowed_users nor an active member of its allowed_teams",
 			})
 		}
+	}
+	// An approved or retried run works from the text its approval or
+	// retry named, read again now (approve_text.go).
+	if ok, err := r.checkText(ctx); err != nil || !ok {
+		return false, err
 	}
 	if ok, err := r.planGate(ctx); err != nil || !ok { // plangate.go
 		return false, err
@@ -397,6 +410,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	}()
 	if r.policy != nil && r.policy.Learn && att.Workspace != nil {
 		r.proposeAllowlist(ctx, att.Workspace)
+	}
+	if att.Outcome == OutcomeExfiltration && att.Workspace != nil {
+		r.exfiltrationCheck(ctx, att.Workspace.BaseCommit, att.Reason)
 	}
 	if att.Outcome != OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil

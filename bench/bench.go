@@ -36,7 +36,7 @@ type Options struct {
 }
 
 // Scenarios are the scenario names, in report order.
-var Scenarios = []string{"intake", "run", "workspace", "egress", "audit", "memory"}
+var Scenarios = []string{"intake", "run", "workspace", "egress", "inspect", "audit", "memory"}
 
 // Stat is a repeated measurement: its median and spread.
 type Stat struct {
@@ -133,7 +133,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	start := time.Now()
 	runs := map[string]func(context.Context, *env) Result{
 		"intake": intake, "run": runOverhead, "workspace": workspace,
-		"egress": egressScenario, "audit": audit, "memory": memory,
+		"egress": egressScenario, "inspect": inspectScenario, "audit": audit, "memory": memory,
 	}
 	for _, name := range Scenarios {
 		if len(opts.Only) > 0 && !slices.Contains(opts.Only, name) {

@@ -143,8 +143,8 @@ func TestComposeConfig(t *testing.T) {
 	if intake.User == "" || strings.HasPrefix(intake.User, "0") || len(intake.CapAdd) > 0 || len(intake.Volumes) > 0 {
 		t.Errorf("intake must run unprivileged with no host mounts: user %q cap_add %v volumes %+v", intake.User, intake.CapAdd, intake.Volumes)
 	}
-	if len(intake.Ports) == 0 || len(worker.Ports) != 0 {
-		t.Errorf("only intake publishes a port: intake %v, worker %v", intake.Ports, worker.Ports)
+	if len(intake.Ports) != 0 || len(worker.Ports) != 0 {
+		t.Errorf("only the proxy publishes a port (intake is scaled): intake %v, worker %v", intake.Ports, worker.Ports)
 	}
 	var sock, data bool
 	for _, v := range worker.Volumes {
@@ -209,8 +209,14 @@ func TestCollectorConfig(t *testing.T) {
 	if err := dec.Decode(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := cfg.Service.Pipelines["traces"]; !ok {
-		t.Error("no traces pipeline")
+	for _, want := range []string{"traces", "metrics", "logs"} {
+		p, ok := cfg.Service.Pipelines[want]
+		if !ok {
+			t.Errorf("no %s pipeline", want)
+		}
+		if want != "metrics" && !slices.Contains(p.Receivers, "otlp") {
+			t.Errorf("%s pipeline does not receive OTLP, which agentgate exports", want)
+		}
 	}
 	for name, p := range cfg.Service.Pipelines {
 		if len(p.Receivers) == 0 || len(p.Exporters) == 0 {

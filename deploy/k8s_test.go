@@ -226,29 +226,36 @@ func TestKubernetesManifests(t *testing.T) {
 	m := loadManifests(t)
 	envs := settingEnvs(t)
 
-	const ns = "agentgate"
+	// Intake and everything else in agentgate (admitted only under the
+	// restricted pod security level); the privileged worker alone in
+	// agentgate-worker. Objects are found by namespace and name.
+	const ns, workerNS = "agentgate", "agentgate-worker"
 	secrets := map[string]*corev1.Secret{}
 	for _, s := range m.secrets {
-		secrets[s.Name] = s
+		secrets[s.Namespace+"/"+s.Name] = s
 	}
 	configMaps := map[string]*corev1.ConfigMap{}
 	for _, c := range m.configMaps {
-		configMaps[c.Name] = c
+		configMaps[c.Namespace+"/"+c.Name] = c
 	}
 	accounts := map[string]*corev1.ServiceAccount{}
 	for _, a := range m.accounts {
-		accounts[a.Name] = a
+		accounts[a.Namespace+"/"+a.Name] = a
 		if a.AutomountServiceAccountToken == nil || *a.AutomountServiceAccountToken {
 			t.Errorf("service account %s mounts an API token; agentgate never talks to Kubernetes", a.Name)
 		}
 	}
 	checkNS := func(kind string, meta metav1.ObjectMeta) {
-		if meta.Namespace != ns {
-			t.Errorf("%s %s: namespace %q, want %q", kind, meta.Name, meta.Namespace, ns)
+		if meta.Namespace != ns && meta.Namespace != workerNS {
+			t.Errorf("%s %s: namespace %q, want %q or %q", kind, meta.Name, meta.Namespace, ns, workerNS)
 		}
 	}
-	if len(m.namespaces) != 1 || m.namespaces[0].Name != ns {
-		t.Errorf("want one Namespace %s", ns)
+	enforce := map[string]string{}
+	for _, n := range m.namespaces {
+		enforce[n.Name] = n.Labels["pod-security.kubernetes.io/enforce"]
+	}
+	if !maps.Equal(enforce, map[string]string{ns: "restricted", workerNS: "privileged"}) {
+		t.Errorf("namespaces and their enforced pod security levels %v: want %s restricted, %s privileged (the worker's alone)", enforce, ns, workerNS)
 	}
 
 	deps := map[string]*appsv1.Deployment{}
@@ -260,6 +267,14 @@ func TestKubernetesManifests(t *testing.T) {
 	if intake == nil || worker == nil {
 		t.Fatalf("want Deployments agentgate-intake and agentgate-worker, have %v", keys(deps))
 	}
+	if intake.Namespace != ns || worker.Namespace != workerNS {
+		t.Errorf("intake in %q, worker in %q: want %s and %s", intake.Namespace, worker.Namespace, ns, workerNS)
+	}
+	for _, a := range m.accounts {
+		if a.Name == "agentgate-worker" && a.Namespace != workerNS {
+			t.Errorf("service account agentgate-worker in %q, want %s", a.Namespace, workerNS)
+		}
+	}
 
 	// Settings that are not file paths must parse as agentgate's
 	// configuration does (a size, a duration, an integer).
@@ -270,7 +285,7 @@ func TestKubernetesManifests(t *testing.T) {
 		if sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err != nil || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 			t.Errorf("%s: selector does not match its pod template (%v)", where, err)
 		}
-		if ps.ServiceAccountName == "" || accounts[ps.ServiceAccountName] == nil {
+		if ps.ServiceAccountName == "" || accounts[d.Namespace+"/"+ps.ServiceAccountName] == nil {
 			t.Errorf("%s: service account %q is not defined", where, ps.ServiceAccountName)
 		}
 		if ps.AutomountServiceAccountToken == nil || *ps.AutomountServiceAccountToken {
@@ -296,7 +311,7 @@ func TestKubernetesManifests(t *testing.T) {
 		for _, from := range c.EnvFrom {
 			switch {
 			case from.ConfigMapRef != nil:
-				cm := configMaps[from.ConfigMapRef.Name]
+				cm := configMaps[d.Namespace+"/"+from.ConfigMapRef.Name]
 				if cm == nil {
 					t.Errorf("%s: envFrom config map %q is not defined", where, from.ConfigMapRef.Name)
 					continue
@@ -314,7 +329,7 @@ func TestKubernetesManifests(t *testing.T) {
 				continue
 			}
 			if r := e.ValueFrom.SecretKeyRef; r != nil {
-				s := secrets[r.Name]
+				s := secrets[d.Namespace+"/"+r.Name]
 				if s == nil {
 					t.Errorf("%s: env %s: secret %q is not defined", where, e.Name, r.Name)
 				} else if _, ok := s.StringData[r.Key]; !ok {
@@ -325,9 +340,37 @@ func TestKubernetesManifests(t *testing.T) {
 		for name := range env {
 			checkEnvName(t, where, name, envs)
 		}
-		for _, must := range []string{"AGENTGATE_DATABASE_URL", "AGENTGATE_WEBHOOK_SECRET_FILE", "AGENTGATE_PRIVATE_KEY_FILE", "AGENTGATE_APP_ID", "AGENTGATE_AUDIT_KEY_FILE", "AGENTGATE_DATA_DIR", "AGENTGATE_WORKER_ID"} {
+		for _, must := range []string{"AGENTGATE_DATABASE_URL", "AGENTGATE_WEBHOOK_SECRET_FILE", "AGENTGATE_APP_ID", "AGENTGATE_DATA_DIR", "AGENTGATE_WORKER_ID"} {
 			if _, ok := env[must]; !ok {
 				t.Errorf("%s: %s is not set", where, must)
+			}
+		}
+		// The app key and the audit key are the worker's: intake never
+		// uses them, so it neither names nor mounts them.
+		workerOnly := []string{"AGENTGATE_PRIVATE_KEY_FILE", "AGENTGATE_AUDIT_KEY_FILE"}
+		for _, k := range workerOnly {
+			if _, ok := env[k]; ok != (d == worker) {
+				t.Errorf("%s: %s set = %v, want %v (worker only)", where, k, ok, d == worker)
+			}
+		}
+		if d == intake {
+			for _, v := range ps.Volumes {
+				if v.Secret == nil {
+					continue
+				}
+				if v.Secret.SecretName == "agentgate-audit-key" {
+					t.Errorf("%s: mounts the audit key", where)
+				}
+				if v.Secret.SecretName == "agentgate-github" {
+					if len(v.Secret.Items) == 0 {
+						t.Errorf("%s: mounts all of agentgate-github, the app's private key included", where)
+					}
+					for _, it := range v.Secret.Items {
+						if it.Key != "webhook-secret" {
+							t.Errorf("%s: mounts %s of agentgate-github; intake needs the webhook secret only", where, it.Key)
+						}
+					}
+				}
 			}
 		}
 		plain := map[string]string{}
@@ -365,7 +408,10 @@ func TestKubernetesManifests(t *testing.T) {
 				t.Errorf("%s: %s=%s is not in a mounted secret", where, k, v)
 				continue
 			}
-			s := secrets[vol.Secret.SecretName]
+			if items := vol.Secret.Items; len(items) > 0 && !slices.ContainsFunc(items, func(it corev1.KeyToPath) bool { return it.Path == file }) {
+				t.Errorf("%s: %s=%s: volume %s does not project %q", where, k, v, vol.Name, file)
+			}
+			s := secrets[d.Namespace+"/"+vol.Secret.SecretName]
 			if s == nil {
 				t.Errorf("%s: volume %s: secret %q is not defined", where, vol.Name, vol.Secret.SecretName)
 			} else if _, ok := s.StringData[file]; !ok {
@@ -373,7 +419,7 @@ func TestKubernetesManifests(t *testing.T) {
 			}
 		}
 		for _, v := range ps.Volumes {
-			if v.Secret != nil && secrets[v.Secret.SecretName] == nil {
+			if v.Secret != nil && secrets[d.Namespace+"/"+v.Secret.SecretName] == nil {
 				t.Errorf("%s: volume %s: secret %q is not defined", where, v.Name, v.Secret.SecretName)
 			}
 		}
@@ -443,6 +489,14 @@ func TestKubernetesManifests(t *testing.T) {
 	wc := wps.Containers[0]
 	if got := wc.Args; !slices.Equal(got, []string{"serve", "--role", "worker"}) {
 		t.Errorf("worker args %q", got)
+	}
+	// The worker's probes: its own /healthz and /readyz on the metrics
+	// listener (never /metrics, which says nothing of its health).
+	if wc.LivenessProbe == nil || wc.LivenessProbe.HTTPGet == nil || wc.LivenessProbe.HTTPGet.Path != "/healthz" || wc.LivenessProbe.HTTPGet.Port.StrVal != "metrics" {
+		t.Errorf("worker liveness probe must be GET /healthz on metrics: %+v", wc.LivenessProbe)
+	}
+	if wc.ReadinessProbe == nil || wc.ReadinessProbe.HTTPGet == nil || wc.ReadinessProbe.HTTPGet.Path != "/readyz" || wc.ReadinessProbe.HTTPGet.Port.StrVal != "metrics" {
+		t.Errorf("worker readiness probe must be GET /readyz on metrics: %+v", wc.ReadinessProbe)
 	}
 	hostPaths := map[string]string{}
 	for _, v := range wps.Volumes {
@@ -536,7 +590,7 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range m.deployments {
-			if sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			if d.Namespace == p.Namespace && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 				covered[d.Name] = true
 			}
 		}
@@ -548,6 +602,12 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	for _, s := range m.secrets {
 		checkNS("Secret", s.ObjectMeta)
+		// Intake's namespace holds no key it never uses.
+		for _, k := range []string{"private-key.pem", "audit-key.pem"} {
+			if _, ok := s.StringData[k]; ok && s.Namespace == ns {
+				t.Errorf("Secret %s/%s holds %s; only the worker's namespace may", s.Namespace, s.Name, k)
+			}
+		}
 		if len(s.Data) > 0 {
 			t.Errorf("Secret %s: placeholders belong in stringData, never real base64 data", s.Name)
 		}

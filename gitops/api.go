@@ -18,6 +18,19 @@ type CloneOptions struct {
 	Branch string // branch to clone (the default branch); empty = remote HEAD
 	Token  string // installation token, sent as x-access-token basic auth; never logged
 	Root   string // run directory (must exist, may be a bounded mount); holds repo.git/ and work/
+	// MaxTreeBytes and MaxTreeEntries are the work tree's bounds (bytes,
+	// counting each file in whole 4 KiB blocks, and files plus
+	// directories); 0 is unbounded. A base tree that would not fit is
+	// refused with ErrTreeTooLarge, measured from its objects before
+	// anything of it is written or cached (a git bomb's nested trees
+	// reusing the same blobs are measured as what they expand to, at the
+	// cost of what they are).
+	MaxTreeBytes   int64
+	MaxTreeEntries int64
+}
+
+func (o CloneOptions) bounds() treeBounds {
+	return treeBounds{bytes: max(o.MaxTreeBytes, 0), entries: max(o.MaxTreeEntries, 0)}
 }
 
 // Workspace is one run's host repository and work tree.
@@ -37,6 +50,10 @@ type Workspace struct {
 	// release, when set, unmounts the work tree's overlay and lets go of
 	// the cached checkout under it (see Close).
 	release func() error
+	// bounds are the work tree's (CloneOptions): another tree fetched
+	// for the run (the default branch's) is measured against its entries
+	// bound before it is indexed or compared.
+	bounds treeBounds
 }
 
 // FileChange is one path that differs between the base commit and the work tree.

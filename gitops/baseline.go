@@ -30,8 +30,11 @@ type Baseline struct {
 // baselineEntry is one path's state in a Baseline.
 type baselineEntry struct {
 	deleted bool
-	mode    filemode.FileMode
-	hash    plumbing.Hash
+	// unread: a sparse file too large to hash; it never matches, so the
+	// harvest judges it as any other file.
+	unread bool
+	mode   filemode.FileMode
+	hash   plumbing.Hash
 }
 
 // Paths lists the paths the Baseline holds, sorted.
@@ -62,7 +65,7 @@ func (b *Baseline) matches(p string, mode filemode.FileMode, hash plumbing.Hash)
 		return false
 	}
 	e, ok := b.files[p]
-	return ok && !e.deleted && e.mode == mode && e.hash == hash
+	return ok && !e.deleted && !e.unread && e.mode == mode && e.hash == hash
 }
 
 // deleted reports whether the Baseline recorded the base file p as gone.
@@ -86,8 +89,11 @@ func (b *Baseline) has(p string) bool {
 // Baseline records the work tree as it is now, walking it exactly as
 // Harvest does (.gitignore honoured, the throwaway .git ignored, no
 // symlink followed, nothing but regular files opened) but without any
-// bound on sizes or counts and without storing anything: files are hashed
-// as they are streamed.
+// bound on counts and without storing anything: files are hashed as they
+// are streamed, in chunks between which ctx is checked. A file larger
+// than DefaultMaxFileBytes is hashed only when its blocks on disk cover
+// its size (so reading it costs what the bounded work tree holds, no
+// more); a sparse one is recorded unread and never matches.
 func (w *Workspace) Baseline(ctx context.Context) (*Baseline, error) {
 	st, err := w.storage()
 	if err != nil {
@@ -142,9 +148,20 @@ func (h *harvester) snapshot(p string, mode filemode.FileMode, hash plumbing.Has
 	h.snap.files[p] = baselineEntry{mode: mode, hash: hash}
 }
 
+// snapshotUnread records p in the Baseline being built as a file that
+// was not read: it never matches what the harvest finds there.
+func (h *harvester) snapshotUnread(p string, mode filemode.FileMode) {
+	if _, tracked := h.base.files[p]; tracked {
+		h.seen[p] = true
+	}
+	h.snap.files[p] = baselineEntry{mode: mode, unread: true}
+}
+
 // hashRegular streams the regular file p whose Lstat was fi into a git
-// blob hash, opened as readRegular opens it.
-func (h *harvester) hashRegular(p string, fi os.FileInfo) (plumbing.Hash, error) {
+// blob hash, opened as readRegular opens it, in chunks between which ctx
+// is checked. A file larger than limit that is not backed by blocks on
+// disk (sparse) is not read: the error wraps ErrLimit.
+func (h *harvester) hashRegular(p string, fi os.FileInfo, limit int64) (plumbing.Hash, error) {
 	f, err := h.root.OpenFile(p, os.O_RDONLY|oNonblock|oNofollow, 0)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -157,8 +174,11 @@ func (h *harvester) hashRegular(p string, fi os.FileInfo) (plumbing.Hash, error)
 	if !got.Mode().IsRegular() || !os.SameFile(fi, got) {
 		return plumbing.ZeroHash, fmt.Errorf("%s changed during harvest", p)
 	}
+	if !readable(got, limit) {
+		return plumbing.ZeroHash, errTooSparse(p, got.Size(), limit)
+	}
 	hasher := plumbing.NewHasher(plumbing.BlobObject, got.Size())
-	n, err := io.Copy(hasher, io.LimitReader(f, got.Size()+1))
+	n, err := io.CopyBuffer(hasher, ctxReader{h.ctx, io.LimitReader(f, got.Size()+1)}, make([]byte, readChunk))
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}

@@ -52,6 +52,7 @@ func Clone(ctx context.Context, opts CloneOptions) (*Workspace, error) {
 		Depth:        1,
 		SingleBranch: true,
 		Tags:         git.NoTags,
+		NoCheckout:   true, // measured first, then checked out
 	}
 	if opts.Branch != "" {
 		ref := plumbing.NewBranchReferenceName(opts.Branch)
@@ -65,20 +66,39 @@ func Clone(ctx context.Context, opts CloneOptions) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
+	head, err := repo.Head()
+	if err != nil {
+		return nil, fmt.Errorf("clone: head: %w", err)
+	}
+	// The tree is measured against the work tree's bounds before a file
+	// of it is written: a git bomb stops here.
+	c, err := repo.CommitObject(head.Hash())
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	src := mirrorReader(repoDir) // pack files kept open between objects
+	_, err = measureTree(ctx, src, c.TreeHash, opts.bounds())
+	src.Close()
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	if err := wt.Reset(&git.ResetOptions{Mode: git.MergeReset, Commit: head.Hash()}); err != nil {
+		return nil, fmt.Errorf("clone: checkout: %w", err)
+	}
 	// go-git links the work tree to the storage with a ".git" file; the
 	// work tree is the sandbox's and must not point at the host repository.
 	if err := removeDotGitFile(work); err != nil {
 		return nil, fmt.Errorf("clone: %w", err)
 	}
-	head, err := repo.Head()
-	if err != nil {
-		return nil, fmt.Errorf("clone: head: %w", err)
-	}
 	branch := opts.Branch
 	if head.Name().IsBranch() {
 		branch = head.Name().Short()
 	}
-	return &Workspace{Root: root, WorkTree: work, BaseCommit: head.Hash().String(), Branch: branch}, nil
+	return &Workspace{Root: root, WorkTree: work, BaseCommit: head.Hash().String(), Branch: branch, bounds: opts.bounds()}, nil
 }
 
 func removeDotGitFile(work string) error {

@@ -183,8 +183,13 @@ func (h *harvester) visit(dir, name string, m gitignore.Matcher, patterns []giti
 	if dir == "" && name == ".git" {
 		return nil // the sandbox's throwaway repository, whatever it is now
 	}
-	if isDotGit(name) {
+	if strings.EqualFold(name, ".git") {
 		h.flag("nested .git skipped: %s", strconv.Quote(p))
+		return nil
+	}
+	if isDotGit(name) {
+		h.flag("unsafe name skipped (git takes it for .git on HFS+ or NTFS): %s", strconv.Quote(p))
+		h.keep(p)
 		return nil
 	}
 	if why := nameProblem(name); why != "" {
@@ -278,5 +283,5 @@ func (h *harvester) readRegular(p string, fi os.FileInfo, limit int64) ([]byte, 
 	if !got.Mode().IsRegular() || !os.SameFile(fi, got) {
 		return nil, fmt.Errorf("%s changed during harvest", p)
 	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	return io.ReadAll(ctxReader{h.ctx, io.LimitReader(f, limit+1)})
 }

@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,8 +21,16 @@ func (h *harvester) file(p string, fi os.FileInfo) error {
 	}
 	if h.snap != nil || (fi.Size() > h.opts.MaxFileBytes && h.opts.Baseline.has(p)) {
 		// A Baseline is built, or a large file setup left may be
-		// unchanged: hash it as a stream.
-		hash, err := h.hashRegular(p, fi)
+		// unchanged: hash it as a stream, unless it is sparse.
+		limit := h.opts.MaxFileBytes
+		if h.snap != nil {
+			limit = DefaultMaxFileBytes
+		}
+		hash, err := h.hashRegular(p, fi, limit)
+		if h.snap != nil && errors.Is(err, ErrLimit) {
+			h.snapshotUnread(p, mode)
+			return nil
+		}
 		if err != nil {
 			return err
 		}

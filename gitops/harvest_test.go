@@ -260,6 +260,25 @@ func TestHarvest(t *testing.T) {
 			flags: []string{`control character in name`, `"bad\nname"`, "invalid UTF-8"},
 		},
 		{
+			name: "names git takes for .git, bidi and invisible names flagged and skipped",
+			setup: func(t *testing.T, ws *Workspace) {
+				write(t, ws.WorkTree, ".g\u200cit/hooks/pre-commit", "evil\n", 0o755)
+				write(t, ws.WorkTree, "docs/git~1/config", "[core]\n", 0o644)
+				write(t, ws.WorkTree, ".git::$INDEX_ALLOCATION/config", "[core]\n", 0o644)
+				write(t, ws.WorkTree, "sub/.Git. /config", "[core]\n", 0o644)
+				write(t, ws.WorkTree, "invoice\u202efdp.exe", "x", 0o644)
+				write(t, ws.WorkTree, "zero\u200bwidth.txt", "x", 0o644)
+				must(t, os.Symlink("/etc/passwd", filepath.Join(ws.WorkTree, "GITMOD~1")))
+				write(t, ws.WorkTree, "ok.txt", "x", 0o644)
+			},
+			want: map[string]string{"ok.txt": "added"},
+			flags: []string{
+				`takes it for .git on HFS+ or NTFS): ".g\u200cit"`, `"docs/git~1"`, `".git::$INDEX_ALLOCATION"`, `"sub/.Git. "`,
+				`bidi or invisible character in name): "invoice\u202efdp.exe"`, `"zero\u200bwidth.txt"`,
+				`symlinked GITMOD~1 skipped`,
+			},
+		},
+		{
 			name:  "binary file",
 			setup: func(t *testing.T, ws *Workspace) { write(t, ws.WorkTree, "README.md", "a\x00b\n", 0o644) },
 			want:  map[string]string{"README.md": "modified"},

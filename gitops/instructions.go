@@ -86,6 +86,9 @@ func (w *Workspace) RestoreFromTree(ctx context.Context, tree string, paths []st
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
+	if err := w.checkFetchedTree(ctx, st, h); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
 	bi, err := indexTree(st, h)
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)

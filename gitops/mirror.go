@@ -101,7 +101,7 @@ func (m *Mirrors) Clone(ctx context.Context, opts CloneOptions) (*Workspace, err
 	key := mirrorKey(url)
 	var ws *Workspace
 	for attempt := 0; ; attempt++ {
-		ws, err = m.cloneOnce(ctx, key, url, auth, opts.Branch, root, repoDir, work)
+		ws, err = m.cloneOnce(ctx, key, url, auth, opts.Branch, root, repoDir, work, opts.bounds())
 		if err == nil || !errors.Is(err, errMirror) || attempt > 0 || ctx.Err() != nil {
 			break
 		}
@@ -152,7 +152,7 @@ func (m *Mirrors) lockPath(key string) string  { return filepath.Join(m.Dir, key
 
 // cloneOnce fetches into the mirror under its exclusive lock, then
 // materialises the run's directories under a shared one.
-func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport.AuthMethod, branch, root, repoDir, work string) (*Workspace, error) {
+func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport.AuthMethod, branch, root, repoDir, work string, bounds treeBounds) (*Workspace, error) {
 	lock, err := lockFile(ctx, m.lockPath(key), true)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport
 		return nil, err
 	}
 	if m.overlayWanted() {
-		ws, err := m.overlayWorkspace(ctx, key, dir, base, branch, root, repoDir, work)
+		ws, err := m.overlayWorkspace(ctx, key, dir, base, branch, root, repoDir, work, bounds)
 		if !errors.Is(err, errNoOverlay) {
 			return ws, err
 		}
@@ -180,11 +180,11 @@ func (m *Mirrors) cloneOnce(ctx context.Context, key, url string, auth transport
 			return nil, err
 		}
 	}
-	pack, err := materialise(ctx, dir, base, branch, repoDir, work, m.useGit())
+	pack, _, err := materialise(ctx, dir, base, branch, repoDir, work, m.useGit(), &bounds)
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack}, nil
+	return &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, bounds: bounds}, nil
 }
 
 // openMirror opens the bare repository at dir, creating it when missing.
@@ -515,21 +515,28 @@ func (m *Mirrors) Size() (int64, error) {
 // into work, reading only the mirror. Each blob is read once: written to
 // the work tree and to repo.git's pack (written directly, with its index).
 // It returns the pack's path: the base tree's trees and blobs, nothing
-// else, which PrepareSandbox copies as it is.
-func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string, useGit bool) (string, error) {
+// else, which PrepareSandbox copies as it is. When bounds is set, the
+// tree is measured against them first, before anything is written; nil
+// says the caller did so.
+func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, branch, repoDir, work string, useGit bool, bounds *treeBounds) (_ string, size treeSize, _ error) {
 	src := mirrorReader(mirrorDir)
 	defer src.Close()
 	c, err := object.GetCommit(src, base)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", errMirror, err)
+		return "", size, fmt.Errorf("%w: %w", errMirror, err)
+	}
+	if bounds != nil {
+		if size, err = measureTree(ctx, src, c.TreeHash, *bounds); err != nil {
+			return "", size, measureError(err)
+		}
 	}
 	bi, err := indexTree(src, c.TreeHash)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", errMirror, err)
+		return "", size, fmt.Errorf("%w: %w", errMirror, err)
 	}
 	st := filesystem.NewStorage(osfs.New(repoDir), cache.NewObjectLRUDefault())
 	if _, err := git.Init(st, nil); err != nil {
-		return "", fmt.Errorf("run repository: %w", err)
+		return "", size, fmt.Errorf("run repository: %w", err)
 	}
 	// The objects of the pack: every tree, every blob once.
 	var trees []plumbing.Hash
@@ -544,7 +551,7 @@ func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, bran
 	paths := make([]string, 0, len(bi.files))
 	for p := range bi.files {
 		if err := checkPath(p); err != nil {
-			return "", fmt.Errorf("checkout: %w", err)
+			return "", size, fmt.Errorf("checkout: %w", err)
 		}
 		paths = append(paths, p)
 	}
@@ -559,17 +566,17 @@ func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, bran
 	}
 	pw, err := newPackWriter(filepath.Join(repoDir, "objects", "pack"), len(inPack))
 	if err != nil {
-		return "", fmt.Errorf("run repository: %w", err)
+		return "", size, fmt.Errorf("run repository: %w", err)
 	}
 	for _, h := range trees {
 		data, err := readObject(src, plumbing.TreeObject, h)
 		if err != nil {
 			pw.abort()
-			return "", err
+			return "", size, err
 		}
 		if err := pw.add(h, plumbing.TreeObject, data); err != nil {
 			pw.abort()
-			return "", fmt.Errorf("run repository: %w", err)
+			return "", size, fmt.Errorf("run repository: %w", err)
 		}
 	}
 	blobs := make(chan packedBlob, 64)
@@ -597,16 +604,16 @@ func materialise(ctx context.Context, mirrorDir string, base plumbing.Hash, bran
 	close(blobs)
 	if err := errors.Join(coErr, <-packErr); err != nil {
 		pw.abort()
-		return "", err
+		return "", size, err
 	}
 	pack, err := pw.finish()
 	if err != nil {
-		return "", fmt.Errorf("run repository: %w", err)
+		return "", size, fmt.Errorf("run repository: %w", err)
 	}
 	if err := setRunHead(st, c, branch); err != nil {
-		return "", err
+		return "", size, err
 	}
-	return pack, nil
+	return pack, size, nil
 }
 
 // setRunHead stores the base commit c in the run's repository as a loose

@@ -81,9 +81,11 @@ func (e *treeEntry) index() string { return filepath.Join(e.dir, sandboxIndexNam
 const sandboxIndexName = "sandbox.index"
 
 // checkoutEntry returns the cached checkout of c's tree, building it from
-// the mirror at mirrorDir when missing, with its lock held shared. The
-// caller holds the mirror's lock (shared).
-func (m *Mirrors) checkoutEntry(ctx context.Context, key, mirrorDir string, c *object.Commit, branch string) (*treeEntry, error) {
+// the mirror at mirrorDir when missing, with its lock held shared. A tree
+// that exceeds bounds is refused (ErrTreeTooLarge): before it is built,
+// measured from its objects; when cached, by the measure recorded with
+// it. The caller holds the mirror's lock (shared).
+func (m *Mirrors) checkoutEntry(ctx context.Context, key, mirrorDir string, c *object.Commit, branch string, bounds treeBounds) (*treeEntry, error) {
 	trees := m.treesDir(key)
 	if err := os.MkdirAll(trees, 0o700); err != nil {
 		return nil, fmt.Errorf("checkout cache: %w", err)
@@ -105,7 +107,9 @@ func (m *Mirrors) checkoutEntry(ctx context.Context, key, mirrorDir string, c *o
 			return nil, fmt.Errorf("checkout cache: %w", err)
 		}
 		if pack, err = entryPack(e.dir); err != nil {
-			pack, err = m.buildEntry(ctx, mirrorDir, c, branch, e.dir)
+			pack, err = m.buildEntry(ctx, mirrorDir, c, branch, e.dir, bounds)
+		} else {
+			err = checkEntrySize(ctx, e.dir, mirrorDir, c.TreeHash, bounds)
 		}
 		if err == nil {
 			err = lock.set(ctx, false)
@@ -114,6 +118,9 @@ func (m *Mirrors) checkoutEntry(ctx context.Context, key, mirrorDir string, c *o
 			_ = lock.unlock()
 			return nil, err
 		}
+	} else if err := checkEntrySize(ctx, e.dir, mirrorDir, c.TreeHash, bounds); err != nil {
+		_ = lock.unlock()
+		return nil, err
 	}
 	now := time.Now()
 	_ = os.Chtimes(lockPath, now, now) // the LRU clock
@@ -142,7 +149,14 @@ func entryPack(dir string) (string, error) {
 // buildEntry materialises c into a temporary directory beside dest, gives
 // the work tree to m.Owner and renames it into place: an entry either is
 // whole or does not exist. It returns the entry's pack.
-func (m *Mirrors) buildEntry(ctx context.Context, mirrorDir string, c *object.Commit, branch, dest string) (string, error) {
+func (m *Mirrors) buildEntry(ctx context.Context, mirrorDir string, c *object.Commit, branch, dest string, bounds treeBounds) (string, error) {
+	// Measured before anything is written: a git bomb ends here.
+	src := mirrorReader(mirrorDir)
+	size, err := measureTree(ctx, src, c.TreeHash, bounds)
+	src.Close()
+	if err != nil {
+		return "", measureError(err)
+	}
 	// A crash while building leaves a temporary directory: nobody else
 	// builds this entry now (the lock is exclusive), so any is stale.
 	if stale, _ := filepath.Glob(dest + treeTmpMarker + "*"); len(stale) > 0 {
@@ -165,8 +179,11 @@ func (m *Mirrors) buildEntry(ctx context.Context, mirrorDir string, c *object.Co
 	if err := os.Mkdir(work, 0o755); err != nil {
 		return "", fmt.Errorf("checkout cache: %w", err)
 	}
-	if _, err := materialise(ctx, mirrorDir, c.Hash, branch, filepath.Join(tmp, repoDirName), work, m.useGit()); err != nil {
+	if _, _, err := materialise(ctx, mirrorDir, c.Hash, branch, filepath.Join(tmp, repoDirName), work, m.useGit(), nil); err != nil {
 		return "", err
+	}
+	if err := writeTreeSize(filepath.Join(tmp, treeMeasureName), size); err != nil {
+		return "", fmt.Errorf("checkout cache: %w", err)
 	}
 	if m.Owner != nil {
 		if err := chownTree(work, *m.Owner); err != nil {
@@ -216,14 +233,14 @@ func chownTree(dir string, o FileOwner) error {
 // is in the run directory (so the run's writes count against its bounded
 // mount). Nothing the sandbox does reaches the entry: overlayfs copies a
 // file up before the first write. The caller holds the mirror's lock.
-func (m *Mirrors) overlayWorkspace(ctx context.Context, key, mirrorDir string, base plumbing.Hash, branch, root, repoDir, work string) (*Workspace, error) {
+func (m *Mirrors) overlayWorkspace(ctx context.Context, key, mirrorDir string, base plumbing.Hash, branch, root, repoDir, work string, bounds treeBounds) (*Workspace, error) {
 	src := mirrorReader(mirrorDir)
 	c, err := object.GetCommit(src, base)
 	src.Close()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errMirror, err)
 	}
-	e, err := m.checkoutEntry(ctx, key, mirrorDir, c, branch)
+	e, err := m.checkoutEntry(ctx, key, mirrorDir, c, branch, bounds)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +267,7 @@ func (m *Mirrors) overlayWorkspace(ctx context.Context, key, mirrorDir string, b
 		_ = release()
 		return nil, err
 	}
-	ws := &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, sandboxIndex: e.index()}
+	ws := &Workspace{Root: root, WorkTree: work, BaseCommit: base.String(), Branch: branch, basePack: pack, sandboxIndex: e.index(), bounds: bounds}
 	ws.release = func() error {
 		return errors.Join(unmountOverlay(work), release())
 	}
@@ -323,4 +340,45 @@ func removeTree(t treeInfo) (bool, error) {
 		return true, fmt.Errorf("evict checkout: %w", err)
 	}
 	return true, nil
+}
+
+// treeMeasureName is the cached checkout's record of its tree's measure
+// (bytes, entries, longest path), so a warm start checks the run's bounds
+// without reading the tree again.
+const treeMeasureName = "tree.measure"
+
+func writeTreeSize(p string, s treeSize) error {
+	return os.WriteFile(p, fmt.Appendf(nil, "%d %d %d\n", s.bytes, s.entries, s.path), 0o600)
+}
+
+func readTreeSize(p string) (treeSize, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return treeSize{}, err
+	}
+	var s treeSize
+	if _, err := fmt.Sscanf(string(b), "%d %d %d\n", &s.bytes, &s.entries, &s.path); err != nil {
+		return treeSize{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return s, nil
+}
+
+// checkEntrySize refuses the cached checkout at dir when its tree exceeds
+// bounds, by its recorded measure, or, for an entry cached before
+// measures were recorded, by measuring the tree in the mirror.
+func checkEntrySize(ctx context.Context, dir, mirrorDir string, tree plumbing.Hash, bounds treeBounds) error {
+	if bounds == (treeBounds{}) {
+		return nil
+	}
+	if s, err := readTreeSize(filepath.Join(dir, treeMeasureName)); err == nil {
+		if bounds.exceeded(s) {
+			m := &measurer{b: bounds}
+			return m.tooLarge(s)
+		}
+		return nil
+	}
+	src := mirrorReader(mirrorDir)
+	defer src.Close()
+	_, err := measureTree(ctx, src, tree, bounds)
+	return measureError(err)
 }

@@ -20,3 +20,13 @@ func fillStat(e *index.Entry, fi fs.FileInfo) {
 		e.GID = st.Gid
 	}
 }
+
+// allocatedBytes is the space the file system gave fi's file (st_blocks
+// in 512-byte units), which the bounded work tree's size bounds.
+func allocatedBytes(fi fs.FileInfo) (int64, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return st.Blocks * 512, true
+}

@@ -33,6 +33,9 @@ func (w *Workspace) ChangedFrom(ctx context.Context, tree string) ([]string, err
 	if err != nil {
 		return nil, fmt.Errorf("compare trees: base tree: %w", err)
 	}
+	if err := w.checkFetchedTree(ctx, st, h); err != nil {
+		return nil, fmt.Errorf("compare trees: %w", err)
+	}
 	b, err := object.GetTree(st, h)
 	if err != nil {
 		return nil, fmt.Errorf("compare trees: tree %s: %w", h, err)

@@ -1,13 +1,17 @@
 package policy
 
-import "strings"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
 
 // Config is one parsed .github/agentgate.yml, a repository's or an org's.
 // A nil pointer or nil slice means the file does not set the setting. The
 // json tags are the file's keys; schema.json describes the same keys, and a
 // test keeps the two in step.
 type Config struct {
-	Trigger        *Trigger `json:"trigger,omitempty"`
 	MinPermission  string   `json:"min_permission,omitempty"` // read, triage, write, maintain, admin
 	AllowedUsers   []string `json:"allowed_users,omitempty"`  // logins; nil = not restricted by user
 	AllowedTeams   []string `json:"allowed_teams,omitempty"`  // team slugs or org/slug
@@ -37,12 +41,6 @@ type Config struct {
 	Images        []string `json:"images,omitempty"`  // org file only
 
 	src source // where each setting was written, for errors found after parsing
-}
-
-// Trigger is how a run is started.
-type Trigger struct {
-	Mention string `json:"mention,omitempty"` // comment prefix, e.g. "@agentgate"
-	Label   string `json:"label,omitempty"`   // issue label
 }
 
 // Agent selects the agent and bounds its run time.
@@ -88,9 +86,77 @@ type Limits struct {
 
 // Network is the sandbox's network setting.
 type Network struct {
-	Mode  string   `json:"mode,omitempty"`  // relay, none, learn
-	Allow []string `json:"allow,omitempty"` // host or *.suffix, optional :port
+	Mode string `json:"mode,omitempty"` // relay, none, learn
+	// Allow holds every allowlist entry's host (host or *.suffix, optional
+	// :port), written as a plain string or as an inspected-host mapping.
+	Allow []string `json:"allow,omitempty"`
+	// hosts are the entries written as mappings (Hosts).
+	hosts      []HostRules
+	InspectAll *bool `json:"inspect_all,omitempty"`
+	// Credentials (org file) are the operator credentials repositories may
+	// bind with inject.
+	Credentials []string `json:"credentials,omitempty"`
 }
+
+// HostRules is an allowlist entry written as a mapping: the proxy ends
+// the host's TLS with the run's CA and inspects each request.
+type HostRules struct {
+	Host    string   `json:"host"`
+	Inspect bool     `json:"inspect,omitempty"` // implied by Rules or Inject
+	Rules   []string `json:"rules,omitempty"`   // "METHODS PATH"; none = every request
+	Inject  *Inject  `json:"inject,omitempty"`
+}
+
+// Inject binds an operator credential to an inspected host.
+type Inject struct {
+	Credential string   `json:"credential"`
+	Header     string   `json:"header,omitempty"`     // default Authorization
+	Format     string   `json:"format,omitempty"`     // default "{}"
+	BasicUser  string   `json:"basic_user,omitempty"` // basic auth instead of Header/Format
+	Rules      []string `json:"rules,omitempty"`      // requests that get it; none = all
+}
+
+// UnmarshalJSON reads allow entries written as strings or as mappings.
+func (n *Network) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Mode        string            `json:"mode"`
+		Allow       []json.RawMessage `json:"allow"`
+		InspectAll  *bool             `json:"inspect_all"`
+		Credentials []string          `json:"credentials"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	*n = Network{Mode: raw.Mode, InspectAll: raw.InspectAll, Credentials: raw.Credentials}
+	if raw.Allow != nil {
+		n.Allow = make([]string, 0, len(raw.Allow))
+	}
+	for i, r := range raw.Allow {
+		var s string
+		if err := json.Unmarshal(r, &s); err == nil {
+			n.Allow = append(n.Allow, s)
+			continue
+		}
+		var h HostRules
+		d := json.NewDecoder(bytes.NewReader(r))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&h); err != nil {
+			return fmt.Errorf("network.allow[%d]: %w", i, err)
+		}
+		n.Allow = append(n.Allow, h.Host)
+		n.hosts = append(n.hosts, h)
+	}
+	return nil
+}
+
+// Hosts are the allow entries written as mappings: inspected hosts with
+// their rules and credential.
+func (n *Network) Hosts() []HostRules { return n.hosts }
+
+// Inspected reports whether the entry has the proxy inspect its host.
+func (h HostRules) Inspected() bool { return h.Inspect || len(h.Rules) > 0 || h.Inject != nil }
 
 // ErrorAt returns a ConfigError for the setting at path (keys joined by
 // "/", e.g. "agent/image" or "setup/secrets/0") located where this file

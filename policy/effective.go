@@ -10,8 +10,6 @@ import (
 // Defaults of every setting a file leaves out (the org's file and the
 // repository's alike).
 const (
-	DefaultMention       = "@agentgate"
-	DefaultLabel         = "agentgate"
 	DefaultMinPermission = "write"
 	DefaultPreset        = "builtin"
 	DefaultTimeout       = 30 * time.Minute
@@ -32,8 +30,6 @@ const (
 // defaults above. Lists are sorted and free of duplicates so that Hash is
 // canonical.
 type EffectiveConfig struct {
-	Mention       string `json:"mention"`
-	Label         string `json:"label"`
 	MinPermission string `json:"min_permission"`
 	// AllowedUsers and AllowedTeams restrict who may trigger; both empty
 	// means anyone holding MinPermission.
@@ -107,6 +103,10 @@ type EffectiveLimits struct {
 type EffectiveNetwork struct {
 	Mode  string   `json:"mode"`
 	Allow []string `json:"allow"`
+	// Hosts are the inspected hosts, the org's entries first; a request
+	// to one must pass the rules of every entry that names its host.
+	Hosts      []HostRules `json:"hosts,omitempty"`
+	InspectAll bool        `json:"inspect_all,omitempty"`
 }
 
 // Defaults returns the EffectiveConfig when neither the org nor

@@ -49,15 +49,14 @@ func Merge(org, repo *Config) (EffectiveConfig, error) {
 	}
 	m := merger{org: org, repo: repo}
 	e := EffectiveConfig{
-		Mention: DefaultMention, Label: DefaultLabel, MinPermission: DefaultMinPermission,
-		Network: EffectiveNetwork{Mode: DefaultNetworkMode},
+		MinPermission: DefaultMinPermission,
+		Network:       EffectiveNetwork{Mode: DefaultNetworkMode},
 		Limits: EffectiveLimits{
 			MemoryBytes: DefaultMemory, CPUs: DefaultCPUs, Pids: DefaultPids,
 			TmpBytes: DefaultTmpSize, OutputBytes: DefaultOutput, WorkspaceBytes: DefaultWorkspaceSize,
 		},
 		MaxFiles: DefaultMaxFiles, MaxLines: DefaultMaxLines,
 	}
-	m.trigger(&e)
 	m.who(&e)
 	m.agent(&e)
 	m.setup(&e)
@@ -84,20 +83,6 @@ type merger struct {
 // widen records that the repository's setting at path goes beyond the org's.
 func (m *merger) widen(path, format string, args ...any) {
 	m.errs = append(m.errs, m.repo.src.errorAt(path, prefix(path, fmt.Sprintf(format, args...))))
-}
-
-func (m *merger) trigger(e *EffectiveConfig) {
-	for _, c := range []*Config{m.org, m.repo} {
-		if c.Trigger == nil {
-			continue
-		}
-		if c.Trigger.Mention != "" {
-			e.Mention = c.Trigger.Mention
-		}
-		if c.Trigger.Label != "" {
-			e.Label = c.Trigger.Label
-		}
-	}
 }
 
 func (m *merger) who(e *EffectiveConfig) {
@@ -328,6 +313,42 @@ func (m *merger) network(e *EffectiveConfig) {
 		e.Network.Allow = r.Allow
 	}
 	e.Network.Allow = sortedSet(e.Network.Allow, false)
+	// Inspected hosts add up: a request must pass the org's rules and the
+	// repository's. A repository binds only credentials the org lists.
+	if o != nil {
+		e.Network.Hosts = append(e.Network.Hosts, inspected(o.Hosts())...)
+		e.Network.InspectAll = o.InspectAll != nil && *o.InspectAll
+	}
+	if r != nil {
+		if r.Credentials != nil {
+			m.widen("network/credentials", "only the org file makes credentials available")
+		}
+		for _, h := range inspected(r.Hosts()) {
+			if h.Inject != nil && (o == nil || !slices.Contains(o.Credentials, h.Inject.Credential)) {
+				m.widen("network/allow", "credential %q for %s is not one the org's network.credentials makes available to repositories",
+					h.Inject.Credential, h.Host)
+				continue
+			}
+			e.Network.Hosts = append(e.Network.Hosts, h)
+		}
+		if r.InspectAll != nil {
+			if !*r.InspectAll && e.Network.InspectAll {
+				m.widen("network/inspect_all", "the org requires inspection of every host")
+			}
+			e.Network.InspectAll = e.Network.InspectAll || *r.InspectAll
+		}
+	}
+}
+
+// inspected returns the entries that inspect their host.
+func inspected(hs []HostRules) []HostRules {
+	var out []HostRules
+	for _, h := range hs {
+		if h.Inspected() {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func (m *merger) changes(e *EffectiveConfig) {

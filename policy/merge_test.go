@@ -35,7 +35,7 @@ func TestDefaults(t *testing.T) {
 	e := Defaults()
 	if e.MinPermission != "write" || e.Agent.Timeout != 30*time.Minute || e.Agent.Preset != "builtin" ||
 		e.Network.Mode != "relay" || len(e.Network.Allow) != 0 || e.AllowBinary || e.AllowSymlinks || e.Draft ||
-		e.Mention != "@agentgate" || e.Label != "agentgate" || e.Limits.MemoryBytes != 2<<30 || e.MaxFiles != DefaultMaxFiles {
+		e.Limits.MemoryBytes != 2<<30 || e.MaxFiles != DefaultMaxFiles {
 		t.Errorf("unexpected defaults: %+v", e)
 	}
 	for _, p := range []string{".github/workflows/**", ".github/agentgate.yml", "CODEOWNERS"} {
@@ -106,8 +106,8 @@ func TestMergeNarrowing(t *testing.T) {
 		{"reviewers union", "reviewers: [carol, Sec-Lead]\n", func(e EffectiveConfig) bool {
 			return slices.Equal(e.Reviewers, []string{"carol", "sec-lead"})
 		}},
-		{"preferences", "trigger: {mention: \"@bot\"}\ndraft: true\n", func(e EffectiveConfig) bool {
-			return e.Mention == "@bot" && e.Label == "agentgate" && e.Draft
+		{"preferences", "draft: true\n", func(e EffectiveConfig) bool {
+			return e.Draft
 		}},
 	}
 	for _, tt := range tests {

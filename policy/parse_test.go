@@ -23,8 +23,6 @@ func TestParseFull(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"mention", c.Trigger.Mention, "@helper"},
-		{"label", c.Trigger.Label, "ai"},
 		{"min_permission", c.MinPermission, "maintain"},
 		{"allowed_users", strings.Join(c.AllowedUsers, ","), "octocat,Hubot"},
 		{"allowed_teams", strings.Join(c.AllowedTeams, ","), "acme/platform"},
@@ -87,6 +85,7 @@ func TestParseErrors(t *testing.T) {
 		{"size negative", "limits:\n  memory: -5\n", 2, "limits.memory: -5: a size must be positive"},
 		{"size list", "limits:\n  memory: [1]\n", 2, "limits.memory: must be an integer or a string, not a list"},
 		{"unknown top", "draft: true\nfrobnicate: 1\n", 2, "frobnicate: unknown setting"},
+		{"trigger is the operator's", "draft: true\ntrigger:\n  mention: \"@helper\"\n", 2, "trigger: unknown setting: the mention and label that start runs are the operator's settings"},
 		{"unknown at depth", "agent:\n  preset: codex\n  timeout: 5m\n  secret_mode: on\n", 4, "agent.secret_mode: unknown setting"},
 		{"unknown in limits", "limits:\n\n  memroy: 1GiB\n", 3, "limits.memroy: unknown setting"},
 		{"string for int", "max_files: many\n", 1, "max_files: must be an integer, not a string"},

@@ -112,7 +112,13 @@ func describe(src source, e *jsonschema.ValidationError) []*ConfigError {
 	case *kind.AdditionalProperties:
 		var out []*ConfigError
 		for _, p := range k.Properties {
-			out = append(out, src.errorAt(joinPath(path, p), prefix(joinPath(path, p), "unknown setting")))
+			msg := "unknown setting"
+			if path == "" && p == "trigger" {
+				// Removed: intake cannot read a repository's file, so the
+				// mention and label are the operator's settings only.
+				msg = "unknown setting: the mention and label that start runs are the operator's settings (mention, label), not a repository's"
+			}
+			out = append(out, src.errorAt(joinPath(path, p), prefix(joinPath(path, p), msg)))
 		}
 		return out
 	case *kind.Type:

@@ -2,7 +2,10 @@ package runner
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -13,7 +16,14 @@ const (
 	WorkspacePath = "/workspace"
 	TaskPath      = "/agentgate/task.md"
 	OutPath       = "/agentgate/out"
+	CAPath        = "/agentgate/ca-bundle.pem"
 )
+
+// CAEnv are the variables that name a CA bundle for the usual clients:
+// OpenSSL and Go (SSL_CERT_FILE), curl, git, Node, Python requests, pip,
+// cargo.
+var CAEnv = []string{"SSL_CERT_FILE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "NODE_EXTRA_CA_CERTS",
+	"REQUESTS_CA_BUNDLE", "PIP_CERT", "CARGO_HTTP_CAINFO"}
 
 // stopTimeoutSeconds is how long Docker waits after SIGTERM on a stop.
 const stopTimeoutSeconds = 5
@@ -61,7 +71,19 @@ func convertAgent(spec Spec, relayID string) (*container.Config, *container.Host
 		networkMode = container.NetworkMode("container:" + relayID)
 		env = append(env, proxyVars(spec.Network.EgressPort)...)
 	}
-	env = append(env, spec.Env...)
+	for _, kv := range spec.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		if spec.CAFile != "" && slices.Contains(CAEnv, k) {
+			continue // the run's CA bundle names these
+		}
+		env = append(env, kv)
+	}
+	env = append(env, spec.CanaryEnv...)
+	if spec.CAFile != "" {
+		for _, k := range CAEnv {
+			env = append(env, k+"="+CAPath)
+		}
+	}
 	env = append(env, spec.SecretEnv...)
 	stop := stopTimeoutSeconds
 	cfg := &container.Config{
@@ -87,6 +109,12 @@ func convertAgent(spec Spec, relayID string) (*container.Config, *container.Host
 	}
 	if spec.OutDir != "" {
 		mounts = append(mounts, bind(spec.OutDir, OutPath, false))
+	}
+	if spec.CAFile != "" {
+		mounts = append(mounts, bind(spec.CAFile, CAPath, true))
+	}
+	for _, dst := range slices.Sorted(maps.Keys(spec.Files)) {
+		mounts = append(mounts, bind(spec.Files[dst], dst, true))
 	}
 	pids := spec.Limits.Pids
 	init := true

@@ -150,6 +150,11 @@ func TestConvertRejects(t *testing.T) {
 		{"env openai key", func(s *Spec) { s.Env = []string{"OPENAI_API_KEY=sk-proj-" + strings.Repeat("Z", 40)} }, "credential"},
 		{"env nul", func(s *Spec) { s.Env = []string{"A=x\x00y"} }, "NUL"},
 		{"cmd nul", func(s *Spec) { s.Cmd = []string{"a\x00"} }, "NUL"},
+		{"relative CA file", func(s *Spec) { s.CAFile = "ca.pem" }, "not absolute"},
+		{"file outside tmp", func(s *Spec) { s.Files = map[string]string{"/etc/passwd": "/x/y"} }, "under /tmp"},
+		{"file climbing out", func(s *Spec) { s.Files = map[string]string{"/tmp/../etc/x": "/x/y"} }, "under /tmp"},
+		{"canary reserved", func(s *Spec) { s.CanaryEnv = []string{"HOME=/x"} }, "free key"},
+		{"canary twice", func(s *Spec) { s.Env = []string{"A=1"}; s.CanaryEnv = []string{"A=2"} }, "also in env"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,5 +168,47 @@ func TestConvertRejects(t *testing.T) {
 				t.Fatalf("error repeats the secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestConvertCAAndCanaries(t *testing.T) {
+	s := baseSpec()
+	s.Env = []string{"SSL_CERT_FILE=/elsewhere.pem"}
+	s.CAFile = "/run/agentgate/sock/ca-bundle.pem"
+	s.CanaryEnv = []string{"AWS_ACCESS_KEY_ID=AKIA" + strings.Repeat("Q", 16)}
+	s.Files = map[string]string{"/tmp/.npmrc": "/run/agentgate/sock/npmrc"}
+	cfg, hc, err := Convert(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range cfg.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := env[k]; dup {
+			t.Errorf("%s set twice", k)
+		}
+		env[k] = v
+	}
+	for _, k := range CAEnv {
+		if env[k] != CAPath {
+			t.Errorf("%s = %q, want %s", k, env[k], CAPath)
+		}
+	}
+	if env["AWS_ACCESS_KEY_ID"] == "" {
+		t.Error("canary env missing")
+	}
+	want := map[string]bool{CAPath: false, "/tmp/.npmrc": false}
+	for _, m := range hc.Mounts {
+		if _, ok := want[m.Target]; ok {
+			if !m.ReadOnly || m.Type != mount.TypeBind {
+				t.Errorf("mount %s: %+v, want a read-only bind", m.Target, m)
+			}
+			want[m.Target] = true
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no mount at %s", k)
+		}
 	}
 }

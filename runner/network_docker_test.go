@@ -94,12 +94,8 @@ func (p *standInProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveSocket serves h on dir/name, connectable by the sandbox user.
 func serveSocket(t *testing.T, dir, name string, h http.Handler) {
 	t.Helper()
-	path := filepath.Join(dir, name)
-	l, err := net.Listen("unix", path)
+	l, err := ListenSocket(dir, name, DefaultUser())
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
@@ -111,8 +107,8 @@ func serveSocket(t *testing.T, dir, name string, h http.Handler) {
 // (nil: no socket at all) and returns the socket directory.
 func withNetwork(t *testing.T, s *sandbox, p *standInProxy) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "sock")
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	dir, err := MakeSocketDir(t.TempDir(), "sock-", DefaultUser()) // 0710, as the worker's
+	if err != nil {
 		t.Fatal(err)
 	}
 	if p != nil {

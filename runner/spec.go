@@ -23,6 +23,19 @@ type Spec struct {
 	// OutDir is the host directory mounted read-write at /agentgate/out
 	// (the agent may write summary.md there). Optional.
 	OutDir string
+	// CAFile, when set, is a host PEM file (the run's inspection CA
+	// bundled with the system roots) bind-mounted read-only at CAPath and
+	// named in every variable of CAEnv, so common clients trust it.
+	CAFile string
+	// CanaryEnv is KEY=VALUE of the run's planted canaries: fake
+	// credentials shaped like real ones (so Env's credential check does
+	// not apply to them), which the egress proxy and the LLM gateway
+	// refuse to let out.
+	CanaryEnv []string
+	// Files are host files bind-mounted read-only into the sandbox, keyed
+	// by their absolute path inside it, which must lie under /tmp (HOME)
+	// (the run's planted canaries, e.g. /tmp/.npmrc).
+	Files map[string]string
 
 	// Runtime is the OCI runtime: "" (runc) or "runsc".
 	Runtime string

@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -34,6 +35,30 @@ func validate(spec Spec) error {
 	if spec.OutDir != "" {
 		if err := checkHostPath("out dir", spec.OutDir); err != nil {
 			return err
+		}
+	}
+	if spec.CAFile != "" {
+		if err := checkHostPath("CA file", spec.CAFile); err != nil {
+			return err
+		}
+	}
+	for _, kv := range spec.CanaryEnv {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || !envKey.MatchString(k) || reservedEnv[k] || strings.ContainsRune(kv, 0) {
+			return fmt.Errorf("canary env %q is not KEY=VALUE with a free key", k)
+		}
+		for _, e := range spec.Env {
+			if strings.HasPrefix(e, k+"=") {
+				return fmt.Errorf("canary env %s is also in env", k)
+			}
+		}
+	}
+	for dst, src := range spec.Files {
+		if err := checkHostPath("file", src); err != nil {
+			return err
+		}
+		if !strings.HasPrefix(dst, "/tmp/") || path.Clean(dst) != dst || strings.ContainsAny(dst, ",:\x00") {
+			return fmt.Errorf("file %q: must be a clean path under /tmp", dst)
 		}
 	}
 	switch spec.Runtime {

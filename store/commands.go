@@ -211,8 +211,8 @@ type RunSelect struct {
 	RepoID         int64  // 0 = any
 	InstallationID int64  // 0 = any
 	Requester      string // login (case-insensitive); "" = any
-	Since     time.Time
-	States    []string // only these states; empty = any
+	Since          time.Time
+	States         []string // only these states; empty = any
 }
 
 // RunIDs returns the ids of the runs the filter selects.

@@ -29,14 +29,10 @@ const defaultPoolConns = 20
 // openPostgres opens a pgx pool on url, a database/sql handle on the same
 // pool for the store's queries and intake's transactions, and migrates
 // River's schema and agentgate's under an advisory lock.
-func openPostgres(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+func openPostgres(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := poolConfig(url, opts)
 	if err != nil {
-		// pgx's message can quote the URL; never echo a password.
-		return nil, fmt.Errorf("store: open %s: invalid postgres URL", redactURL(url))
-	}
-	if !hasParam(url, "pool_max_conns") {
-		cfg.MaxConns = defaultPoolConns
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -50,6 +46,24 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
+}
+
+// poolConfig is the pgx pool configuration of url: the pool size is
+// opts.PoolSize (setting database-pool-size), else the URL's
+// pool_max_conns, else defaultPoolConns.
+func poolConfig(url string, opts Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message can quote the URL; never echo a password.
+		return nil, fmt.Errorf("store: open %s: invalid postgres URL", redactURL(url))
+	}
+	switch {
+	case opts.PoolSize > 0:
+		cfg.MaxConns = int32(min(opts.PoolSize, 10_000))
+	case !hasParam(url, "pool_max_conns"):
+		cfg.MaxConns = defaultPoolConns
+	}
+	return cfg, nil
 }
 
 // Pool is the pgx pool of a Postgres database (River's riverpgxv5 driver

@@ -22,10 +22,10 @@ type Run struct {
 	RepoID         int64
 	InstallationID int64
 	Issue          int
-	Requester  string
-	State      string // "queued", "running", "succeeded", "failed", "denied", "busy"
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	Requester      string
+	State          string // "queued", "running", "succeeded", "failed", "denied", "busy"
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // EnsureRun returns the run with id r.ID, creating it from r when there is

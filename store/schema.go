@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -91,6 +92,9 @@ func applySchema(ctx context.Context, db *sql.DB, now string) error {
 	)`); err != nil {
 		return fmt.Errorf("create agentgate_migrations: %w", err)
 	}
+	if err := checkSchemaVersion(ctx, db); err != nil {
+		return err
+	}
 	for _, m := range migrations {
 		if err := applyMigration(ctx, db, m, now); err != nil {
 			return fmt.Errorf("migration %d: %w", m.version, err)
@@ -132,4 +136,37 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now string) er
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// SchemaVersion is the newest version of agentgate's own schema this
+// binary knows (the last migration's).
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// ErrSchemaTooNew is returned by Open when the database was migrated by a
+// newer agentgate than this binary.
+var ErrSchemaTooNew = errors.New("store: the database schema is newer than this agentgate knows")
+
+// checkSchemaVersion refuses a database whose agentgate_migrations records
+// a version newer than this binary's: an older binary would run on tables
+// it does not understand (a rollback after an upgrade migrated them).
+func checkSchemaVersion(ctx context.Context, db *sql.DB) error {
+	var newest sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM agentgate_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if newest.Valid && newest.Int64 > int64(SchemaVersion()) {
+		return fmt.Errorf("%w: the database is at schema version %d, this binary knows up to %d. "+
+			"Run the newer agentgate (or restore the backup taken before the upgrade); a rollback across a schema change needs that backup",
+			ErrSchemaTooNew, newest.Int64, SchemaVersion())
+	}
+	return nil
+}
+
+// DBSchemaVersion reads the newest schema version recorded in the database.
+func (db *DB) DBSchemaVersion(ctx context.Context) (int, error) {
+	var newest sql.NullInt64
+	if err := db.SQL.QueryRowContext(ctx, `SELECT MAX(version) FROM agentgate_migrations`).Scan(&newest); err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return int(newest.Int64), nil
 }

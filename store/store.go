@@ -45,8 +45,20 @@ type DB struct {
 // the migrations run under an advisory lock so that replicas starting at
 // once do not race.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// Options tune Open.
+type Options struct {
+	// PoolSize is the most connections a Postgres pool opens (0: the
+	// URL's pool_max_conns, else 20). SQLite always uses one.
+	PoolSize int
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	if isPostgresURL(url) {
-		return openPostgres(ctx, url)
+		return openPostgres(ctx, url, opts)
 	}
 	path, err := sqlitePath(url)
 	if err != nil {

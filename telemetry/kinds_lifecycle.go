@@ -15,3 +15,15 @@ const (
 	KindPRClosed           = "pr.closed"        // actor: who closed; attrs: number
 	KindInstallation       = "app.installation" // attrs: action, account, repos
 )
+
+// Kinds of `@agentgate revert` (app/revert.go).
+const (
+	// KindRevertComputed is on the revert run: the revert agentgate made
+	// itself; attrs: reverted_pull_request, reverted_run, merge_commit,
+	// parent, base, base_commit, tree, paths.
+	KindRevertComputed = "revert.computed"
+	// KindRunReverted is on the reverted run; actor: who asked; attrs:
+	// revert_run, pull_request (the revert's), reverted_pull_request,
+	// merge_commit.
+	KindRunReverted = "run.reverted"
+)

@@ -94,6 +94,7 @@ func (s Summary) MarkdownMax(limit int) string {
 	section(func(b *strings.Builder) { writeFiles(b, s) })
 	section(func(b *strings.Builder) { writeCommands(b, s.Commands, s.CommandsDropped) })
 	section(func(b *strings.Builder) { writeLLM(b, s.LLM) })
+	section(func(b *strings.Builder) { writeTools(b, s.Tools) })
 	section(func(b *strings.Builder) {
 		if s.DroppedBytes > 0 {
 			fmt.Fprintf(b, "\nThe output limit dropped %d of %d bytes of agent output.\n", s.DroppedBytes, s.OutputBytes)

@@ -11,6 +11,11 @@ import (
 const (
 	KindNetAllowed = "net.allowed"
 	KindNetDenied  = "net.denied"
+	// KindNetRequest is one request inside a tunnel the egress proxy
+	// inspects; attrs as net.allowed plus allowed, path (query values
+	// redacted), rule, credential. Refused ones count as denied in the
+	// network table.
+	KindNetRequest = "net.request"
 	KindLLMRequest = "llm.request"
 	// KindLLMRefused is a model request the gateway refused for what it
 	// asked the provider to do (a server-side tool, a remote reference,

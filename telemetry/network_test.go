@@ -57,3 +57,15 @@ func TestSummaryLLMRefused(t *testing.T) {
 		t.Errorf("markdown:\n%s", md)
 	}
 }
+
+func TestSummaryCountsRefusedInspectedRequests(t *testing.T) {
+	ev := func(kind string, attrs map[string]any) Event { return Event{Kind: kind, Attrs: attrs} }
+	s := Summarize([]Event{
+		ev(KindNetAllowed, map[string]any{"host": "api.internal", "port": 443, "method": "CONNECT", "inspected": true}),
+		ev(KindNetRequest, map[string]any{"host": "api.internal", "port": 443, "method": "GET", "allowed": true, "reason": "allowlisted"}),
+		ev(KindNetRequest, map[string]any{"host": "api.internal", "port": 443, "method": "DELETE", "allowed": false, "reason": "refused by rule"}),
+	})
+	if len(s.Network) != 1 || s.Network[0].Allowed != 1 || s.Network[0].Denied != 1 || s.Network[0].Reason != "refused by rule" {
+		t.Fatalf("network %+v: want the tunnel allowed and the refused request denied", s.Network)
+	}
+}

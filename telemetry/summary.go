@@ -39,6 +39,9 @@ type Summary struct {
 	Commands []SummaryCommand
 	// CommandsDropped counts agent commands beyond the ones kept.
 	CommandsDropped int
+	// Tools counts the model's tool calls by tool (agent.tool), in
+	// first-seen order.
+	Tools []ToolCount
 
 	// RunURL is the run's page; Markdown links it, and points to it when
 	// it has to truncate. Set by the caller, not by Summarize.
@@ -99,6 +102,10 @@ func Summarize(events []Event) Summary {
 			}
 		case KindNetAllowed, KindNetDenied:
 			s.addNet(ev, netIndex)
+		case KindNetRequest:
+			if allowed, _ := a["allowed"].(bool); !allowed {
+				s.addNet(Event{Kind: KindNetDenied, Attrs: a}, netIndex)
+			}
 		case KindLLMRequest, KindLLMRefused:
 			s.addLLM(ev)
 		case KindLimitHit:
@@ -111,6 +118,8 @@ func Summarize(events []Event) Summary {
 			}
 		case KindAgentCommand:
 			s.addCommand(a)
+		case KindAgentTool:
+			s.addTool(a)
 		case KindFileChanged:
 			if stringAttr(a, "source") == SourceAgent {
 				break // the agent's claim; the work tree's diff is the record

@@ -37,6 +37,54 @@ func (s *Summary) addCommand(a map[string]any) {
 	s.Commands = append(s.Commands, c)
 }
 
+// maxTools is how many distinct tool names a Summary counts; calls of
+// others are counted under "…".
+const maxTools = 20
+
+// ToolCount is how many times the model called one tool.
+type ToolCount struct {
+	Name  string
+	Count int
+}
+
+// addTool folds an agent.tool event's attrs into s.
+func (s *Summary) addTool(a map[string]any) {
+	name := stringAttr(a, "name")
+	if name == "" {
+		return
+	}
+	for i := range s.Tools {
+		if s.Tools[i].Name == name {
+			s.Tools[i].Count++
+			return
+		}
+	}
+	if len(s.Tools) >= maxTools {
+		name = "…"
+		for i := range s.Tools {
+			if s.Tools[i].Name == name {
+				s.Tools[i].Count++
+				return
+			}
+		}
+	}
+	s.Tools = append(s.Tools, ToolCount{Name: name, Count: 1})
+}
+
+// writeTools renders the tool calls as one line.
+func writeTools(b *strings.Builder, tools []ToolCount) {
+	if len(tools) == 0 {
+		return
+	}
+	total := 0
+	parts := make([]string, len(tools))
+	for i, t := range tools {
+		total += t.Count
+		parts[i] = fmt.Sprintf("%s ×%d", CodeText(t.Name), t.Count)
+	}
+	fmt.Fprintf(b, "\n**Tool calls:** %d (%s)\n", total, strings.Join(parts, ", "))
+}
+
 // writeCommands renders the agent's commands as a table with exit codes.
 func writeCommands(b *strings.Builder, cmds []SummaryCommand, dropped int) {
 	if len(cmds) == 0 {

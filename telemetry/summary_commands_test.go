@@ -56,3 +56,22 @@ func TestSummaryCommandsBounded(t *testing.T) {
 		t.Errorf("markdown lacks %q", want)
 	}
 }
+
+func TestSummaryTools(t *testing.T) {
+	var evs []Event
+	for _, name := range []string{"run", "apply_patch", "run", "@admin `x`", "finish"} {
+		evs = append(evs, Event{Kind: KindAgentTool, Attrs: map[string]any{"name": name}})
+	}
+	evs = append(evs, Event{Kind: KindAgentTool, Attrs: map[string]any{"name": 7}})
+	for i := range maxTools + 3 {
+		evs = append(evs, Event{Kind: KindAgentTool, Attrs: map[string]any{"name": fmt.Sprintf("t%d", i)}})
+	}
+	s := Summarize(evs)
+	if len(s.Tools) != maxTools+1 || s.Tools[0] != (ToolCount{"run", 2}) || s.Tools[maxTools] != (ToolCount{"…", 7}) {
+		t.Errorf("tools = %+v", s.Tools)
+	}
+	md := s.Markdown()
+	if !strings.Contains(md, "**Tool calls:** 28 (`run` ×2, `apply_patch` ×1, `` @\u200badmin `x` `` ×1, `finish` ×1, ") {
+		t.Errorf("markdown lacks the tool calls:\n%s", md)
+	}
+}

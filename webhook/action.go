@@ -43,6 +43,8 @@ type ActionJobArgs struct {
 	SenderLogin string `json:"sender_login"`
 	SenderID    int64  `json:"sender_id"`
 	SenderType  string `json:"sender_type"`
+	// Version is the arguments' version (see version.go).
+	Version int `json:"v,omitempty"`
 }
 
 // Kind implements river.JobArgs.

@@ -11,6 +11,9 @@ const (
 	CmdCancel  = "cancel"
 	CmdRetry   = "retry"
 	CmdApprove = "approve"
+	// CmdRevert, on a merged pull request agentgate opened, opens a pull
+	// request that reverts it (made by agentgate, no agent runs).
+	CmdRevert = "revert"
 )
 
 // commands are the words ParseCommand recognises, and whether each may
@@ -21,6 +24,7 @@ var commands = map[string]bool{
 	CmdCancel:  true,
 	CmdRetry:   true,
 	CmdApprove: true,
+	CmdRevert:  false,
 }
 
 // Command is what a comment that starts with the mention asks for.
@@ -90,28 +94,6 @@ func validRunID(s string) bool {
 		}
 	}
 	return true
-}
-
-// MentionsAnywhere reports whether body mentions mention as a word
-// anywhere (a review that "mentions" the app need not start with it):
-// the mention must not be preceded or followed by a login character.
-func MentionsAnywhere(body, mention string) bool {
-	if mention == "" {
-		return false
-	}
-	for i := 0; i+len(mention) <= len(body); i++ {
-		if !asciiEqualFold(body[i:i+len(mention)], mention) {
-			continue
-		}
-		if i > 0 && loginChar(body[i-1]) {
-			continue
-		}
-		if j := i + len(mention); j < len(body) && (loginChar(body[j]) || body[j] == '/') {
-			continue
-		}
-		return true
-	}
-	return false
 }
 
 // loginChar reports whether c can be part of a GitHub login.

@@ -16,6 +16,9 @@ func TestParseCommand(t *testing.T) {
 		{"cancel", "@agentgate cancel", Command{Name: CmdCancel}, true},
 		{"retry", "@agentgate retry", Command{Name: CmdRetry}, true},
 		{"approve", "@agentgate approve", Command{Name: CmdApprove}, true},
+		{"revert", "@agentgate Revert", Command{Name: CmdRevert}, true},
+		{"revert takes no run id", "@agentgate revert " + id, Command{Text: "revert " + id}, true},
+		{"revert in a sentence", "@agentgate revert the logging change", Command{Text: "revert the logging change"}, true},
 		{"approve with run id", "@agentgate approve " + id, Command{Name: CmdApprove, RunID: id}, true},
 		{"run id lower-cased", "@agentgate cancel 0D9C2F8E-5B1A-4C3E-9F70-1A2B3C4D5E6F", Command{Name: CmdCancel, RunID: id}, true},
 		{"help takes no argument", "@agentgate help " + id, Command{Text: "help " + id}, true},
@@ -57,6 +60,11 @@ func TestMentionsAnywhere(t *testing.T) {
 		{"@agentgate/team", false},
 		{"no mention here", false},
 		{"", false},
+		{"use `@agentgate` in code", false},
+		{"> @agentgate said this\n\nI disagree", false},
+		{"```\n@agentgate\n```", false},
+		{"```\n@agentgate\n```\nand @agentgate here", true},
+		{"Thanks!\n\n* nit: @agentgate rename it", true},
 	}
 	for _, tt := range tests {
 		if got := MentionsAnywhere(tt.body, "@agentgate"); got != tt.want {

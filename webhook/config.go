@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Defaults for Config.
 const (
 	DefaultMention = "@agentgate"
 	DefaultLabel   = "agentgate"
+	// DefaultEditWindow is the operator's edit-trigger-window default.
+	DefaultEditWindow = 10 * time.Minute
 	// DefaultMaxBody is GitHub's payload cap: 25 MiB.
 	DefaultMaxBody int64 = 25 << 20
 )
@@ -30,6 +33,10 @@ type Config struct {
 	// Label triggers a run when added to an issue; default "agentgate".
 	// GitHub label names are case-insensitive, and so is the match.
 	Label string
+	// EditWindow is how long after a comment on an issue was written an
+	// edit that adds the mention still triggers (once); 0: edits never
+	// trigger. The operator's setting defaults to DefaultEditWindow.
+	EditWindow time.Duration
 	// MaxBody is the largest body read, in bytes; default 25 MiB.
 	MaxBody int64
 	// NoBatch commits every delivery in a transaction of its own, even

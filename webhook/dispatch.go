@@ -12,7 +12,7 @@ import (
 // More reasons a delivery starts nothing (Route's reason).
 const (
 	ReasonNotOurs    = "not agentgate's branch or check"
-	ReasonNoFeedback = "review does not request changes from the app"
+	ReasonNoFeedback = "review does not ask the app for changes (changes requested or a comment, mentioning it)"
 )
 
 // Routed is intake's decision for one delivery: a new run, an event job,
@@ -32,18 +32,47 @@ type Routed struct {
 // only the fields it reads (payload.go).
 type route func(payload []byte, cfg Config) (Routed, string, error)
 
-// routes is the dispatch table: "event.action" first, then "event". To
-// route a new event or action, add a row.
+// routes is the dispatch table: "event.action" first, then "event" (every
+// action of the event). To route a new event or action, add a row, then
+// the event to app.yml and the row to the README's event table
+// (app.TestManifestEventsMatchIntake checks all three agree).
 var routes = map[string]route{
-	"issue_comment":               routeComment,
-	"issues":                      routeRun("issues"),
-	"pull_request.closed":         routePRClosed,
-	"pull_request_review":         routeReview,
-	"pull_request_review_comment": routeReviewComment,
-	"check_run.rerequested":       routeRerun,
-	"check_run.requested_action":  routeCheckAction,
-	"installation":                routeInstallation,
-	"installation_repositories":   routeInstallation,
+	"issue_comment.created":               routeComment,
+	"issue_comment.edited":                routeCommentChange,
+	"issue_comment.deleted":               routeCommentChange,
+	"issues.labeled":                      routeRun("issues"),
+	"issues.opened":                       routeRun("issues"),
+	"issues.closed":                       routeIssueEnded,
+	"issues.deleted":                      routeIssueEnded,
+	"issues.transferred":                  routeIssueEnded,
+	"pull_request.closed":                 routePRClosed,
+	"pull_request_review.submitted":       routeReview,
+	"pull_request_review_comment.created": routeReviewComment,
+	"pull_request_review_comment.edited":  routeReviewCommentChange,
+	"pull_request_review_comment.deleted": routeReviewCommentChange,
+	"check_run.rerequested":               routeRerun,
+	"check_run.requested_action":          routeCheckAction,
+	"check_suite.rerequested":             routeSuiteRerun,
+	"installation":                        routeInstallation,
+	"installation_repositories":           routeInstallation,
+}
+
+// RoutedActions lists what intake routes: each event with its routed
+// actions, sorted; an event routed whatever its action maps to nil.
+func RoutedActions() map[string][]string {
+	out := map[string][]string{}
+	for k := range routes {
+		event, action, ok := strings.Cut(k, ".")
+		if !ok {
+			out[event] = nil
+			continue
+		}
+		out[event] = append(out[event], action)
+	}
+	for _, actions := range out {
+		slices.Sort(actions)
+	}
+	return out
 }
 
 // Route decides what a delivery of event starts: a run (new work on an
@@ -111,16 +140,23 @@ func routeComment(payload []byte, cfg Config) (Routed, string, error) {
 		return Routed{}, "", fmt.Errorf("webhook: issue_comment payload: %w", err)
 	}
 	args.AuthorAssociation = ev.Comment.AuthorAssociation
-	cmd, _ := ParseCommand(ev.Comment.Body, cfg.Mention)
+	return commentRouted(args, key, ev.Comment.Body, "created", cfg), "", nil
+}
+
+// commentRouted is what an issue comment that addresses agentgate starts
+// (args, from parseComment or parseCommentEdit): a command, a run on an
+// issue, or feedback on a pull request.
+func commentRouted(args *RunJobArgs, key, body, action string, cfg Config) Routed {
+	cmd, _ := ParseCommand(body, cfg.Mention)
 	if cmd.Name == "" && !args.IsPullRequest {
-		return Routed{Run: args, Key: key}, "", nil
+		return Routed{Run: args, Key: key}
 	}
-	e := eventFromRun(args, "created")
+	e := eventFromRun(args, action)
 	e.Command, e.RunID, e.Text = cmd.Name, cmd.RunID, cmd.Text
 	if cmd.Name == "" {
 		e.Command = EvFeedback
 	}
-	return Routed{Event: e, Key: key}, "", nil
+	return Routed{Event: e, Key: key}
 }
 
 // eventFromRun copies what a run job and an event job share.
@@ -194,8 +230,9 @@ func routePRClosed(payload []byte, _ Config) (Routed, string, error) {
 	return Routed{Event: e}, "", nil
 }
 
-// routeReview: a submitted review that requests changes and mentions the
-// app, on agentgate's pull request, by a person.
+// routeReview: a submitted review that requests changes or comments and
+// mentions the app (anywhere in its prose: not in code or a quote), on
+// agentgate's pull request, by a person. An approval asks for nothing.
 func routeReview(payload []byte, cfg Config) (Routed, string, error) {
 	ev, err := decodePR("pull_request_review", payload)
 	if err != nil {
@@ -211,7 +248,8 @@ func routeReview(payload []byte, cfg Config) (Routed, string, error) {
 	if isBot(ev.Sender) || isBot(rv.User) {
 		return Routed{}, ReasonBot, nil
 	}
-	if !strings.EqualFold(rv.State, "changes_requested") || !MentionsAnywhere(rv.Body, cfg.Mention) {
+	state := strings.ToLower(rv.State)
+	if (state != "changes_requested" && state != "commented") || !MentionsAnywhere(rv.Body, cfg.Mention) {
 		return Routed{}, ReasonNoFeedback, nil
 	}
 	e, reason, err := prEvent("pull_request_review", ev)
@@ -224,8 +262,11 @@ func routeReview(payload []byte, cfg Config) (Routed, string, error) {
 }
 
 // routeReviewComment keeps inline review comments on agentgate's pull
-// request for the next follow-up; one that starts with the mention asks
-// for a follow-up itself.
+// request for the next follow-up; one that addresses agentgate (a mention
+// at a line's start, as for an issue comment: ParseMention) asks for a
+// follow-up itself, or is a command, exactly as the same text in an issue
+// comment on the pull request would be. The comments of one review each
+// ask for the same follow-up, which the worker gathers into one run.
 func routeReviewComment(payload []byte, cfg Config) (Routed, string, error) {
 	ev, err := decodePR("pull_request_review_comment", payload)
 	if err != nil {
@@ -247,8 +288,11 @@ func routeReviewComment(payload []byte, cfg Config) (Routed, string, error) {
 	}
 	e.Command, e.Text, e.CommentID, e.ReviewID = EvReviewComment, c.Body, c.ID, c.PullRequestReviewID
 	e.Path, e.Line, e.AuthorAssociation = c.Path, c.Line, c.AuthorAssociation
-	if text, ok := ParseMention(c.Body, cfg.Mention); ok {
-		e.Command, e.Text = EvFeedback, text
+	if cmd, ok := ParseCommand(c.Body, cfg.Mention); ok {
+		e.Command, e.Text, e.RunID = EvFeedback, cmd.Text, cmd.RunID
+		if cmd.Name != "" {
+			e.Command = cmd.Name
+		}
 	}
 	return Routed{Event: e, Key: commentKey("pull_request_review_comment", c.ID)}, "", nil
 }

@@ -4,6 +4,12 @@ import "testing"
 
 func TestRoute(t *testing.T) {
 	const runID = "0d9c2f8e-5b1a-4c3e-9f70-1a2b3c4d5e6f"
+	// edited is issue_comment.edited on the example issue: body was from,
+	// edited at (the comment was written at 15:20:21).
+	edited := func(body, from, at string, more ...any) []byte {
+		return payload(t, "issue_comment.created.json", append([]any{"action", "edited", "comment.body", body,
+			"comment.updated_at", at, "changes.body.from", from, "installation.id", 1}, more...)...)
+	}
 	branch := "agentgate/1-spelling-error"
 	tests := []struct {
 		name    string
@@ -85,6 +91,103 @@ func TestRoute(t *testing.T) {
 			}},
 		{name: "inline review comment with the mention", event: "pull_request_review_comment",
 			payload: payload(t, "pull_request_review_comment.created.json", "comment.body", "@agentgate fix this line", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvFeedback},
+		{name: "edited feedback comment on a pull request", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "edited", "comment.body", "@agentgate rename y instead"), command: EvFeedbackEdited,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "rename y instead" || r.Event.CommentID == 0 || r.Event.Number == 0 {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "comment edited into no feedback", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "edited", "comment.body", "never mind"), command: EvFeedbackDeleted},
+		{name: "deleted comment on a pull request", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "deleted"), command: EvFeedbackDeleted},
+		{name: "comment on an issue edited to add the mention", event: "issue_comment",
+			payload: edited("Thanks!\n@agentgate fix it", "Thanks!", "2019-05-15T15:25:21Z"), run: true,
+			check: func(t *testing.T, r Routed) {
+				if r.Run.Instructions != "fix it" || r.Run.CommentID != 492700400 || r.Key != "issue_comment/492700400" || r.Run.Trigger != TriggerMention {
+					t.Errorf("routed = %+v, run %+v", r, r.Run)
+				}
+			}},
+		{name: "edit adds a command", event: "issue_comment",
+			payload: edited("@agentgate status", "what is going on?", "2019-05-15T15:21:21Z"), command: CmdStatus,
+			check: func(t *testing.T, r Routed) {
+				if r.Key != "issue_comment/492700400" || r.Event.Action != "edited" || r.Event.CommentID != 492700400 {
+					t.Errorf("routed = %+v, event %+v", r, r.Event)
+				}
+			}},
+		{name: "edit after the window", event: "issue_comment",
+			payload: edited("@agentgate fix it", "fix it", "2019-05-15T15:30:22Z"), reason: ReasonEditLate},
+		{name: "edit of a comment that already had the mention", event: "issue_comment",
+			payload: edited("@agentgate fix it, and the docs", "@agentgate fix it", "2019-05-15T15:21:21Z"), reason: ReasonEditNoMention},
+		{name: "edit that quotes the mention", event: "issue_comment",
+			payload: edited("> @agentgate fix it\n\nthis is how", "this is how", "2019-05-15T15:21:21Z"), reason: ReasonEditNoMention},
+		{name: "edit without changes", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "action", "edited", "comment.body", "@agentgate fix", "installation.id", 1), reason: ReasonEditNoMention},
+		{name: "edit by a bot", event: "issue_comment",
+			payload: edited("@agentgate fix it", "fix it", "2019-05-15T15:21:21Z", "sender.type", "Bot"), reason: ReasonBot},
+		{name: "deleted comment on an issue", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.json", "installation.id", 3, "action", "deleted"), command: EvCommentDeleted,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.CommentID != 492700400 || r.Event.Number != 1 || r.Event.IsPullRequest || r.Key != "issue_comment.deleted/492700400" {
+					t.Errorf("routed = %+v, event %+v", r, r.Event)
+				}
+			}},
+		{name: "issue closed", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 3, "action", "closed"), command: EvIssueEnded,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Action != "closed" || r.Event.Number != 1 || r.Event.Event != "issues" || r.Key == "" {
+					t.Errorf("routed = %+v, event %+v", r, r.Event)
+				}
+			}},
+		{name: "issue closed by a bot", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 3, "action", "closed", "sender.type", "Bot"), command: EvIssueEnded},
+		{name: "issue deleted", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 3, "action", "deleted"), command: EvIssueEnded},
+		{name: "issue transferred", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 3, "action", "transferred"), command: EvIssueEnded},
+		{name: "issue reopened", event: "issues",
+			payload: payload(t, "issues.opened.json", "installation.id", 3, "action", "reopened"), reason: ReasonAction},
+		{name: "review that comments and mentions the app", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.body", "Nice. @agentgate please also update the docs", "pull_request.head.ref", branch, "pull_request.head.repo", nil, "installation.id", 3), command: EvFeedback},
+		{name: "review that requests changes and mentions the app", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.state", "changes_requested", "review.body", "@agentgate: use a map", "pull_request.head.ref", branch, "pull_request.head.repo", nil, "installation.id", 3), command: EvFeedback},
+		{name: "review that approves", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.state", "approved", "review.body", "@agentgate great", "pull_request.head.ref", branch, "pull_request.head.repo", nil, "installation.id", 3), reason: ReasonNoFeedback},
+		{name: "review quoting the mention", event: "pull_request_review",
+			payload: payload(t, "pull_request_review.submitted.json", "review.body", "> @agentgate did this\n\nfine", "pull_request.head.ref", branch, "pull_request.head.repo", nil, "installation.id", 3), reason: ReasonNoFeedback},
+		{name: "inline review comment addressing the app on a later line", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "comment.body", "Hmm.\n@agentgate, use a map here", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: EvFeedback,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "use a map here" || r.Event.ReviewID == 0 || r.Event.Path == "" {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "command in an inline review comment", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "comment.body", "@agentgate cancel", "pull_request.head.ref", branch, "pull_request.head.repo", nil), command: CmdCancel},
+		{name: "re-run of agentgate's check suite", event: "check_suite",
+			payload: payload(t, "check_suite.requested.json", "action", "rerequested", "check_suite.head_branch", branch, "installation.id", 3), command: EvSuiteRerun,
+			check: func(t *testing.T, r Routed) {
+				e := r.Event
+				if e.HeadSHA != "f95f852bd8fca8fcc58a9a2d6c842781e32a215e" || e.HeadRef != branch || e.AppID != 29310 || e.RunID != "" || r.Key == "" {
+					t.Errorf("routed = %+v, event %+v", r, e)
+				}
+			}},
+		{name: "re-run of another branch's check suite", event: "check_suite",
+			payload: payload(t, "check_suite.requested.json", "action", "rerequested", "installation.id", 3), reason: ReasonNotOurs},
+		{name: "check suite requested is not routed", event: "check_suite",
+			payload: payload(t, "check_suite.requested.json", "check_suite.head_branch", branch, "installation.id", 3), reason: ReasonAction},
+		{name: "edited inline review comment", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "comment.body", "use a map"), command: EvFeedbackEdited,
+			check: func(t *testing.T, r Routed) {
+				if r.Event.Text != "use a map" || r.Event.CommentID == 0 || r.Event.Event != "pull_request_review_comment" {
+					t.Errorf("event = %+v", r.Event)
+				}
+			}},
+		{name: "inline review comment edited by a bot", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "sender.type", "Bot"), command: EvFeedbackDeleted},
+		{name: "deleted inline review comment", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "deleted"), command: EvFeedbackDeleted},
 		{name: "re-run of agentgate's check", event: "check_run",
 			payload: payload(t, "check_run.rerequested.json", "check_run.name", "agentgate", "check_run.external_id", runID), command: EvRerun,
 			check: func(t *testing.T, r Routed) {
@@ -118,7 +221,7 @@ func TestRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, reason, err := Route(tt.event, tt.payload, Config{})
+			r, reason, err := Route(tt.event, tt.payload, Config{EditWindow: DefaultEditWindow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +248,7 @@ func TestRoute(t *testing.T) {
 }
 
 func TestRouteMalformed(t *testing.T) {
-	for _, ev := range []string{"issue_comment", "pull_request", "pull_request_review", "check_run", "installation", "push"} {
+	for _, ev := range []string{"issue_comment", "issues", "pull_request", "pull_request_review", "check_run", "check_suite", "installation", "push"} {
 		if _, _, err := Route(ev, []byte(`[1,2]`), Config{}); err == nil {
 			t.Errorf("Route(%s, array) = nil error", ev)
 		}

@@ -3,8 +3,9 @@ package webhook
 // Event commands: what an EventJobArgs asks the worker to do. Besides the
 // comment commands (CmdHelp …), these.
 const (
-	// EvFeedback is "@agentgate <feedback>" on a pull request, or a review
-	// that requests changes and mentions the app: a follow-up run.
+	// EvFeedback is "@agentgate <feedback>" on a pull request (an issue
+	// comment or an inline review comment), or a review that requests
+	// changes or comments and mentions the app: a follow-up run.
 	EvFeedback = "feedback"
 	// EvReviewComment is an inline review comment on agentgate's pull
 	// request: kept for the next follow-up, starts nothing by itself.
@@ -77,6 +78,11 @@ type EventJobArgs struct {
 
 	ReposAdded   []RepoRef `json:"repos_added,omitempty"`
 	ReposRemoved []RepoRef `json:"repos_removed,omitempty"`
+
+	// AppID is the app a check suite belongs to (EvSuiteRerun).
+	AppID int64 `json:"app_id,omitempty"`
+	// Version is the arguments' version (see version.go).
+	Version int `json:"v,omitempty"`
 }
 
 // Kind implements river.JobArgs. Fields tagged unique (command,

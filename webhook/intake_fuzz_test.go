@@ -47,14 +47,18 @@ func eventOf(name string) string {
 	return ev
 }
 
-// FuzzParseMention: a mention is recognised only at the start (after
-// white space), ASCII case-insensitively, followed by white space or the
-// end; the instructions are the trimmed rest of the body.
+// FuzzParseMention: a mention is recognised only where a line begins
+// (after white space), ASCII case-insensitively, followed by white space,
+// ',' or ':' or the end; the instructions are the trimmed rest of the body
+// after it. The same body quoted, or indented as a code block, never
+// addresses agentgate.
 func FuzzParseMention(f *testing.F) {
 	for _, s := range []string{
 		"@agentgate fix the flaky test", "  @AgentGate\tdo it", "@agentgatex no", "@agentgate", "please @agentgate go",
 		"@agentgat\u212a go", "\u00a0@agentgate\u2028go", "@agentgate\u200bgo", "@agentgate help", "@agentgate status",
 		"@agentgate cancel", "@agentgate retry", "@agentgate approve", "", "@", "\xff@agentgate go",
+		"Thanks!\n@agentgate please fix this", "@agentgate, go", "@agentgate: go", "> @agentgate go",
+		"```\n@agentgate go\n```", "`x\n@agentgate y`", "<!--\n@agentgate\n-->", "> a\n@agentgate lazy",
 	} {
 		f.Add(s, "@agentgate")
 	}
@@ -66,21 +70,41 @@ func FuzzParseMention(f *testing.F) {
 			if instr != "" {
 				t.Fatalf("no mention but instructions %q", instr)
 			}
+		} else {
+			if mention == "" {
+				t.Fatal("an empty mention matched")
+			}
+			found := false
+			for _, i := range lineStartMentions(body, mention) {
+				lead := strings.TrimLeftFunc(body[strings.LastIndexAny(body[:i], "\n\r")+1:i], unicode.IsSpace)
+				if lead != "" || toASCIILower(body[i:i+len(mention)]) != toASCIILower(mention) {
+					t.Fatalf("mention at %d of %q does not begin a line", i, body)
+				}
+				rest := body[i+len(mention):]
+				if rest != "" && (rest[0] == ',' || rest[0] == ':') {
+					rest = rest[1:]
+				} else if r, _ := utf8.DecodeRuneInString(rest); rest != "" && !unicode.IsSpace(r) {
+					t.Fatalf("mention %q followed by %q in %q", mention, r, body)
+				}
+				if instr == strings.TrimSpace(rest) {
+					found = true
+				}
+			}
+			if !found || !strings.HasSuffix(strings.TrimRightFunc(body, unicode.IsSpace), instr) {
+				t.Fatalf("instructions %q are not the trimmed rest of %q after a mention", instr, body)
+			}
+		}
+		if mention == "" || strings.ContainsRune(body, '\r') {
 			return
 		}
-		if mention == "" {
-			t.Fatal("an empty mention matched")
+		lines := strings.Split(body, "\n")
+		quoted := "> " + strings.Join(lines, "\n> ")
+		if _, ok := ParseMention(quoted, mention); ok {
+			t.Fatalf("a quote addresses agentgate: %q", quoted)
 		}
-		lead := strings.TrimLeftFunc(body, unicode.IsSpace)
-		if toASCIILower(lead[:len(mention)]) != toASCIILower(mention) {
-			t.Fatalf("%q does not start with %q", body, mention)
-		}
-		rest := lead[len(mention):]
-		if r, _ := utf8.DecodeRuneInString(rest); rest != "" && !unicode.IsSpace(r) {
-			t.Fatalf("mention %q followed by %q in %q", mention, r, body)
-		}
-		if instr != strings.TrimSpace(rest) || !strings.HasSuffix(strings.TrimRightFunc(body, unicode.IsSpace), instr) {
-			t.Fatalf("instructions %q are not the trimmed rest of %q", instr, body)
+		code := "text\n\n    " + strings.Join(lines, "\n    ")
+		if _, ok := ParseMention(code, mention); ok {
+			t.Fatalf("an indented code block addresses agentgate: %q", code)
 		}
 	})
 }

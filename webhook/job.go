@@ -46,6 +46,9 @@ type RunJobArgs struct {
 	ApprovalDelivery string `json:"approval_delivery,omitempty" river:"unique"`
 	// RetryOf is the run a retry or re-run repeats.
 	RetryOf string `json:"retry_of,omitempty"`
+	// Version is the arguments' version (JobVersion when written by
+	// this binary; see version.go).
+	Version int `json:"v,omitempty"`
 }
 
 // Kind implements river.JobArgs.

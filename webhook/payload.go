@@ -64,6 +64,7 @@ type comment struct {
 	HTMLURL             string    `json:"html_url"`
 	User                *user     `json:"user"`
 	CreatedAt           timestamp `json:"created_at"`
+	UpdatedAt           timestamp `json:"updated_at"`
 	AuthorAssociation   string    `json:"author_association"`
 	PullRequestReviewID int64     `json:"pull_request_review_id"`
 	Path                string    `json:"path"`

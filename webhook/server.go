@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -111,14 +112,14 @@ func (s *Server) Drain() { s.draining.Store(true) }
 // database, 503 otherwise.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		reply(w, http.StatusServiceUnavailable, "draining")
+		reply(w, http.StatusServiceUnavailable, "not ready: draining (shutting down)")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.db.PingContext(ctx); err != nil {
 		s.log.WarnContext(ctx, "readyz: database unreachable", "err", err)
-		reply(w, http.StatusServiceUnavailable, "database unreachable")
+		reply(w, http.StatusServiceUnavailable, "not ready: database unreachable: "+strings.Join(strings.Fields(err.Error()), " "))
 		return
 	}
 	msg := "ready"

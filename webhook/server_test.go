@@ -271,6 +271,10 @@ func TestReadyzDatabaseDown(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("readyz with closed database = %d, want 503", rec.Code)
 	}
+	// It says why: the check and the database's error.
+	if body := rec.Body.String(); !strings.Contains(body, "not ready: database unreachable: ") || !strings.Contains(body, "closed") {
+		t.Errorf("readyz body %q does not say why", body)
+	}
 }
 
 func TestNewConfig(t *testing.T) {

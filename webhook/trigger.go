@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Trigger kinds in RunJobArgs.Trigger.
@@ -18,7 +17,7 @@ const (
 const (
 	ReasonEvent        = "event is not a trigger"
 	ReasonAction       = "action is not a trigger"
-	ReasonNoMention    = "comment does not start with the mention"
+	ReasonNoMention    = "no line starts with the mention"
 	ReasonOtherLabel   = "label is not the trigger label"
 	ReasonBot          = "bots never trigger runs"
 	ReasonInstallation = "delivery has no installation"
@@ -95,18 +94,22 @@ type labelEvent struct {
 	Label *label `json:"label"`
 }
 
-// parseIssues handles issues: labeled with the trigger label, by a person.
-// Its replay key is labelKey's.
+// parseIssues handles issues: labeled with the trigger label, by a
+// person (its replay key is labelKey's), or opened addressing agentgate
+// (parseOpened).
 func parseIssues(payload []byte, cfg Config) (*RunJobArgs, string, string, error) {
 	var ev labelEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, "", "", fmt.Errorf("webhook: issues payload: %w", err)
 	}
-	if ev.Action != "labeled" {
+	if ev.Action != "labeled" && ev.Action != "opened" {
 		return nil, "", ReasonAction, nil
 	}
 	if ev.Issue == nil || ev.Repo == nil {
 		return nil, "", "", fmt.Errorf("webhook: issues payload lacks issue or repository")
+	}
+	if ev.Action == "opened" {
+		return parseOpened(ev, cfg)
 	}
 	if ev.Label == nil || !strings.EqualFold(ev.Label.Name, cfg.Label) {
 		return nil, "", ReasonOtherLabel, nil
@@ -122,7 +125,28 @@ func parseIssues(payload []byte, cfg Config) (*RunJobArgs, string, string, error
 	return args, labelKey(ev.Issue, ev.Label, ev.Sender), "", nil
 }
 
-// baseArgs fills what both triggers share.
+// parseOpened handles issues.opened: an issue whose body addresses
+// agentgate (ParseMention: the mention at a line's start, outside code
+// and quotes) starts a run like a comment would, asked for by whoever
+// opened it. Its replay key is the issue's id: an issue is opened once.
+func parseOpened(ev labelEvent, cfg Config) (*RunJobArgs, string, string, error) {
+	if isBot(ev.Sender) || isBot(ev.Issue.User) {
+		return nil, "", ReasonBot, nil
+	}
+	instructions, ok := ParseMention(ev.Issue.Body, cfg.Mention)
+	if !ok {
+		return nil, "", ReasonNoMention, nil
+	}
+	if ev.Installation.id() == 0 {
+		return nil, "", ReasonInstallation, nil
+	}
+	args := baseArgs("issues", TriggerMention, ev.Installation, ev.Repo, ev.Issue, ev.Sender)
+	args.Instructions = instructions
+	args.Source = sourceOf(ev.Issue, nil)
+	return args, fmt.Sprintf("issues.opened/%d", ev.Issue.ID), "", nil
+}
+
+// baseArgs fills what every trigger shares.
 func baseArgs(event, trigger string, inst *installation, repo *repository, is *issue, requester *user) *RunJobArgs {
 	return &RunJobArgs{
 		Event:          event,
@@ -149,28 +173,6 @@ func isBot(u *user) bool {
 		return true
 	}
 	return strings.EqualFold(u.Type, "Bot") || strings.HasSuffix(strings.ToLower(u.Login), "[bot]")
-}
-
-// ParseMention reports whether body starts with mention (after leading
-// whitespace; ASCII case-insensitive) followed by whitespace or the end,
-// and returns the trimmed text after it. "@agentgatex" is not a mention of
-// "@agentgate".
-func ParseMention(body, mention string) (instructions string, ok bool) {
-	if mention == "" {
-		return "", false
-	}
-	body = strings.TrimLeftFunc(body, isSpace)
-	if len(body) < len(mention) || !asciiEqualFold(body[:len(mention)], mention) {
-		return "", false
-	}
-	rest := body[len(mention):]
-	if rest != "" {
-		r, _ := utf8.DecodeRuneInString(rest)
-		if !isSpace(r) {
-			return "", false
-		}
-	}
-	return strings.TrimSpace(rest), true
 }
 
 // isSpace is unicode.IsSpace, as a func value.

@@ -22,7 +22,15 @@ func (RunJobArgs) InsertOpts() river.InsertOpts {
 // two different events must not share one, or the second would be lost.
 //
 //   - A comment, a review, an inline review comment: its id (GitHub never
-//     reuses one).
+//     reuses one). An issue comment edited to add the mention shares the
+//     comment's key, so a comment acts at most once: when written, or on
+//     one edit within the edit trigger window, never twice.
+//   - issues.opened with the mention: the issue's id.
+//   - issues.closed, .deleted, .transferred: the action, the issue and its
+//     updated_at (a close replayed after a reopen cancels nothing new).
+//   - issue_comment.deleted: the comment's id.
+//   - check_suite.rerequested: the suite, who asked and its updated_at
+//     (as for a check run's Re-run).
 //   - issues.labeled: the issue, the label, who added it and the issue's
 //     updated_at, which GitHub moves when the label is added. Removing and
 //     adding the label again is a new key; the limit is that both within

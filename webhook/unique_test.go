@@ -57,6 +57,10 @@ func TestReplayUnderNewDeliveryID(t *testing.T) {
 	rerun := func(edits ...any) []byte {
 		return payload(t, "check_run.rerequested.json", append([]any{"check_run.name", "agentgate", "check_run.external_id", runID}, edits...)...)
 	}
+	// GitHub's example comment on a pull request, edited or deleted.
+	change := func(action string, edits ...any) []byte {
+		return payload(t, "issue_comment.created.pull_request.json", append([]any{"action", action, "comment.body", "@agentgate use tabs", "installation.id", 42}, edits...)...)
+	}
 	tests := []struct {
 		name   string
 		event  string
@@ -64,6 +68,9 @@ func TestReplayUnderNewDeliveryID(t *testing.T) {
 		second []byte
 		want   int // the second delivery's answer
 	}{
+		{name: "comment edit replayed", event: "issue_comment", first: change("edited"), second: change("edited"), want: http.StatusOK},
+		{name: "comment edited again later", event: "issue_comment", first: change("edited"), second: change("edited", "comment.updated_at", "2030-01-01T00:00:00Z"), want: http.StatusAccepted},
+		{name: "comment deletion replayed", event: "issue_comment", first: change("deleted"), second: change("deleted"), want: http.StatusOK},
 		{name: "label replayed", event: "issues", first: label(), second: label(), want: http.StatusOK},
 		{name: "label added again later", event: "issues", first: label(), second: label("issue.updated_at", "2019-05-15T16:01:02Z"), want: http.StatusAccepted},
 		{name: "label added by another person", event: "issues", first: label(), second: label("sender.id", 99), want: http.StatusAccepted},

@@ -19,6 +19,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v62/github"
+
+	"github.com/agentgate/agentgate/internal/ghretry"
 )
 
 // Delivery is one attempt in the app's delivery log.
@@ -89,7 +91,14 @@ type Options struct {
 	// Interval separates redelivery requests (GitHub asks for at least a
 	// second between mutating requests made in bulk).
 	Interval time.Duration
-	// Transport carries the requests (default http.DefaultTransport).
+	// MaxRedeliveries and Limit bound a pass (Bound): events already
+	// redelivered that often are given up on, and at most Limit are
+	// redelivered. Zero disables either.
+	MaxRedeliveries int
+	Limit           int
+	// Transport carries the requests (default http.DefaultTransport),
+	// wrapped in a ghretry.Transport (rate limits, transient failures)
+	// unless it is one.
 	Transport http.RoundTripper
 	Now       func() time.Time
 }
@@ -97,7 +106,8 @@ type Options struct {
 // Outcome is one delivery picked for redelivery and what became of it.
 type Outcome struct {
 	Delivery
-	Err error // nil when GitHub accepted the redelivery (or in a dry run)
+	Err    error // nil when GitHub accepted the redelivery (or in a dry run)
+	GaveUp bool  // not asked again: redelivered MaxRedeliveries times already
 }
 
 // Run lists the deliveries of the last opts.Since, picks the failed ones
@@ -110,8 +120,8 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Transport == nil {
-		opts.Transport = http.DefaultTransport
+	if _, ok := opts.Transport.(*ghretry.Transport); !ok {
+		opts.Transport = ghretry.New(opts.Transport)
 	}
 	apps, err := ghinstallation.NewAppsTransport(opts.Transport, opts.AppID, opts.PrivateKey)
 	if err != nil {
@@ -122,7 +132,8 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 		return nil, fmt.Errorf("api url %q: not a URL", opts.APIURL)
 	}
 	apps.BaseURL = strings.TrimRight(api.String(), "/")
-	gh := github.NewClient(&http.Client{Transport: apps, Timeout: time.Minute})
+	// Each request may wait out a rate limit (ghretry: up to 15 minutes).
+	gh := github.NewClient(&http.Client{Transport: apps, Timeout: 30 * time.Minute})
 	gh.BaseURL = api
 
 	since := opts.Now().Add(-opts.Since)
@@ -134,7 +145,13 @@ func Run(ctx context.Context, opts Options, report func(Outcome)) ([]Outcome, er
 		outcomes []Outcome
 		errs     []error
 	)
-	for i, d := range Failed(log, since) {
+	picked, gaveUp := Bound(log, Failed(log, since), opts.MaxRedeliveries, opts.Limit)
+	if report != nil {
+		for _, d := range gaveUp {
+			report(Outcome{Delivery: d, GaveUp: true})
+		}
+	}
+	for i, d := range picked {
 		o := Outcome{Delivery: d}
 		if !opts.DryRun {
 			if i > 0 && opts.Interval > 0 {

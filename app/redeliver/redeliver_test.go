@@ -189,3 +189,75 @@ func TestRunRejectsWrongKey(t *testing.T) {
 		t.Error("redelivered with a wrong key")
 	}
 }
+
+func TestBound(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	fail := func(id int64, guid string, redelivery bool) Delivery {
+		return Delivery{ID: id, GUID: guid, DeliveredAt: t0.Add(time.Duration(id) * time.Minute), StatusCode: 503, Redelivery: redelivery}
+	}
+	log := []Delivery{
+		fail(1, "a", false),
+		fail(2, "b", false), fail(3, "b", true), fail(4, "b", true), fail(5, "b", true), // refused three redeliveries
+		fail(6, "c", false), fail(7, "c", true),
+		fail(8, "d", false),
+	}
+	picked := Failed(log, t0)
+	ids := func(ds []Delivery) (out []int64) {
+		for _, d := range ds {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name           string
+		max, limit     int
+		keep, abandons []int64
+	}{
+		{"unbounded", 0, 0, []int64{1, 5, 7, 8}, nil},
+		{"give up after three", 3, 0, []int64{1, 7, 8}, []int64{5}},
+		{"at most two, oldest first", 3, 2, []int64{1, 7}, []int64{5}},
+		{"limit only", 0, 1, []int64{1}, nil},
+	}
+	for _, tt := range tests {
+		keep, gaveUp := Bound(log, picked, tt.max, tt.limit)
+		if !slices.Equal(ids(keep), tt.keep) || !slices.Equal(ids(gaveUp), tt.abandons) {
+			t.Errorf("%s: keep %v gave up %v, want %v %v", tt.name, ids(keep), ids(gaveUp), tt.keep, tt.abandons)
+		}
+	}
+}
+
+// TestRunRetriesGitHubFailures: with the default transport, a rate limit
+// on the delivery log and a 502 on a redelivery request are waited out
+// and retried, not reported as failures.
+func TestRunRetriesGitHubFailures(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const appID = 4711
+	gh, err := testgh.New(testgh.Options{AppID: appID, AppPublicKey: &key.PublicKey, ValidateResponses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gh.Close()
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	now := time.Now().UTC().Truncate(time.Second)
+	failed := gh.AddHookDelivery(testgh.HookDelivery{GUID: "down", DeliveredAt: now.Add(-time.Hour), StatusCode: 503, Status: "Invalid HTTP Response: 503",
+		Event: "issue_comment", Action: "created", InstallationID: 7, RepositoryID: 99, Duration: 0.1})
+	gh.FailNextN("GET", "/app/hook/deliveries", 403, map[string]string{"Retry-After": "0"}, 2)
+	gh.FailNextN("POST", "/app/hook/deliveries/{delivery_id}/attempts", 502, nil, 1)
+	opts := Options{AppID: appID, PrivateKey: pemKey, APIURL: gh.APIURL(), Since: 24 * time.Hour}
+	out, err := Run(context.Background(), opts, nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(out) != 1 || out[0].Err != nil {
+		t.Fatalf("outcomes %+v", out)
+	}
+	if got := gh.Redeliveries(); !slices.Equal(got, []int64{failed}) {
+		t.Errorf("redelivered %v, want [%d]", got, failed)
+	}
+	if v := gh.Violations(); len(v) != 0 {
+		t.Errorf("violations: %q", v)
+	}
+}

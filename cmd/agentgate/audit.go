@@ -98,6 +98,9 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) (int, error)
 	if err != nil {
 		return 1, err
 	}
+	if err := cfg.MakeDirs(false); err != nil {
+		return 1, err
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return 1, err

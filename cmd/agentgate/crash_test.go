@@ -35,11 +35,13 @@ import (
 // stand-in and git server; they kill it mid-run, start it again with the
 // same worker id, and check what users would see.
 
-// TestMain removes the crash-test binary after the tests.
+// TestMain removes the built binaries after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if crashBin != "" {
-		_ = os.RemoveAll(filepath.Dir(crashBin))
+	for _, bin := range []string{crashBin, plainBin} {
+		if bin != "" {
+			_ = os.RemoveAll(filepath.Dir(bin))
+		}
 	}
 	os.Exit(code)
 }

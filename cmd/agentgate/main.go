@@ -41,6 +41,8 @@ Usage:
                               the built-in agent, inside its sandbox image
   agentgate relay   --listen 127.0.0.1:PORT=SOCKET ...
                               inside a run's relay container: forward loopback to the host
+  agentgate version
+                              version, commit and the database schema version it knows
 
 Run "agentgate COMMAND -h" for a command's flags. Every flag can also be set
 as AGENTGATE_<FLAG> (upper case, - as _) or in a YAML file (--config).
@@ -98,6 +100,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			return code
 		}
+	case "version", "--version":
+		err = cmdVersion(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -22,6 +22,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve", "--app-id", "x"}, 1, "app-id (--app-id): not an integer"},
 		{[]string{"run", "--task", ""}, 1, "--task: required"},
 		{[]string{"run", "--agent", "bogus", "--task", "x"}, 1, "agent-preset"},
+		{[]string{"version"}, 0, "schema: "},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer

@@ -7,14 +7,55 @@ import (
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
 	"github.com/agentgate/agentgate/internal/harness"
+	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
+
+// countAgentContainers counts, from the engine's event stream, the agent
+// containers (not relays) created for workerID from now on; call the
+// returned function for the count so far.
+func countAgentContainers(t *testing.T, cli client.APIClient, workerID string) func() int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	msgs, errs := cli.Events(ctx, events.ListOptions{
+		Since: strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10),
+		Filters: filters.NewArgs(
+			filters.Arg("type", string(events.ContainerEventType)),
+			filters.Arg("event", string(events.ActionCreate)),
+			filters.Arg("label", runner.LabelWorker+"="+workerID),
+		),
+	})
+	var n atomic.Int64
+	go func() {
+		for {
+			select {
+			case m := <-msgs:
+				if m.Actor.Attributes[runner.LabelRole] != "relay" {
+					n.Add(1)
+				}
+			case err := <-errs:
+				if ctx.Err() == nil {
+					t.Errorf("engine events of %s: %v", workerID, err)
+				}
+				return
+			}
+		}
+	}()
+	return func() int { return int(n.Load()) }
+}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -44,10 +85,14 @@ func TestScaleTwoIntakesTwoWorkers(t *testing.T) {
 	for _, l := range intakes {
 		procs = append(procs, e.startAt(l, append([]string{"AGENTGATE_ROLE=intake", "AGENTGATE_LISTEN=" + l}, common...)...))
 	}
-	type workerDirs struct{ id, data string }
+	type workerDirs struct {
+		id, data  string
+		sandboxes func() int // agent containers the engine created for it
+	}
 	var workers []workerDirs
 	for _, name := range []string{"a", "b"} {
-		w := workerDirs{id: e.h.Config.WorkerID + "-" + name, data: filepath.Join(t.TempDir(), "data-"+name)}
+		id := e.h.Config.WorkerID + "-" + name
+		w := workerDirs{id: id, data: filepath.Join(t.TempDir(), "data-"+name), sandboxes: countAgentContainers(t, e.h.Docker, id)}
 		workers = append(workers, w)
 		procs = append(procs, e.startAt("", append([]string{"AGENTGATE_ROLE=worker", "AGENTGATE_WORKER_ID=" + w.id,
 			"AGENTGATE_DATA_DIR=" + w.data, "AGENTGATE_CONCURRENCY=4", "AGENTGATE_WORKER_CPUS=3"}, common...)...))
@@ -119,6 +164,15 @@ func TestScaleTwoIntakesTwoWorkers(t *testing.T) {
 	elapsed := time.Since(start)
 	t.Logf("scale: %d triggers on %d issues through 2 intakes and 2 workers: all done in %s; outcomes %v", len(triggers), issues, elapsed.Round(time.Millisecond), outcomes)
 
+	// Both workers took work: the engine created agent containers for each.
+	for _, w := range workers {
+		if n := w.sandboxes(); n == 0 {
+			t.Errorf("worker %s ran no sandbox (the engine created no agent container for it)", w.id)
+		} else {
+			t.Logf("worker %s: %d sandboxes", w.id, n)
+		}
+	}
+
 	// Exactly one outcome per trigger; per issue, sandboxes never overlap.
 	final := map[string]bool{telemetry.KindRunFinished: true, telemetry.KindRunFailed: true, telemetry.KindRunBusy: true, telemetry.KindRunDenied: true}
 	type span struct{ from, to time.Time }
@@ -131,6 +185,11 @@ func TestScaleTwoIntakesTwoWorkers(t *testing.T) {
 		n := 0
 		var sp span
 		for _, ev := range evs {
+			if ev.Kind == telemetry.KindRunFailed {
+				// A no-op agent on a healthy system: a busy issue is
+				// refused (run.busy), never failed.
+				t.Errorf("run %s (issue %d) failed: %v", tr.runID, tr.issue, ev.Attrs)
+			}
 			if final[ev.Kind] {
 				n++
 				sp.to = ev.Time

@@ -7,24 +7,28 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/agentgate/agentgate/app"
 )
 
-func cmdServe(ctx context.Context, args []string, log *slog.Logger) error {
+// cmdServe runs intake and/or a worker. Its logger is made from the
+// settings (log-format, log-level), not the caller's default one.
+func cmdServe(ctx context.Context, args []string, _ *slog.Logger) error {
 	// SIGHUP re-reads the configuration (and its *_FILE secrets) and
 	// applies new webhook secrets; so does a timer (Kubernetes updates a
 	// mounted Secret in place). It never ends the process, from here on.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	var drain time.Duration
 	cfg, _, err := app.LoadConfig("serve", args, os.Getenv, nil)
 	if err != nil {
 		return err
 	}
-	drain = cfg.Limits.Timeout + 5*time.Minute
+	log := app.NewLogger(cfg, os.Stderr)
+	slog.SetDefault(log)
+	// Long enough for the longest job to finish (then the clean-up), so a
+	// deploy does not kill runs; deploy/ sets the grace periods above it.
+	drain := cfg.DrainTimeout()
 	srv, err := app.NewServer(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -199,6 +199,10 @@ func TestSetupManifestFlow(t *testing.T) {
 			if err != nil {
 				t.Fatalf("credentials are not a configuration file: %v", err)
 			}
+			// serve takes the file as is (README: it needs nothing else).
+			if err := cfg.ValidateServe(); err != nil {
+				t.Errorf("agentgate serve --config %s refuses it: %v", out, err)
+			}
 			block, _ := pem.Decode(cfg.PrivateKey)
 			if block == nil {
 				t.Fatal("no PEM key in the credentials")

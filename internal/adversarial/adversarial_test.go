@@ -484,7 +484,7 @@ func TestAdversarial(t *testing.T) {
 		}
 		for _, want := range []string{
 			"leak-host-secret\" -> \"" + w.secret + "\" (outside the work tree)", // recorded as a link, never read through
-			"leak-dotgit is a symlink",
+			"`leak-dotgit` is a symlink",
 			"nested .git skipped: \"nested/.git\"", "nested .git skipped: \"gitfile/.git\"",
 			"special file skipped: fifo",
 			"control character in name",

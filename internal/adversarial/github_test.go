@@ -16,6 +16,7 @@ import (
 	"github.com/agentgate/agentgate/internal/adversarial"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/harness"
+	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -23,7 +24,12 @@ import (
 // (webhook, worker, per-run token, clone, sandbox, harvest, pull request),
 // looks for the GitHub token and the LLM key everywhere it can read: its
 // environment, every process's environment and command line, the task
-// file and the throwaway .git. It finds the placeholder only.
+// file and the throwaway .git. It finds the placeholder only (and the
+// run's decoy canaries), never the credential the egress proxy adds for an
+// inspected host.
+// injectedCredential is the egress credential of the run.
+const injectedCredential = "adv-injected-credential-0123456789"
+
 func TestAdversaryFindsNoGitHubToken(t *testing.T) {
 	cli := dockertest.Client(t)
 	dockertest.RequireRoot(t)
@@ -37,6 +43,12 @@ func TestAdversaryFindsNoGitHubToken(t *testing.T) {
 		c.AgentCmd = []string{"/usr/local/bin/adversary"}
 		c.Network.OpenAIURL = "http://127.0.0.1:9"
 		c.Network.OpenAIKey = realKey
+		// A credential the egress proxy adds for an inspected host: it
+		// must be nowhere the sandbox can read either.
+		c.Network.Allow = append(c.Network.Allow, "inspected.example")
+		c.Network.Inspect = []policy.HostRules{{Host: "inspected.example", Inject: &policy.Inject{Credential: "ADV_TOKEN"}}}
+		c.EgressCredentials = map[string]string{"ADV_TOKEN": injectedCredential}
+		c.EgressCredentialBindings = map[string]app.Binding{"ADV_TOKEN": {All: true}}
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +109,12 @@ func TestAdversaryFindsNoGitHubToken(t *testing.T) {
 	}
 	if strings.Contains(loot, realKey) || slices.Contains(keys, realKey) {
 		t.Error("the sandbox could read the real LLM key")
+	}
+	if strings.Contains(loot, injectedCredential) || slices.Contains(keys, injectedCredential) {
+		t.Error("the sandbox could read the credential the egress proxy adds")
+	}
+	if !strings.Contains(loot, "SSL_CERT_FILE=/agentgate/ca-bundle.pem") || !strings.Contains(loot, "AWS_ACCESS_KEY_ID=") {
+		t.Error("positive control: the loot lacks the run CA's variable or the planted canaries, so the run did not inspect")
 	}
 	if strings.Contains(loot, string(env.Config.WebhookSecret)) || strings.Contains(loot, "PRIVATE KEY") {
 		t.Error("the sandbox could read the webhook secret or the App's private key")

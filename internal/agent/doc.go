@@ -12,6 +12,7 @@
 //	{"type":"command","command":"go test ./...","exit_code":0}
 //	{"type":"file_change","path":"main.go","op":"update"}
 //	{"type":"usage","input_tokens":10,"output_tokens":5,"model":"gpt-4o-mini"}
+//	{"type":"tool","name":"apply_patch"}
 //
 // and writes the run's summary (finish's summary, else the model's last
 // message) to summary.md in its output directory.

@@ -8,7 +8,7 @@ import (
 
 // Event is one line of the agentgate event format.
 type Event struct {
-	Type         string `json:"type"` // message, command, file_change, usage
+	Type         string `json:"type"` // message, command, file_change, usage, tool
 	Text         string `json:"text,omitempty"`
 	Command      string `json:"command,omitempty"`
 	ExitCode     *int   `json:"exit_code,omitempty"`
@@ -18,6 +18,7 @@ type Event struct {
 	InputTokens  int    `json:"input_tokens,omitempty"`
 	OutputTokens int    `json:"output_tokens,omitempty"`
 	Model        string `json:"model,omitempty"`
+	Name         string `json:"name,omitempty"` // tool: the tool called
 }
 
 // maxEventText bounds the text fields of one event.

@@ -125,6 +125,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			msgs = append(msgs, msg)
 			finished := false
 			for _, tc := range msg.ToolCalls {
+				ev.emit(Event{Type: "tool", Name: truncate(tc.Function.Name, 100)})
 				out, err := tb.call(ctx, tc)
 				if errors.Is(err, errFinish) {
 					finished = true

@@ -24,7 +24,7 @@ func (e *Env) CheckActionPayload(cr testgh.CheckRun, branch, identifier, login s
 		repo["owner"].(map[string]any)["login"] = Owner
 		delete(m, "organization")
 		s := m["sender"].(map[string]any)
-		s["login"], s["type"] = login, "User"
+		s["login"], s["type"], s["id"] = login, "User", UserID(login)
 	})
 }
 

@@ -48,7 +48,7 @@ func (e *Env) eventPayload(name, login string, patch func(m map[string]any)) ([]
 	m["installation"] = map[string]any{"id": InstallationID, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
 	delete(m, "organization")
 	if s, ok := m["sender"].(map[string]any); ok {
-		s["login"], s["type"] = login, "User"
+		s["login"], s["type"], s["id"] = login, "User", UserID(login)
 	}
 	if pr, ok := m["pull_request"].(map[string]any); ok {
 		pr["head"].(map[string]any)["repo"] = repo
@@ -75,7 +75,9 @@ func (e *Env) PRCommentPayload(number int, body, login, association string) ([]b
 			c["author_association"] = association
 		}
 		c["user"].(map[string]any)["login"] = login
+		c["user"].(map[string]any)["id"] = UserID(login)
 		m["sender"].(map[string]any)["login"] = login
+		m["sender"].(map[string]any)["id"] = UserID(login)
 	})
 	return b, id, err
 }
@@ -91,6 +93,7 @@ func (e *Env) ReviewPayload(number int, head, sha, state, body, login string) ([
 		rv := m["review"].(map[string]any)
 		rv["id"], rv["state"], rv["body"] = nextPayloadID.Add(1), state, body
 		rv["user"].(map[string]any)["login"] = login
+		rv["user"].(map[string]any)["id"] = UserID(login)
 	})
 }
 
@@ -105,6 +108,7 @@ func (e *Env) ReviewCommentPayload(number int, head, sha, body, path string, lin
 		c := m["comment"].(map[string]any)
 		c["id"], c["body"], c["path"], c["line"] = nextPayloadID.Add(1), body, path, line
 		c["user"].(map[string]any)["login"] = login
+		c["user"].(map[string]any)["id"] = UserID(login)
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -81,6 +82,21 @@ const (
 	Requester      = "Codertocat"
 	AppID          = 4242
 )
+
+// RequesterID is the example payloads' user id, Requester's.
+const RequesterID = 21031067
+
+// UserID is the GitHub user id payloads built here give login: the
+// example's for Requester, a fixed number derived from the login for
+// everyone else, so two people are never one account by id.
+func UserID(login string) int64 {
+	if strings.EqualFold(login, Requester) {
+		return RequesterID
+	}
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(login)))
+	return 100_000_000 + int64(h.Sum32()%100_000_000)
+}
 
 // Options adjust the environment.
 type Options struct {
@@ -303,9 +319,9 @@ func (e *Env) CommentPayloadWith(body, login, userType string, patch func(m map[
 		c["body"] = body
 		c["id"] = id
 		u := c["user"].(map[string]any)
-		u["login"], u["type"] = login, userType
+		u["login"], u["type"], u["id"] = login, userType, UserID(login)
 		s := m["sender"].(map[string]any)
-		s["login"], s["type"] = login, userType
+		s["login"], s["type"], s["id"] = login, userType, UserID(login)
 		if patch != nil {
 			patch(m)
 		}
@@ -318,7 +334,7 @@ func (e *Env) LabelPayload(label, login string) ([]byte, error) {
 	return e.payload("issues.labeled.json", func(m map[string]any) {
 		m["label"].(map[string]any)["name"] = label
 		s := m["sender"].(map[string]any)
-		s["login"] = login
+		s["login"], s["id"] = login, UserID(login)
 	})
 }
 

@@ -47,11 +47,24 @@ type outcome struct {
 	headers   map[string]string
 	violation string
 	input     *openapi3filter.RequestValidationInput
+	drop      bool // close the connection without an answer (FailNextN status 0)
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := s.serve(r)
+	if out.drop {
+		s.mu.Lock()
+		s.st.requests = append(s.st.requests, RequestRecord{Method: r.Method, Path: r.URL.Path, Operation: out.op})
+		s.mu.Unlock()
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // no hijacking: abort the response instead
+	}
 	payload, err := json.Marshal(out.body)
 	if err != nil {
 		out.reply = ghError(http.StatusInternalServerError, "testgh: encode: "+err.Error())
@@ -61,6 +74,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-GitHub-Request-Id", strconv.FormatInt(time.Now().UnixNano(), 36))
+	h.Set("Date", s.now().Format(http.TimeFormat)) // the stand-in's clock, as GitHub's is its own
 
 	s.mu.Lock()
 	s.rateHeaders(h, out.identity)
@@ -142,6 +156,9 @@ func (s *Server) serve(r *http.Request) outcome {
 		return out
 	}
 
+	if d := s.takeDelay(r.Method, route.Path, rr.URL.Path); d > 0 {
+		time.Sleep(d) // GitHub is slow; the request still takes effect
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &call{s: s, r: rr, params: params, body: body}
@@ -150,6 +167,10 @@ func (s *Server) serve(r *http.Request) outcome {
 		return out
 	}
 	if f, ok := s.takeFailure(r.Method, route.Path, rr.URL.Path); ok {
+		if f.drop {
+			out.drop = true
+			return out
+		}
 		out.reply = failureReply(f.status)
 		out.headers = f.headers
 		return out

@@ -31,6 +31,7 @@ var handlers = map[string]handler{
 	"GET /repos/{owner}/{repo}/issues/{issue_number}":                   {perm: "issues", level: "read", fn: (*call).getIssue},
 	"GET /repos/{owner}/{repo}/issues/{issue_number}/comments":          {perm: "issues", level: "read", fn: (*call).listComments},
 	"POST /repos/{owner}/{repo}/issues/{issue_number}/comments":         {perm: "issues", level: "write", fn: (*call).createComment},
+	"GET /repos/{owner}/{repo}/issues/comments/{comment_id}":            {perm: "issues", level: "read", fn: (*call).getComment},
 	"PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}":          {perm: "issues", level: "write", fn: (*call).updateComment},
 	"POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions": {perm: "issues", level: "write", fn: (*call).reactToComment},
 	"POST /repos/{owner}/{repo}/issues/{issue_number}/reactions":        {perm: "issues", level: "write", fn: (*call).reactToIssue},

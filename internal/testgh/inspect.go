@@ -99,3 +99,19 @@ func (s *Server) Violations() []string {
 	defer s.mu.Unlock()
 	return slices.Clone(s.st.violations)
 }
+
+// MergePullRequest records pull request number as merged by login into
+// merge (a commit the test made on the base branch): closed, merged,
+// with merge_commit_sha. It reports whether the pull request exists.
+func (s *Server) MergePullRequest(owner, repo string, number int, merge, login string) bool {
+	found := false
+	s.withRepo(owner, repo, func(rs *repoState) {
+		for _, p := range rs.pulls {
+			if p.Number == number {
+				p.State, p.MergeCommitSHA, p.MergedBy, p.UpdatedAt = "closed", merge, login, s.now()
+				found = true
+			}
+		}
+	})
+	return found
+}

@@ -231,6 +231,10 @@ func (s *Server) pullJSON(rs *repoState, p *PullRequest) map[string]any {
 	if p.State == "closed" {
 		closedAt = ts(p.UpdatedAt)
 	}
+	mergedAt, mergeSHA, mergedBy := any(nil), any(nil), any(nil)
+	if p.MergeCommitSHA != "" {
+		mergedAt, mergeSHA, mergedBy = ts(p.UpdatedAt), p.MergeCommitSHA, s.userJSON(p.MergedBy)
+	}
 	headSHA, baseSHA := p.HeadSHA, p.BaseSHA
 	if sha, ok := s.resolveBranch(rs, p.Head); ok {
 		headSHA = sha
@@ -247,7 +251,7 @@ func (s *Server) pullJSON(rs *repoState, p *PullRequest) map[string]any {
 		"number":       p.Number, "state": p.State, "locked": false, "title": p.Title, "body": p.Body,
 		"user": s.userJSON(p.User), "labels": []any{}, "milestone": nil,
 		"created_at": ts(p.CreatedAt), "updated_at": ts(p.UpdatedAt), "closed_at": closedAt,
-		"merged_at": nil, "merge_commit_sha": nil, "assignee": nil, "assignees": []any{},
+		"merged_at": mergedAt, "merge_commit_sha": mergeSHA, "assignee": nil, "assignees": []any{},
 		"requested_reviewers": []any{}, "requested_teams": []any{},
 		"head": s.branchJSON(rs, p.Head, headSHA), "base": s.branchJSON(rs, p.Base, baseSHA),
 		"_links": map[string]any{
@@ -256,7 +260,7 @@ func (s *Server) pullJSON(rs *repoState, p *PullRequest) map[string]any {
 			"commits": link(u + "/commits"), "statuses": link(repoURL + "/statuses/" + headSHA),
 		},
 		"author_association": s.association(rs, p.User), "auto_merge": nil, "draft": p.Draft,
-		"merged": false, "mergeable": nil, "rebaseable": nil, "mergeable_state": "unknown", "merged_by": nil,
+		"merged": p.MergeCommitSHA != "", "mergeable": nil, "rebaseable": nil, "mergeable_state": "unknown", "merged_by": mergedBy,
 		"comments": comments, "review_comments": 0, "maintainer_can_modify": p.MaintainerCanModify,
 		"commits": 1, "additions": 0, "deletions": 0, "changed_files": 0,
 	}

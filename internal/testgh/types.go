@@ -70,6 +70,9 @@ type PullRequest struct {
 	Issue     int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// MergeCommitSHA and MergedBy are set by MergePullRequest.
+	MergeCommitSHA string
+	MergedBy       string
 }
 
 // CheckRun is a check run created through the API.

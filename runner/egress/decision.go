@@ -26,6 +26,9 @@ const (
 	ReasonBadRequest     Reason = "bad request"
 	ReasonHeaderTooLarge Reason = "header too large"
 	ReasonTimeout        Reason = "client timeout"
+	ReasonRule           Reason = "refused by rule"
+	ReasonExfiltration   Reason = "secret in request"
+	ReasonInspectFailed  Reason = "inspection failed"
 )
 
 // Decision is one audited request: a CONNECT tunnel or one plain-HTTP
@@ -44,6 +47,12 @@ type Decision struct {
 	BytesUp   int64         // bytes sent upstream (request and tunnel payload)
 	BytesDown int64         // bytes received from upstream
 	Duration  time.Duration // from request read to end
+
+	// Inspected requests (one decision each, besides their tunnel's).
+	Inspected  bool   // the proxy read this exchange (a tunnel to an inspected host, or one request in it)
+	Path       string // the request's path, query values redacted ("/search?q=[redacted]")
+	Rule       string // the rule that admitted the request ("" when the host has no rules or it was refused)
+	Credential string // name of the credential the proxy added, if any
 }
 
 // Stats are a proxy's totals so far.

@@ -20,6 +20,13 @@ type refusal struct {
 // resolved addresses, then dials the first address that answers. It sets
 // d.Host (normalised), d.Addr, d.Reason and d.Detail.
 func (p *Proxy) open(ctx context.Context, d *Decision) (net.Conn, *refusal) {
+	return p.openWith(ctx, d, p.dialVetted)
+}
+
+// openWith is open with the final step (dialling the vetted addresses)
+// given as dial.
+func (p *Proxy) openWith(ctx context.Context, d *Decision,
+	dial func(context.Context, *Decision, []netip.Addr) (net.Conn, *refusal)) (net.Conn, *refusal) {
 	raw := d.Host
 	d.Host = ""
 	h, ok := normalHost(raw)
@@ -76,7 +83,23 @@ func (p *Proxy) open(ctx context.Context, d *Decision) (net.Conn, *refusal) {
 	if private {
 		d.Reason = ReasonAllowedPrivate
 	}
+	return dial(ctx, d, addrs)
+}
 
+// vet runs open's checks without dialling: it returns the addresses the
+// run may dial for d.Host and d.Port.
+func (p *Proxy) vet(ctx context.Context, d *Decision) ([]netip.Addr, *refusal) {
+	var addrs []netip.Addr
+	_, rf := p.openWith(ctx, d, func(_ context.Context, _ *Decision, a []netip.Addr) (net.Conn, *refusal) {
+		addrs = a
+		return nil, nil
+	})
+	return addrs, rf
+}
+
+// dialVetted dials the first of addrs (vetted by open) that answers on
+// d.Port and tracks the connection.
+func (p *Proxy) dialVetted(ctx context.Context, d *Decision, addrs []netip.Addr) (net.Conn, *refusal) {
 	var last error
 	for _, a := range addrs {
 		target := netip.AddrPortFrom(a, uint16(d.Port)).String()
@@ -95,7 +118,7 @@ func (p *Proxy) open(ctx context.Context, d *Decision) (net.Conn, *refusal) {
 	}
 	d.Reason, d.Detail = ReasonDialFailed, truncate(last.Error(), 200)
 	return nil, &refusal{http.StatusBadGateway, ReasonDialFailed,
-		fmt.Sprintf("agentgate egress: could not connect to host %q port %d", h, d.Port)}
+		fmt.Sprintf("agentgate egress: could not connect to host %q port %d", d.Host, d.Port)}
 }
 
 // vetAddrs turns resolver answers into dialable addresses. bad is set

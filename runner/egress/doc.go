@@ -26,8 +26,17 @@
 // Options.OnDecision with host, port, dialled address, reason, status,
 // bytes each way and duration, and summed in Stats.
 //
-// Known limit: inside a CONNECT tunnel the proxy does not see TLS, so a
-// client can present a different SNI name to a server at an allowlisted
-// name's address (domain fronting on shared CDNs). Plain-HTTP forwarding
-// always sends the Host the allowlist checked.
+// Hosts the Policy inspects (Policy.Inspect, Policy.InspectAll) are not
+// tunnelled: the proxy ends the client's TLS with a certificate from the
+// run's CA (for the CONNECT's name, whatever SNI the client sends), judges
+// each request (method and path rules, the secrets of Options.Secrets),
+// adds the host's credential, and sends it over its own verified TLS to
+// the name the allowlist checked (inspect.go). Each request is a Decision
+// of its own with Inspected set.
+//
+// Known limit: inside a plain CONNECT tunnel the proxy does not see TLS,
+// so a client can present a different SNI name to a server at an
+// allowlisted name's address (domain fronting on shared CDNs), and
+// nothing it sends is read. Plain-HTTP forwarding always sends the Host
+// the allowlist checked.
 package egress

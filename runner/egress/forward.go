@@ -37,6 +37,19 @@ func (p *Proxy) forward(c net.Conn, req *http.Request, start time.Time) (keep bo
 		}
 		d.Port = port
 	}
+	if p.tripped.Load() {
+		d.Reason = ReasonExfiltration
+		p.deny(c, &d, http.StatusForbidden, "agentgate egress: this run is stopped: a request carried one of its secrets")
+		return false
+	}
+	if h, ok := normalHost(d.Host); ok {
+		if _, inspected := p.pol.inspections(h, d.Port); inspected {
+			d.Reason, d.Inspected = ReasonRule, true
+			p.deny(c, &d, http.StatusForbidden, fmt.Sprintf(
+				"agentgate egress: host %q is inspected and reached over HTTPS only (CONNECT %s:443)", h, h))
+			return false
+		}
+	}
 	up, rf := p.open(p.ctx, &d)
 	if rf != nil {
 		p.deny(c, &d, rf.status, rf.msg)

@@ -16,7 +16,8 @@ const (
 	DefaultMaxRequests       = 10000
 )
 
-// Policy is what one run may reach.
+// Policy is what one run may reach, and which hosts' requests are
+// inspected (Inspect).
 //
 // Allow entries are "host" or "*.suffix", each optionally followed by
 // ":port". A wildcard matches names below the suffix ("*.example.com"
@@ -38,6 +39,16 @@ type Policy struct {
 	MaxBytes     int64 // per-run byte budget, both directions summed (0 = DefaultMaxBytes)
 	MaxConns     int   // concurrent client connections (0 = DefaultMaxConns)
 	MaxRequests  int   // CONNECTs plus plain requests per run (0 = DefaultMaxRequests)
+
+	// Inspect lists the hosts whose HTTPS the proxy ends and inspects
+	// (Options.CA must be set); see Inspection. When several entries
+	// match a host (the org's and the repository's), a request must pass
+	// the rules of each, and the first entry with a credential adds it.
+	Inspect []Inspection
+	// InspectAll inspects every allowed host, also those no Inspect entry
+	// names (an org can require it): no byte leaves through a tunnel the
+	// proxy cannot read.
+	InspectAll bool
 }
 
 // pattern is one parsed Allow entry.
@@ -138,6 +149,8 @@ type compiled struct {
 	maxBytes    int64
 	maxConns    int
 	maxRequests int
+	inspect     []inspection
+	inspectAll  bool
 }
 
 // Validate reports every invalid entry of p, joined.
@@ -147,8 +160,16 @@ func (p Policy) Validate() error {
 }
 
 func compile(p Policy) (compiled, error) {
-	c := compiled{maxBytes: p.MaxBytes, maxConns: p.MaxConns, maxRequests: p.MaxRequests}
+	c := compiled{maxBytes: p.MaxBytes, maxConns: p.MaxConns, maxRequests: p.MaxRequests, inspectAll: p.InspectAll}
 	var errs []error
+	for _, in := range p.Inspect {
+		ci, err := compileInspection(in)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.inspect = append(c.inspect, ci)
+	}
 	for _, s := range p.Allow {
 		pt, err := parsePattern(s)
 		if err != nil {
@@ -205,6 +226,18 @@ func (c compiled) allows(host string, port int) bool {
 	return false
 }
 
+// inspections returns the entries that inspect host:port, and whether
+// the host is inspected at all.
+func (c compiled) inspections(host string, port int) ([]inspection, bool) {
+	var out []inspection
+	for _, in := range c.inspect {
+		if in.host.match(host, port) {
+			out = append(out, in)
+		}
+	}
+	return out, len(out) > 0 || c.inspectAll
+}
+
 // privateExempt reports whether the operator allowed host to resolve to a.
 func (c compiled) privateExempt(host string, a netip.Addr) bool {
 	for _, pt := range c.privNames {
@@ -251,10 +284,15 @@ func (p Policy) Allows(host string, port int) bool {
 //
 // AllowPrivate is the operator's alone: repo.AllowPrivate is ignored (an
 // exemption only applies to hosts Allow admits). Limits are the smaller of
-// the two effective values.
+// the two effective values. Inspect entries add up (a request must pass
+// every matching entry's rules) and InspectAll holds when either sets it:
+// a repository can add inspection and rules, never remove them. Which
+// credentials a repository may bind is the caller's to check.
 func (p Policy) Narrow(repo Policy) Policy {
 	out := Policy{
 		AllowPrivate: slices.Clone(p.AllowPrivate),
+		Inspect:      slices.Concat(p.Inspect, repo.Inspect),
+		InspectAll:   p.InspectAll || repo.InspectAll,
 		MaxBytes:     minLimit(p.MaxBytes, repo.MaxBytes, DefaultMaxBytes),
 		MaxConns:     int(minLimit(int64(p.MaxConns), int64(repo.MaxConns), DefaultMaxConns)),
 		MaxRequests:  int(minLimit(int64(p.MaxRequests), int64(repo.MaxRequests), DefaultMaxRequests)),

@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/agentgate/agentgate/internal/secretforms"
 )
 
 // Resolver looks host names up; *net.Resolver satisfies it.
@@ -30,6 +33,24 @@ type Options struct {
 	DialTimeout     time.Duration // default 10s
 	ResponseTimeout time.Duration // plain HTTP: upstream's response headers (default 60s)
 	IdleTimeout     time.Duration // no byte either way for this long ends an exchange (default 5m)
+
+	// CA signs the certificates the proxy shows the agent for inspected
+	// hosts; required when the Policy inspects anything.
+	CA *CA
+	// UpstreamRoots verifies inspected hosts' real certificates (default:
+	// the system roots; an operator adds an internal CA here).
+	UpstreamRoots *x509.CertPool
+	// Secrets are looked for in every inspected request's URL, headers and
+	// body (canaries planted in the sandbox and every real secret the
+	// worker knows). A hit refuses the request and calls OnExfiltration.
+	Secrets *secretforms.Scanner
+	// OnExfiltration is called once per request that carried a secret.
+	OnExfiltration func(Exfiltration)
+	// MaxInspectBody caps an inspected request's body, which is read whole
+	// to be scanned before any byte of it leaves (default 32 MiB); the
+	// bodies held at once, over all the run's tunnels and streams, are
+	// capped at twice that.
+	MaxInspectBody int64
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +85,9 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 5 * time.Minute
 	}
+	if o.MaxInspectBody <= 0 {
+		o.MaxInspectBody = 32 << 20
+	}
 	return o
 }
 
@@ -76,6 +100,9 @@ type Proxy struct {
 	cancel context.CancelFunc
 
 	requests atomic.Int64
+	tripped  atomic.Bool // a request carried a secret: nothing more leaves
+	// bodiesHeld is the bytes of inspected request bodies in memory now.
+	bodiesHeld atomic.Int64
 
 	mu        sync.Mutex
 	closed    bool
@@ -93,6 +120,9 @@ func New(p Policy, opts Options) (*Proxy, error) {
 	c, err := compile(p)
 	if err != nil {
 		return nil, fmt.Errorf("egress: %w", err)
+	}
+	if (len(c.inspect) > 0 || c.inspectAll) && opts.CA == nil {
+		return nil, errors.New("egress: the policy inspects hosts but no run CA was given")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	px := &Proxy{
@@ -276,7 +306,7 @@ func (p *Proxy) report(d Decision) {
 	}
 	p.opts.Logger.Log(p.ctx, lvl, "egress decision", "method", d.Method, "host", d.Host, "port", d.Port,
 		"addr", d.Addr, "allowed", d.Allowed, "reason", string(d.Reason), "status", d.Status,
-		"bytes_up", d.BytesUp, "bytes_down", d.BytesDown, "duration", d.Duration)
+		"inspected", d.Inspected, "path", d.Path, "rule", d.Rule, "bytes_up", d.BytesUp, "bytes_down", d.BytesDown, "duration", d.Duration)
 	if p.opts.OnDecision != nil {
 		p.opts.OnDecision(d)
 	}

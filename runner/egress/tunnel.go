@@ -31,6 +31,17 @@ func (p *Proxy) connect(c net.Conn, br *bufio.Reader, req *http.Request, start t
 		return
 	}
 	d.Host, d.Port = host, port
+	if h, ok := normalHost(host); ok {
+		if ins, inspected := p.pol.inspections(h, port); inspected {
+			p.inspectTunnel(c, br, d, ins)
+			return
+		}
+	}
+	if p.tripped.Load() {
+		d.Reason = ReasonExfiltration
+		p.deny(c, &d, http.StatusForbidden, "agentgate egress: this run is stopped: a request carried one of its secrets")
+		return
+	}
 	up, rf := p.open(p.ctx, &d)
 	if rf != nil {
 		p.deny(c, &d, rf.status, rf.msg)

@@ -19,6 +19,7 @@ const (
 	ErrUpstream         = "agentgate_upstream_unreachable"
 	ErrUpstreamEncoding = "agentgate_upstream_encoding"
 	ErrClosed           = "agentgate_closed"
+	ErrSecret           = "agentgate_secret_in_request"
 )
 
 // writeError answers with a JSON error the client's SDK can show: OpenAI's

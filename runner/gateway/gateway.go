@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/agentgate/agentgate/internal/secretforms"
 )
 
 // Gateway is one run's LLM gateway. It is an http.Handler; Serve runs it
@@ -28,6 +31,9 @@ type Gateway struct {
 	slots       chan struct{}
 	pol         *policy
 	outReserve  int64 // output reserved for a request without a cap
+	secrets     *secretforms.Scanner
+	onSecret    func(SecretHit)
+	tripped     atomic.Bool // a request carried a secret: nothing more is forwarded
 	mu          sync.Mutex
 	usage       Usage
 	reserved    int64 // tokens reserved by requests in flight
@@ -61,6 +67,8 @@ func New(opts Options) (*Gateway, error) {
 		client:      newClient(opts.Client),
 		log:         opts.Logger,
 		now:         opts.Now,
+		secrets:     opts.Secrets,
+		onSecret:    opts.OnSecret,
 
 		headerTimeout: headerTimeout,
 		bodyTimeout:   bodyTimeout,

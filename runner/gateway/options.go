@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/agentgate/agentgate/internal/secretforms"
 )
 
 // Upstream is one model API the gateway forwards to.
@@ -80,6 +82,21 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Secrets, when set, are looked for in every request body (canaries
+	// planted in the sandbox, the worker's real secrets), in their common
+	// encodings. A hit refuses the request with ErrSecret, refuses every
+	// later one, and calls OnSecret.
+	Secrets *secretforms.Scanner
+	// OnSecret is called once per request that carried a secret.
+	OnSecret func(SecretHit)
+}
+
+// SecretHit is a request the gateway refused because its body carried
+// one of the run's secrets: which one and how written, never the value.
+type SecretHit struct {
+	API, Path string
+	Secret    string // the secret's name
+	Form      string // literal, base64, hex, url-encoded, ...
 }
 
 // upstream is a validated Upstream.

@@ -33,6 +33,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(errAPI, http.StatusServiceUnavailable, ErrClosed, "agentgate: the LLM gateway for this run is closed")
 		return
 	}
+	if g.tripped.Load() {
+		refuse(errAPI, http.StatusForbidden, ErrSecret, "agentgate: this run is stopped: a request carried one of its secrets")
+		return
+	}
 	rt, ok := resolve(r.URL.Path)
 	if !ok {
 		refuse(errAPI, http.StatusNotFound, ErrUnknownRoute, fmt.Sprintf(
@@ -78,6 +82,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case err != nil:
 			refuse(rt.api, http.StatusBadRequest, ErrBadBody, "agentgate: could not read the request body")
+			return
+		}
+		if hit, found := g.secrets.Scan(body); found {
+			g.tripped.Store(true)
+			g.log.WarnContext(r.Context(), "llm request carried a secret; refused", "api", rt.api, "path", rt.path,
+				"secret", hit.Name, "form", hit.Form)
+			if g.onSecret != nil { // before the agent hears of it
+				g.onSecret(SecretHit{API: rt.api, Path: rt.path, Secret: hit.Name, Form: hit.Form})
+			}
+			refuse(rt.api, http.StatusForbidden, ErrSecret,
+				"agentgate: this request carries one of the run's secrets; it was not sent, and the run is stopped")
 			return
 		}
 		defaultOut := int64(0)

@@ -25,6 +25,10 @@ func agentgateLine(o obj) []telemetry.Event {
 		if ev, ok := usageEvent(o, o.str("model", maxName)); ok {
 			return []telemetry.Event{ev}
 		}
+	case "tool":
+		if name := o.str("name", maxName); name != "" {
+			return []telemetry.Event{event(telemetry.KindAgentTool, map[string]any{"name": name})}
+		}
 	}
 	return nil
 }

@@ -34,16 +34,20 @@
 //	{"type":"message","text":"Fixed the off-by-one in parse.go."}
 //	{"type":"file_change","path":"parse.go","op":"modified"}
 //	{"type":"usage","input_tokens":1200,"output_tokens":340,"model":"gpt-4.1"}
+//	{"type":"tool","name":"apply_patch"}
 //
 // command: a shell command the agent ran; exit_code (integer) and
 // duration_ms (integer) are optional. message: text for the reader
 // (kept up to 4 KiB); "error": true marks a failure report. file_change:
 // a path relative to /workspace and op, one of "added", "modified",
 // "deleted", "renamed". usage: token counts of model calls since the
-// previous usage line (integers) and the model name. Unknown fields are
-// ignored, so the format can grow.
+// previous usage line (integers) and the model name. tool: the name of a
+// tool the model called, one line per call (the shell tool too; what it
+// ran is a command line). Unknown fields are ignored, so the format can
+// grow.
 //
 // Events produced: telemetry.KindAgentCommand, KindAgentMessage,
 // KindFileChanged (with source "agent"; agentgate still computes the real
-// changes from the work tree) and KindLLMUsage, all with actor "agent".
+// changes from the work tree), KindLLMUsage and KindAgentTool, all with
+// actor "agent".
 package agentevents

@@ -38,6 +38,8 @@ func TestParserLines(t *testing.T) {
 			`file.changed {"op":"modified","path":"a.go","source":"agent"}`},
 		{"agentgate usage", FormatAgentgate, []string{`{"type":"usage","input_tokens":1,"output_tokens":2,"model":"m"}`},
 			`llm.usage {"input_tokens":1,"model":"m","output_tokens":2}`},
+		{"agentgate tool", FormatAgentgate, []string{`{"type":"tool","name":"apply_patch"}`, `{"type":"tool","name":7}`, `{"type":"tool"}`},
+			`agent.tool {"name":"apply_patch"}`},
 		{"plain text", FormatAgentgate, []string{"running tests...", "", "{", "[1,2]", `"str"`}, ``},
 		{"malformed json", FormatAgentgate, []string{`{"type":"command","command":"x"`, `{"type":"command"} trailing`}, ``},
 		{"wrong types", FormatAgentgate, []string{

@@ -42,11 +42,13 @@ var Verbs = map[string]string{
 	"mkfifo":    "<path>",
 	"files":     "<n> <dir>",
 	"env":       "",
+	"getenv":    "<name>",
 	"procs":     "",
 	"probe-net": "",
 	"connect":   "<host:port>",
 	"lookup":    "<name>",
 	"proxyget":  "<url>",
+	"proxyleak": "<url> <ENVVAR>",
 	"llm":       "<prompt...>",
 	"id":        "",
 	"summary":   "<text...>",
@@ -67,11 +69,13 @@ var arities = map[string]arity{
 	"mkfifo":    {1, 1},
 	"files":     {2, 2},
 	"env":       {0, 0},
+	"getenv":    {1, 1},
 	"procs":     {0, 0},
 	"probe-net": {0, 0},
 	"connect":   {1, 1},
 	"lookup":    {1, 1},
 	"proxyget":  {1, 1},
+	"proxyleak": {2, 2},
 	"llm":       {1, rest},
 	"id":        {0, 0},
 	"summary":   {1, rest},
@@ -176,9 +180,9 @@ func checkArgs(verb string, args []string) error {
 		if _, _, err := net.SplitHostPort(args[0]); err != nil {
 			return fmt.Errorf("address %q is not host:port", args[0])
 		}
-	case "proxyget":
-		if u, err := url.Parse(args[0]); err != nil || u.Scheme != "http" || u.Host == "" {
-			return fmt.Errorf("url %q is not an http:// URL", args[0])
+	case "proxyget", "proxyleak":
+		if u, err := url.Parse(args[0]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("url %q is not an http:// or https:// URL", args[0])
 		}
 	case "files":
 		n, err := strconv.Atoi(args[0])

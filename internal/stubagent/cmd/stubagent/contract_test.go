@@ -26,13 +26,10 @@ var (
 // contractCase runs one contract stub in a temporary work tree with a
 // fake upstream as the gateway.
 type contractCase struct {
-	name     string
-	argv     []string // argv[0] picks the contract
-	env      []string // besides the gateway's
-	task     string
-	wantCode int
-	wantErr  string // substring of the error
-	root     bool   // run as uid 0
+	argv []string // argv[0] picks the contract
+	env  []string // besides the gateway's
+	task string
+	root bool // run as uid 0
 }
 
 // presetCase is a contract case from a preset as runner/agents makes it,

@@ -63,6 +63,10 @@ func do(w io.Writer, d directive.Directive) error {
 			fmt.Fprintln(w, kv)
 		}
 		return nil
+	case "getenv":
+		// One variable, on a line of its own: "NAME=value".
+		_, err := fmt.Fprintf(w, "%s=%s\n", a[0], os.Getenv(a[0]))
+		return err
 	case "probe-net":
 		return probeNet(w)
 	case "connect":
@@ -71,6 +75,8 @@ func do(w io.Writer, d directive.Directive) error {
 		return probeLookup(w, a[0])
 	case "proxyget":
 		return probeProxyGet(w, a[0])
+	case "proxyleak":
+		return probeProxyLeak(w, a[0], a[1])
 	case "llm":
 		return callLLM(w, a[0])
 	case "id":

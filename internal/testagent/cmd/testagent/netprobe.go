@@ -70,6 +70,37 @@ func probeProxyGet(w io.Writer, url string) error {
 	return err
 }
 
+// probeProxyLeak sends GET url through $HTTP_PROXY with the value of the
+// environment variable name in an X-Debug header, as an agent tricked
+// into exfiltrating a credential would, and prints
+// "proxyleak URL status=CODE body=FIRST-LINE" or "proxyleak URL fail: ERR".
+func probeProxyLeak(w io.Writer, url, name string) error {
+	client := &http.Client{
+		Timeout: probeTimeout,
+		Transport: &http.Transport{Proxy: func(*http.Request) (*neturl.URL, error) {
+			if p := os.Getenv("HTTP_PROXY"); p != "" {
+				return neturl.Parse(p)
+			}
+			return nil, nil
+		}},
+	}
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Debug", os.Getenv(name))
+	resp, err := client.Do(req)
+	if err != nil {
+		_, werr := fmt.Fprintf(w, "proxyleak %s fail: %v\n", url, err)
+		return werr
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	body, _, _ := strings.Cut(string(b), "\n")
+	_, err = fmt.Fprintf(w, "proxyleak %s status=%d body=%s\n", url, resp.StatusCode, body)
+	return err
+}
+
 // callLLM sends one chat completion to $OPENAI_BASE_URL with
 // $OPENAI_API_KEY, as an agent would, and prints the status and reply.
 // It writes the reply to LLM_REPLY.md so the run has a change.
