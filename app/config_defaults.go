@@ -9,8 +9,8 @@ var settingDefaults = map[string]string{
 	"app-slug":           "agentgate",
 	"github-api-url":     "https://api.github.com/",
 	"listen":             ":8080",
-	"database-url":       "agentgate-data/agentgate.db",
-	"data-dir":           "agentgate-data",
+	"database-url":       "<data-dir>/agentgate.db",
+	"data-dir":           "$XDG_STATE_HOME/agentgate, /var/lib/agentgate as root, else ~/.local/state/agentgate",
 	"audit-key-file":     "<data-dir>/audit.key",
 	"role":               RoleAll,
 	"mention":            "@agentgate",
@@ -45,7 +45,7 @@ var settingDefaults = map[string]string{
 }
 
 // derivedDefaults are defaults that are not one value (computed at start).
-var derivedDefaults = map[string]bool{"audit-key-file": true}
+var derivedDefaults = map[string]bool{"audit-key-file": true, "database-url": true, "data-dir": true}
 
 // showDefaults makes `-h` print each setting's default. Only the text
 // shown changes: a setting is applied only when it is given.
