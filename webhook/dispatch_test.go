@@ -126,6 +126,10 @@ func TestRoute(t *testing.T) {
 			payload: payload(t, "issue_comment.created.json", "action", "edited", "comment.body", "@agentgate fix", "installation.id", 1), reason: ReasonEditNoMention},
 		{name: "edit by a bot", event: "issue_comment",
 			payload: edited("@agentgate fix it", "fix it", "2019-05-15T15:21:21Z", "sender.type", "Bot"), reason: ReasonBot},
+		// Anyone with write access may edit a member's comment; the
+		// payload's author_association stays the author's.
+		{name: "edit by someone other than the author", event: "issue_comment",
+			payload: edited("@agentgate fix it", "fix it", "2019-05-15T15:21:21Z", "sender.id", 4242, "sender.login", "outsider"), reason: ReasonEditByOther},
 		{name: "deleted comment on an issue", event: "issue_comment",
 			payload: payload(t, "issue_comment.created.json", "installation.id", 3, "action", "deleted"), command: EvCommentDeleted,
 			check: func(t *testing.T, r Routed) {
@@ -184,6 +188,10 @@ func TestRoute(t *testing.T) {
 					t.Errorf("event = %+v", r.Event)
 				}
 			}},
+		{name: "feedback comment edited by someone other than its author", event: "issue_comment",
+			payload: payload(t, "issue_comment.created.pull_request.json", "installation.id", 3, "action", "edited", "comment.body", "@agentgate rename y instead", "sender.id", 4242), command: EvFeedbackDeleted},
+		{name: "inline review comment edited by someone other than its author", event: "pull_request_review_comment",
+			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "comment.body", "use a map", "sender.id", 4242), command: EvFeedbackDeleted},
 		{name: "inline review comment edited by a bot", event: "pull_request_review_comment",
 			payload: payload(t, "pull_request_review_comment.created.json", "action", "edited", "sender.type", "Bot"), command: EvFeedbackDeleted},
 		{name: "deleted inline review comment", event: "pull_request_review_comment",

@@ -27,6 +27,10 @@ const ReasonNotFeedback = "comment is not on a pull request"
 const (
 	ReasonEditNoMention = "edit does not add the mention"
 	ReasonEditLate      = "edit is later than the edit trigger window"
+	// ReasonEditByOther: a comment edited by someone other than its author
+	// (anyone with write access may edit any comment) speaks for neither:
+	// it starts nothing, and feedback it gave is dropped.
+	ReasonEditByOther = "comment edited by someone other than its author"
 )
 
 // commentChangePayload is what an edited or deleted comment's delivery
@@ -47,6 +51,9 @@ type commentChangePayload struct {
 		Path              string `json:"path"`
 		Line              int    `json:"line"`
 		AuthorAssociation string `json:"author_association"`
+		User              *struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
 		// UpdatedAt is kept raw: it only makes the replay key.
 		UpdatedAt json.RawMessage `json:"updated_at"`
 	} `json:"comment"`
@@ -158,6 +165,12 @@ func (ev *commentChangePayload) job() (*EventJobArgs, string) {
 	if ev.Sender == nil || strings.EqualFold(typ, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]") {
 		cmd = EvFeedbackDeleted
 	}
+	// The comment's author_association is its author's, not the
+	// editor's: an edit by anyone else (ReasonEditByOther) drops the
+	// feedback rather than lend the editor the author's standing.
+	if ev.Comment.User == nil || ev.Comment.User.ID != id {
+		cmd = EvFeedbackDeleted
+	}
 	r := ev.Repository
 	return &EventJobArgs{
 		Action: ev.Action, Command: cmd, InstallationID: ev.Installation.ID,
@@ -211,6 +224,12 @@ func routeCommentEdit(payload []byte, cfg Config) (Routed, string, error) {
 	}
 	if ev.Installation.id() == 0 {
 		return Routed{}, ReasonInstallation, nil
+	}
+	// Only the comment's author may turn it into a request by editing: the
+	// payload's author_association is the author's, and it decides
+	// whether the requester must wait for a maintainer.
+	if c.User.id() == 0 || c.User.id() != ev.Sender.id() {
+		return Routed{}, ReasonEditByOther, nil
 	}
 	// The editor asks: who changed the text answers for it.
 	args := baseArgs("issue_comment", TriggerMention, ev.Installation, ev.Repo, ev.Issue, ev.Sender)
