@@ -273,8 +273,13 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = resp.StatusCode
 			if inj != nil {
 				maskHeader(resp.Header, inj.masks)
-				maskHeader(resp.Trailer, inj.masks)
-				resp.Body = &maskReader{r: resp.Body, masks: inj.masks}
+				// Trailers arrive after the body, past any mask applied
+				// here: a response to an injected request carries none.
+				resp.Trailer = nil
+				// A session the host opens on the injected credential is
+				// the credential's: it stays on the host side.
+				resp.Header.Del("Set-Cookie")
+				resp.Body = &noTrailers{ReadCloser: &maskReader{r: resp.Body, masks: inj.masks}, resp: resp}
 			}
 			resp.Body = &countReader{ReadCloser: resp.Body, n: &got}
 			return nil
@@ -345,6 +350,20 @@ func redactedPath(u *url.URL) string {
 		parts = append(parts, k+"=[redacted]")
 	}
 	return truncate(p+"?"+strings.Join(parts, "&"), 512)
+}
+
+// noTrailers drops a response's trailers when its body is closed: the
+// transport fills resp.Trailer as it reaches the body's end, and the
+// reverse proxy copies whatever is there after closing the body.
+type noTrailers struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (n *noTrailers) Close() error {
+	err := n.ReadCloser.Close()
+	n.resp.Trailer = nil
+	return err
 }
 
 // maskHeader replaces each mask in h's values with asterisks.

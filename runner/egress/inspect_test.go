@@ -52,7 +52,12 @@ func tlsUpstream(t *testing.T) (*x509.Certificate, *upstreamLog, int) {
 		log.add(fmt.Sprintf("%s %s auth=%s body=%s host=%s", r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body, r.Host))
 		if r.URL.Path == "/echo" {
 			w.Header().Set("X-Seen", r.Header.Get("Authorization"))
+			// A session cookie opened on the credential, and the
+			// credential again in a trailer (sent after the body).
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "s3ss10n-from-the-credential"})
+			w.Header().Set("Trailer", "X-Seen-Late")
 			_, _ = io.WriteString(w, "you sent: "+r.Header.Get("Authorization"))
+			w.Header().Set("X-Seen-Late", r.Header.Get("Authorization"))
 			return
 		}
 		_, _ = io.WriteString(w, "ok "+r.Proto)
@@ -226,6 +231,12 @@ func TestInspectMasksEchoedCredential(t *testing.T) {
 	if !strings.Contains(body, "you sent: Bearer ****") {
 		t.Errorf("body %q: want the echo masked", body)
 	}
+	if v := resp.Trailer.Get("X-Seen-Late"); v != "" {
+		t.Errorf("trailer reached the agent: %q", v)
+	}
+	if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+		t.Errorf("the host's session cookie reached the agent: %q", c)
+	}
 	if !strings.Contains(e.log.all()[0], testToken) {
 		t.Error("positive control: upstream did not get the credential")
 	}
@@ -320,7 +331,7 @@ func TestInspectVerifiesUpstream(t *testing.T) {
 
 func TestInspectRefusesAmbiguousPaths(t *testing.T) {
 	e := startInspect(t, rulesAndToken(), nil)
-	for _, p := range []string{"/v1/packages/%2e%2e/%2e%2e/admin", "/v1/packages/a%2Fb", "/v1/packages//x"} {
+	for _, p := range []string{"/v1/packages/%2e%2e/%2e%2e/admin", "/v1/packages/a%2Fb", "/v1/packages//x", "/v1/packages/..;/..;/admin", "/v1/packages/x;a=b", "//v1/packages/x"} {
 		resp, body := e.do(t, e.client, "GET", p, "", nil)
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d %q, want 400", p, resp.StatusCode, body)

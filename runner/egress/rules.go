@@ -250,8 +250,9 @@ func validHeaderName(h string) bool {
 }
 
 // cleanPath returns the request's decoded path when it is plain: no "."
-// or ".." segment, no empty segment, no encoded "/" or "\"; a server
-// could read such a path differently from the rules.
+// or ".." segment, no empty segment (but a trailing slash), no ";" (Tomcat
+// and Jetty, under many registries, read "..;" as ".."), no encoded "/"
+// or "\"; a server could read such a path differently from the rules.
 func cleanPath(decoded, raw string) (string, bool) {
 	if decoded == "" {
 		decoded = "/"
@@ -264,7 +265,7 @@ func cleanPath(decoded, raw string) (string, bool) {
 		return "", false
 	}
 	for i, sg := range strings.Split(decoded[1:], "/") {
-		if sg == "." || sg == ".." || (sg == "" && i > 0 && i < strings.Count(decoded, "/")-1) {
+		if sg == "." || sg == ".." || strings.Contains(sg, ";") || (sg == "" && i < strings.Count(decoded, "/")-1) {
 			return "", false
 		}
 	}

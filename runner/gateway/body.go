@@ -27,7 +27,11 @@ func (i requestInfo) reservation(bodyLen int, defaultOut int64) int64 {
 	if out < 0 {
 		out = defaultOut
 	}
-	return int64(bodyLen+3)/4 + out
+	in := int64(bodyLen+3) / 4
+	if out > math.MaxInt64-in {
+		return math.MaxInt64
+	}
+	return in + out
 }
 
 // errNotObject is returned for bodies that are not a JSON object.
@@ -415,10 +419,31 @@ func checkResponses(fields map[string]json.RawMessage, pol *policy, info *reques
 	if err != nil {
 		return false, err
 	}
+	if items, ok := v.([]any); ok && !pol.state {
+		// An item reference's "type" is optional: {"id": "msg_…"} alone
+		// names an item stored on the provider account.
+		for _, it := range items {
+			if m, ok := it.(map[string]any); ok && m["id"] != nil && m["type"] == nil {
+				return false, &refusal{what: "input item with an \"id\" and no \"type\" (a stored item reference)", why: whyState}
+			}
+		}
+	}
 	if err := walkOpenAI(v, pol); err != nil {
 		return false, err
 	}
 	return forceStoreFalse(fields, pol, true), nil
+}
+
+// mulCapped is a*b for non-negative a and b, saturating instead of
+// overflowing (a reservation must never turn negative).
+func mulCapped(a, b int64) int64 {
+	if a <= 0 || b <= 0 {
+		return max(a, 0) * max(b, 0)
+	}
+	if a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 func checkChat(fields map[string]json.RawMessage, pol *policy, info *requestInfo) (bool, error) {
@@ -431,7 +456,7 @@ func checkChat(fields map[string]json.RawMessage, pol *policy, info *requestInfo
 		if !nok || n < 1 {
 			n = 1
 		}
-		info.maxOutput = out * n
+		info.maxOutput = mulCapped(out, n)
 	}
 	if present(fields, "web_search_options") && !pol.serverToolAllowed("web_search") {
 		return false, refuseServerTool("web_search_options")

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -94,6 +95,8 @@ func TestMaxOutput(t *testing.T) {
 		{chat, `{"max_completion_tokens":10,"max_tokens":99,"n":3}`, 30},
 		{chat, `{"max_tokens":10}`, 10},
 		{chat, `{"n":4}`, -1},
+		// 2^53 × 1024 overflows int64: the cap saturates, never negative.
+		{chat, `{"max_completion_tokens":9007199254740992,"n":1024}`, math.MaxInt64},
 	}
 	for _, tt := range tests {
 		info, _, err := inspectBody([]byte(tt.body), tt.rt, &policy{}, 0)
@@ -103,5 +106,8 @@ func TestMaxOutput(t *testing.T) {
 	}
 	if got := (requestInfo{maxOutput: -1}).reservation(41, 500); got != 11+500 {
 		t.Errorf("reservation without a cap = %d", got)
+	}
+	if got := (requestInfo{maxOutput: math.MaxInt64}).reservation(41, 500); got != math.MaxInt64 {
+		t.Errorf("reservation of a saturated cap = %d, want MaxInt64", got)
 	}
 }

@@ -202,6 +202,8 @@ func (g *Gateway) reserve(need int64) (ok bool, why string) {
 	defer g.mu.Unlock()
 	used := g.usage.Tokens()
 	switch {
+	case need < 0 || need > g.budget:
+		return false, fmt.Sprintf("agentgate: this request could use up to %d tokens (input estimated from its size plus its output cap), more than this run's whole LLM token budget (%d tokens); lower max_tokens / max_output_tokens", need, g.budget)
 	case used >= g.budget:
 		return false, fmt.Sprintf("agentgate: this run's LLM token budget (%d tokens) is spent; no further model requests are allowed", g.budget)
 	case used+g.reserved+need > g.budget:

@@ -127,6 +127,10 @@ func TestPolicyRefusesProviderSideActions(t *testing.T) {
 		{"responses prompt template", respPath, resp(`,"prompt":{"id":"pmpt_1"}`), resp(``), `field "prompt"`},
 		{"responses background", respPath, resp(`,"background":true`), resp(`,"background":false`), `field "background"`},
 		{"responses item_reference", respPath, `{"model":"gpt-4.1","input":[{"type":"item_reference","id":"msg_other"}]}`, resp(``), `"item_reference"`},
+		// The reference's type is optional in OpenAI's API.
+		{"responses item reference without type", respPath, `{"model":"gpt-4.1","input":[{"id":"msg_other"}]}`,
+			`{"model":"gpt-4.1","input":[{"type":"function_call","id":"fc_1","call_id":"c1","name":"get","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"}]}`, `stored item reference`},
+		{"responses item reference with a null type", respPath, `{"model":"gpt-4.1","input":[{"id":"msg_other","type":null}]}`, resp(``), `stored item reference`},
 		{"responses unknown field", respPath, resp(`,"plugins":["web"]`), resp(`,"reasoning":{"effort":"low"},"include":["reasoning.encrypted_content"],"store":true`), `unknown field "plugins"`},
 
 		// OpenAI chat completions
