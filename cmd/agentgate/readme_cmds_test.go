@@ -257,3 +257,40 @@ func TestREADMEBench(t *testing.T) {
 		t.Errorf("%s: -dir %s kept nothing: %v", line, dir, err)
 	}
 }
+
+// TestREADMEAuditKeyFromOpenSSL: the docker-compose block's audit key line
+// (the Kubernetes block pipes the same command's output into a secret)
+// makes a key agentgate signs with.
+func TestREADMEAuditKeyFromOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skipf("openssl not installed: %v", err)
+	}
+	var line string
+	for _, l := range readmeBlock(t, "deploy/build.sh") {
+		if strings.HasPrefix(l, "openssl genpkey") {
+			line = l
+		}
+	}
+	if line != "openssl genpkey -algorithm ed25519 -out deploy/secrets/audit-key.pem" {
+		t.Fatalf("the compose block's key line is %q; this test knows openssl genpkey -algorithm ed25519 -out deploy/secrets/audit-key.pem", line)
+	}
+	root := t.TempDir()
+	cwd := filepath.Join(root, "cwd")
+	if err := os.MkdirAll(filepath.Join(cwd, "deploy", "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	env := userEnv(filepath.Join(root, "home"), filepath.Join(root, "state"))
+	if out, err := readmeShell(ctx, t, cwd, line, env); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+	// The key signs: prune writes a signed checkpoint, verify checks it.
+	for _, cmd := range []string{
+		"agentgate audit prune --older-than 2160h --audit-key-file deploy/secrets/audit-key.pem",
+		"agentgate audit verify --audit-key-file deploy/secrets/audit-key.pem",
+	} {
+		if out, err := readmeShell(ctx, t, cwd, cmd, env); err != nil || !strings.Contains(out, map[bool]string{true: "pruned 0 runs", false: "OK: head "}[strings.Contains(cmd, "prune")]) {
+			t.Errorf("%s: %v\n%s", cmd, err, out)
+		}
+	}
+}
