@@ -1,21 +1,16 @@
 package deploy_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -23,8 +18,8 @@ import (
 	"github.com/agentgate/agentgate/internal/dockertest"
 )
 
-// TestDockerfileBuildsAndRuns builds deploy/Dockerfile as deploy/build.sh
-// does (a static binary from this machine on FROM scratch: nothing is
+// TestDockerfileBuildsAndRuns builds deploy/Dockerfile with deploy/build.sh
+// (a static binary from this machine on FROM scratch: nothing is
 // pulled), runs `agentgate --help` in it and checks the image's user,
 // entrypoint and CA bundle.
 func TestDockerfileBuildsAndRuns(t *testing.T) {
@@ -32,69 +27,23 @@ func TestDockerfileBuildsAndRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	dir := t.TempDir()
-	gobuild := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "agentgate"), "./cmd/agentgate")
-	gobuild.Dir = ".."
-	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	ca, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
 	if err != nil {
 		t.Skipf("no CA bundle on this machine to copy into the image: %v", err)
 	}
-	dockerfile, err := os.ReadFile("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := os.ReadFile(filepath.Join(dir, "agentgate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tarball bytes.Buffer
-	tw := tar.NewWriter(&tarball)
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{{"Dockerfile", 0o644, dockerfile}, {"ca-certificates.crt", 0o644, ca}, {"agentgate", 0o755, bin}} {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-
+	// The README's command, deploy/build.sh, with its optional tag so that
+	// the test's image is its own.
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
 	tag := "agentgate-deploytest:" + hex.EncodeToString(suffix)
-	resp, err := cli.ImageBuild(ctx, &tarball, build.ImageBuildOptions{
-		Tags: []string{tag}, Remove: true, ForceRemove: true, PullParent: false,
-		Labels: map[string]string{"agentgate.test": "deploy"},
-	})
-	if err != nil {
-		t.Fatalf("image build: %v", err)
-	}
 	t.Cleanup(func() {
 		_, _ = cli.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
-	logs, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	dec := json.NewDecoder(bytes.NewReader(logs))
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err != nil {
-			break
-		}
-		if msg.Error != "" {
-			t.Fatalf("image build: %s\n%s", msg.Error, logs)
-		}
+	script := exec.CommandContext(ctx, "deploy/build.sh", tag)
+	script.Dir = ".."
+	logs, err := script.CombinedOutput()
+	if err != nil {
+		t.Fatalf("deploy/build.sh %s: %v\n%s", tag, err, logs)
 	}
 
 	insp, err := cli.ImageInspect(ctx, tag)

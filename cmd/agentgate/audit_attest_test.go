@@ -31,8 +31,13 @@ const (
 // so only the signature can tell a foreign record.
 func attestedDB(t *testing.T, signer string) (dbPath, keyPath string) {
 	t.Helper()
+	return attestedDBIn(t, t.TempDir(), signer)
+}
+
+// attestedDBIn is attestedDB with agentgate.db and audit.key in dir.
+func attestedDBIn(t *testing.T, dir, signer string) (dbPath, keyPath string) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	dbPath, keyPath = filepath.Join(dir, "agentgate.db"), filepath.Join(dir, "audit.key")
 	key, err := store.LoadAuditKey(keyPath, true)
 	if err != nil {

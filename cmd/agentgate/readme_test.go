@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/internal/dockertest"
+	"github.com/agentgate/agentgate/internal/pgtest"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/runner/relayimage"
 )
@@ -234,14 +236,26 @@ func TestREADMEServeFromFreshDirectory(t *testing.T) {
 	settings = append(settings, "AGENTGATE_GITHUB_API_URL=http://127.0.0.1:9/", "AGENTGATE_WORKER_ID=readme-"+strings.ToLower(rand.Text()[:8]))
 	serveArgs := strings.Fields(readmeLine(t, `agentgate (serve --listen :8080)`)[1])
 
+	// The Postgres scale-out section: the same settings plus
+	// AGENTGATE_DATABASE_URL, then its two lines.
+	intakeArgs := strings.Fields(readmeLine(t, `agentgate (serve --role intake --listen :8080)\s+#.*`)[1])
+	workerArgs := strings.Fields(readmeLine(t, `agentgate (worker --worker-id docker-host-1)\s+#.*`)[1])
+
 	for _, tc := range []struct {
-		name string
-		args []string
+		name     string
+		args     []string
+		postgres bool
 	}{
-		{"serve", serveArgs},
-		{"worker", []string{"worker"}},
+		{"serve", serveArgs, false},
+		{"worker", []string{"worker"}, false},
+		{"postgres-intake", intakeArgs, true},
+		{"postgres-worker", workerArgs, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			settings := settings
+			if tc.postgres {
+				settings = append(slices.Clone(settings), "AGENTGATE_DATABASE_URL="+pgtest.NewDatabase(t))
+			}
 			state, cwd := filepath.Join(root, tc.name, "state"), filepath.Join(root, tc.name, "cwd")
 			if err := os.MkdirAll(cwd, 0o755); err != nil {
 				t.Fatal(err)
@@ -329,6 +343,12 @@ func TestREADMEServeFromFreshDirectory(t *testing.T) {
 				t.Fatalf("agentgate %s did not drain within a minute of SIGTERM", strings.Join(args, " "))
 			}
 			checkEmpty(t, cwd)
+			if tc.postgres {
+				if _, err := os.Stat(filepath.Join(state, "agentgate", "agentgate.db")); err == nil {
+					t.Errorf("agentgate %s with a Postgres database-url opened a SQLite database", strings.Join(args, " "))
+				}
+				return
+			}
 			for _, f := range []string{"agentgate.db", "audit.key"} {
 				if _, err := os.Stat(filepath.Join(state, "agentgate", f)); err != nil {
 					t.Errorf("default state directory: %v", err)
