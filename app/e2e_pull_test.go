@@ -31,7 +31,7 @@ type miniRegistry struct {
 	blobs     map[string][]byte
 	manifests map[string]manifestEntry // name@ref → manifest
 	uploads   map[string][]byte
-	pulled    []string // manifest references fetched, as name@ref
+	pulled    []string // manifest references asked for (GET or HEAD), as name@ref
 	next      int
 }
 
@@ -120,9 +120,9 @@ func (g *miniRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		if r.Method == http.MethodGet {
-			g.pulled = append(g.pulled, name+"@"+ref)
-		}
+		// An engine that still holds the image's content may resolve the
+		// reference with a HEAD alone: that too is a pull by this ref.
+		g.pulled = append(g.pulled, name+"@"+ref)
 		w.Header().Set("Content-Type", e.contentType)
 		w.Header().Set("Docker-Content-Digest", digestOf(e.body))
 		w.Header().Set("Content-Length", fmt.Sprint(len(e.body)))
