@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -97,14 +98,30 @@ func TestREADMEAuditCommands(t *testing.T) {
 	// What each line must print, by the line's command (the part before
 	// its comment).
 	want := map[string][]string{
-		"agentgate audit list --repo octo/repo --outcome failed":   {"run-f", "octo/repo"},
-		"agentgate audit show RUN_ID":                              {"run-p", telemetry.KindGitPushed, "head "},
-		"agentgate audit show RUN_ID --diff":                       {"+kept"},
-		"agentgate audit show RUN_ID --diff --raw | git apply":     nil,
-		"agentgate audit export --since 2026-01-01 > events.jsonl": nil,
-		"agentgate audit verify":                                   {"OK: head ", "provenance records 1"},
-		"agentgate audit attest RUN_ID":                            {"signature good"},
-		"agentgate audit prune --older-than 2160h":                 {"pruned 0 runs"},
+		"agentgate audit list --repo octo/repo --outcome failed":                   {"run-f", "octo/repo"},
+		"agentgate audit show RUN_ID":                                              {"run-p", telemetry.KindGitPushed, "head "},
+		"agentgate audit show RUN_ID --diff":                                       {"+kept"},
+		"agentgate audit show RUN_ID --diff --raw | git apply":                     nil,
+		"agentgate audit export --since 2026-01-01 > events.jsonl":                 nil,
+		"agentgate audit verify":                                                   {"OK: head ", "provenance records 1"},
+		"agentgate audit verify --public-key audit-2.pub --public-key audit-1.pub": {"OK: head ", "provenance records 1"},
+		"agentgate audit attest RUN_ID":                                            {"signature good"},
+		"agentgate audit prune --older-than 2160h":                                 {"pruned 0 runs"},
+	}
+	// The public keys the rotation line names: audit-1.pub the key this
+	// trail was signed with, audit-2.pub a newer one.
+	newer, err := store.LoadAuditKey(filepath.Join(root, "audit-2.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]ed25519.PrivateKey{"audit-1.pub": key, "audit-2.pub": newer} {
+		der, err := x509.MarshalPKIXPublicKey(k.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cwd, name), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	env := userEnv(home, state)
 	for _, line := range lines {
@@ -149,7 +166,7 @@ func TestREADMEAuditCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
-		if e.Name() != "KEPT.md" && e.Name() != "events.jsonl" {
+		if e.Name() != "KEPT.md" && e.Name() != "events.jsonl" && e.Name() != "audit-1.pub" && e.Name() != "audit-2.pub" { // the .pub files are the test's
 			t.Errorf("an audit command wrote %s into its working directory", e.Name())
 		}
 	}

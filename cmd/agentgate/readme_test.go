@@ -26,6 +26,7 @@ import (
 	"github.com/agentgate/agentgate/internal/pgtest"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/runner/relayimage"
+	"github.com/agentgate/agentgate/store"
 )
 
 // The README tests run the README's commands as a new user would: the
@@ -239,7 +240,13 @@ func TestREADMEServeFromFreshDirectory(t *testing.T) {
 	// The Postgres scale-out section: the same settings plus
 	// AGENTGATE_DATABASE_URL, then its two lines.
 	intakeArgs := strings.Fields(readmeLine(t, `agentgate (serve --role intake --listen :8080)\s+#.*`)[1])
-	workerArgs := strings.Fields(readmeLine(t, `agentgate (worker --worker-id docker-host-1)\s+#.*`)[1])
+	workerArgs := strings.Fields(readmeLine(t, `agentgate (worker --worker-id docker-host-1 --audit-key-file /etc/agentgate/audit.key)\s+#.*`)[1])
+	// The audit key the section makes once for every replica: only its
+	// path differs here.
+	sharedKey := filepath.Join(root, "audit.key")
+	if _, err := store.LoadAuditKey(sharedKey, true); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name     string
@@ -263,6 +270,9 @@ func TestREADMEServeFromFreshDirectory(t *testing.T) {
 			args := append([]string(nil), tc.args...)
 			var addr string
 			for i, a := range args {
+				if a == "/etc/agentgate/audit.key" {
+					args[i] = sharedKey
+				}
 				if a == ":8080" {
 					// Only the port differs: a free loopback one.
 					ln, err := net.Listen("tcp", "127.0.0.1:0")
