@@ -94,12 +94,7 @@ func runUsage(evs []telemetry.Event) (int64, time.Duration) {
 		if ev.Kind != telemetry.KindSandboxExited {
 			continue
 		}
-		switch ms := ev.Attrs["duration_ms"].(type) {
-		case float64:
-			d += time.Duration(ms) * time.Millisecond
-		case int64:
-			d += time.Duration(ms) * time.Millisecond
-		case int:
+		if ms, ok := telemetry.IntAttr(ev.Attrs, "duration_ms"); ok {
 			d += time.Duration(ms) * time.Millisecond
 		}
 	}

@@ -40,13 +40,7 @@ func learnable(events []telemetry.Event, operator []string, org []string) []stri
 			continue
 		}
 		host, _ := ev.Attrs["host"].(string)
-		port := 0
-		switch p := ev.Attrs["port"].(type) {
-		case int:
-			port = p
-		case float64:
-			port = int(p)
-		}
+		port, _ := telemetry.IntAttr(ev.Attrs, "port")
 		if host == "" || port <= 0 {
 			continue
 		}

@@ -35,13 +35,7 @@ func learnableRules(events []telemetry.Event) []ruleProposal {
 		method, _ := ev.Attrs["method"].(string)
 		path, _ := ev.Attrs["path"].(string)
 		path, _, _ = strings.Cut(path, "?")
-		port := 0
-		switch p := ev.Attrs["port"].(type) {
-		case int:
-			port = p
-		case float64:
-			port = int(p)
-		}
+		port, _ := telemetry.IntAttr(ev.Attrs, "port")
 		if host == "" || port <= 0 || method == "" || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " *") {
 			continue
 		}

@@ -5,10 +5,10 @@ import (
 	"math"
 )
 
-// intAttr reads a whole number from attrs. Attrs written in process hold
+// IntAttr reads a whole number from attrs. Attrs written in process hold
 // Go ints; attrs read back from JSON hold float64. Fractions, NaN and
 // values out of int range are rejected.
-func intAttr(attrs map[string]any, key string) (int, bool) {
+func IntAttr(attrs map[string]any, key string) (int, bool) {
 	switch v := attrs[key].(type) {
 	case int:
 		return v, true

@@ -259,15 +259,15 @@ func (m *Metrics) ObserveEvent(ev Event) {
 	case KindNetAllowed, KindNetDenied:
 		m.Egress(ev.Kind == KindNetAllowed, stringAttr(a, "reason"))
 	case KindLLMRequest, KindLLMRefused:
-		in, _ := intAttr(a, "input_tokens")
-		out, _ := intAttr(a, "output_tokens")
+		in, _ := IntAttr(a, "input_tokens")
+		out, _ := IntAttr(a, "output_tokens")
 		model := stringAttr(a, "model")
 		if model == "" {
 			model = "unknown"
 		}
 		model = m.models.value(model)
 		result := "ok"
-		if st, _ := intAttr(a, "status"); st >= 400 || stringAttr(a, "error") != "" {
+		if st, _ := IntAttr(a, "status"); st >= 400 || stringAttr(a, "error") != "" {
 			result = "error"
 		}
 		m.llmReqs.WithLabelValues(model, result).Inc()

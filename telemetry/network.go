@@ -58,7 +58,7 @@ type LLMUsage struct {
 func (s *Summary) addNet(ev Event, index map[string]int) {
 	a := ev.Attrs
 	host := stringAttr(a, "host")
-	port, _ := intAttr(a, "port")
+	port, _ := IntAttr(a, "port")
 	key := fmt.Sprintf("%s:%d", host, port)
 	i, ok := index[key]
 	if !ok {
@@ -73,8 +73,8 @@ func (s *Summary) addNet(ev Event, index map[string]int) {
 		h.Denied++
 		h.Reason = stringAttr(a, "reason")
 	}
-	up, _ := intAttr(a, "bytes_up")
-	down, _ := intAttr(a, "bytes_down")
+	up, _ := IntAttr(a, "bytes_up")
+	down, _ := IntAttr(a, "bytes_down")
 	h.BytesUp += max(up, 0)
 	h.BytesDown += max(down, 0)
 }
@@ -86,11 +86,11 @@ func (s *Summary) addLLM(ev Event) {
 	if ev.Kind == KindLLMRefused {
 		s.LLM.Refused++
 	}
-	if st, _ := intAttr(a, "status"); st >= 400 {
+	if st, _ := IntAttr(a, "status"); st >= 400 {
 		s.LLM.Errors++
 	}
-	in, _ := intAttr(a, "input_tokens")
-	out, _ := intAttr(a, "output_tokens")
+	in, _ := IntAttr(a, "input_tokens")
+	out, _ := IntAttr(a, "output_tokens")
 	s.LLM.InputTokens += max(in, 0)
 	s.LLM.OutputTokens += max(out, 0)
 	if c, ok := a["cost_usd"].(float64); ok && c > 0 && !math.IsInf(c, 0) {

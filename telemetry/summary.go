@@ -80,7 +80,7 @@ func Summarize(events []Event) Summary {
 		a := ev.Attrs
 		switch ev.Kind {
 		case KindSandboxExited:
-			if code, ok := intAttr(a, "exit_code"); ok {
+			if code, ok := IntAttr(a, "exit_code"); ok {
 				s.ExitCode = &code
 			}
 			if boolAttr(a, "timed_out") {
@@ -89,11 +89,11 @@ func Summarize(events []Event) Summary {
 			if boolAttr(a, "oom_killed") {
 				s.LimitsHit = addOnce(s.LimitsHit, "memory")
 			}
-			if ms, ok := intAttr(a, "duration_ms"); ok && ms >= 0 {
+			if ms, ok := IntAttr(a, "duration_ms"); ok && ms >= 0 {
 				s.AgentDuration = (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
 			}
-			s.OutputBytes, _ = intAttr(a, "output_bytes")
-			s.DroppedBytes, _ = intAttr(a, "dropped_bytes")
+			s.OutputBytes, _ = IntAttr(a, "output_bytes")
+			s.DroppedBytes, _ = IntAttr(a, "dropped_bytes")
 			if s.DroppedBytes > 0 {
 				s.LimitsHit = addOnce(s.LimitsHit, "output")
 			}
@@ -125,8 +125,8 @@ func Summarize(events []Event) Summary {
 				break // the agent's claim; the work tree's diff is the record
 			}
 			f := SummaryFile{Path: stringAttr(a, "path"), Op: stringAttr(a, "op"), Binary: boolAttr(a, "binary")}
-			f.Added, _ = intAttr(a, "added")
-			f.Removed, _ = intAttr(a, "removed")
+			f.Added, _ = IntAttr(a, "added")
+			f.Removed, _ = IntAttr(a, "removed")
 			if i, seen := fileIndex[f.Path]; seen {
 				s.Files[i] = f
 			} else {

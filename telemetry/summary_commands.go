@@ -31,7 +31,7 @@ func (s *Summary) addCommand(a map[string]any) {
 		return
 	}
 	c := SummaryCommand{Command: cmd, Failed: boolAttr(a, "failed"), Declined: boolAttr(a, "declined")}
-	if code, ok := intAttr(a, "exit_code"); ok {
+	if code, ok := IntAttr(a, "exit_code"); ok {
 		c.ExitCode = &code
 	}
 	s.Commands = append(s.Commands, c)

@@ -120,9 +120,9 @@ func TestIntAttr(t *testing.T) {
 		{json.Number("12"), 12, true}, {1.5, 0, false}, {"7", 0, false}, {nil, 0, false}, {1e300, 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := intAttr(map[string]any{"k": tt.v}, "k")
+		got, ok := IntAttr(map[string]any{"k": tt.v}, "k")
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("intAttr(%#v) = %d, %v; want %d, %v", tt.v, got, ok, tt.want, tt.ok)
+			t.Errorf("IntAttr(%#v) = %d, %v; want %d, %v", tt.v, got, ok, tt.want, tt.ok)
 		}
 	}
 }
