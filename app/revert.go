@@ -113,31 +113,16 @@ func (ev *event) revert(ctx context.Context) error {
 	}
 	sha, branch, _ := strings.Cut(shaBranch, " ")
 
-	events, err := ev.w.DB.Events(ctx, runID)
+	events, sum, err := r.succeededSummary(ctx)
 	if err != nil {
-		return fmt.Errorf("read events: %w", err)
+		return err
 	}
 	md := revertSummary(a.Number, merge, base, orig.ID, events)
-	sum := telemetry.Summarize(events)
-	sum.Outcome = OutcomeSucceeded
-	sum.RunURL = ev.w.Config.RunURL(runID)
-	if head, err := ev.w.DB.RunHead(ctx, runID); err == nil {
-		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
-	}
 	md += sum.MarkdownMax(maxRunMarkdown - len(md))
 	body := fmt.Sprintf("Reverts #%d.\n\nRequested by @%s. agentgate made this commit itself from the merge commit `%s`: no agent ran. Merging it is the approval.\n\n## Run\n\n%s",
 		a.Number, a.ActorLogin, merge, md)
-	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, telemetry.CutMarkdown(body, telemetry.MaxPRBody)) })
+	num, err := r.publish(ctx, branch, sha, md, func() string { return telemetry.CutMarkdown(body, telemetry.MaxPRBody) })
 	if err != nil {
-		return err
-	}
-	if err := r.eventOnce(ctx, "event.pr", telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
-		return err
-	}
-	if _, err := r.once(ctx, effCheck, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
-		return err
-	}
-	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
 		return err
 	}
 	if err := ev.auditOnce(ctx, orig.ID, telemetry.KindRunReverted, a.ActorLogin, map[string]any{

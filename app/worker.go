@@ -436,33 +436,18 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if agentSummary == "" {
 		agentSummary, _, _ = r.w.DB.Effect(ctx, a.RunID, "agent.summary")
 	}
-	events, err := r.w.DB.Events(ctx, a.RunID)
+	events, sum, err := r.succeededSummary(ctx)
 	if err != nil {
-		return fmt.Errorf("read events: %w", err)
-	}
-	sum := telemetry.Summarize(events)
-	sum.Outcome = OutcomeSucceeded
-	sum.RunURL = r.w.Config.RunURL(a.RunID)
-	if head, err := r.w.DB.RunHead(ctx, a.RunID); err == nil {
-		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
+		return err
 	}
 	budgetMD := r.budgetMarkdown(ctx, events)
 	md := sum.MarkdownMax(maxRunMarkdown-len(budgetMD)) + budgetMD
 
-	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, prBody(a, agentSummary, md)) })
+	num, err := r.publish(ctx, branch, sha, md, func() string { return prBody(a, agentSummary, md) })
 	if err != nil {
 		return err
 	}
 	prURL := fmt.Sprintf("#%s", num)
-	if err := r.eventOnce(ctx, "event.pr", telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
-		return err
-	}
-	if _, err := r.once(ctx, effCheck, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
-		return err
-	}
-	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
-		return err
-	}
 	if err := r.afterCheck(ctx, num, sha, branch); err != nil {
 		return err
 	}
@@ -668,4 +653,41 @@ func (r *run) checkRun(ctx context.Context, sha, summary string) (string, error)
 		return "", fmt.Errorf("create check run: %w", err)
 	}
 	return strconv.FormatInt(cr.GetID(), 10), nil
+}
+
+// succeededSummary is the run's events and their summary as a succeeded
+// run's pull request and check show it: the outcome, the run page link
+// and the audit chain head.
+func (r *run) succeededSummary(ctx context.Context) ([]telemetry.Event, telemetry.Summary, error) {
+	events, err := r.w.DB.Events(ctx, r.args.RunID)
+	if err != nil {
+		return nil, telemetry.Summary{}, fmt.Errorf("read events: %w", err)
+	}
+	sum := telemetry.Summarize(events)
+	sum.Outcome = OutcomeSucceeded
+	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
+	if head, err := r.w.DB.RunHead(ctx, r.args.RunID); err == nil {
+		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
+	}
+	return events, sum, nil
+}
+
+// publish opens the run's pull request from branch (its body made only
+// when it is first opened) and the check run md on sha, each once and
+// each with its audit event, and returns the pull request's number.
+func (r *run) publish(ctx context.Context, branch, sha, md string, body func() string) (string, error) {
+	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, body()) })
+	if err != nil {
+		return "", err
+	}
+	if err := r.eventOnce(ctx, "event.pr", telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
+		return "", err
+	}
+	if _, err := r.once(ctx, effCheck, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
+		return "", err
+	}
+	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
+		return "", err
+	}
+	return num, nil
 }
