@@ -73,11 +73,13 @@ func browserCtx(t *testing.T, path string) context.Context {
 }
 
 // outDir is where the test keeps its screenshots: $AGENTGATE_TEST_OUT or
-// app/testdata/out (ignored by git).
+// agentgate-test-out in the system's temporary directory, never the source
+// tree (other packages' tests, such as the demo's, check that it stays
+// as it was).
 func outDir(t *testing.T) string {
 	dir := os.Getenv("AGENTGATE_TEST_OUT")
 	if dir == "" {
-		dir = filepath.Join("testdata", "out")
+		dir = filepath.Join(os.TempDir(), "agentgate-test-out")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
