@@ -13,18 +13,15 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/riverqueue/river"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/store"
-	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
 // approverRole is the least role that may approve protected changes or
 // release CI.
 const approverRole = "maintain"
-
-// effReleasedCheck is the `agentgate` check run created on the released head.
-const effReleasedCheck = "check.released"
 
 // ActionWorker executes ActionJobArgs: a click on a button of the
 // `agentgate` check run. "approve" approves a change to protected paths:
@@ -56,7 +53,7 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 	}
 	// The check run must be this run's, in this repository: external_id
 	// is only a claim of the payload.
-	checkID, ok, err := w.DB.Effect(ctx, a.RunID, effCheck)
+	checkID, ok, err := w.DB.Effect(ctx, a.RunID, journal.Check)
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
@@ -103,14 +100,7 @@ type decision struct {
 }
 
 func (d *decision) event(ctx context.Context, kind string, attrs map[string]any) error {
-	rec := d.w.Events
-	if rec == nil {
-		rec = d.w.DB
-	}
-	if _, err := rec.Append(ctx, telemetry.Event{RunID: d.a.RunID, Kind: kind, Actor: d.a.SenderLogin, Attrs: attrs}); err != nil {
-		return fmt.Errorf("audit %s: %w", kind, err)
-	}
-	return nil
+	return d.w.audit(ctx, d.a.RunID, kind, d.a.SenderLogin, attrs)
 }
 
 func (d *decision) run(ctx context.Context) error {
@@ -119,14 +109,14 @@ func (d *decision) run(ctx context.Context) error {
 	if !ok {
 		return d.refuse(ctx, "this run pushed no change agentgate can approve")
 	}
-	if v, done, err := d.w.DB.Effect(ctx, a.RunID, effApproved); err != nil {
+	if v, done, err := d.w.DB.Effect(ctx, a.RunID, journal.Approved); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if done {
 		who, _, _ := strings.Cut(v, " ")
 		return d.refuse(ctx, "this change was already approved by @"+who)
 	}
 	var prot []string
-	if v, ok, err := d.w.DB.Effect(ctx, a.RunID, effProtected); err != nil {
+	if v, ok, err := d.w.DB.Effect(ctx, a.RunID, journal.Protected); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if ok {
 		if err := json.Unmarshal([]byte(v), &prot); err != nil {
@@ -180,14 +170,14 @@ func (d *decision) run(ctx context.Context) error {
 	}
 	// A retry after this very approval moved the branch to the released
 	// head finds it there.
-	released, _, err := d.w.DB.Effect(ctx, a.RunID, effReleased)
+	released, _, err := d.w.DB.Effect(ctx, a.RunID, journal.Released)
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
 	if head != pc.SHA && (released == "" || head != released) {
 		return d.refuse(ctx, fmt.Sprintf("the branch `%s` moved to %s after the change was pushed as %s: the approval is void; a new run or push needs its own review", pc.Branch, short(head), short(pc.SHA)))
 	}
-	pushedHash, _, err := d.w.DB.Effect(ctx, a.RunID, effPolicyHash)
+	pushedHash, _, err := d.w.DB.Effect(ctx, a.RunID, journal.PolicyHash)
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
@@ -238,7 +228,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 		return fmt.Errorf("complete check run: %w", err)
 	}
 	if released != "" {
-		if _, ok, err := d.w.DB.Effect(ctx, a.RunID, effReleasedCheck); err != nil {
+		if _, ok, err := d.w.DB.Effect(ctx, a.RunID, journal.ReleasedCheck); err != nil {
 			return fmt.Errorf("effect: %w", err)
 		} else if !ok {
 			cr, _, err := d.gh.Checks.CreateCheckRun(ctx, a.Owner, a.Repo, github.CreateCheckRunOptions{
@@ -250,7 +240,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 			if err != nil {
 				return fmt.Errorf("check run on the released head: %w", err)
 			}
-			if err := d.w.DB.RecordEffect(ctx, a.RunID, effReleasedCheck, strconv.FormatInt(cr.GetID(), 10)); err != nil {
+			if err := d.w.DB.RecordEffect(ctx, a.RunID, journal.ReleasedCheck, strconv.FormatInt(cr.GetID(), 10)); err != nil {
 				return fmt.Errorf("record check: %w", err)
 			}
 		}
@@ -262,7 +252,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 			return err
 		}
 	}
-	return d.w.DB.RecordEffect(ctx, a.RunID, effApproved, a.SenderLogin+" "+pc.SHA)
+	return d.w.DB.RecordEffect(ctx, a.RunID, journal.Approved, a.SenderLogin+" "+pc.SHA)
 }
 
 // release pushes pc's tree and parent again with the message without the
@@ -270,7 +260,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 // already), once.
 func (d *decision) release(ctx context.Context, pc pushedCommit) (string, error) {
 	a := d.a
-	if v, ok, err := d.w.DB.Effect(ctx, a.RunID, effReleased); err != nil {
+	if v, ok, err := d.w.DB.Effect(ctx, a.RunID, journal.Released); err != nil {
 		return "", fmt.Errorf("effect: %w", err)
 	} else if ok {
 		return v, nil
@@ -279,7 +269,7 @@ func (d *decision) release(ctx context.Context, pc pushedCommit) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("release CI: %w", err)
 	}
-	if err := d.w.DB.RecordEffect(ctx, a.RunID, effReleased, sha); err != nil {
+	if err := d.w.DB.RecordEffect(ctx, a.RunID, journal.Released, sha); err != nil {
 		return "", fmt.Errorf("record release: %w", err)
 	}
 	if err := d.event(ctx, KindCIReleased, map[string]any{"commit": sha, "held_commit": pc.SHA, "approver": a.SenderLogin, "branch": pc.Branch}); err != nil {
@@ -298,11 +288,11 @@ func (d *decision) refuse(ctx context.Context, reason string) error {
 	}); err != nil {
 		return err
 	}
-	key := "approval.reply." + strings.ToLower(a.SenderLogin)
+	key := journal.ApprovalReply(a.SenderLogin)
 	if _, ok, err := d.w.DB.Effect(ctx, a.RunID, key); err != nil || ok {
 		return err
 	}
-	pr, ok, err := d.w.DB.Effect(ctx, a.RunID, effPR)
+	pr, ok, err := d.w.DB.Effect(ctx, a.RunID, journal.PR)
 	if err != nil || !ok {
 		return err
 	}

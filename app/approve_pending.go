@@ -6,21 +6,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
-// Effect keys of approvals.
-const (
-	effArgs        = "job.args"    // the run's job, JSON: approve, retry and re-run start from it
-	effRunApproved = "approved.by" // who approved a pending run; "" once voided
-	effPending     = "comment.pending"
-)
-
 // saveArgs records the run's job once, so a command can start it again.
 func (r *run) saveArgs(ctx context.Context) error {
-	_, err := r.once(ctx, effArgs, func() (string, error) {
+	_, err := r.once(ctx, journal.Args, func() (string, error) {
 		b, err := json.Marshal(r.args)
 		return string(b), err
 	})
@@ -29,7 +23,7 @@ func (r *run) saveArgs(ctx context.Context) error {
 
 // loadArgs reads the job a run was started with.
 func (w *Worker) loadArgs(ctx context.Context, runID string) (webhook.RunJobArgs, bool, error) {
-	v, ok, err := w.DB.Effect(ctx, runID, effArgs)
+	v, ok, err := w.DB.Effect(ctx, runID, journal.Args)
 	if err != nil || !ok {
 		return webhook.RunJobArgs{}, false, err
 	}
@@ -49,7 +43,7 @@ func (r *run) resumable(ctx context.Context, state string) (bool, error) {
 	if state != statePending {
 		return false, nil
 	}
-	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effRunApproved)
+	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.RunApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
@@ -77,12 +71,12 @@ func (r *run) untrusted(ctx context.Context, role, min string) (bool, error) {
 		reason = a.RequesterLogin + " is an outside collaborator; a maintainer approves their runs"
 	}
 	if r.w.Config.Controls.Untrusted == "deny" {
-		if err := r.replyOnce(ctx, "denied", effDenied, func() string { return deniedComment(a.RequesterLogin, min) }); err != nil {
+		if err := r.replyOnce(ctx, "denied", journal.Denied, func() string { return deniedComment(a.RequesterLogin, min) }); err != nil {
 			return false, err
 		}
 		return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{"reason": reason})
 	}
-	if err := r.replyOnce(ctx, "pending", effPending, func() string { return pendingComment(a.RequesterLogin, min, a.RunID) }); err != nil {
+	if err := r.replyOnce(ctx, "pending", journal.PendingComment, func() string { return pendingComment(a.RequesterLogin, min, a.RunID) }); err != nil {
 		return false, err
 	}
 	return false, r.pend(ctx, reason, role, min)
@@ -90,7 +84,7 @@ func (r *run) untrusted(ctx context.Context, role, min string) (bool, error) {
 
 // replyOnce comments (recorded under effect key) only the first time this
 // person is answered on this issue for kind; otherwise it reacts.
-func (r *run) replyOnce(ctx context.Context, kind, key string, body func() string) error {
+func (r *run) replyOnce(ctx context.Context, kind string, key journal.Key, body func() string) error {
 	a := r.args
 	_, err := r.once(ctx, key, func() (string, error) {
 		first, err := r.w.DB.ClaimReply(ctx, fmt.Sprintf("%s:%d#%d:%s", kind, a.RepoID, a.IssueNumber, strings.ToLower(a.RequesterLogin)))
@@ -108,14 +102,14 @@ func (r *run) replyOnce(ctx context.Context, kind, key string, body func() strin
 // pend records the run as pending: done for now (the job completes), to
 // be resumed by `@agentgate approve`.
 func (r *run) pend(ctx context.Context, reason, role, min string) error {
-	if err := r.eventOnce(ctx, "event.pending", telemetry.KindRunPending, map[string]any{"reason": reason, "permission": role, "required": min}); err != nil {
+	if err := r.eventOnce(ctx, journal.PendingEvent, telemetry.KindRunPending, map[string]any{"reason": reason, "permission": role, "required": min}); err != nil {
 		return err
 	}
 	r.rt.SetOutcome(statePending)
 	if err := r.w.DB.SetRunState(ctx, r.args.RunID, statePending); err != nil {
 		return fmt.Errorf("run state: %w", err)
 	}
-	return r.w.DB.RecordEffect(ctx, r.args.RunID, effDone, statePending)
+	return r.w.DB.RecordEffect(ctx, r.args.RunID, journal.Done, statePending)
 }
 
 // reactWith reacts on the trigger with content.

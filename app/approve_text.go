@@ -11,19 +11,9 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
-)
-
-// Effect keys of the task text an approval or a retry names.
-const (
-	// effTextApproved is the hex SHA-256 of the task text (taskTextHash)
-	// that the approval of a pending or planned run, or the retry that
-	// made this run, saw; "" once an approval was voided.
-	effTextApproved = "text.approved"
-	// effTaskSource is the JSON taskSource a retried run reads its text
-	// from (its own trigger comment is the retry command).
-	effTaskSource = "task.source"
 )
 
 // KindTextChanged is the audit event of an approval or retry voided
@@ -53,7 +43,7 @@ func taskRefOf(a webhook.RunJobArgs) taskRef {
 // taskRefFor is where the text of run runID (started with args) lives: as
 // a retry recorded it, or as args say.
 func (w *Worker) taskRefFor(ctx context.Context, runID string, args webhook.RunJobArgs) (taskRef, error) {
-	v, ok, err := w.DB.Effect(ctx, runID, effTaskSource)
+	v, ok, err := w.DB.Effect(ctx, runID, journal.TaskSource)
 	if err != nil {
 		return taskRef{}, fmt.Errorf("effect: %w", err)
 	}
@@ -144,7 +134,7 @@ func (ev *event) nameText(ctx context.Context, runID string, args webhook.RunJob
 		return "", ev.refuse(ctx, "The issue or the comment this run works from is gone or no longer addresses agentgate, so it cannot be approved.")
 	}
 	h := t.hash()
-	if err := ev.w.DB.RecordEffect(ctx, runID, effTextApproved, h); err != nil {
+	if err := ev.w.DB.RecordEffect(ctx, runID, journal.TextApproved, h); err != nil {
 		return "", err
 	}
 	return h, nil
@@ -157,7 +147,7 @@ func (ev *event) nameText(ctx context.Context, runID string, args webhook.RunJob
 // names a text for go on with the text captured at their trigger.
 func (r *run) checkText(ctx context.Context) (bool, error) {
 	a := r.args
-	want, ok, err := r.w.DB.Effect(ctx, a.RunID, effTextApproved)
+	want, ok, err := r.w.DB.Effect(ctx, a.RunID, journal.TextApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
@@ -179,7 +169,7 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 		}
 		return true, nil
 	}
-	planned, _, err := r.w.DB.Effect(ctx, a.RunID, effPlanApproved)
+	planned, _, err := r.w.DB.Effect(ctx, a.RunID, journal.PlanApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
@@ -190,7 +180,7 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 		if err := r.event(ctx, KindTextChanged, "agentgate", attrs); err != nil {
 			return false, err
 		}
-		if _, err := r.once(ctx, effDenied, func() (string, error) {
+		if _, err := r.once(ctx, journal.Denied, func() (string, error) {
 			return r.comment(ctx, fmt.Sprintf("The issue or the comment this run (`%s`) would work from changed after the retry was asked for, so it did not start: ask again to run the text as it is now.", a.RunID))
 		}); err != nil {
 			return false, err
@@ -202,16 +192,16 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 	if err := r.event(ctx, KindTextChanged, "agentgate", attrs); err != nil {
 		return false, err
 	}
-	state, key := statePending, effRunApproved
+	state, key := statePending, journal.RunApproved
 	if planned != "" {
-		state, key = statePlanned, effPlanApproved
+		state, key = statePlanned, journal.PlanApproved
 	}
-	for _, k := range []string{key, effTextApproved} {
+	for _, k := range []journal.Key{key, journal.TextApproved} {
 		if err := r.w.DB.RecordEffect(ctx, a.RunID, k, ""); err != nil {
 			return false, err
 		}
 	}
-	if _, err := r.once(ctx, "comment.text_changed."+a.ApprovalDelivery, func() (string, error) {
+	if _, err := r.once(ctx, journal.TextChanged(a.ApprovalDelivery), func() (string, error) {
 		return r.comment(ctx, fmt.Sprintf("The issue or the comment run `%s` works from changed after it was approved, so the approval is void and nothing ran. Read the text as it is now; someone who may approve it can start it with `%s approve`.", a.RunID, r.w.Config.Mention))
 	}); err != nil {
 		return false, err

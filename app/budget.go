@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -190,7 +191,7 @@ func (r *run) controls(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	day := time.Now().UTC().Format("2006-01-02")
-	if err := r.replyOnce(ctx, "refused-"+day, "comment.refused", func() string {
+	if err := r.replyOnce(ctx, "refused-"+day, journal.Refused, func() string {
 		return fmt.Sprintf("Sorry @%s, this run did not start: %s.", r.args.RequesterLogin, reason)
 	}); err != nil {
 		return false, err

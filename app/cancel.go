@@ -7,12 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry"
 )
-
-// effCancel is recorded on a run when someone asks to cancel it; its
-// value is who asked. The run polls it (every replica sees the database).
-const effCancel = "run.cancel"
 
 // stateCancelled and statePending are run states of this file and
 // approve_pending.go.
@@ -44,7 +41,7 @@ func (r *run) watchCancel(ctx context.Context) (context.Context, func()) {
 		t := time.NewTicker(cancelPoll)
 		defer t.Stop()
 		for {
-			if v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effCancel); err == nil && ok {
+			if v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.Cancel); err == nil && ok {
 				by.Store(&v)
 				cancel(errCancelled)
 				return
@@ -83,16 +80,16 @@ func (r *run) cancelled(ctx context.Context) error {
 		}
 		r.gh = gh
 	}
-	if _, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effProgress); err != nil {
+	if _, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.Progress); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if ok {
-		why, _, _ := r.w.DB.Effect(ctx, r.args.RunID, effCancelReason)
+		why, _, _ := r.w.DB.Effect(ctx, r.args.RunID, journal.CancelReason)
 		if err := r.progress(ctx, stateCancelled, cancelMessage(by, why)); err != nil {
 			r.log.Warn("progress comment", "err", err)
 		}
 	}
 	attrs := map[string]any{"outcome": stateCancelled, "by": by}
-	if why, ok, _ := r.w.DB.Effect(ctx, r.args.RunID, effCancelReason); ok {
+	if why, ok, _ := r.w.DB.Effect(ctx, r.args.RunID, journal.CancelReason); ok {
 		attrs["reason"] = why
 	}
 	return r.finish(ctx, stateCancelled, telemetry.KindRunCancelled, attrs)
@@ -101,22 +98,15 @@ func (r *run) cancelled(ctx context.Context) error {
 // requestCancel records a cancel request on runID (idempotent) and its
 // audit event.
 func (w *Worker) requestCancel(ctx context.Context, runID, by string) error {
-	if _, ok, err := w.DB.Effect(ctx, runID, effCancel); err != nil {
+	if _, ok, err := w.DB.Effect(ctx, runID, journal.Cancel); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if ok {
 		return nil
 	}
-	if err := w.DB.RecordEffect(ctx, runID, effCancel, by); err != nil {
+	if err := w.DB.RecordEffect(ctx, runID, journal.Cancel, by); err != nil {
 		return fmt.Errorf("record cancel: %w", err)
 	}
-	rec := w.Events
-	if rec == nil {
-		rec = w.DB
-	}
-	if _, err := rec.Append(ctx, telemetry.Event{RunID: runID, Kind: telemetry.KindRunCancelRequested, Actor: by}); err != nil {
-		return fmt.Errorf("audit cancel: %w", err)
-	}
-	return nil
+	return w.audit(ctx, runID, telemetry.KindRunCancelRequested, by, nil)
 }
 
 // acquireLease takes the lease. When another run holds it and the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner/agents"
 )
 
@@ -63,10 +64,12 @@ func TestExecuteRefusesGitBomb(t *testing.T) {
 	})
 	errNoAgent := errors.New("no agent in this test")
 	for _, tt := range []struct {
-		name, repo, outcome, reason string
+		name, repo string
+		outcome    journal.Outcome
+		reason     string
 	}{
-		{"git bomb", bomb, OutcomeRejected, "does not fit the run's work tree"},
-		{"ordinary repository", plain, OutcomeSandboxError, errNoAgent.Error()},
+		{"git bomb", bomb, journal.Rejected, "does not fit the run's work tree"},
+		{"ordinary repository", plain, journal.SandboxError, errNoAgent.Error()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &Sandbox{

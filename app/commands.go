@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -56,7 +57,7 @@ func (ev *event) status(ctx context.Context) error {
 			break
 		}
 		state := r.State
-		if v, ok, err := ev.w.DB.Effect(ctx, r.ID, effDone); err == nil && ok {
+		if v, ok, err := ev.w.DB.Effect(ctx, r.ID, journal.Done); err == nil && ok {
 			state = v
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | @%s | %s |\n", r.ID, state, r.Requester, r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
@@ -181,7 +182,7 @@ func (ev *event) approve(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	if by, ok, err := ev.w.DB.Effect(ctx, t.ID, effRunApproved); err != nil {
+	if by, ok, err := ev.w.DB.Effect(ctx, t.ID, journal.RunApproved); err != nil {
 		return err
 	} else if !ok || by == "" {
 		// The approval names the task text it saw (approve_text.go).
@@ -194,7 +195,7 @@ func (ev *event) approve(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		if err := ev.w.DB.RecordEffect(ctx, t.ID, effRunApproved, ev.a.ActorLogin); err != nil {
+		if err := ev.w.DB.RecordEffect(ctx, t.ID, journal.RunApproved, ev.a.ActorLogin); err != nil {
 			return err
 		}
 	}
@@ -236,7 +237,7 @@ func (ev *event) retry(ctx context.Context) error {
 		return err
 	}
 	if !ok {
-		if _, revert, err := ev.w.DB.Effect(ctx, old.ID, effRevert); err != nil || revert {
+		if _, revert, err := ev.w.DB.Effect(ctx, old.ID, journal.Revert); err != nil || revert {
 			if err != nil {
 				return err
 			}
@@ -264,8 +265,8 @@ func (ev *event) retry(ctx context.Context) error {
 		args.Instructions = text.Instructions
 	}
 	refJSON, _ := json.Marshal(ref)
-	for _, e := range [][2]string{{effTaskSource, string(refJSON)}, {effTextApproved, text.hash()}} {
-		if err := ev.w.DB.RecordEffect(ctx, newID, e[0], e[1]); err != nil {
+	for _, e := range []journal.Entry{{Key: journal.TaskSource, Value: string(refJSON)}, {Key: journal.TextApproved, Value: text.hash()}} {
+		if err := ev.w.DB.RecordEffect(ctx, newID, e.Key, e.Value); err != nil {
 			return err
 		}
 	}
@@ -277,7 +278,7 @@ func (ev *event) retry(ctx context.Context) error {
 	} else {
 		args.Trigger = "retry"
 	}
-	if _, done, err := ev.w.DB.Effect(ctx, old.ID, "retried:"+newID); err != nil || done {
+	if _, done, err := ev.w.DB.Effect(ctx, old.ID, journal.Retried(newID)); err != nil || done {
 		return err
 	}
 	if err := enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
@@ -286,5 +287,5 @@ func (ev *event) retry(ctx context.Context) error {
 	if err := ev.audit(ctx, old.ID, telemetry.KindRunRetried, ev.a.ActorLogin, map[string]any{"new_run": newID, "trigger": args.Trigger}); err != nil {
 		return err
 	}
-	return ev.w.DB.RecordEffect(ctx, old.ID, "retried:"+newID, "1")
+	return ev.w.DB.RecordEffect(ctx, old.ID, journal.Retried(newID), "1")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/internal/testgit"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -75,7 +76,7 @@ func TestEndToEndWorkflowEditIsNotPushed(t *testing.T) {
 			t.Errorf("progress comment lacks %q:\n%s", want, comments[0])
 		}
 	}
-	diff, ok, err := env.App.DB().Effect(context.Background(), d.RunID, app.DiffEffect)
+	diff, ok, err := env.App.DB().Effect(context.Background(), d.RunID, journal.Diff)
 	if err != nil || !ok {
 		t.Fatalf("diff kept: %v %v", ok, err)
 	}

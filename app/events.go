@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
-	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
@@ -144,7 +144,7 @@ func (ev *event) reply(ctx context.Context, body string) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.once(ctx, "reply", func() (string, error) { return r.comment(ctx, body) })
+	_, err = r.once(ctx, journal.Reply, func() (string, error) { return r.comment(ctx, body) })
 	return err
 }
 
@@ -158,7 +158,7 @@ func (ev *event) react(ctx context.Context, content string) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.once(ctx, "reaction."+content, func() (string, error) { return content, r.reactWith(ctx, content) })
+	_, err = r.once(ctx, journal.ReactionWith(content), func() (string, error) { return content, r.reactWith(ctx, content) })
 	return err
 }
 
@@ -202,19 +202,12 @@ func (ev *event) refuse(ctx context.Context, msg string) error {
 
 // audit appends an event to a run's chain.
 func (ev *event) audit(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
-	rec := ev.w.Events
-	if rec == nil {
-		rec = ev.w.DB
-	}
-	if _, err := rec.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
-		return fmt.Errorf("audit %s: %w", kind, err)
-	}
-	return nil
+	return ev.w.audit(ctx, runID, kind, actor, attrs)
 }
 
 // auditOnce appends an event once per event job (keyed on the run).
 func (ev *event) auditOnce(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
-	key := "audit." + kind + ":" + ev.a.DeliveryID
+	key := journal.Once(kind, ev.a.DeliveryID)
 	if _, ok, err := ev.w.DB.Effect(ctx, runID, key); err != nil || ok {
 		return err
 	}

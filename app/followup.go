@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -149,7 +150,7 @@ func (ev *event) followUp(ctx context.Context) error {
 		return err
 	}
 	if !ok {
-		if _, revert, err := ev.w.DB.Effect(ctx, orig.ID, effRevert); err != nil || revert {
+		if _, revert, err := ev.w.DB.Effect(ctx, orig.ID, journal.Revert); err != nil || revert {
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner/egress"
 	"github.com/agentgate/agentgate/telemetry"
@@ -31,9 +32,6 @@ const (
 	// (telemetry.KindNetRequest).
 	KindEgressRequest = telemetry.KindNetRequest
 )
-
-// OutcomeExfiltration ends a run whose request carried one of its secrets.
-const OutcomeExfiltration = "stopped: secret in a request"
 
 // loadEgressCredentials resolves the egress-credentials setting, as
 // loadSetupSecrets does setup-secrets: NAME=/path reads the file, NAME
@@ -293,9 +291,6 @@ func (c Config) knownSecrets() []secretforms.Secret {
 	return out
 }
 
-// effExfilCheck is the check run of a run stopped for a secret.
-const effExfilCheck = "check.exfiltration"
-
 // exfiltrationCheck marks the commit the stopped run started from with an
 // action_required `agentgate` check run that says, plainly, what
 // happened: nothing was pushed and no pull request will be opened, so
@@ -306,7 +301,7 @@ func (r *run) exfiltrationCheck(ctx context.Context, sha, reason string) {
 		return
 	}
 	a := r.args
-	_, err := r.once(ctx, effExfilCheck, func() (string, error) {
+	_, err := r.once(ctx, journal.ExfiltrationCheck, func() (string, error) {
 		opts := github.CreateCheckRunOptions{
 			Name:        "agentgate",
 			HeadSHA:     sha,

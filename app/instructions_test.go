@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -56,7 +57,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	if att.Outcome != app.OutcomeSucceeded {
+	if att.Outcome != journal.Succeeded {
 		t.Fatalf("outcome %q: %s\n%s", att.Outcome, att.Reason, att.Result.Output)
 	}
 	var got []string

@@ -5,14 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/webhook"
 )
-
-// effCancelReason is recorded on a run cancelled by something other than
-// a person's `@agentgate cancel` (the issue closed, the comment deleted):
-// the progress comment says why.
-const effCancelReason = "run.cancel.reason"
 
 // endReasons says why an issues action ends the issue's runs.
 var endReasons = map[string]string{
@@ -105,10 +101,10 @@ func (ev *event) liveRuns(ctx context.Context) ([]store.Run, error) {
 // the request is recorded (the running worker stops the sandbox and
 // reports); a run waiting for a person is closed here.
 func (ev *event) cancelFor(ctx context.Context, t store.Run, why string) error {
-	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, effCancelReason); err != nil {
+	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, journal.CancelReason); err != nil {
 		return err
 	} else if !ok {
-		if err := ev.w.DB.RecordEffect(ctx, t.ID, effCancelReason, why); err != nil {
+		if err := ev.w.DB.RecordEffect(ctx, t.ID, journal.CancelReason, why); err != nil {
 			return err
 		}
 	}
@@ -149,7 +145,7 @@ func (ev *event) suiteRerun(ctx context.Context) error {
 		ev.log.Info("check suite of another app: ignored", "app_id", a.AppID)
 		return nil
 	}
-	pushed, err := ev.w.DB.EffectsByKey(ctx, effPushed)
+	pushed, err := ev.w.DB.EffectsByKey(ctx, journal.Pushed)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner/egress"
 	"github.com/agentgate/agentgate/telemetry"
@@ -26,9 +27,6 @@ import (
 
 // KindNetProposed records a learning-mode proposal.
 const KindNetProposed = "net.proposed"
-
-// effAllowPR is the proposal's pull request number.
-const effAllowPR = "pr.allowlist"
 
 // learnable lists the destinations a run was refused only because the
 // repository's allowlist lacks them, and that the operator's and the org's
@@ -150,7 +148,7 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 	if _, err := policy.Parse(configPath, file); err != nil {
 		return fmt.Errorf("proposed configuration does not validate: %w", err)
 	}
-	num, err := r.once(ctx, effAllowPR, func() (string, error) {
+	num, err := r.once(ctx, journal.AllowlistPR, func() (string, error) {
 		msg := fmt.Sprintf("agentgate: allow %d network destination(s) or request rule(s) for #%d\n\nLearning mode saw the agent refused: %s.\n\nAgentgate-Run: %s\n", len(items), a.IssueNumber, strings.Join(items, ", "), a.RunID)
 		sha, err := ws.CommitFile(ctx, configPath, file, msg, gitops.Signature{
 			Name: r.w.Config.BotLogin(), Email: r.w.Config.AppSlug + "[bot]@users.noreply.github.com", When: time.Now().UTC(),
@@ -181,12 +179,12 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 	if err != nil {
 		return err
 	}
-	return r.eventOnce(ctx, "event.allowlist", KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
+	return r.eventOnce(ctx, journal.AllowlistEvent, KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
 }
 
 // learnNote is the progress comment's line about a learning-mode proposal.
 func (r *run) learnNote(ctx context.Context) string {
-	num, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effAllowPR)
+	num, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.AllowlistPR)
 	if err != nil || !ok {
 		return ""
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -37,7 +38,7 @@ func (ev *event) prClosed(ctx context.Context) error {
 	if err := ev.auditOnce(ctx, r.ID, kind, actor, attrs); err != nil {
 		return err
 	}
-	return ev.w.DB.RecordEffect(ctx, r.ID, "pr.end", kind)
+	return ev.w.DB.RecordEffect(ctx, r.ID, journal.PREnd, kind)
 }
 
 // installation tracks installation and installation_repositories events:

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -28,7 +29,7 @@ type LocalRun struct {
 // LocalResult is what a local run reports.
 type LocalResult struct {
 	RunID   string
-	Outcome string
+	Outcome journal.Outcome
 	Reason  string
 	Branch  string // set when the run succeeded
 	Commit  string
@@ -102,7 +103,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		}
 	}()
 	res := &LocalResult{RunID: runID, Outcome: att.Outcome, Reason: att.Reason}
-	if att.Outcome == OutcomeSucceeded {
+	if att.Outcome == journal.Succeeded {
 		title := gitops.OneLine(strings.SplitN(strings.TrimSpace(lr.Task), "\n", 2)[0], 72)
 		msg := gitops.CommitMessage(0, title, runID, gitops.Signature{Name: "agentgate local run", Email: "agentgate@localhost"})
 		sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{Name: "agentgate", Email: "agentgate@localhost", When: time.Now().UTC()})
@@ -119,10 +120,10 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		}
 	}
 	kind := telemetry.KindRunFinished
-	if att.Outcome != OutcomeSucceeded && att.Outcome != OutcomeNoChange {
+	if att.Outcome != journal.Succeeded && att.Outcome != journal.NoChange {
 		kind = telemetry.KindRunFailed
 	}
-	if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: "agentgate", Attrs: map[string]any{"outcome": att.Outcome, "reason": att.Reason}}); err != nil {
+	if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: "agentgate", Attrs: map[string]any{"outcome": string(att.Outcome), "reason": att.Reason}}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	events, err := db.Events(ctx, runID)
@@ -130,7 +131,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = att.Outcome
+	sum.Outcome = string(att.Outcome)
 	res.Summary = sum.Markdown()
 	return res, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/testagent"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner/relayimage"
 )
 
@@ -37,12 +38,12 @@ func TestRunLocal(t *testing.T) {
 	tests := []struct {
 		name    string
 		task    string
-		outcome string
+		outcome journal.Outcome
 		file    string // expected on the new branch
 	}{
-		{"change", "agentgate-test: write NOTES.md hello", app.OutcomeSucceeded, "NOTES.md"},
-		{"failure", "agentgate-test: exit 3", app.OutcomeFailed, ""},
-		{"no change", "agentgate-test: exit 0", app.OutcomeNoChange, ""},
+		{"change", "agentgate-test: write NOTES.md hello", journal.Succeeded, "NOTES.md"},
+		{"failure", "agentgate-test: exit 3", journal.Failed, ""},
+		{"no change", "agentgate-test: exit 0", journal.NoChange, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
 )
 
@@ -74,7 +75,7 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	}
 
 	att := run("overlay-1", "agentgate-test: append AGENTS.md Also lint.\\n\nagentgate-test: write NOTES.md note\nagentgate-test: delete old\n")
-	if att.Outcome != app.OutcomeSucceeded {
+	if att.Outcome != journal.Succeeded {
 		t.Fatalf("outcome %q: %s\n%s", att.Outcome, att.Reason, att.Result.Output)
 	}
 	var st unix.Statfs_t
@@ -101,7 +102,7 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	// The next run on the same commit starts from the pristine checkout
 	// (no second one is built) and from nothing the first run wrote.
 	att = run("overlay-2", "agentgate-test: append AGENTS.md Also vet.\\n\n")
-	if att.Outcome != app.OutcomeSucceeded {
+	if att.Outcome != journal.Succeeded {
 		t.Fatalf("second run: outcome %q: %s\n%s", att.Outcome, att.Reason, att.Result.Output)
 	}
 	if got, want := changes(att), []string{"modified AGENTS.md"}; !slices.Equal(got, want) {
@@ -117,7 +118,7 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	// making files without end stops at the bound, and none of them
 	// reaches the cached checkout.
 	att = run("overlay-3", "agentgate-test: files 5000 many\n")
-	if att.Outcome == app.OutcomeSucceeded {
+	if att.Outcome == journal.Succeeded {
 		t.Fatalf("an agent made 5000 files in a 2000-inode workspace and succeeded: %q", changes(att))
 	}
 	t.Logf("the flooding run: %s (%s)", att.Outcome, att.Reason)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/secretforms"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/telemetry"
@@ -90,21 +91,11 @@ func (t Task) phase(ctx context.Context, name string) (context.Context, func(err
 	return t.Phase(ctx, name)
 }
 
-// Outcome values of a run.
-const (
-	OutcomeSucceeded    = "succeeded"
-	OutcomeFailed       = "failed"
-	OutcomeTimedOut     = "timed out"
-	OutcomeNoChange     = "no change"
-	OutcomeRejected     = "rejected by policy"
-	OutcomeSandboxError = "sandbox error"
-)
-
 // Attempt is the result of Sandbox.Execute. When Outcome is
-// OutcomeSucceeded, Workspace and Change hold the harvested change ready to
+// journal.Succeeded, Workspace and Change hold the harvested change ready to
 // commit; Close releases the run directory in every case.
 type Attempt struct {
-	Outcome      string
+	Outcome      journal.Outcome
 	Reason       string
 	Result       runner.Result
 	Workspace    *gitops.Workspace
@@ -148,10 +139,7 @@ func safeName(s string) string {
 }
 
 func (s *Sandbox) event(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
-	if _, err := s.Events.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
-		return fmt.Errorf("audit %s: %w", kind, err)
-	}
-	return nil
+	return telemetry.Record(ctx, s.Events, runID, kind, actor, attrs)
 }
 
 // Execute clones, runs the agent and harvests its change. An error means
@@ -195,7 +183,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		// A git bomb, or a repository too large for the work tree:
 		// measured before anything was written, reported, not retried.
 		endClone(err)
-		att.Outcome, att.Reason = OutcomeRejected, "the repository's tree does not fit the run's work tree: "+err.Error()
+		att.Outcome, att.Reason = journal.Rejected, "the repository's tree does not fit the run's work tree: "+err.Error()
 		return att, nil
 	}
 	if err != nil {
@@ -282,7 +270,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	}
 	agent, err := agentFn(gatewayEnv)
 	if err != nil {
-		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
+		att.Outcome, att.Reason = journal.SandboxError, err.Error()
 		return att, nil
 	}
 	if pol.Setup != nil {
@@ -366,19 +354,19 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 			attrs["error"] = err.Error()
 		}
 		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindSandboxExited, "agent", attrs)
-		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(*x)
+		att.Outcome, att.Reason = journal.Exfiltration, exfiltrationReason(*x)
 		return att, nil
 	}
 	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
 		// The sandbox's network was not as it must be: the agent never
 		// started. Reported, not retried.
-		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
+		att.Outcome, att.Reason = journal.SandboxError, err.Error()
 		return att, nil
 	}
 	if err != nil {
 		// The sandbox itself failed (no image, engine down): worth a retry
 		// only when the context is still alive.
-		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindRunFailed, "agentgate", map[string]any{"outcome": OutcomeSandboxError, "reason": err.Error()})
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindRunFailed, "agentgate", map[string]any{"outcome": string(journal.SandboxError), "reason": err.Error()})
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	att.Result = res
@@ -401,14 +389,14 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 
 	switch {
 	case res.TimedOut:
-		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the agent ran past its %s limit and was stopped", pol.Limits.Timeout)
+		att.Outcome, att.Reason = journal.TimedOut, fmt.Sprintf("the agent ran past its %s limit and was stopped", pol.Limits.Timeout)
 		return att, nil
 	case res.ExitCode != 0:
-		att.Outcome, att.Reason = OutcomeFailed, agentFailureReason(res)
+		att.Outcome, att.Reason = journal.Failed, agentFailureReason(res)
 		return att, nil
 	}
 	if t.PlanOnly {
-		att.Outcome = OutcomePlanned
+		att.Outcome = journal.Planned
 		return att, nil
 	}
 
@@ -419,13 +407,13 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	endHarvest(nil)
 	switch {
 	case errors.Is(err, gitops.ErrNoChange):
-		att.Outcome, att.Reason = OutcomeNoChange, "the agent finished without changing any file"
+		att.Outcome, att.Reason = journal.NoChange, "the agent finished without changing any file"
 		return att, nil
 	case err != nil:
 		// A harvest error is the agent's doing (too large, bad names):
 		// report it, do not retry. The error names the agent's files, so
 		// the reason (markdown in the progress comment) shows it as code.
-		att.Outcome, att.Reason = OutcomeRejected, telemetry.CodeText(err.Error())
+		att.Outcome, att.Reason = journal.Rejected, telemetry.CodeText(err.Error())
 		_ = s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": err.Error()})
 		return att, nil
 	}
@@ -452,11 +440,11 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 				return nil, err
 			}
 		}
-		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+fileList(changed)
+		att.Outcome, att.Reason = journal.Rejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+fileList(changed)
 		return att, nil
 	}
 	att.Workflows, att.Protected = pol.protectedChanges(changed)
-	att.Outcome = OutcomeSucceeded
+	att.Outcome = journal.Succeeded
 	return att, nil
 }
 

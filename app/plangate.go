@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/agentgate/agentgate/app/tasktext"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -18,19 +19,6 @@ import (
 // statePlanned is a run whose plan waits for `@agentgate approve`.
 const statePlanned = "planned"
 
-// OutcomePlanned is the outcome of a plan phase: the agent's plan was read
-// and its work tree thrown away.
-const OutcomePlanned = "planned"
-
-// Effect keys of the plan gate.
-const (
-	effPlan         = "plan.text"     // the agent's plan, bounded
-	effPlanDigest   = "plan.sha256"   // hex SHA-256 of effPlan
-	effPlanPolicy   = "plan.policy"   // the policy hash the plan was made under
-	effPlanComment  = "comment.plan"  // the comment posting the plan
-	effPlanApproved = "plan.approved" // who approved the plan; "" once voided
-)
-
 // planGate enforces `mode: plan`. Without a plan the run becomes a plan
 // phase (runPlanPhase); with a plan not yet approved it stays planned; with
 // an approved plan it goes on, the plan in its task.
@@ -38,7 +26,7 @@ func (r *run) planGate(ctx context.Context) (bool, error) {
 	if r.cfg == nil || r.cfg.Effective.Mode != policy.ModePlan {
 		return true, nil
 	}
-	plan, made, err := r.w.DB.Effect(ctx, r.args.RunID, effPlan)
+	plan, made, err := r.w.DB.Effect(ctx, r.args.RunID, journal.Plan)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
@@ -46,7 +34,7 @@ func (r *run) planGate(ctx context.Context) (bool, error) {
 		r.planPhase = true
 		return true, nil
 	}
-	if by, approved, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved); err != nil || !approved || by == "" {
+	if by, approved, err := r.w.DB.Effect(ctx, r.args.RunID, journal.PlanApproved); err != nil || !approved || by == "" {
 		return false, err // still waiting for approval
 	}
 	r.approvedPlan = plan
@@ -56,14 +44,14 @@ func (r *run) planGate(ctx context.Context) (bool, error) {
 // planResumable reports whether a planned run may go on: its plan was
 // approved. A pending run approved earlier keeps that approval.
 func (r *run) planResumable(ctx context.Context) (bool, error) {
-	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effRunApproved)
+	by, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.RunApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
 	if ok {
 		r.approvedBy = by
 	}
-	planBy, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effPlanApproved)
+	planBy, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.PlanApproved)
 	if err != nil {
 		return false, fmt.Errorf("effect: %w", err)
 	}
@@ -76,7 +64,7 @@ func (r *run) planResumable(ctx context.Context) (bool, error) {
 func (r *run) runPlanPhase(ctx context.Context) error {
 	a := r.args
 	w := r.w
-	if _, made, err := w.DB.Effect(ctx, a.RunID, effPlan); err != nil {
+	if _, made, err := w.DB.Effect(ctx, a.RunID, journal.Plan); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if !made {
 		limits := w.Config.Limits
@@ -110,42 +98,42 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 				r.log.Warn("run directory cleanup", "err", cerr)
 			}
 		}()
-		if att.Outcome != OutcomePlanned {
+		if att.Outcome != journal.Planned {
 			return r.failed(ctx, att.Outcome, "plan phase: "+att.Reason)
 		}
 		plan := strings.TrimSpace(att.AgentSummary)
 		if plan == "" {
-			return r.failed(ctx, OutcomeFailed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
+			return r.failed(ctx, journal.Failed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
 		}
 		sum := sha256.Sum256([]byte(plan))
-		if err := w.DB.RecordEffect(ctx, a.RunID, effPlanDigest, hex.EncodeToString(sum[:])); err != nil {
+		if err := w.DB.RecordEffect(ctx, a.RunID, journal.PlanDigest, hex.EncodeToString(sum[:])); err != nil {
 			return err
 		}
-		if err := w.DB.RecordEffect(ctx, a.RunID, effPlanPolicy, r.cfg.Effective.Hash()); err != nil {
+		if err := w.DB.RecordEffect(ctx, a.RunID, journal.PlanPolicy, r.cfg.Effective.Hash()); err != nil {
 			return err
 		}
-		if err := w.DB.RecordEffect(ctx, a.RunID, effPlan, plan); err != nil {
+		if err := w.DB.RecordEffect(ctx, a.RunID, journal.Plan, plan); err != nil {
 			return err
 		}
 	}
-	plan, _, err := w.DB.Effect(ctx, a.RunID, effPlan)
+	plan, _, err := w.DB.Effect(ctx, a.RunID, journal.Plan)
 	if err != nil {
 		return err
 	}
-	digest, _, err := w.DB.Effect(ctx, a.RunID, effPlanDigest)
+	digest, _, err := w.DB.Effect(ctx, a.RunID, journal.PlanDigest)
 	if err != nil {
 		return err
 	}
-	hash, _, err := w.DB.Effect(ctx, a.RunID, effPlanPolicy)
+	hash, _, err := w.DB.Effect(ctx, a.RunID, journal.PlanPolicy)
 	if err != nil {
 		return err
 	}
-	if _, err := r.once(ctx, effPlanComment, func() (string, error) {
+	if _, err := r.once(ctx, journal.PlanComment, func() (string, error) {
 		return r.comment(ctx, planComment(a.RequesterLogin, r.minPermission, a.RunID, plan, digest))
 	}); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, "event.planned", telemetry.KindRunPlanned, map[string]any{"plan_sha256": digest, "policy_sha256": hash}); err != nil {
+	if err := r.eventOnce(ctx, journal.PlannedEvent, telemetry.KindRunPlanned, map[string]any{"plan_sha256": digest, "policy_sha256": hash}); err != nil {
 		return err
 	}
 	r.rt.SetOutcome(statePlanned)
@@ -155,7 +143,7 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 	if err := w.DB.ReleaseLease(ctx, r.leaseKey(), a.RunID); err != nil {
 		return fmt.Errorf("release lease: %w", err)
 	}
-	return w.DB.RecordEffect(ctx, a.RunID, effDone, statePlanned)
+	return w.DB.RecordEffect(ctx, a.RunID, journal.Done, statePlanned)
 }
 
 // planTaskText is the plan phase's task: the run's task and the request
@@ -200,15 +188,15 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 	if err != nil || !ok {
 		return err
 	}
-	digest, _, err := ev.w.DB.Effect(ctx, runID, effPlanDigest)
+	digest, _, err := ev.w.DB.Effect(ctx, runID, journal.PlanDigest)
 	if err != nil {
 		return err
 	}
-	planHash, _, err := ev.w.DB.Effect(ctx, runID, effPlanPolicy)
+	planHash, _, err := ev.w.DB.Effect(ctx, runID, journal.PlanPolicy)
 	if err != nil {
 		return err
 	}
-	if by, done, err := ev.w.DB.Effect(ctx, runID, effPlanApproved); err != nil {
+	if by, done, err := ev.w.DB.Effect(ctx, runID, journal.PlanApproved); err != nil {
 		return err
 	} else if !done || by == "" {
 		r, err := ev.asRun(args)
@@ -234,7 +222,7 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 		}); err != nil {
 			return err
 		}
-		if err := ev.w.DB.RecordEffect(ctx, runID, effPlanApproved, ev.a.ActorLogin); err != nil {
+		if err := ev.w.DB.RecordEffect(ctx, runID, journal.PlanApproved, ev.a.ActorLogin); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/stubagent"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/runner/relayimage"
@@ -134,7 +135,7 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 					t.Error(err)
 				}
 			}()
-			if att.Outcome != app.OutcomeNoChange {
+			if att.Outcome != journal.NoChange {
 				t.Fatalf("outcome %q (%s); output:\n%s", att.Outcome, att.Reason, att.Result.Output)
 			}
 			rec := stubRecord(t, att.Result.Output)

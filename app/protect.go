@@ -9,30 +9,10 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
-)
-
-// Effect keys of protected changes, approvals and held commits.
-const (
-	// DiffEffect holds the unified diff of a change agentgate did not
-	// push (it touches .github/workflows/), for a human to apply:
-	// `agentgate audit show RUN --diff` prints it.
-	DiffEffect = "change.diff"
-	// effProtected is the JSON list of protected paths the pull request
-	// changes that no approval covers (protect_pr.go); a non-empty list
-	// makes the check action_required.
-	effProtected = "protected.files"
-	// effPolicyHash is the hash of the policy in force when the change
-	// was pushed: an approval under another policy is void.
-	effPolicyHash = "policy.hash"
-	// effCommit is the pushed commit's pushedCommit record.
-	effCommit = "git.commit"
-	// effApproved is "<login> <sha>" once an approval was carried out.
-	effApproved = "approval.done"
-	// effReleased is the unmarked head pushed when CI was released.
-	effReleased = "ci.released"
 )
 
 // Event kinds of approvals.
@@ -143,7 +123,7 @@ func (r *run) effective() policy.EffectiveConfig {
 
 // protectedFiles reads the protected paths recorded at push.
 func (r *run) protectedFiles(ctx context.Context) []string {
-	v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, effProtected)
+	v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, journal.Protected)
 	if err != nil || !ok {
 		return nil
 	}
@@ -189,7 +169,7 @@ func (r *run) pushedCommit(ctx context.Context) (pushedCommit, bool) {
 }
 
 func readPushedCommit(ctx context.Context, w *Worker, runID string) (pushedCommit, bool) {
-	v, ok, err := w.DB.Effect(ctx, runID, effCommit)
+	v, ok, err := w.DB.Effect(ctx, runID, journal.Commit)
 	if err != nil || !ok {
 		return pushedCommit{}, false
 	}

@@ -8,17 +8,8 @@ import (
 	"strings"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
-)
-
-// Effect keys of protected changes judged on the pull request.
-const (
-	// effProtectedEntries is the JSON map path → "<mode> <hash>" of the
-	// protected changes (effProtected) the run's push leaves unapproved
-	// in its pull request: what an approval of the run covers.
-	effProtectedEntries = "protected.entries"
-	// effApprovalCovers is the JSON coverage a granted approval gave.
-	effApprovalCovers = "approval.covers"
 )
 
 // coverage is what one approval of protected paths covered: exactly these
@@ -86,7 +77,7 @@ func (r *run) coveredOnPR(ctx context.Context, policyHash string) (map[string]ma
 	if f == nil || f.PR == 0 {
 		return out, nil
 	}
-	all, err := r.w.DB.EffectsByKey(ctx, effApprovalCovers)
+	all, err := r.w.DB.EffectsByKey(ctx, journal.ApprovalCovers)
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +101,14 @@ func (r *run) coveredOnPR(ctx context.Context, policyHash string) (map[string]ma
 // request, under hash.
 func recordCoverage(ctx context.Context, w *Worker, runID string, repoID int64, hash string) error {
 	c := coverage{Repo: repoID, Policy: hash, Entries: map[string]string{}}
-	if v, ok, err := w.DB.Effect(ctx, runID, effPR); err != nil {
+	if v, ok, err := w.DB.Effect(ctx, runID, journal.PR); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if !ok {
 		return nil // no pull request: nothing later can rely on it
 	} else if c.PR, err = strconv.Atoi(v); err != nil {
 		return fmt.Errorf("pull request number %q: %w", v, err)
 	}
-	if v, ok, err := w.DB.Effect(ctx, runID, effProtectedEntries); err != nil {
+	if v, ok, err := w.DB.Effect(ctx, runID, journal.ProtectedEntries); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if ok {
 		if err := json.Unmarshal([]byte(v), &c.Entries); err != nil {
@@ -128,5 +119,5 @@ func recordCoverage(ctx context.Context, w *Worker, runID string, repoID int64, 
 	if err != nil {
 		return err
 	}
-	return w.DB.RecordEffect(ctx, runID, effApprovalCovers, string(b))
+	return w.DB.RecordEffect(ctx, runID, journal.ApprovalCovers, string(b))
 }

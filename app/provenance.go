@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry/provenance"
 )
-
-// effProvenance records the run's signed provenance (a DSSE envelope, JSON).
-const effProvenance = "provenance"
 
 // attest signs the run's provenance with the audit key once its final
 // event is stored, keeps the envelope with the run, and records its digest
@@ -21,7 +19,7 @@ func (r *run) attest(ctx context.Context) error {
 	if key == nil {
 		return nil
 	}
-	env, err := r.once(ctx, effProvenance, func() (string, error) {
+	env, err := r.once(ctx, journal.Provenance, func() (string, error) {
 		e, err := provenance.SignRun(ctx, r.w.DB, r.args.RunID, key)
 		if err != nil {
 			return "", err
@@ -35,7 +33,7 @@ func (r *run) attest(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.eventOnce(ctx, "event.provenance", provenance.KindSigned, map[string]any{
+	return r.eventOnce(ctx, journal.ProvenanceEvent, provenance.KindSigned, map[string]any{
 		"envelope_sha256": provenance.Digest([]byte(env)),
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -16,7 +17,7 @@ import (
 // .github/workflows/ is committed locally only: its diff is kept on the
 // run and the run fails with the explanation. It returns the recorded
 // push ("<sha> <branch>"), or an outcome and reason when nothing was pushed.
-func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome, reason string, err error) {
+func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, outcome journal.Outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	eff := r.effective()
@@ -41,7 +42,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	}
 	if len(att.Workflows) > 0 {
 		reason, err := r.holdWorkflows(ctx, att, sha)
-		return "", OutcomeRejected, reason, err
+		return "", journal.Rejected, reason, err
 	}
 	info, err := att.Workspace.Info(sha)
 	if err != nil {
@@ -54,7 +55,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 		return "", "", "", err
 	}
 	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
-		return "", OutcomeRejected, reason, err
+		return "", journal.Rejected, reason, err
 	}
 	method := commitMethod(eff.CommitMethod, att.Change)
 	if err := r.guard(ctx); err != nil {
@@ -90,7 +91,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 			return att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()})
 		}); err != nil {
 			if !r.forcePush() && branchMoved(err) {
-				return "", OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
+				return "", journal.Failed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
 			}
 			return "", "", "", fmt.Errorf("push: %w", err)
 		}
@@ -102,18 +103,21 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	pcJSON, _ := json.Marshal(pc)
 	protJSON, _ := json.Marshal(prot)
 	entriesJSON, _ := json.Marshal(protEntries)
-	for _, e := range [][2]string{{effCommit, string(pcJSON)}, {effProtected, string(protJSON)}, {effProtectedEntries, string(entriesJSON)}, {effPolicyHash, eff.Hash()}} {
-		if err := w.DB.RecordEffect(ctx, a.RunID, e[0], e[1]); err != nil {
-			return "", "", "", fmt.Errorf("record %s: %w", e[0], err)
+	for _, e := range []journal.Entry{
+		{Key: journal.Commit, Value: string(pcJSON)}, {Key: journal.Protected, Value: string(protJSON)},
+		{Key: journal.ProtectedEntries, Value: string(entriesJSON)}, {Key: journal.PolicyHash, Value: eff.Hash()},
+	} {
+		if err := w.DB.RecordEffect(ctx, a.RunID, e.Key, e.Value); err != nil {
+			return "", "", "", fmt.Errorf("record %s: %w", e.Key, err)
 		}
 	}
 	pushed = sha + " " + branch
-	if err := w.DB.RecordEffect(ctx, a.RunID, effPushed, pushed); err != nil {
+	if err := w.DB.RecordEffect(ctx, a.RunID, journal.Pushed, pushed); err != nil {
 		return "", "", "", fmt.Errorf("record push: %w", err)
 	}
-	crashPoint("after:" + effPushed)
+	crashPoint("after:" + string(journal.Pushed))
 	// The agent's summary must survive a crash between push and review.
-	if err := w.DB.RecordEffect(ctx, a.RunID, "agent.summary", att.AgentSummary); err != nil {
+	if err := w.DB.RecordEffect(ctx, a.RunID, journal.AgentSummary, att.AgentSummary); err != nil {
 		return "", "", "", fmt.Errorf("record summary: %w", err)
 	}
 	attrs := map[string]any{"commit": sha, "branch": branch, "method": method, "ci_held": eff.CIHold}
@@ -123,7 +127,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed, outcome,
 	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", attrs); err != nil {
 		return "", "", "", err
 	}
-	return pushed, OutcomeSucceeded, "", nil
+	return pushed, journal.Succeeded, "", nil
 }
 
 // holdWorkflows keeps the diff of a change to .github/workflows/ on the
@@ -137,7 +141,7 @@ func (r *run) holdWorkflows(ctx context.Context, att *Attempt, sha string) (stri
 	if len(patch) > maxDiff {
 		patch, truncated = patch[:maxDiff], true
 	}
-	if err := r.w.DB.RecordEffect(ctx, r.args.RunID, DiffEffect, patch); err != nil {
+	if err := r.w.DB.RecordEffect(ctx, r.args.RunID, journal.Diff, patch); err != nil {
 		return "", fmt.Errorf("record diff: %w", err)
 	}
 	reason := fmt.Sprintf("the change touches %s. GitHub refuses a push that changes `%s` from an app without the `workflows` permission, which agentgate does not ask for, so the change was not pushed. "+

@@ -12,15 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
-)
-
-// Effects of a revert run (beside effPR and effCheck).
-const (
-	effRevert       = "revert.of"     // the pull request number reverted
-	effRevertCommit = "revert.commit" // "sha branch" of the pushed revert
 )
 
 // revertBranch is the branch a revert of pull request number is pushed to.
@@ -85,7 +80,7 @@ func (ev *event) revert(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.once(ctx, effRevert, func() (string, error) {
+	if _, err := r.once(ctx, journal.Revert, func() (string, error) {
 		if err := r.event(ctx, telemetry.KindWebhookReceived, a.ActorLogin, map[string]any{
 			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": "revert",
 			"repo": a.Owner + "/" + a.Repo, "issue": a.Number, "comment_id": a.CommentID,
@@ -102,7 +97,7 @@ func (ev *event) revert(ctx context.Context) error {
 		return err
 	}
 
-	shaBranch, err := r.once(ctx, effRevertCommit, func() (string, error) {
+	shaBranch, err := r.once(ctx, journal.RevertCommit, func() (string, error) {
 		return ev.pushRevert(ctx, r, pr, base, merge, orig.ID)
 	})
 	if errors.Is(err, errRevertRefused) {
@@ -130,13 +125,13 @@ func (ev *event) revert(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, "event.final", telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num}); err != nil {
+	if err := r.eventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": string(journal.Succeeded), "pull_request": num}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, runID, stateFinished); err != nil {
 		return err
 	}
-	if err := ev.w.DB.RecordEffect(ctx, runID, effDone, stateFinished); err != nil {
+	if err := ev.w.DB.RecordEffect(ctx, runID, journal.Done, stateFinished); err != nil {
 		return err
 	}
 	if err := ev.react(ctx, "rocket"); err != nil {
@@ -261,13 +256,13 @@ func (ev *event) revertFailed(ctx context.Context, r *run, why string) error {
 	if err := ev.reply(ctx, why); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, "event.final", telemetry.KindRunFailed, map[string]any{"outcome": OutcomeNoChange, "reason": telemetry.Neutralize(why)}); err != nil {
+	if err := r.eventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": string(journal.NoChange), "reason": telemetry.Neutralize(why)}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, r.args.RunID, stateFinished); err != nil {
 		return err
 	}
-	return ev.w.DB.RecordEffect(ctx, r.args.RunID, effDone, stateFinished)
+	return ev.w.DB.RecordEffect(ctx, r.args.RunID, journal.Done, stateFinished)
 }
 
 // revertSummary heads the revert's check run and pull request: what was

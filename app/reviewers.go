@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/agentgate/agentgate/journal"
 )
 
 // Event kinds of review requests.
@@ -39,7 +41,7 @@ func (r *run) requestReview(ctx context.Context, number int) error {
 	e := r.effective()
 	a := r.args
 	if len(e.Reviewers) > 0 || len(e.TeamReviewers) > 0 {
-		if _, err := r.once(ctx, "pr.reviewers", func() (string, error) {
+		if _, err := r.once(ctx, journal.Reviewers, func() (string, error) {
 			_, _, err := r.gh.PullRequests.RequestReviewers(ctx, a.Owner, a.Repo, number, github.ReviewersRequest{
 				Reviewers: e.Reviewers, TeamReviewers: e.TeamReviewers,
 			})
@@ -57,7 +59,7 @@ func (r *run) requestReview(ctx context.Context, number int) error {
 		}
 	}
 	if len(e.Labels) > 0 {
-		if _, err := r.once(ctx, "pr.labels", func() (string, error) {
+		if _, err := r.once(ctx, journal.Labels, func() (string, error) {
 			// GitHub's description allows only {"labels": [...]}; go-github's
 			// AddLabelsToIssue sends a bare list.
 			req, err := r.gh.NewRequest("POST", fmt.Sprintf("repos/%s/%s/issues/%d/labels", a.Owner, a.Repo, number), map[string]any{"labels": e.Labels})

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -431,7 +432,7 @@ func (s *Server) closeAll() {
 
 // RunState reports a run's state and whether it has finished.
 func (s *Server) RunState(ctx context.Context, runID string) (string, bool, error) {
-	state, done, err := s.db.Effect(ctx, runID, effDone)
+	state, done, err := s.db.Effect(ctx, runID, journal.Done)
 	if err != nil {
 		return "", false, fmt.Errorf("run state: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 )
@@ -58,14 +59,14 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 		inputs       []string
 		on           string
 		decision     string
-		outcome      string
+		outcome      journal.Outcome
 		secret       bool // the setup phase's environment holds NPM_TOKEN
 	}{
-		{"the default branch gets the secret", "main", nil, policy.SetupWithoutSecrets, "with-secrets", app.OutcomeNoChange, true},
-		{"the agent's package.json runs without it", "agentgate/1-leak", inputs, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, app.OutcomeNoChange, false},
-		{"or not at all", "agentgate/1-leak", inputs, policy.SetupStop, policy.SetupStop, app.OutcomeRejected, false},
-		{"a change outside the inputs keeps it", "agentgate/2-code", inputs, policy.SetupStop, "with-secrets", app.OutcomeNoChange, true},
-		{"every path is an input by default", "agentgate/2-code", nil, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, app.OutcomeNoChange, false},
+		{"the default branch gets the secret", "main", nil, policy.SetupWithoutSecrets, "with-secrets", journal.NoChange, true},
+		{"the agent's package.json runs without it", "agentgate/1-leak", inputs, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, journal.NoChange, false},
+		{"or not at all", "agentgate/1-leak", inputs, policy.SetupStop, policy.SetupStop, journal.Rejected, false},
+		{"a change outside the inputs keeps it", "agentgate/2-code", inputs, policy.SetupStop, "with-secrets", journal.NoChange, true},
+		{"every path is an input by default", "agentgate/2-code", nil, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, journal.NoChange, false},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 			if decision != tc.decision {
 				t.Errorf("setup.trust decision %q, want %q", decision, tc.decision)
 			}
-			if tc.outcome == app.OutcomeRejected {
+			if tc.outcome == journal.Rejected {
 				if setupRan || !strings.Contains(att.Reason, "package.json") {
 					t.Errorf("setup ran (%v) or the reason does not name the input: %s", setupRan, att.Reason)
 				}

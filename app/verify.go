@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/egress"
@@ -22,11 +23,8 @@ import (
 // VerifyCheckName is the check run of the verification.
 const VerifyCheckName = "agentgate/verify"
 
-// Effect keys and event kinds of the verification.
+// Event kinds of the verification.
 const (
-	effVerifyCheck = "verify.check" // check run id
-	effVerifyDone  = "verify.done"  // conclusion
-
 	KindVerifyStarted  = "verify.started"  // attrs: commit, command, image, network
 	KindVerifyFinished = "verify.finished" // attrs: commit, exit_code, timed_out, conclusion, duration_ms, output_tail
 )
@@ -174,11 +172,11 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	if len(v.Command) == 0 {
 		return nil
 	}
-	if _, done, err := r.w.DB.Effect(ctx, r.args.RunID, effVerifyDone); err != nil || done {
+	if _, done, err := r.w.DB.Effect(ctx, r.args.RunID, journal.VerifyDone); err != nil || done {
 		return err
 	}
 	a := r.args
-	idStr, err := r.once(ctx, effVerifyCheck, func() (string, error) {
+	idStr, err := r.once(ctx, journal.VerifyCheck, func() (string, error) {
 		cr, _, err := r.gh.Checks.CreateCheckRun(ctx, a.Owner, a.Repo, github.CreateCheckRunOptions{
 			Name: VerifyCheckName, HeadSHA: sha, ExternalID: github.String(a.RunID),
 			Status: github.String("in_progress"), StartedAt: &github.Timestamp{Time: time.Now().UTC()},
@@ -223,7 +221,7 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	}); err != nil {
 		return fmt.Errorf("complete verify check run: %w", err)
 	}
-	return r.w.DB.RecordEffect(ctx, a.RunID, effVerifyDone, res.Conclusion)
+	return r.w.DB.RecordEffect(ctx, a.RunID, journal.VerifyDone, res.Conclusion)
 }
 
 // verifySummary is the verify check run's summary: the command, the

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -51,21 +52,6 @@ const (
 	stateBusy     = "busy"
 	stateIgnored  = "ignored"
 	stateFinished = "finished" // with the outcome in the last event
-)
-
-// Effect keys: each external side effect is recorded under the run id
-// before the next step, and looked up before it is repeated.
-const (
-	effReceived = "event.received"
-	effDenied   = "comment.denied"
-	effConfig   = "comment.config"
-	effBusy     = "comment.busy"
-	effReaction = "reaction.eyes"
-	effProgress = "comment.progress"
-	effPushed   = "git.pushed" // "<sha> <branch>"
-	effPR       = "pr.number"
-	effCheck    = "check.id"
-	effDone     = "run.done"
 )
 
 // run is the state of one job while it executes.
@@ -139,19 +125,23 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 	return err
 }
 
+// audit appends an event to runID's audit trail (through Events, which
+// also feeds spans and metrics, when set).
+func (w *Worker) audit(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
+	var rec telemetry.Recorder = w.DB
+	if w.Events != nil {
+		rec = w.Events
+	}
+	return telemetry.Record(ctx, rec, runID, kind, actor, attrs)
+}
+
+// event appends an event to the run's audit trail.
 func (r *run) event(ctx context.Context, kind, actor string, attrs map[string]any) error {
-	rec := r.w.Events
-	if rec == nil {
-		rec = r.w.DB
-	}
-	if _, err := rec.Append(ctx, telemetry.Event{RunID: r.args.RunID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
-		return fmt.Errorf("audit %s: %w", kind, err)
-	}
-	return nil
+	return r.w.audit(ctx, r.args.RunID, kind, actor, attrs)
 }
 
 // once runs fn unless effect key is recorded, then records fn's value.
-func (r *run) once(ctx context.Context, key string, fn func() (string, error)) (string, error) {
+func (r *run) once(ctx context.Context, key journal.Key, fn func() (string, error)) (string, error) {
 	if v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, key); err != nil {
 		return "", fmt.Errorf("effect %s: %w", key, err)
 	} else if ok {
@@ -160,7 +150,7 @@ func (r *run) once(ctx context.Context, key string, fn func() (string, error)) (
 	if err := r.guard(ctx); err != nil {
 		return "", err
 	}
-	crashPoint("before:" + key)
+	crashPoint("before:" + string(key))
 	v, err := fn()
 	if err != nil {
 		return "", err
@@ -168,7 +158,7 @@ func (r *run) once(ctx context.Context, key string, fn func() (string, error)) (
 	if err := r.w.DB.RecordEffect(ctx, r.args.RunID, key, v); err != nil {
 		return "", fmt.Errorf("record effect %s: %w", key, err)
 	}
-	crashPoint("after:" + key)
+	crashPoint("after:" + string(key))
 	return v, nil
 }
 
@@ -190,7 +180,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("run row: %w", err)
 	}
-	if state, done, err := w.DB.Effect(ctx, a.RunID, effDone); err != nil {
+	if state, done, err := w.DB.Effect(ctx, a.RunID, journal.Done); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if done {
 		if ok, err := r.resumable(ctx, state); err != nil || !ok {
@@ -203,12 +193,12 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	// An earlier attempt may have acted and crashed before recording it:
 	// then every side effect is looked up on GitHub before it is made.
-	if _, seen, err := w.DB.Effect(ctx, a.RunID, effReceived); err != nil {
+	if _, seen, err := w.DB.Effect(ctx, a.RunID, journal.Received); err != nil {
 		return fmt.Errorf("effect: %w", err)
 	} else if seen {
 		r.retry = true
 	}
-	if _, err := r.once(ctx, effReceived, func() (string, error) {
+	if _, err := r.once(ctx, journal.Received, func() (string, error) {
 		return "1", r.event(ctx, telemetry.KindWebhookReceived, a.RequesterLogin, map[string]any{
 			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": a.Trigger,
 			"repo": a.Owner + "/" + a.Repo, "issue": a.IssueNumber, "comment_id": a.CommentID,
@@ -234,18 +224,19 @@ func (r *run) execute(ctx context.Context) error {
 		return fmt.Errorf("run state: %w", err)
 	}
 
-	pushed, _, err := w.DB.Effect(ctx, a.RunID, effPushed)
+	pushed, _, err := w.DB.Effect(ctx, a.RunID, journal.Pushed)
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
 	var agentSummary string
 	if pushed == "" {
-		var outcome, reason string
+		var outcome journal.Outcome
+		var reason string
 		pushed, agentSummary, outcome, reason, err = r.sandboxAndPush(ctx)
 		if err != nil {
 			return err
 		}
-		if outcome != OutcomeSucceeded {
+		if outcome != journal.Succeeded {
 			return r.failed(ctx, outcome, reason)
 		}
 	}
@@ -292,7 +283,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 		rc, err := r.loadConfig(ctx)
 		var cerr *policy.ConfigError
 		if errors.As(err, &cerr) {
-			if _, err := r.once(ctx, effConfig, func() (string, error) { return r.comment(ctx, configComment(cerr)) }); err != nil {
+			if _, err := r.once(ctx, journal.ConfigComment, func() (string, error) { return r.comment(ctx, configComment(cerr)) }); err != nil {
 				return false, err
 			}
 			return false, r.finish(ctx, stateDenied, telemetry.KindRunDenied, map[string]any{"reason": "invalid configuration: " + cerr.Error()})
@@ -329,7 +320,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if !listed {
-			if _, err := r.once(ctx, effDenied, func() (string, error) {
+			if _, err := r.once(ctx, journal.Denied, func() (string, error) {
 				return r.comment(ctx, notListedComment(who))
 			}); err != nil {
 				return false, err
@@ -350,10 +341,10 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	if ok, err := r.controls(ctx); err != nil || !ok {
 		return false, err
 	}
-	if err := r.eventOnce(ctx, "event.authorized", telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
+	if err := r.eventOnce(ctx, journal.AuthorizedEvent, telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
 		return false, err
 	}
-	if _, err := r.once(ctx, effReaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
+	if _, err := r.once(ctx, journal.Reaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
 		return false, err
 	}
 
@@ -363,7 +354,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("lease: %w", err)
 	}
 	if !ok {
-		if _, err := r.once(ctx, effBusy, func() (string, error) { return r.comment(ctx, busyComment(holder)) }); err != nil {
+		if _, err := r.once(ctx, journal.Busy, func() (string, error) { return r.comment(ctx, busyComment(holder)) }); err != nil {
 			return false, err
 		}
 		return false, r.finish(ctx, stateBusy, telemetry.KindRunBusy, map[string]any{"active_run": holder})
@@ -373,7 +364,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 
 // sandboxAndPush runs the agent and pushes its change. It returns the
 // recorded push ("<sha> <branch>"), the agent's summary and the outcome.
-func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
+func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, outcome journal.Outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	limits := w.Config.Limits
@@ -411,10 +402,10 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if r.policy != nil && r.policy.Learn && att.Workspace != nil {
 		r.proposeAllowlist(ctx, att.Workspace)
 	}
-	if att.Outcome == OutcomeExfiltration && att.Workspace != nil {
+	if att.Outcome == journal.Exfiltration && att.Workspace != nil {
 		r.exfiltrationCheck(ctx, att.Workspace.BaseCommit, att.Reason)
 	}
-	if att.Outcome != OutcomeSucceeded {
+	if att.Outcome != journal.Succeeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
 	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
@@ -423,10 +414,10 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
 	defer func() { endPush(err) }()
 	pushed, outcome, reason, err = r.commitAndPush(ctx, att)
-	if err != nil || outcome != OutcomeSucceeded {
+	if err != nil || outcome != journal.Succeeded {
 		return "", att.AgentSummary, outcome, reason, err
 	}
-	return pushed, att.AgentSummary, OutcomeSucceeded, "", nil
+	return pushed, att.AgentSummary, journal.Succeeded, "", nil
 }
 
 // review opens (or updates) the pull request, creates the check run and
@@ -434,7 +425,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 func (r *run) review(ctx context.Context, sha, branch, agentSummary string) error {
 	a := r.args
 	if agentSummary == "" {
-		agentSummary, _, _ = r.w.DB.Effect(ctx, a.RunID, "agent.summary")
+		agentSummary, _, _ = r.w.DB.Effect(ctx, a.RunID, journal.AgentSummary)
 	}
 	events, sum, err := r.succeededSummary(ctx)
 	if err != nil {
@@ -454,27 +445,27 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s%s\n\n%s", prURL, r.learnNote(ctx), r.protectNote(ctx), md)); err != nil {
 		return err
 	}
-	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num})
+	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": string(journal.Succeeded), "pull_request": num})
 }
 
 // failed ends a run whose agent did not produce a change: no pull request,
 // no check run (there is no commit), the progress comment says why.
-func (r *run) failed(ctx context.Context, outcome, reason string) error {
+func (r *run) failed(ctx context.Context, outcome journal.Outcome, reason string) error {
 	events, err := r.w.DB.Events(ctx, r.args.RunID)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = outcome
+	sum.Outcome = string(outcome)
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
-	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
+	if err := r.progress(ctx, string(outcome), reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
 		return err
 	}
 	kind := telemetry.KindRunFailed
-	if outcome == OutcomeNoChange {
+	if outcome == journal.NoChange {
 		kind = telemetry.KindRunFinished
 	}
-	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": outcome, "reason": reason})
+	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": string(outcome), "reason": reason})
 }
 
 // finish records the final event, marks the run done and frees the lease.
@@ -484,7 +475,7 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 		outcome = state
 	}
 	r.rt.SetOutcome(outcome)
-	if err := r.eventOnce(ctx, "event.final", kind, attrs); err != nil {
+	if err := r.eventOnce(ctx, journal.FinalEvent, kind, attrs); err != nil {
 		return err
 	}
 	if state == stateFinished {
@@ -498,7 +489,7 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	if err := r.w.DB.ReleaseLease(ctx, r.leaseKey(), r.args.RunID); err != nil {
 		return fmt.Errorf("release lease: %w", err)
 	}
-	return r.w.DB.RecordEffect(ctx, r.args.RunID, effDone, state)
+	return r.w.DB.RecordEffect(ctx, r.args.RunID, journal.Done, state)
 }
 
 // giveUp is called when the last attempt failed: the requester hears of it.
@@ -509,12 +500,12 @@ func (r *run) giveUp(ctx context.Context, cause error) {
 	if err := r.progress(ctx, "failed", "agentgate could not complete this run after several attempts. An operator can find the cause in the logs under this run id."); err != nil {
 		r.log.Warn("final progress comment", "err", err)
 	}
-	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": OutcomeSandboxError, "reason": cause.Error()}); err != nil {
+	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": string(journal.SandboxError), "reason": cause.Error()}); err != nil {
 		r.log.Warn("finish run", "err", err)
 	}
 }
 
-func (r *run) eventOnce(ctx context.Context, key, kind string, attrs map[string]any) error {
+func (r *run) eventOnce(ctx context.Context, key journal.Key, kind string, attrs map[string]any) error {
 	_, err := r.once(ctx, key, func() (string, error) { return "1", r.event(ctx, kind, "agentgate", attrs) })
 	return err
 }
@@ -553,7 +544,7 @@ func (r *run) progress(ctx context.Context, state, detail string) error {
 	a := r.args
 	body := progressComment(a.RunID, state, detail)
 	created := false
-	id, err := r.once(ctx, effProgress, func() (string, error) {
+	id, err := r.once(ctx, journal.Progress, func() (string, error) {
 		if r.retry {
 			// A crash may have struck between creating the comment and
 			// recording it: find it before creating another.
@@ -664,7 +655,7 @@ func (r *run) succeededSummary(ctx context.Context) ([]telemetry.Event, telemetr
 		return nil, telemetry.Summary{}, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = OutcomeSucceeded
+	sum.Outcome = string(journal.Succeeded)
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
 	if head, err := r.w.DB.RunHead(ctx, r.args.RunID); err == nil {
 		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"
@@ -676,17 +667,17 @@ func (r *run) succeededSummary(ctx context.Context) ([]telemetry.Event, telemetr
 // when it is first opened) and the check run md on sha, each once and
 // each with its audit event, and returns the pull request's number.
 func (r *run) publish(ctx context.Context, branch, sha, md string, body func() string) (string, error) {
-	num, err := r.once(ctx, effPR, func() (string, error) { return r.openPR(ctx, branch, body()) })
+	num, err := r.once(ctx, journal.PR, func() (string, error) { return r.openPR(ctx, branch, body()) })
 	if err != nil {
 		return "", err
 	}
-	if err := r.eventOnce(ctx, "event.pr", telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
+	if err := r.eventOnce(ctx, journal.PREvent, telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
 		return "", err
 	}
-	if _, err := r.once(ctx, effCheck, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
+	if _, err := r.once(ctx, journal.Check, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
 		return "", err
 	}
-	if err := r.eventOnce(ctx, "event.check", telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
+	if err := r.eventOnce(ctx, journal.CheckEvent, telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
 		return "", err
 	}
 	return num, nil

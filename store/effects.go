@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/agentgate/agentgate/journal"
 )
 
-// Effect looks up a recorded side effect of a run (e.g. "comment.progress"
+// Effect looks up a recorded side effect of a run (e.g. journal.Progress
 // → comment id), so a retry does not repeat it.
-func (db *DB) Effect(ctx context.Context, runID, key string) (string, bool, error) {
+func (db *DB) Effect(ctx context.Context, runID string, key journal.Key) (string, bool, error) {
 	var value string
 	err := db.SQL.QueryRowContext(ctx,
 		`SELECT value FROM effects WHERE run_id = ? AND effect_key = ?`, runID, key).Scan(&value)
@@ -24,7 +26,7 @@ func (db *DB) Effect(ctx context.Context, runID, key string) (string, bool, erro
 
 // RecordEffect records a side effect of a run. Recording the same key again
 // overwrites its value.
-func (db *DB) RecordEffect(ctx context.Context, runID, key, value string) error {
+func (db *DB) RecordEffect(ctx context.Context, runID string, key journal.Key, value string) error {
 	if runID == "" || key == "" {
 		return errors.New("store: record effect: empty run id or key")
 	}
@@ -32,7 +34,7 @@ func (db *DB) RecordEffect(ctx context.Context, runID, key, value string) error 
 		`INSERT INTO effects (run_id, effect_key, value, recorded_at) VALUES (?, ?, ?, ?)
 		 ON CONFLICT (run_id, effect_key) DO UPDATE
 		 SET value = excluded.value, recorded_at = excluded.recorded_at`,
-		runID, key, value, db.timestamp()); err != nil {
+		runID, string(key), value, db.timestamp()); err != nil {
 		return fmt.Errorf("store: record effect %s/%s: %w", runID, key, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -33,8 +34,8 @@ func (db *DB) EventHash(ctx context.Context, runID string, seq int64) (string, e
 }
 
 // EffectsByKey returns every run's recorded effect named key, by run id.
-func (db *DB) EffectsByKey(ctx context.Context, key string) (map[string]string, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT run_id, value FROM effects WHERE effect_key = ? ORDER BY run_id`, key)
+func (db *DB) EffectsByKey(ctx context.Context, key journal.Key) (map[string]string, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT run_id, value FROM effects WHERE effect_key = ? ORDER BY run_id`, string(key))
 	if err != nil {
 		return nil, fmt.Errorf("store: effects %s: %w", key, err)
 	}

@@ -2,14 +2,36 @@ package telemetry
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"strconv"
 )
 
 // IntAttr reads a whole number from attrs. Attrs written in process hold
 // Go ints; attrs read back from JSON hold float64. Fractions, NaN and
 // values out of int range are rejected.
 func IntAttr(attrs map[string]any, key string) (int, bool) {
-	switch v := attrs[key].(type) {
+	return intValue(attrs[key])
+}
+
+// AttrText shows an attribute value as text: strings as they are, whole
+// numbers without a fraction (however they were decoded), nil as "".
+func AttrText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	if n, ok := intValue(v); ok {
+		return strconv.Itoa(n)
+	}
+	return fmt.Sprint(v)
+}
+
+// intValue is v as a whole number, if it is one.
+func intValue(v any) (int, bool) {
+	switch v := v.(type) {
 	case int:
 		return v, true
 	case int32:

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -43,6 +44,16 @@ const (
 // stored, with Seq and Time filled in.
 type Recorder interface {
 	Append(ctx context.Context, ev Event) (Event, error)
+}
+
+// Record appends one event of kind by actor to runID's trail through rec.
+// It is the one way agentgate writes an audit event; its error names the
+// kind.
+func Record(ctx context.Context, rec Recorder, runID, kind, actor string, attrs map[string]any) error {
+	if _, err := rec.Append(ctx, Event{RunID: runID, Kind: kind, Actor: actor, Attrs: attrs}); err != nil {
+		return fmt.Errorf("audit %s: %w", kind, err)
+	}
+	return nil
 }
 
 // Reader reads back a run's events in Seq order.

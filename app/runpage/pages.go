@@ -213,21 +213,21 @@ func (h *Handler) runView(v viewer, run store.Run, events []telemetry.Event, cha
 		a := ev.Attrs
 		switch ev.Kind {
 		case telemetry.KindWebhookReceived:
-			view.Trigger.Event, view.Trigger.Trigger = str(a["event"]), str(a["trigger"])
-			view.Trigger.Delivery, view.Trigger.Comment = str(a["delivery_id"]), str(a["comment_id"])
+			view.Trigger.Event, view.Trigger.Trigger = telemetry.AttrText(a["event"]), telemetry.AttrText(a["trigger"])
+			view.Trigger.Delivery, view.Trigger.Comment = telemetry.AttrText(a["delivery_id"]), telemetry.AttrText(a["comment_id"])
 			if view.Trigger.Comment == "0" {
 				view.Trigger.Comment = "" // a label, not a comment
 			}
 		case telemetry.KindRunAuthorized:
-			view.Trigger.Permission, view.Trigger.Required = str(a["permission"]), str(a["required"])
+			view.Trigger.Permission, view.Trigger.Required = telemetry.AttrText(a["permission"]), telemetry.AttrText(a["required"])
 		case telemetry.KindRunDenied:
-			view.Denied = str(a["reason"])
+			view.Denied = telemetry.AttrText(a["reason"])
 		case telemetry.KindPROpened:
-			view.PR.Number, view.PR.Branch, view.PR.Commit = str(a["number"]), str(a["branch"]), str(a["commit"])
+			view.PR.Number, view.PR.Branch, view.PR.Commit = telemetry.AttrText(a["number"]), telemetry.AttrText(a["branch"]), telemetry.AttrText(a["commit"])
 			view.PR.State = "open"
 			view.PR.URL = fmt.Sprintf("%s/%s/pull/%s", h.web, run.Repo, view.PR.Number)
 		case kindProvenance:
-			view.Provenance = str(a["envelope_sha256"])
+			view.Provenance = telemetry.AttrText(a["envelope_sha256"])
 		case kindPRMerged, kindPRClosed:
 			view.PR.State = "closed"
 			if ev.Kind == kindPRMerged {
@@ -235,7 +235,7 @@ func (h *Handler) runView(v viewer, run store.Run, events []telemetry.Event, cha
 			}
 			view.PR.By, view.PR.At = ev.Actor, ev.Time
 			for _, k := range []string{"merged_by", "closed_by", "by"} {
-				if s := str(a[k]); s != "" {
+				if s := telemetry.AttrText(a[k]); s != "" {
 					view.PR.By = s
 				}
 			}
@@ -249,22 +249,6 @@ func (h *Handler) runView(v viewer, run store.Run, events []telemetry.Event, cha
 		view.Timeline = append(view.Timeline, eventRow{Seq: ev.Seq, Time: ev.Time, Kind: ev.Kind, Actor: ev.Actor, Attrs: attrText(ev.Attrs)})
 	}
 	return view
-}
-
-// str shows an attribute: strings as they are, whole numbers without a
-// fraction, nothing for nil.
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprint(int64(x))
-		}
-	}
-	return fmt.Sprint(v)
 }
 
 // attrText is an event's attributes as compact JSON with sorted keys,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 )
 
@@ -323,7 +324,7 @@ func fileExists(path string) bool {
 // with `git apply`. The agent wrote it: unless raw, its control bytes are
 // escaped (termSafe) so that it cannot drive the maintainer's terminal.
 func auditDiff(ctx context.Context, db *store.DB, runID string, raw bool, stdout io.Writer) error {
-	diff, ok, err := db.Effect(ctx, runID, app.DiffEffect)
+	diff, ok, err := db.Effect(ctx, runID, journal.Diff)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -32,12 +32,12 @@ func auditDB(t *testing.T) string {
 			t.Fatal(err)
 		}
 		if r.ID == "run-b" {
-			if err := db.RecordEffect(ctx, r.ID, app.DiffEffect, "diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml\n+on: push\n"); err != nil {
+			if err := db.RecordEffect(ctx, r.ID, journal.Diff, "diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml\n+on: push\n"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if r.ID == "run-c" { // an agent's diff that would drive a terminal
-			if err := db.RecordEffect(ctx, r.ID, app.DiffEffect, hostileDiff); err != nil {
+			if err := db.RecordEffect(ctx, r.ID, journal.Diff, hostileDiff); err != nil {
 				t.Fatal(err)
 			}
 		}

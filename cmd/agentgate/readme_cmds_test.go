@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/testgh"
+	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -79,7 +79,7 @@ func TestREADMEAuditCommands(t *testing.T) {
 	}
 	db.SetAuditKey(key)
 	const keptDiff = "diff --git a/KEPT.md b/KEPT.md\nnew file mode 100644\n--- /dev/null\n+++ b/KEPT.md\n@@ -0,0 +1 @@\n+kept\n"
-	if err := db.RecordEffect(ctx, "run-p", app.DiffEffect, keptDiff); err != nil {
+	if err := db.RecordEffect(ctx, "run-p", journal.Diff, keptDiff); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.EnsureRun(ctx, store.Run{ID: "run-f", Repo: "octo/repo", Issue: 2, Requester: "bob", State: "failed"}); err != nil {

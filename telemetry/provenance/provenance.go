@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -182,32 +181,32 @@ func FromEvents(events []telemetry.Event) Predicate {
 		a := ev.Attrs
 		switch ev.Kind {
 		case telemetry.KindWebhookReceived:
-			d.ExternalParameters.Repository = str(a["repo"])
-			d.ExternalParameters.Issue = str(a["issue"])
-			d.ExternalParameters.Trigger = Trigger{DeliveryID: str(a["delivery_id"]), Event: str(a["event"]), Kind: str(a["trigger"]), CommentID: str(a["comment_id"])}
+			d.ExternalParameters.Repository = telemetry.AttrText(a["repo"])
+			d.ExternalParameters.Issue = telemetry.AttrText(a["issue"])
+			d.ExternalParameters.Trigger = Trigger{DeliveryID: telemetry.AttrText(a["delivery_id"]), Event: telemetry.AttrText(a["event"]), Kind: telemetry.AttrText(a["trigger"]), CommentID: telemetry.AttrText(a["comment_id"])}
 			if d.ExternalParameters.Trigger.CommentID == "0" {
 				d.ExternalParameters.Trigger.CommentID = ""
 			}
 			d.ExternalParameters.Requester.Login = ev.Actor
 		case telemetry.KindRunQueued:
 			if d.ExternalParameters.Repository == "" {
-				d.ExternalParameters.Repository = str(a["repo"])
+				d.ExternalParameters.Repository = telemetry.AttrText(a["repo"])
 			}
 		case telemetry.KindRunAuthorized:
-			d.ExternalParameters.Requester.Permission = str(a["permission"])
-			d.ExternalParameters.Requester.Required = str(a["required"])
+			d.ExternalParameters.Requester.Permission = telemetry.AttrText(a["permission"])
+			d.ExternalParameters.Requester.Required = telemetry.AttrText(a["required"])
 		case telemetry.KindWorkspaceReady:
-			base = str(a["base_commit"])
-			baseBranch = str(a["branch"])
+			base = telemetry.AttrText(a["base_commit"])
+			baseBranch = telemetry.AttrText(a["branch"])
 		case telemetry.KindSandboxStarted:
-			d.InternalParameters.Agent = str(a["agent"])
-			d.InternalParameters.PolicySHA256 = str(a["policy_sha256"])
-			d.InternalParameters.Network = str(a["network"])
-			d.InternalParameters.Runtime = str(a["runtime"])
-			d.InternalParameters.AgentVersion = str(a["agent_version"])
-			d.InternalParameters.AgentVersionChecked = str(a["agent_version_checked"])
-			if dg := str(a["image_digest"]); dg != "" {
-				d.ResolvedDependencies = append(d.ResolvedDependencies, ResolvedDependency{Name: "agent-image", URI: str(a["image"]), Digest: digestMap(dg)})
+			d.InternalParameters.Agent = telemetry.AttrText(a["agent"])
+			d.InternalParameters.PolicySHA256 = telemetry.AttrText(a["policy_sha256"])
+			d.InternalParameters.Network = telemetry.AttrText(a["network"])
+			d.InternalParameters.Runtime = telemetry.AttrText(a["runtime"])
+			d.InternalParameters.AgentVersion = telemetry.AttrText(a["agent_version"])
+			d.InternalParameters.AgentVersionChecked = telemetry.AttrText(a["agent_version_checked"])
+			if dg := telemetry.AttrText(a["image_digest"]); dg != "" {
+				d.ResolvedDependencies = append(d.ResolvedDependencies, ResolvedDependency{Name: "agent-image", URI: telemetry.AttrText(a["image"]), Digest: digestMap(dg)})
 			}
 		case telemetry.KindLLMGateway:
 			d.InternalParameters.LLMGateway = &LLMGateway{
@@ -218,16 +217,16 @@ func FromEvents(events []telemetry.Event) Predicate {
 			}
 		case kindAgentCommand:
 			r.Counts.ToolCommands++
-			if code := str(a["exit_code"]); (code != "" && code != "0") || a["failed"] == true {
+			if code := telemetry.AttrText(a["exit_code"]); (code != "" && code != "0") || a["failed"] == true {
 				r.Counts.ToolFailed++
 			}
 		case telemetry.KindGitCommitted, telemetry.KindGitPushed:
-			r.Result.HeadCommit = str(a["commit"])
-			if b := str(a["branch"]); b != "" {
+			r.Result.HeadCommit = telemetry.AttrText(a["commit"])
+			if b := telemetry.AttrText(a["branch"]); b != "" {
 				r.Result.Branch = b
 			}
 		case telemetry.KindPROpened:
-			r.Result.PullRequest = str(a["number"])
+			r.Result.PullRequest = telemetry.AttrText(a["number"])
 		}
 	}
 	if base != "" {
@@ -246,7 +245,7 @@ func FromEvents(events []telemetry.Event) Predicate {
 // words splits a space-separated attribute; never nil, so an empty list
 // is recorded as [] (nothing allowed), not left out.
 func words(v any) []string {
-	return append([]string{}, strings.Fields(str(v))...)
+	return append([]string{}, strings.Fields(telemetry.AttrText(v))...)
 }
 
 // digestMap turns "sha256:HEX" into {"sha256": "HEX"}.
@@ -257,25 +256,6 @@ func digestMap(d string) map[string]string {
 		}
 	}
 	return map[string]string{"id": d}
-}
-
-// str shows an attribute as text: whole numbers without a fraction.
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return strconv.FormatInt(int64(x), 10)
-		}
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	return fmt.Sprint(v)
 }
 
 // Statement is the in-toto statement for a run whose events are events
