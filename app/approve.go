@@ -86,17 +86,20 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 	} else if ok {
 		requester = person{Login: args.RequesterLogin, ID: args.RequesterID}
 	}
-	d := &decision{w: w, gh: gh, a: a, requester: requester, log: log}
+	d := &decision{issue: &issue{
+		w: w, installationID: a.InstallationID, repoID: a.RepoID, owner: a.Owner, repo: a.Repo,
+		defaultBranch: a.DefaultBranch, journalID: a.RunID, gh: gh, log: log,
+	}, a: a, requester: requester}
 	return d.run(ctx)
 }
 
-// decision is one click being judged and carried out.
+// decision is one click being judged and carried out: its issue (the
+// run's repository, the run's journal, a client that may push) and its
+// job args.
 type decision struct {
-	w         *Worker
-	gh        *github.Client
+	*issue
 	a         webhook.ActionJobArgs
 	requester person
-	log       *slog.Logger
 }
 
 func (d *decision) event(ctx context.Context, kind string, attrs map[string]any) error {
@@ -142,10 +145,7 @@ func (d *decision) run(ctx context.Context) error {
 	// Who: maintain or admin, and someone the policy would let start the
 	// run (allowed_users / allowed_teams); for protected changes, not the
 	// requester, compared by user id.
-	r := &run{w: d.w, gh: d.gh, args: webhook.RunJobArgs{
-		RunID: a.RunID, InstallationID: a.InstallationID, RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo, DefaultBranch: a.DefaultBranch,
-	}, log: d.log}
-	role, _, reason, err := r.standing(ctx, person{Login: a.SenderLogin, ID: a.SenderID}, approverRole)
+	role, _, reason, err := d.standing(ctx, person{Login: a.SenderLogin, ID: a.SenderID}, approverRole)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (d *decision) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("effect: %w", err)
 	}
-	rc, err := r.loadConfig(ctx)
+	rc, err := d.loadConfig(ctx)
 	var cerr *policy.ConfigError
 	if errors.As(err, &cerr) {
 		return d.refuse(ctx, "the repository's configuration is no longer valid: the approval is void")

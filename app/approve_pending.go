@@ -112,21 +112,6 @@ func (r *run) pend(ctx context.Context, reason, role, min string) error {
 	return r.w.DB.RecordEffect(ctx, r.args.RunID, journal.Done, statePending)
 }
 
-// reactWith reacts on the trigger with content.
-func (r *run) reactWith(ctx context.Context, content string) error {
-	a := r.args
-	var err error
-	if a.CommentID != 0 {
-		_, _, err = r.gh.Reactions.CreateIssueCommentReaction(ctx, a.Owner, a.Repo, a.CommentID, content)
-	} else {
-		_, _, err = r.gh.Reactions.CreateIssueReaction(ctx, a.Owner, a.Repo, a.IssueNumber, content)
-	}
-	if err != nil {
-		return fmt.Errorf("reaction: %w", err)
-	}
-	return nil
-}
-
 // pendingComment tells an untrusted requester their run waits.
 func pendingComment(login, min, runID string) string {
 	return fmt.Sprintf("Thanks @%s. agentgate runs are started by people with **%s** permission or more on this repository, so this request is **pending** (run `%s`). A maintainer can start it by commenting `@agentgate approve`.", login, min, runID)

@@ -136,7 +136,7 @@ func (ev *event) cancel(ctx context.Context) error {
 		if err != nil || !ok {
 			return fmt.Errorf("pending run %s: job not recorded: %v", t.ID, err)
 		}
-		r, err := ev.asRun(args)
+		r, err := ev.runOf(args)
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (ev *event) approve(ctx context.Context) error {
 	if sameUser(ev.actor(), person{Login: args.RequesterLogin, ID: args.RequesterID}) {
 		return ev.refuse(ctx, fmt.Sprintf("Sorry @%s, a run cannot be approved by the person who asked for it: someone else with the trigger permission approves it.", ev.a.ActorLogin))
 	}
-	ok, role, err := ev.mayApprove(ctx, args)
+	ok, role, err := ev.mayApprove(ctx)
 	if err != nil || !ok {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v62/github"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
@@ -32,13 +31,27 @@ func (e *EventWorker) Timeout(*river.Job[webhook.EventJobArgs]) time.Duration {
 	return 2 * time.Minute
 }
 
-// event is one event job while it executes.
+// event is one event job while it executes: its issue (the repository
+// and the issue or pull request the event is about; its own answers are
+// journaled under "event:<delivery>") and its job args.
 type event struct {
-	w     *Worker
+	*issue
 	a     webhook.EventJobArgs
 	jobID int64
-	gh    *github.Client
-	log   *slog.Logger
+}
+
+// eventIssue is the issue an event job is about. An inline review comment
+// is not an issue comment: reactions to it go on the pull request.
+func eventIssue(w *Worker, a webhook.EventJobArgs, log *slog.Logger) *issue {
+	commentID := a.CommentID
+	if a.Event == "pull_request_review_comment" {
+		commentID = 0
+	}
+	return &issue{
+		w: w, installationID: a.InstallationID, repoID: a.RepoID, owner: a.Owner, repo: a.Repo,
+		defaultBranch: a.DefaultBranch, number: a.Number, commentID: commentID,
+		journalID: "event:" + a.DeliveryID, log: log,
+	}
 }
 
 // Work implements river.Worker.
@@ -49,7 +62,7 @@ func (e *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJobA
 		log = slog.Default()
 	}
 	log = log.With("delivery", a.DeliveryID, "event", a.Event, "command", a.Command, "repo", a.Owner+"/"+a.Repo, "number", a.Number)
-	ev := &event{w: e.Runs, a: a, jobID: job.ID, log: log}
+	ev := &event{issue: eventIssue(e.Runs, a, log), a: a, jobID: job.ID}
 	if a.Command == webhook.EvInstallation {
 		return ev.installation(ctx)
 	}
@@ -98,53 +111,22 @@ func (e *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJobA
 	return err
 }
 
-// client is the installation client for the event's repository.
-func (ev *event) client() (*github.Client, error) {
-	if ev.gh == nil {
-		gh, err := ev.w.Clients.Installation(ev.a.InstallationID, apiScope(ev.a.RepoID))
-		if err != nil {
-			return nil, err
-		}
-		ev.gh = gh
-	}
-	return ev.gh, nil
-}
-
-// asRun is a run value for args, to reuse the run's comment, reaction,
-// permission and finishing helpers.
-func (ev *event) asRun(args webhook.RunJobArgs) (*run, error) {
+// runOf is the run recorded with args (a pending run to cancel, a revert
+// this event makes), to act on it from this event job. It may have run
+// before: every side effect is looked up before it is made.
+func (ev *event) runOf(args webhook.RunJobArgs) (*run, error) {
 	gh, err := ev.client()
 	if err != nil {
 		return nil, err
 	}
-	return &run{w: ev.w, args: args, gh: gh, log: ev.log.With("run_id", args.RunID), retry: true}, nil
-}
-
-// self is a run value standing for the event itself (its issue, its
-// actor, its comment). An inline review comment is not an issue comment:
-// reactions to it go on the pull request.
-func (ev *event) self() (*run, error) {
-	a := ev.a
-	commentID := a.CommentID
-	if a.Event == "pull_request_review_comment" {
-		commentID = 0
-	}
-	return ev.asRun(webhook.RunJobArgs{
-		RunID: "event:" + a.DeliveryID, InstallationID: a.InstallationID, RepoID: a.RepoID,
-		Owner: a.Owner, Repo: a.Repo, DefaultBranch: a.DefaultBranch, CloneURL: a.CloneURL,
-		IssueNumber: a.Number, IsPullRequest: a.IsPullRequest, CommentID: commentID,
-		RequesterLogin: a.ActorLogin, RequesterID: a.ActorID, RequesterType: a.ActorType,
-		AuthorAssociation: a.AuthorAssociation,
-	})
+	r := newRun(ev.w, args, ev.log.With("run_id", args.RunID))
+	r.gh, r.retry = gh, true
+	return r, nil
 }
 
 // reply answers the event's comment once (a retried job does not repeat it).
 func (ev *event) reply(ctx context.Context, body string) error {
-	r, err := ev.self()
-	if err != nil {
-		return err
-	}
-	_, err = r.once(ctx, journal.Reply, func() (string, error) { return r.comment(ctx, body) })
+	_, err := ev.once(ctx, journal.Reply, func() (string, error) { return ev.comment(ctx, body) })
 	return err
 }
 
@@ -154,11 +136,7 @@ func (ev *event) react(ctx context.Context, content string) error {
 	if ev.a.CommentID == 0 {
 		return nil
 	}
-	r, err := ev.self()
-	if err != nil {
-		return err
-	}
-	_, err = r.once(ctx, journal.ReactionWith(content), func() (string, error) { return content, r.reactWith(ctx, content) })
+	_, err := ev.once(ctx, journal.ReactionWith(content), func() (string, error) { return content, ev.reactWith(ctx, content) })
 	return err
 }
 
@@ -167,17 +145,13 @@ func (ev *event) react(ctx context.Context, content string) error {
 // is stricter). A refused actor gets a reaction and at most one reply per
 // issue.
 func (ev *event) authorize(ctx context.Context, what string) (bool, string, error) {
-	r, err := ev.self()
-	if err != nil {
-		return false, "", err
-	}
-	role, err := r.permissionOf(ctx, ev.a.ActorLogin)
+	role, err := ev.permissionOf(ctx, ev.a.ActorLogin)
 	if err != nil {
 		return false, "", err
 	}
 	min := ev.w.Config.MinPermission
 	if policy.Allows(role, min) {
-		if rc, err := r.loadConfig(ctx); err == nil && policy.Allows(rc.Effective.MinPermission, min) {
+		if rc, err := ev.loadConfig(ctx); err == nil && policy.Allows(rc.Effective.MinPermission, min) {
 			min = rc.Effective.MinPermission
 		}
 	}
@@ -198,11 +172,6 @@ func (ev *event) refuse(ctx context.Context, msg string) error {
 		return err
 	}
 	return ev.reply(ctx, msg)
-}
-
-// audit appends an event to a run's chain.
-func (ev *event) audit(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
-	return ev.w.audit(ctx, runID, kind, actor, attrs)
 }
 
 // auditOnce appends an event once per event job (keyed on the run).

@@ -32,11 +32,7 @@ func feedbackKey(a webhook.EventJobArgs) string {
 // they must stand as a requester would (standing). A refused request
 // (answer) gets a reaction and at most one reply per pull request.
 func (ev *event) mayGiveFeedback(ctx context.Context, answer bool) (bool, error) {
-	r, err := ev.self()
-	if err != nil {
-		return false, err
-	}
-	role, min, reason, err := r.standing(ctx, ev.actor(), "")
+	role, min, reason, err := ev.standing(ctx, ev.actor(), "")
 	if err != nil || reason == "" {
 		return err == nil, err
 	}

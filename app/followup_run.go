@@ -101,9 +101,3 @@ func (r *run) recheckPermission(ctx context.Context) (string, error) {
 	}
 	return reason, nil
 }
-
-// permissionOf reads login's role on the repository ("none" when not a
-// collaborator).
-func (r *run) permissionOf(ctx context.Context, login string) (string, error) {
-	return permissionOf(ctx, r.gh, r.args.Owner, r.args.Repo, login)
-}

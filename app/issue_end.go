@@ -119,7 +119,7 @@ func (ev *event) cancelFor(ctx context.Context, t store.Run, why string) error {
 	if err != nil || !ok {
 		return fmt.Errorf("%s run %s: job not recorded: %v", t.State, t.ID, err)
 	}
-	r, err := ev.asRun(args)
+	r, err := ev.runOf(args)
 	if err != nil {
 		return err
 	}

@@ -184,7 +184,7 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 	if !found {
 		return fmt.Errorf("planned run %s: job not recorded", runID)
 	}
-	ok, role, err := ev.mayApprove(ctx, args)
+	ok, role, err := ev.mayApprove(ctx)
 	if err != nil || !ok {
 		return err
 	}
@@ -199,11 +199,7 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 	if by, done, err := ev.w.DB.Effect(ctx, runID, journal.PlanApproved); err != nil {
 		return err
 	} else if !done || by == "" {
-		r, err := ev.asRun(args)
-		if err != nil {
-			return err
-		}
-		rc, err := r.loadConfig(ctx)
+		rc, err := ev.loadConfig(ctx)
 		if err != nil {
 			return ev.refuse(ctx, "The repository's configuration cannot be read or is invalid, so the plan cannot be approved: fix it, then make a new plan with `@agentgate retry`.")
 		}

@@ -50,38 +50,38 @@ type repoConfig struct {
 // org's from its `.github` repository, and merges them (the repository can
 // only narrow the org). A missing file is no error; an invalid one is a
 // *policy.ConfigError naming the file and line.
-func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
-	a := r.args
-	w := r.w
-	repoGH, err := w.Clients.Installation(a.InstallationID, configScope(a.RepoID))
+func (i *issue) loadConfig(ctx context.Context) (*repoConfig, error) {
+	w := i.w
+	owner, inst := i.owner, i.installationID
+	repoGH, err := w.Clients.Installation(inst, configScope(i.repoID))
 	if err != nil {
 		return nil, err
 	}
-	repoFile, err := readConfigFile(ctx, repoGH, a.Owner, a.Repo, a.DefaultBranch)
+	repoFile, err := readConfigFile(ctx, repoGH, owner, i.repo, i.defaultBranch)
 	if err != nil {
 		return nil, err
 	}
 	var orgFile []byte
-	if a.Repo != orgConfigRepo {
-		orgGH, err := w.Clients.Installation(a.InstallationID, Scope{RepoNames: []string{orgConfigRepo}, Contents: "read"})
+	if i.repo != orgConfigRepo {
+		orgGH, err := w.Clients.Installation(inst, Scope{RepoNames: []string{orgConfigRepo}, Contents: "read"})
 		if err != nil {
 			return nil, err
 		}
-		orgFile, err = readConfigFile(ctx, orgGH, a.Owner, orgConfigRepo, "")
+		orgFile, err = readConfigFile(ctx, orgGH, owner, orgConfigRepo, "")
 		if err != nil {
 			if !errNoOrgRepo(err) {
-				return nil, fmt.Errorf("org policy (%s/%s): %w", a.Owner, orgConfigRepo, err)
+				return nil, fmt.Errorf("org policy (%s/%s): %w", owner, orgConfigRepo, err)
 			}
 			// Not an error: most orgs have no such repository. Said
 			// where an operator looks, because an org that has one the
 			// installation does not cover gets no org policy.
 			slog.InfoContext(ctx, "no org policy: the installation cannot read the org's .github repository (it does not exist or is not among the installation's repositories)",
-				"owner", a.Owner, "installation", a.InstallationID, "status", httpStatus(err))
+				"owner", owner, "installation", inst, "status", httpStatus(err))
 		}
 	}
 	var org, repo *policy.Config
 	if orgFile != nil {
-		if org, err = policy.Parse(a.Owner+"/"+orgConfigRepo+":"+configPath, orgFile); err != nil {
+		if org, err = policy.Parse(owner+"/"+orgConfigRepo+":"+configPath, orgFile); err != nil {
 			return nil, err
 		}
 	}
@@ -94,14 +94,14 @@ func (r *run) loadConfig(ctx context.Context) (*repoConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Config.checkChoices(org, repo, eff, Tenant{a.InstallationID, a.RepoID}); err != nil {
+	if err := w.Config.checkChoices(org, repo, eff, i.tenant()); err != nil {
 		return nil, err
 	}
-	if err := w.Config.checkCredentials(org, repo, eff, Tenant{a.InstallationID, a.RepoID}); err != nil {
+	if err := w.Config.checkCredentials(org, repo, eff, i.tenant()); err != nil {
 		return nil, err
 	}
 	set := (org != nil && org.Network != nil && org.Network.Allow != nil) || (repo != nil && repo.Network != nil && repo.Network.Allow != nil)
-	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile, AgentChosen: agentChosen(org, repo), Tenant: Tenant{a.InstallationID, a.RepoID}}
+	rc := &repoConfig{Effective: eff, AllowSet: set, RepoFile: repoFile, AgentChosen: agentChosen(org, repo), Tenant: i.tenant()}
 	if org != nil && org.Network != nil {
 		rc.OrgAllow = org.Network.Allow
 	}

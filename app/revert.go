@@ -69,7 +69,7 @@ func (ev *event) revert(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	r, err := ev.asRun(webhook.RunJobArgs{
+	r, err := ev.runOf(webhook.RunJobArgs{
 		RunID: runID, DeliveryID: a.DeliveryID, Event: a.Event, Trigger: "revert",
 		InstallationID: a.InstallationID, RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo,
 		CloneURL: a.CloneURL, DefaultBranch: base, IssueNumber: a.Number, IsPullRequest: true,

@@ -75,11 +75,11 @@ func (r *run) claim(ctx context.Context) error {
 
 // guard fails unless this attempt still holds the run's lease. Every side
 // effect is preceded by it.
-func (r *run) guard(ctx context.Context) error {
-	if r.holder == "" {
+func (i *issue) guard(ctx context.Context) error {
+	if i.holder == "" {
 		return nil
 	}
-	ok, err := r.w.DB.HoldsLease(ctx, runLeaseKey(r.args.RunID), r.holder)
+	ok, err := i.w.DB.HoldsLease(ctx, runLeaseKey(i.journalID), i.holder)
 	if err != nil {
 		return fmt.Errorf("run lease: %w", err)
 	}

@@ -25,8 +25,9 @@ func TestRunLease(t *testing.T) {
 	attempt := func(workerID, holder string) *run {
 		c := cfg
 		c.WorkerID = workerID
-		return &run{w: &Worker{Config: c, DB: db}, args: webhook.RunJobArgs{RunID: "run-1"},
-			holder: holder, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		r := newRun(&Worker{Config: c, DB: db}, webhook.RunJobArgs{RunID: "run-1"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		r.holder = holder
+		return r
 	}
 	first := attempt("w1", "w1 job:7 attempt:1")
 	if err := first.claim(ctx); err != nil {

@@ -34,8 +34,9 @@ func TestInstallationSlots(t *testing.T) {
 	w2 := &Worker{Config: cfg2, DB: db}
 	attempt := func(w *Worker, inst int64, holder string) *run {
 		w.live.add(holder)
-		return &run{w: w, args: webhook.RunJobArgs{RunID: holder, InstallationID: inst}, holder: holder,
-			log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		r := newRun(w, webhook.RunJobArgs{RunID: holder, InstallationID: inst}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		r.holder = holder
+		return r
 	}
 	admit := func(r *run) (func(), error) { return r.admit(ctx, cfg.Limits) }
 

@@ -17,25 +17,24 @@ func teamsScope(repoID int64) Scope { return Scope{RepoID: repoID, Members: "rea
 // active member of one of the teams. Teams are slugs of the repository's
 // organization or "org/slug" naming it; a team of another organization is
 // not the installation's to read and never matches.
-func (r *run) allowedByList(ctx context.Context, login string, users, teams []string) (bool, error) {
-	a := r.args
+func (i *issue) allowedByList(ctx context.Context, login string, users, teams []string) (bool, error) {
 	if containsFold(users, login) {
 		return true, nil
 	}
 	if len(teams) == 0 {
 		return false, nil
 	}
-	gh, err := r.w.Clients.Installation(a.InstallationID, teamsScope(a.RepoID))
+	gh, err := i.w.Clients.Installation(i.installationID, teamsScope(i.repoID))
 	if err != nil {
 		return false, err
 	}
 	for _, t := range teams {
 		org, slug, found := strings.Cut(t, "/")
 		if !found {
-			org, slug = a.Owner, t
+			org, slug = i.owner, t
 		}
-		if !strings.EqualFold(org, a.Owner) || slug == "" {
-			r.log.Warn("allowed_teams: team of another organization ignored", "team", t)
+		if !strings.EqualFold(org, i.owner) || slug == "" {
+			i.log.Warn("allowed_teams: team of another organization ignored", "team", t)
 			continue
 		}
 		m, _, err := gh.Teams.GetTeamMembershipBySlug(ctx, org, slug, login)
@@ -49,7 +48,7 @@ func (r *run) allowedByList(ctx context.Context, login string, users, teams []st
 			}
 			// Fail closed: an installation that has not granted
 			// members:read, or GitHub failing, admits nobody by team.
-			r.log.Warn("allowed_teams: membership lookup failed; treated as not a member", "team", t, "err", err)
+			i.log.Warn("allowed_teams: membership lookup failed; treated as not a member", "team", t, "err", err)
 			continue
 		}
 		if m.GetState() == "active" {

@@ -44,19 +44,19 @@ func isOutsideCollaborator(association string) bool {
 // reason when p does not qualify ("" when p does). An approver, and the
 // author of feedback, must qualify: an approval or a comment can never
 // give more than the policy would let its author start.
-func (r *run) standing(ctx context.Context, p person, least string) (role, min, reason string, err error) {
-	role, err = r.permissionOf(ctx, p.Login)
+func (i *issue) standing(ctx context.Context, p person, least string) (role, min, reason string, err error) {
+	role, err = i.permissionOf(ctx, p.Login)
 	if err != nil {
 		return "", "", "", err
 	}
-	min = r.w.Config.MinPermission
+	min = i.w.Config.MinPermission
 	if least != "" && policy.Allows(least, min) {
 		min = least
 	}
 	if !policy.Allows(role, min) {
 		return role, min, fmt.Sprintf("@%s has %s permission; %s or more is required", p.Login, role, min), nil
 	}
-	rc, err := r.loadConfig(ctx)
+	rc, err := i.loadConfig(ctx)
 	var cerr *policy.ConfigError
 	if errors.As(err, &cerr) {
 		return role, min, "the repository's configuration is invalid", nil
@@ -70,11 +70,11 @@ func (r *run) standing(ctx context.Context, p person, least string) (role, min, 
 	if !policy.Allows(role, min) {
 		return role, min, fmt.Sprintf("@%s has %s permission; %s or more is required", p.Login, role, min), nil
 	}
-	if r.w.Config.Controls.OutsideCollaboratorsPending && isOutsideCollaborator(p.Association) {
+	if i.w.Config.Controls.OutsideCollaboratorsPending && isOutsideCollaborator(p.Association) {
 		return role, min, fmt.Sprintf("@%s is an outside collaborator, whose own runs wait for a maintainer", p.Login), nil
 	}
 	if users, teams := rc.Effective.AllowedUsers, rc.Effective.AllowedTeams; len(users) > 0 || len(teams) > 0 {
-		listed, err := r.allowedByList(ctx, p.Login, users, teams)
+		listed, err := i.allowedByList(ctx, p.Login, users, teams)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -90,15 +90,11 @@ func (ev *event) actor() person {
 	return person{Login: ev.a.ActorLogin, ID: ev.a.ActorID, Association: ev.a.AuthorAssociation}
 }
 
-// mayApprove judges the actor as an approver of the run of args: they
+// mayApprove judges the actor as an approver of a run on this issue: they
 // must stand as a requester would (standing). A refused approver gets a
 // reaction and at most one reply per issue.
-func (ev *event) mayApprove(ctx context.Context, args webhook.RunJobArgs) (bool, string, error) {
-	r, err := ev.asRun(args)
-	if err != nil {
-		return false, "", err
-	}
-	role, min, reason, err := r.standing(ctx, ev.actor(), "")
+func (ev *event) mayApprove(ctx context.Context) (bool, string, error) {
+	role, min, reason, err := ev.standing(ctx, ev.actor(), "")
 	if err != nil {
 		return false, "", err
 	}

@@ -54,12 +54,11 @@ const (
 	stateFinished = "finished" // with the outcome in the last event
 )
 
-// run is the state of one job while it executes.
+// run is the state of one job while it executes: its issue (client,
+// journal, lease holder) and its job args.
 type run struct {
-	w    *Worker
+	*issue
 	args webhook.RunJobArgs
-	gh   *github.Client
-	log  *slog.Logger
 	// retry is true when an earlier attempt of this job ran.
 	retry bool
 	rt    telemetry.RunTrace
@@ -67,8 +66,6 @@ type run struct {
 	policy *RunPolicy
 	cfg    *repoConfig
 	draft  bool
-	// holder names this attempt in the run's lease (runlease.go).
-	holder string
 	// cancelledBy names who asked to cancel (cancel.go); approvedBy the
 	// maintainer who approved a pending run; minPermission the trigger
 	// permission in force, checked again before the push.
@@ -97,7 +94,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[webhook.RunJobArgs]) e
 	if job.Attempt == 1 {
 		rt.RecordPhase(ctx, telemetry.PhaseIntake, job.CreatedAt, time.Now(), nil)
 	}
-	r := &run{w: w, args: a, log: log, retry: job.Attempt > 1, rt: rt, holder: runHolder(w.Config.WorkerID, job)}
+	r := newRun(w, a, log)
+	r.retry, r.rt, r.holder = job.Attempt > 1, rt, runHolder(w.Config.WorkerID, job)
 	w.live.add(r.holder)
 	defer w.live.remove(r.holder)
 	wctx, stopWatch := r.watchCancel(ctx)
@@ -138,28 +136,6 @@ func (w *Worker) audit(ctx context.Context, runID, kind, actor string, attrs map
 // event appends an event to the run's audit trail.
 func (r *run) event(ctx context.Context, kind, actor string, attrs map[string]any) error {
 	return r.w.audit(ctx, r.args.RunID, kind, actor, attrs)
-}
-
-// once runs fn unless effect key is recorded, then records fn's value.
-func (r *run) once(ctx context.Context, key journal.Key, fn func() (string, error)) (string, error) {
-	if v, ok, err := r.w.DB.Effect(ctx, r.args.RunID, key); err != nil {
-		return "", fmt.Errorf("effect %s: %w", key, err)
-	} else if ok {
-		return v, nil
-	}
-	if err := r.guard(ctx); err != nil {
-		return "", err
-	}
-	crashPoint("before:" + string(key))
-	v, err := fn()
-	if err != nil {
-		return "", err
-	}
-	if err := r.w.DB.RecordEffect(ctx, r.args.RunID, key, v); err != nil {
-		return "", fmt.Errorf("record effect %s: %w", key, err)
-	}
-	crashPoint("after:" + string(key))
-	return v, nil
 }
 
 func (r *run) leaseKey() string {
@@ -344,7 +320,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	if err := r.eventOnce(ctx, journal.AuthorizedEvent, telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
 		return false, err
 	}
-	if _, err := r.once(ctx, journal.Reaction, func() (string, error) { return "eyes", r.react(ctx) }); err != nil {
+	if _, err := r.once(ctx, journal.Reaction, func() (string, error) { return "eyes", r.reactWith(ctx, "eyes") }); err != nil {
 		return false, err
 	}
 
@@ -513,30 +489,6 @@ func (r *run) eventOnce(ctx context.Context, key journal.Key, kind string, attrs
 // permission reads the requester's role on the repository.
 func (r *run) permission(ctx context.Context) (string, error) {
 	return r.permissionOf(ctx, r.args.RequesterLogin)
-}
-
-func (r *run) react(ctx context.Context) error {
-	a := r.args
-	var err error
-	if a.CommentID != 0 {
-		_, _, err = r.gh.Reactions.CreateIssueCommentReaction(ctx, a.Owner, a.Repo, a.CommentID, "eyes")
-	} else {
-		_, _, err = r.gh.Reactions.CreateIssueReaction(ctx, a.Owner, a.Repo, a.IssueNumber, "eyes")
-	}
-	if err != nil {
-		return fmt.Errorf("reaction: %w", err)
-	}
-	return nil
-}
-
-// comment posts a comment on the issue and returns its id.
-func (r *run) comment(ctx context.Context, body string) (string, error) {
-	a := r.args
-	c, _, err := r.gh.Issues.CreateComment(ctx, a.Owner, a.Repo, a.IssueNumber, &github.IssueComment{Body: github.String(body)})
-	if err != nil {
-		return "", fmt.Errorf("comment: %w", err)
-	}
-	return strconv.FormatInt(c.GetID(), 10), nil
 }
 
 // progress creates the run's progress comment once and edits it after.
