@@ -5,44 +5,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
-	"github.com/riverqueue/river"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/store"
-	"github.com/agentgate/agentgate/webhook"
 )
 
 // approverRole is the least role that may approve protected changes or
 // release CI.
 const approverRole = "maintain"
 
-// ActionWorker executes ActionJobArgs: a click on a button of the
-// `agentgate` check run. "approve" approves a change to protected paths:
-// only a user with maintain or admin permission who is not the requester,
-// and only for the commit and policy the change was pushed under. "ci"
-// releases the repository's CI: a user with maintain or admin. Either
-// pushes the same tree without the CI skip marker when the commit holds it.
-type ActionWorker struct {
-	river.WorkerDefaults[webhook.ActionJobArgs]
-	W *Worker
-}
-
-// Work implements river.Worker.
-func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJobArgs]) error {
-	a := job.Args
-	w := aw.W
-	log := w.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	log = log.With("run_id", a.RunID, "delivery", a.DeliveryID, "repo", a.Owner+"/"+a.Repo, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
+// checkAction handles a click on a button of the `agentgate` check run.
+// "approve" approves a change to protected paths: only a user with
+// maintain or admin permission who is not the requester, and only for the
+// commit and policy the change was pushed under. "ci" releases the
+// repository's CI: a user with maintain or admin. Either pushes the same
+// tree without the CI skip marker when the commit holds it.
+func (ev *event) checkAction(ctx context.Context, a jobs.CheckAction) error {
+	w := ev.w
+	log := ev.log.With("run_id", a.RunID, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
 	run, err := w.DB.GetRun(ctx, a.RunID)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Info("check run action for an unknown run")
@@ -98,7 +85,7 @@ func (aw *ActionWorker) Work(ctx context.Context, job *river.Job[webhook.ActionJ
 // job args.
 type decision struct {
 	*issue
-	a         webhook.ActionJobArgs
+	a         jobs.CheckAction
 	requester person
 }
 
@@ -127,11 +114,11 @@ func (d *decision) run(ctx context.Context) error {
 		}
 	}
 	switch a.Identifier {
-	case webhook.ActionApprove:
+	case jobs.ActionApprove:
 		if len(prot) == 0 {
 			return d.refuse(ctx, "this change touches no protected path; there is nothing to approve")
 		}
-	case webhook.ActionCI:
+	case jobs.ActionCI:
 		if !pc.Held {
 			return d.refuse(ctx, "CI is not held on this change")
 		}
@@ -155,7 +142,7 @@ func (d *decision) run(ctx context.Context) error {
 	if reason != "" {
 		return d.refuse(ctx, reason)
 	}
-	if a.Identifier == webhook.ActionApprove && sameUser(person{Login: a.SenderLogin, ID: a.SenderID}, d.requester) {
+	if a.Identifier == jobs.ActionApprove && sameUser(person{Login: a.SenderLogin, ID: a.SenderID}, d.requester) {
 		return d.refuse(ctx, fmt.Sprintf("@%s asked for this run and cannot approve its protected change; another maintainer must", a.SenderLogin))
 	}
 
@@ -206,7 +193,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 		return err
 	}
 	what := "Protected paths approved"
-	if a.Identifier == webhook.ActionCI {
+	if a.Identifier == jobs.ActionCI {
 		what = "CI released"
 	}
 	summary := fmt.Sprintf("%s by @%s for commit `%s` under policy `%s`.", what, a.SenderLogin, pc.SHA, short(hash))
@@ -245,7 +232,7 @@ func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot
 			}
 		}
 	}
-	if a.Identifier == webhook.ActionApprove {
+	if a.Identifier == jobs.ActionApprove {
 		// What the approval covers on the pull request: exactly the
 		// protected changes it saw (protect_pr.go).
 		if err := recordCoverage(ctx, d.w, a.RunID, a.RepoID, hash); err != nil {
@@ -310,7 +297,7 @@ func (d *decision) refuse(ctx context.Context, reason string) error {
 }
 
 func buttonLabel(id string) string {
-	if id == webhook.ActionCI {
+	if id == jobs.ActionCI {
 		return ciLabel
 	}
 	return approveLabel

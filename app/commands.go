@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -32,19 +33,45 @@ func helpText(mention string) string {
 A command is the word alone; anything else after the mention is a task.`, "`"+mention+"`")
 }
 
+// commands are the comment commands' handlers, by command word.
+var commands = map[string]func(ev *event, ctx context.Context, a jobs.Command) error{
+	webhook.CmdHelp:    func(ev *event, ctx context.Context, _ jobs.Command) error { return ev.help(ctx) },
+	webhook.CmdStatus:  func(ev *event, ctx context.Context, a jobs.Command) error { return ev.status(ctx, a.RunID) },
+	webhook.CmdCancel:  func(ev *event, ctx context.Context, a jobs.Command) error { return ev.cancel(ctx, a.RunID) },
+	webhook.CmdRetry:   func(ev *event, ctx context.Context, a jobs.Command) error { return ev.retry(ctx, a.RunID, "") },
+	webhook.CmdApprove: func(ev *event, ctx context.Context, a jobs.Command) error { return ev.approve(ctx, a.RunID) },
+	webhook.CmdRevert:  func(ev *event, ctx context.Context, _ jobs.Command) error { return ev.revert(ctx) },
+}
+
+// command handles a comment command (jobs.Command).
+func (ev *event) command(ctx context.Context, a jobs.Command) error {
+	h, ok := commands[a.Name]
+	if !ok {
+		ev.log.Warn("unknown command: ignored", "command", a.Name)
+		return nil
+	}
+	return h(ev, ctx, a)
+}
+
+// rerun handles "Re-run" on agentgate's check (jobs.Rerun): the run is
+// retried.
+func (ev *event) rerun(ctx context.Context, a jobs.Rerun) error {
+	return ev.retry(ctx, a.RunID, viaCheckRun)
+}
+
 // help answers `@agentgate help`.
 func (ev *event) help(ctx context.Context) error {
 	return ev.reply(ctx, helpText(ev.w.Config.Mention))
 }
 
 // status answers `@agentgate status` with the issue's latest runs.
-func (ev *event) status(ctx context.Context) error {
+func (ev *event) status(ctx context.Context, runID string) error {
 	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return err
 	}
-	if ev.a.RunID != "" {
-		runs = filterRuns(runs, ev.a.RunID)
+	if runID != "" {
+		runs = filterRuns(runs, runID)
 	}
 	if len(runs) == 0 {
 		return ev.reply(ctx, "agentgate has no runs on this issue.")
@@ -75,15 +102,15 @@ func filterRuns(runs []store.Run, id string) []store.Run {
 	return nil
 }
 
-// target finds the run a command is about: the one it names (on this
-// issue), else the newest run on the issue in one of states.
-func (ev *event) target(ctx context.Context, states ...string) (store.Run, bool, error) {
+// target finds the run a command is about: the one it names (runID, on
+// this issue), else the newest run on the issue in one of states.
+func (ev *event) target(ctx context.Context, runID string, states ...string) (store.Run, bool, error) {
 	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return store.Run{}, false, err
 	}
-	if ev.a.RunID != "" {
-		runs = filterRuns(runs, ev.a.RunID)
+	if runID != "" {
+		runs = filterRuns(runs, runID)
 	}
 	for _, r := range runs {
 		for _, s := range states {
@@ -99,9 +126,9 @@ func (ev *event) target(ctx context.Context, states ...string) (store.Run, bool,
 // worker kills the container within a second or so and reports), a
 // pending run is closed at once. The requester may cancel their own run;
 // anyone else needs the trigger permission.
-func (ev *event) cancel(ctx context.Context) error {
+func (ev *event) cancel(ctx context.Context, runID string) error {
 	active := ""
-	if ev.a.RunID == "" {
+	if runID == "" {
 		h, err := ev.w.DB.ActiveLeaseHolder(ctx, fmt.Sprintf("issue:%d#%d", ev.a.RepoID, ev.a.Number))
 		if err != nil {
 			return err
@@ -115,7 +142,7 @@ func (ev *event) cancel(ctx context.Context) error {
 		t, err = ev.w.DB.GetRun(ctx, active)
 		found = err == nil
 	} else {
-		t, found, err = ev.target(ctx, stateQueued, stateRunning, statePending, statePlanned)
+		t, found, err = ev.target(ctx, runID, stateQueued, stateRunning, statePending, statePlanned)
 	}
 	if err != nil {
 		return err
@@ -157,8 +184,8 @@ func (ev *event) cancel(ctx context.Context) error {
 // allowed_teams, the outside-collaborator rule), who is not the requester
 // (compared by user id), starts the pending run. The approval, its author
 // and the hash of the task text it saw are audit events on the run.
-func (ev *event) approve(ctx context.Context) error {
-	t, found, err := ev.target(ctx, statePending, statePlanned)
+func (ev *event) approve(ctx context.Context, runID string) error {
+	t, found, err := ev.target(ctx, runID, statePending, statePlanned)
 	if err != nil {
 		return err
 	}
@@ -212,19 +239,27 @@ func (ev *event) approve(ctx context.Context) error {
 	return ev.react(ctx, "rocket")
 }
 
-// retry answers `@agentgate retry` and check_run.rerequested: the run is
-// started again as a new run, asked for by the actor (whose permission the
-// new run checks as for any trigger).
-func (ev *event) retry(ctx context.Context) error {
+// How a retry was asked for (retry's via).
+const (
+	viaComment    = ""            // `@agentgate retry`
+	viaCheckRun   = "rerun"       // Re-run on the agentgate check
+	viaCheckSuite = "suite_rerun" // Re-run all checks on its suite
+)
+
+// retry answers `@agentgate retry` and the check re-runs (via): the run
+// (runID, or for a comment the issue's latest finished one) is started
+// again as a new run, asked for by the actor (whose permission the new run
+// checks as for any trigger).
+func (ev *event) retry(ctx context.Context, runID, via string) error {
 	var old store.Run
 	var found bool
 	var err error
-	if ev.isRerun() {
-		old, err = ev.w.DB.GetRun(ctx, ev.a.RunID)
+	if via != viaComment {
+		old, err = ev.w.DB.GetRun(ctx, runID)
 		found = err == nil && old.RepoID == ev.a.RepoID && old.InstallationID == ev.a.InstallationID
 		err = nil
 	} else {
-		old, found, err = ev.target(ctx, stateFinished, stateCancelled, statePlanned)
+		old, found, err = ev.target(ctx, runID, stateFinished, stateCancelled, statePlanned)
 	}
 	if err != nil {
 		return err
@@ -241,7 +276,7 @@ func (ev *event) retry(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if ev.a.Command == webhook.EvRerun { // no comment to answer
+			if via == viaCheckRun { // no comment to answer
 				ev.log.Info("re-run of a revert: ignored", "run_id", old.ID)
 				return nil
 			}
@@ -273,7 +308,7 @@ func (ev *event) retry(ctx context.Context) error {
 	args.RunID, args.DeliveryID, args.RetryOf = newID, ev.a.DeliveryID, old.ID
 	args.RequesterLogin, args.RequesterID, args.RequesterType = ev.a.ActorLogin, ev.a.ActorID, ev.a.ActorType
 	args.AuthorAssociation, args.CommentID = ev.a.AuthorAssociation, ev.a.CommentID
-	if ev.isRerun() {
+	if via != viaComment {
 		args.Trigger = "rerun"
 	} else {
 		args.Trigger = "retry"

@@ -7,44 +7,32 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/webhook"
 )
-
-// EventWorker executes EventJobArgs: comment commands, feedback on
-// agentgate's pull requests, check re-runs, closed pull requests and
-// installation changes. It shares the run worker's configuration, store
-// and clients; new runs it starts are RunJobArgs jobs.
-type EventWorker struct {
-	river.WorkerDefaults[webhook.EventJobArgs]
-	Runs *Worker
-}
-
-// Timeout bounds an event job: a few API calls and database writes.
-func (e *EventWorker) Timeout(*river.Job[webhook.EventJobArgs]) time.Duration {
-	return 2 * time.Minute
-}
 
 // event is one event job while it executes: its issue (the repository
 // and the issue or pull request the event is about; its own answers are
 // journaled under "event:<delivery>") and its job args.
 type event struct {
 	*issue
-	a     webhook.EventJobArgs
+	// a is what every event job carries; each handler has its family's
+	// own arguments too.
+	a     jobs.Event
 	jobID int64
 }
 
 // eventIssue is the issue an event job is about. An inline review comment
 // is not an issue comment: reactions to it go on the pull request.
-func eventIssue(w *Worker, a webhook.EventJobArgs, log *slog.Logger) *issue {
+func eventIssue(w *Worker, a jobs.Event, log *slog.Logger) *issue {
 	commentID := a.CommentID
-	if a.Event == "pull_request_review_comment" {
+	if a.GitHubEvent == "pull_request_review_comment" {
 		commentID = 0
 	}
 	return &issue{
@@ -52,63 +40,6 @@ func eventIssue(w *Worker, a webhook.EventJobArgs, log *slog.Logger) *issue {
 		defaultBranch: a.DefaultBranch, number: a.Number, commentID: commentID,
 		journalID: "event:" + a.DeliveryID, log: log,
 	}
-}
-
-// Work implements river.Worker.
-func (e *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJobArgs]) error {
-	a := job.Args
-	log := e.Runs.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	log = log.With("delivery", a.DeliveryID, "event", a.Event, "command", a.Command, "repo", a.Owner+"/"+a.Repo, "number", a.Number)
-	ev := &event{issue: eventIssue(e.Runs, a, log), a: a, jobID: job.ID}
-	if a.Command == webhook.EvInstallation {
-		return ev.installation(ctx)
-	}
-	// Everything else concerns one repository the app must still have:
-	// otherwise nothing is done, and no API call made.
-	if state, err := ev.w.DB.RepoAccess(ctx, a.InstallationID, a.RepoID); err != nil {
-		return err
-	} else if state != "" {
-		log.Info("event for a repository the app no longer has: ignored", "access", state)
-		return nil
-	}
-	var err error
-	switch a.Command {
-	case webhook.CmdHelp:
-		err = ev.help(ctx)
-	case webhook.CmdStatus:
-		err = ev.status(ctx)
-	case webhook.CmdCancel:
-		err = ev.cancel(ctx)
-	case webhook.CmdRetry, webhook.EvRerun:
-		err = ev.retry(ctx)
-	case webhook.CmdApprove:
-		err = ev.approve(ctx)
-	case webhook.CmdRevert:
-		err = ev.revert(ctx)
-	case webhook.EvPRClosed:
-		err = ev.prClosed(ctx)
-	case webhook.EvFeedback, webhook.EvReviewComment:
-		err = ev.feedback(ctx)
-	case webhook.EvFollowUp:
-		err = ev.followUp(ctx)
-	case webhook.EvFeedbackEdited, webhook.EvFeedbackDeleted:
-		err = ev.feedbackChanged(ctx)
-	case webhook.EvIssueEnded:
-		err = ev.issueEnded(ctx) // issue_end.go
-	case webhook.EvCommentDeleted:
-		err = ev.commentDeleted(ctx)
-	case webhook.EvSuiteRerun:
-		err = ev.suiteRerun(ctx)
-	default:
-		log.Warn("unknown event command: ignored")
-	}
-	if err != nil {
-		log.Error("event failed", "err", err)
-	}
-	return err
 }
 
 // runOf is the run recorded with args (a pending run to cancel, a revert

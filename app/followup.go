@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -21,11 +22,11 @@ import (
 // feedbackKey names a feedback item among its pull request's: the
 // comment (by event, so an issue comment and a review comment never
 // collide) or the review.
-func feedbackKey(a webhook.EventJobArgs) string {
-	if a.Event == "pull_request_review" {
-		return "review:" + strconv.FormatInt(a.ReviewID, 10)
+func feedbackKey(e jobs.Event, reviewID int64) string {
+	if e.GitHubEvent == "pull_request_review" {
+		return "review:" + strconv.FormatInt(reviewID, 10)
 	}
-	return a.Event + ":" + strconv.FormatInt(a.CommentID, 10)
+	return e.GitHubEvent + ":" + strconv.FormatInt(e.CommentID, 10)
 }
 
 // mayGiveFeedback judges the event's actor as the author of feedback:
@@ -47,10 +48,9 @@ func (ev *event) mayGiveFeedback(ctx context.Context, answer bool) (bool, error)
 // gave, while no follow-up has claimed it, takes the new text or is
 // dropped. An edit by someone who may not give feedback drops it too.
 // What a follow-up already claimed is in its task as it was.
-func (ev *event) feedbackChanged(ctx context.Context) error {
-	a := ev.a
-	pr, key := prKey(a.RepoID, a.Number), feedbackKey(a)
-	if a.Command == webhook.EvFeedbackEdited {
+func (ev *event) feedbackChanged(ctx context.Context, a jobs.FeedbackChange) error {
+	pr, key := prKey(a.RepoID, a.Number), feedbackKey(a.Event, 0)
+	if !a.Dropped {
 		ok, err := ev.mayGiveFeedback(ctx, false)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (ev *event) feedbackChanged(ctx context.Context) error {
 	}
 	dropped, err := ev.w.DB.DropFeedback(ctx, pr, key)
 	if err == nil && dropped {
-		ev.log.Info("feedback dropped", "item", key, "command", a.Command)
+		ev.log.Info("feedback dropped", "item", key, "deleted", a.Action == "deleted")
 	}
 	return err
 }
@@ -77,8 +77,7 @@ func prKey(repoID int64, number int) string { return fmt.Sprintf("%d#%d", repoID
 // pull request for the next follow-up; feedback that asks for one
 // schedules it a little later, unique per pull request, so a review's
 // comments arriving together become one run.
-func (ev *event) feedback(ctx context.Context) error {
-	a := ev.a
+func (ev *event) feedback(ctx context.Context, a jobs.Feedback) error {
 	head := a.HeadRef
 	if head == "" {
 		gh, err := ev.client()
@@ -92,7 +91,7 @@ func (ev *event) feedback(ctx context.Context) error {
 		if pr.GetHead().GetRepo() != nil && pr.GetHead().GetRepo().GetID() != a.RepoID {
 			return nil // a fork's branch is never agentgate's
 		}
-		head, ev.a.HeadRef, ev.a.HeadSHA = pr.GetHead().GetRef(), pr.GetHead().GetRef(), pr.GetHead().GetSHA()
+		head, a.HeadRef, a.HeadSHA = pr.GetHead().GetRef(), pr.GetHead().GetRef(), pr.GetHead().GetSHA()
 	}
 	if !strings.HasPrefix(head, webhook.BranchPrefix) {
 		ev.log.Info("feedback on a pull request that is not agentgate's: ignored", "head", head)
@@ -107,20 +106,19 @@ func (ev *event) feedback(ctx context.Context) error {
 	// Feedback becomes part of a run's task: only from someone the
 	// policy would let start a run (trust.go). An explicit request is
 	// answered; an inline comment is left alone.
-	if ok, err := ev.mayGiveFeedback(ctx, a.Command == webhook.EvFeedback); err != nil || !ok {
+	if ok, err := ev.mayGiveFeedback(ctx, a.AsksFollowUp); err != nil || !ok {
 		return err
 	}
-	key := feedbackKey(a)
+	key := feedbackKey(a.Event, a.ReviewID)
 	if err := ev.w.DB.AddFeedback(ctx, prKey(a.RepoID, a.Number), store.FeedbackItem{
 		Key: key, Author: a.ActorLogin, Body: a.Text, Path: a.Path, Line: a.Line,
 	}); err != nil {
 		return err
 	}
-	if a.Command != webhook.EvFeedback {
+	if !a.AsksFollowUp {
 		return nil
 	}
-	next := ev.a
-	next.Command, next.RunID = webhook.EvFollowUp, ""
+	next := jobs.FollowUp{Event: a.Event, HeadRef: a.HeadRef, HeadSHA: a.HeadSHA}
 	if err := enqueue(ctx, next, &river.InsertOpts{
 		ScheduledAt: time.Now().Add(ev.w.Config.Controls.FollowUpDelay),
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
@@ -135,8 +133,7 @@ func (ev *event) feedback(ctx context.Context) error {
 
 // followUp starts the coalesced follow-up run: every feedback item
 // gathered for the pull request, on its branch, within the cap.
-func (ev *event) followUp(ctx context.Context) error {
-	a := ev.a
+func (ev *event) followUp(ctx context.Context, a jobs.FollowUp) error {
 	orig, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number)
 	if err != nil {
 		return err
@@ -184,14 +181,14 @@ func (ev *event) followUp(ctx context.Context) error {
 		fb[i] = webhook.Feedback{Author: it.Author, Body: it.Body, Path: it.Path, Line: it.Line}
 	}
 	args := webhook.RunJobArgs{
-		RunID: runID, DeliveryID: a.DeliveryID, Event: a.Event, Trigger: "follow-up",
+		RunID: runID, DeliveryID: a.DeliveryID, Event: a.GitHubEvent, Trigger: "follow-up",
 		InstallationID: a.InstallationID, RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo,
 		CloneURL: origArgs.CloneURL, DefaultBranch: origArgs.DefaultBranch,
 		IssueNumber: a.Number, IssueTitle: origArgs.IssueTitle, IssueBody: origArgs.IssueBody, IsPullRequest: true,
 		RequesterLogin: a.ActorLogin, RequesterID: a.ActorID, RequesterType: a.ActorType, AuthorAssociation: a.AuthorAssociation,
 		FollowUp: &webhook.FollowUp{PR: a.Number, Issue: origArgs.IssueNumber, Branch: a.HeadRef, HeadSHA: a.HeadSHA, Feedback: fb, Iteration: n + 1},
 	}
-	if a.Event == "issue_comment" {
+	if a.GitHubEvent == "issue_comment" {
 		args.CommentID = a.CommentID
 	}
 	if err := enqueue(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {

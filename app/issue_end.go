@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
-	"github.com/agentgate/agentgate/webhook"
 )
 
 // endReasons says why an issues action ends the issue's runs.
@@ -23,7 +23,7 @@ var endReasons = map[string]string{
 // removes its sandbox within a second or so; a waiting one is closed at
 // once. The progress comment says why (when the issue can still be
 // written to).
-func (ev *event) issueEnded(ctx context.Context) error {
+func (ev *event) issueEnded(ctx context.Context, _ jobs.IssueEnded) error {
 	why, ok := endReasons[ev.a.Action]
 	if !ok {
 		return nil
@@ -44,7 +44,7 @@ func (ev *event) issueEnded(ctx context.Context) error {
 // waiting for a person (pending or planned) that the comment asked for is
 // dropped. A run already going on is not: cancelling it takes
 // `@agentgate cancel` or closing the issue.
-func (ev *event) commentDeleted(ctx context.Context) error {
+func (ev *event) commentDeleted(ctx context.Context, _ jobs.CommentDeleted) error {
 	if ev.a.CommentID == 0 {
 		return nil
 	}
@@ -139,8 +139,7 @@ func cancelMessage(by, why string) string {
 // suiteRerun follows check_suite.rerequested on agentgate's branch: the
 // suite must be this app's, and its head commit one a run pushed on this
 // repository; that run is re-run as check_run.rerequested would.
-func (ev *event) suiteRerun(ctx context.Context) error {
-	a := ev.a
+func (ev *event) suiteRerun(ctx context.Context, a jobs.SuiteRerun) error {
 	if app := ev.w.Config.AppID; app != 0 && a.AppID != app {
 		ev.log.Info("check suite of another app: ignored", "app_id", a.AppID)
 		return nil
@@ -158,14 +157,8 @@ func (ev *event) suiteRerun(ctx context.Context) error {
 		if err != nil || r.RepoID != a.RepoID || r.InstallationID != a.InstallationID {
 			continue
 		}
-		ev.a.RunID = runID
-		return ev.retry(ctx)
+		return ev.retry(ctx, runID, viaCheckSuite)
 	}
 	ev.log.Info("check suite on a commit no run pushed: ignored", "head_sha", a.HeadSHA)
 	return nil
-}
-
-// isRerun reports whether the event re-runs a check (run or suite).
-func (ev *event) isRerun() bool {
-	return ev.a.Command == webhook.EvRerun || ev.a.Command == webhook.EvSuiteRerun
 }

@@ -6,14 +6,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-
-	"github.com/agentgate/agentgate/webhook"
 )
 
 // newerJobSnooze is how long a worker leaves a job written by a newer
-// binary (job arguments of a newer webhook.JobVersion) before looking at
+// binary (job arguments of a newer jobs.Version) before looking at
 // it again. A snoozed job keeps its attempts.
 const newerJobSnooze = time.Minute
 
@@ -33,9 +32,9 @@ func (m *jobVersionMiddleware) Work(ctx context.Context, job *rivertype.JobRow, 
 		Version int `json:"v"`
 	}
 	// Arguments that do not parse are the worker's to report.
-	if err := json.Unmarshal(job.EncodedArgs, &v); err == nil && webhook.Newer(v.Version) {
+	if err := json.Unmarshal(job.EncodedArgs, &v); err == nil && jobs.Newer(v.Version) {
 		m.log.WarnContext(ctx, "job written by a newer agentgate: left for an upgraded worker",
-			"kind", job.Kind, "job_id", job.ID, "job_version", v.Version, "known_version", webhook.JobVersion)
+			"kind", job.Kind, "job_id", job.ID, "job_version", v.Version, "known_version", jobs.Version)
 		return river.JobSnooze(newerJobSnooze)
 	}
 	return doInner(ctx)

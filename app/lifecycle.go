@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
@@ -14,8 +15,7 @@ import (
 // prClosed records how agentgate's pull request ended, on the run that
 // opened it: pr.merged (and by whom) or pr.closed. That is the approval
 // record: agentgate itself never merges.
-func (ev *event) prClosed(ctx context.Context) error {
-	a := ev.a
+func (ev *event) prClosed(ctx context.Context, a jobs.PRClosed) error {
 	r, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number)
 	if errors.Is(err, store.ErrNotFound) {
 		ev.log.Info("closed pull request was not opened by agentgate: ignored")
@@ -44,18 +44,17 @@ func (ev *event) prClosed(ctx context.Context) error {
 // installation tracks installation and installation_repositories events:
 // a repository the app no longer has gets no more runs (refused before any
 // API call).
-func (ev *event) installation(ctx context.Context) error {
-	a := ev.a
+func (ev *event) installation(ctx context.Context, a jobs.Installation) error {
 	db := ev.w.DB
 	var err error
 	switch a.Action {
 	case "created", "new_permissions_accepted", "unsuspend":
-		err = db.SetInstallation(ctx, a.InstallationID, a.InstallationAccount, store.StateActive)
+		err = db.SetInstallation(ctx, a.InstallationID, a.Account, store.StateActive)
 	case "deleted":
-		err = errors.Join(db.SetInstallation(ctx, a.InstallationID, a.InstallationAccount, store.StateRemoved),
+		err = errors.Join(db.SetInstallation(ctx, a.InstallationID, a.Account, store.StateRemoved),
 			db.RemoveInstallationRepos(ctx, a.InstallationID))
 	case "suspend":
-		err = db.SetInstallation(ctx, a.InstallationID, a.InstallationAccount, store.StateSuspended)
+		err = db.SetInstallation(ctx, a.InstallationID, a.Account, store.StateSuspended)
 	}
 	if err != nil {
 		return err
@@ -78,7 +77,7 @@ func (ev *event) installation(ctx context.Context) error {
 		removed = append(removed, r.FullName)
 	}
 	return ev.auditOnce(ctx, "installation:"+strconv.FormatInt(a.InstallationID, 10), telemetry.KindInstallation, a.ActorLogin, map[string]any{
-		"event": a.Event, "action": a.Action, "account": a.InstallationAccount,
-		"repos_added": added, "repos_removed": removed, "summary": fmt.Sprintf("%s %s", a.Event, a.Action),
+		"event": a.GitHubEvent, "action": a.Action, "account": a.Account,
+		"repos_added": added, "repos_removed": removed, "summary": fmt.Sprintf("%s %s", a.GitHubEvent, a.Action),
 	})
 }

@@ -246,3 +246,22 @@ func compareEvents(t *testing.T, where string, got, want map[string][]string) {
 		}
 	}
 }
+
+// TestHandlersCoverIntake: the handler registry (each event family's
+// Handles, and the run triggers) names exactly the deliveries intake
+// routes, and no two handlers work one job kind; so every job intake can
+// write has a handler, and the manifest's events (above) are the
+// registry's.
+func TestHandlersCoverIntake(t *testing.T) {
+	compareEvents(t, "the handler registry", handledActions(), webhook.RoutedActions())
+	kinds := map[string]bool{}
+	for _, h := range handlers() {
+		if kinds[h.Kind()] {
+			t.Errorf("two handlers for %s", h.Kind())
+		}
+		kinds[h.Kind()] = true
+	}
+	if len(kinds) != 11 {
+		t.Errorf("%d handlers, want one per event family (11)", len(kinds))
+	}
+}

@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/telemetry"
-	"github.com/agentgate/agentgate/webhook"
 )
 
 // Event kinds of approvals.
@@ -153,12 +153,12 @@ func (r *run) checkRunOptions(ctx context.Context, sha, summary string) github.C
 		opts.Conclusion = github.String("action_required")
 		opts.Output.Title = github.String("Protected paths changed: a maintainer's approval is needed")
 		opts.Output.Summary = github.String(telemetry.CutMarkdown(protectedNote(prot, r.args.RequesterLogin)+"\n\n"+summary, telemetry.MaxMarkdown))
-		opts.Actions = []*github.CheckRunAction{{Label: approveLabel, Description: approveDesc, Identifier: webhook.ActionApprove}}
+		opts.Actions = []*github.CheckRunAction{{Label: approveLabel, Description: approveDesc, Identifier: jobs.ActionApprove}}
 		return opts
 	}
 	if pc, ok := r.pushedCommit(ctx); ok && pc.Held {
 		opts.Output.Summary = github.String(telemetry.CutMarkdown(heldNote()+"\n\n"+summary, telemetry.MaxMarkdown))
-		opts.Actions = []*github.CheckRunAction{{Label: ciLabel, Description: ciDesc, Identifier: webhook.ActionCI}}
+		opts.Actions = []*github.CheckRunAction{{Label: ciLabel, Description: ciDesc, Identifier: jobs.ActionCI}}
 	}
 	return opts
 }

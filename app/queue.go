@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/webhook"
 )
@@ -21,7 +22,7 @@ import (
 // maxAttempts is how often a run's job is tried (set at insert).
 const maxAttempts = 5
 
-// eventWorkers is how many event jobs (webhook.QueueEvents) a worker works
+// eventWorkers is how many event jobs (jobs.QueueEvents) a worker works
 // at once, beside its runs.
 const eventWorkers = 4
 
@@ -60,11 +61,8 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 		if err := river.AddWorkerSafely(workers, worker); err != nil {
 			return nil, fmt.Errorf("register worker: %w", err)
 		}
-		if err := river.AddWorkerSafely(workers, &EventWorker{Runs: worker}); err != nil {
-			return nil, fmt.Errorf("register event worker: %w", err)
-		}
-		if err := river.AddWorkerSafely(workers, &ActionWorker{W: worker}); err != nil {
-			return nil, fmt.Errorf("register action worker: %w", err)
+		if err := registerHandlers(workers, worker); err != nil {
+			return nil, err
 		}
 		if err := river.AddWorkerSafely(workers, &RedeliverWorker{Config: cfg, Logger: log.With("component", "redeliver")}); err != nil {
 			return nil, fmt.Errorf("register redelivery worker: %w", err)
@@ -75,7 +73,7 @@ func newQueue(ctx context.Context, db *store.DB, cfg Config, worker *Worker, log
 			Queues: map[string]river.QueueConfig{
 				river.QueueDefault: {MaxWorkers: maxWorkers(cfg)},
 				// Commands, feedback and clicks: never behind runs.
-				webhook.QueueEvents: {MaxWorkers: eventWorkers},
+				jobs.QueueEvents: {MaxWorkers: eventWorkers},
 			},
 			Workers: workers,
 			// A kind this binary has no worker for (a new kind from an

@@ -11,7 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/agentgate/agentgate/app/redeliver"
-	"github.com/agentgate/agentgate/webhook"
+	"github.com/agentgate/agentgate/jobs"
 )
 
 // Bounds of one scheduled redelivery pass.
@@ -90,7 +90,7 @@ func redeliverPeriodic(cfg Config) *river.PeriodicJob {
 	}
 	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 		return RedeliverArgs{}, &river.InsertOpts{
-			Queue: webhook.QueueEvents, MaxAttempts: 1,
+			Queue: jobs.QueueEvents, MaxAttempts: 1,
 			UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 				rivertype.JobStateRunning, rivertype.JobStateScheduled,

@@ -70,7 +70,7 @@ func (ev *event) revert(ctx context.Context) error {
 		return err
 	}
 	r, err := ev.runOf(webhook.RunJobArgs{
-		RunID: runID, DeliveryID: a.DeliveryID, Event: a.Event, Trigger: "revert",
+		RunID: runID, DeliveryID: a.DeliveryID, Event: a.GitHubEvent, Trigger: "revert",
 		InstallationID: a.InstallationID, RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo,
 		CloneURL: a.CloneURL, DefaultBranch: base, IssueNumber: a.Number, IsPullRequest: true,
 		IssueTitle: gitops.OneLine(`Revert "`+pr.GetTitle()+`"`, 120), CommentID: a.CommentID,
@@ -82,7 +82,7 @@ func (ev *event) revert(ctx context.Context) error {
 	}
 	if _, err := r.once(ctx, journal.Revert, func() (string, error) {
 		if err := r.event(ctx, telemetry.KindWebhookReceived, a.ActorLogin, map[string]any{
-			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": "revert",
+			"delivery_id": a.DeliveryID, "event": a.GitHubEvent, "trigger": "revert",
 			"repo": a.Owner + "/" + a.Repo, "issue": a.Number, "comment_id": a.CommentID,
 		}); err != nil {
 			return "", err

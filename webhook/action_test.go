@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/agentgate/agentgate/jobs"
 )
 
 func TestParseCheckAction(t *testing.T) {
@@ -71,11 +73,11 @@ func TestCheckActionEnqueuesOnce(t *testing.T) {
 		if err := rows.Scan(&kind, &raw); err != nil {
 			t.Fatal(err)
 		}
-		var a ActionJobArgs
+		var a jobs.CheckAction
 		if err := json.Unmarshal(raw, &a); err != nil {
 			t.Fatal(err)
 		}
-		if kind != (ActionJobArgs{}).Kind() || a.DeliveryID != "d-1" || a.Identifier != "approve" {
+		if kind != (jobs.CheckAction{}).Kind() || a.DeliveryID != "d-1" || a.Identifier != "approve" {
 			t.Errorf("job %s %+v", kind, a)
 		}
 		n++

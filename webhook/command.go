@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -25,6 +26,16 @@ var commands = map[string]bool{
 	CmdRetry:   true,
 	CmdApprove: true,
 	CmdRevert:  false,
+}
+
+// Commands lists the command words, sorted.
+func Commands() []string {
+	out := make([]string, 0, len(commands))
+	for c := range commands {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Command is what a comment that starts with the mention asks for.

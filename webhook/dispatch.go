@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/agentgate/agentgate/jobs"
 )
 
 // More reasons a delivery starts nothing (Route's reason).
@@ -15,12 +17,13 @@ const (
 	ReasonNoFeedback = "review does not ask the app for changes (changes requested or a comment, mentioning it)"
 )
 
-// Routed is intake's decision for one delivery: a new run, an event job,
-// a check run button's job, or (all nil) nothing.
+// Routed is intake's decision for one delivery: a new run, an event
+// family's job (a command, feedback, a lifecycle event, a check run
+// button), or (both nil) nothing.
 type Routed struct {
-	Run    *RunJobArgs
-	Event  *EventJobArgs
-	Action *ActionJobArgs
+	Run *RunJobArgs
+	// Job is a pointer to one of package jobs' family types.
+	Job jobs.Job
 	// Key is the delivery's replay key, taken from its signed body ("" for
 	// none): the delivery is recorded under it as well as under its
 	// delivery id, so the same body under a new delivery id does not act
@@ -97,8 +100,8 @@ func Route(event string, payload []byte, cfg Config) (Routed, string, error) {
 	}
 	if ok {
 		out, reason, err := r(payload, cfg)
-		if out.Event != nil {
-			out.Event.Event = event
+		if b, ok := out.Job.(interface{ Base() *jobs.Event }); ok {
+			b.Base().GitHubEvent = event
 		}
 		return out, reason, err
 	}
@@ -152,19 +155,18 @@ func commentRouted(args *RunJobArgs, key, body, action string, cfg Config) Route
 		return Routed{Run: args, Key: key}
 	}
 	e := eventFromRun(args, action)
-	e.Command, e.RunID, e.Text = cmd.Name, cmd.RunID, cmd.Text
 	if cmd.Name == "" {
-		e.Command = EvFeedback
+		return Routed{Job: &jobs.Feedback{Event: e, AsksFollowUp: true, Text: cmd.Text}, Key: key}
 	}
-	return Routed{Event: e, Key: key}
+	return Routed{Job: &jobs.Command{Event: e, Name: cmd.Name, RunID: cmd.RunID}, Key: key}
 }
 
 // eventFromRun copies what a run job and an event job share.
-func eventFromRun(a *RunJobArgs, action string) *EventJobArgs {
-	return &EventJobArgs{
-		Event: a.Event, Action: action, InstallationID: a.InstallationID,
+func eventFromRun(a *RunJobArgs, action string) jobs.Event {
+	return jobs.Event{
+		GitHubEvent: a.Event, Action: action, InstallationID: a.InstallationID,
 		RepoID: a.RepoID, Owner: a.Owner, Repo: a.Repo, CloneURL: a.CloneURL, DefaultBranch: a.DefaultBranch,
-		Number: a.IssueNumber, IsPullRequest: a.IsPullRequest, Title: a.IssueTitle, Body: a.IssueBody,
+		Number: a.IssueNumber, IsPullRequest: a.IsPullRequest,
 		CommentID: a.CommentID, ActorLogin: a.RequesterLogin, ActorID: a.RequesterID, ActorType: a.RequesterType,
 		AuthorAssociation: a.AuthorAssociation,
 	}
@@ -191,7 +193,7 @@ func decodePR(event string, payload []byte) (prPayload, error) {
 // prEvent fills an event job from a pull request payload's common parts;
 // it returns nil when the pull request is not on agentgate's branch of
 // the same repository.
-func prEvent(event string, ev prPayload) (*EventJobArgs, string, error) {
+func prEvent(event string, ev prPayload) (*jobs.Event, string, error) {
 	repo, pr := ev.Repo, ev.PullRequest
 	if repo == nil || pr == nil {
 		return nil, "", fmt.Errorf("webhook: %s payload lacks repository or pull_request", event)
@@ -203,12 +205,11 @@ func prEvent(event string, ev prPayload) (*EventJobArgs, string, error) {
 	if !strings.HasPrefix(pr.Head.Ref, BranchPrefix) || (headRepo != nil && headRepo.ID != repo.ID) {
 		return nil, ReasonNotOurs, nil
 	}
-	return &EventJobArgs{
-		Event: event, Action: ev.Action, InstallationID: ev.Installation.id(),
+	return &jobs.Event{
+		GitHubEvent: event, Action: ev.Action, InstallationID: ev.Installation.id(),
 		RepoID: repo.ID, Owner: repo.Owner.Login, Repo: repo.Name,
 		CloneURL: repo.CloneURL, DefaultBranch: repo.DefaultBranch,
-		Number: pr.Number, IsPullRequest: true, Title: pr.Title,
-		HeadRef: pr.Head.Ref, HeadSHA: pr.Head.SHA,
+		Number: pr.Number, IsPullRequest: true,
 		ActorLogin: ev.Sender.login(), ActorID: ev.Sender.id(), ActorType: ev.Sender.kind(),
 	}, "", nil
 }
@@ -224,10 +225,8 @@ func routePRClosed(payload []byte, _ Config) (Routed, string, error) {
 	if e == nil {
 		return Routed{}, reason, err
 	}
-	e.Command = EvPRClosed
-	e.Merged = ev.PullRequest.Merged
-	e.MergedBy = ev.PullRequest.MergedBy.login()
-	return Routed{Event: e}, "", nil
+	pr := ev.PullRequest
+	return Routed{Job: &jobs.PRClosed{Event: *e, Merged: pr.Merged, MergedBy: pr.MergedBy.login(), HeadRef: pr.Head.Ref, HeadSHA: pr.Head.SHA}}, "", nil
 }
 
 // routeReview: a submitted review that requests changes or comments and
@@ -256,9 +255,10 @@ func routeReview(payload []byte, cfg Config) (Routed, string, error) {
 	if e == nil {
 		return Routed{}, reason, err
 	}
-	e.Command, e.Text, e.ReviewID = EvFeedback, rv.Body, rv.ID
 	e.AuthorAssociation = rv.AuthorAssociation
-	return Routed{Event: e, Key: commentKey("pull_request_review", rv.ID)}, "", nil
+	head := ev.PullRequest.Head
+	return Routed{Job: &jobs.Feedback{Event: *e, AsksFollowUp: true, Text: rv.Body, ReviewID: rv.ID, HeadRef: head.Ref, HeadSHA: head.SHA},
+		Key: commentKey("pull_request_review", rv.ID)}, "", nil
 }
 
 // routeReviewComment keeps inline review comments on agentgate's pull
@@ -286,15 +286,17 @@ func routeReviewComment(payload []byte, cfg Config) (Routed, string, error) {
 	if e == nil {
 		return Routed{}, reason, err
 	}
-	e.Command, e.Text, e.CommentID, e.ReviewID = EvReviewComment, c.Body, c.ID, c.PullRequestReviewID
-	e.Path, e.Line, e.AuthorAssociation = c.Path, c.Line, c.AuthorAssociation
+	e.CommentID, e.AuthorAssociation = c.ID, c.AuthorAssociation
+	key := commentKey("pull_request_review_comment", c.ID)
+	head := ev.PullRequest.Head
+	fb := &jobs.Feedback{Event: *e, Text: c.Body, ReviewID: c.PullRequestReviewID, Path: c.Path, Line: c.Line, HeadRef: head.Ref, HeadSHA: head.SHA}
 	if cmd, ok := ParseCommand(c.Body, cfg.Mention); ok {
-		e.Command, e.Text, e.RunID = EvFeedback, cmd.Text, cmd.RunID
 		if cmd.Name != "" {
-			e.Command = cmd.Name
+			return Routed{Job: &jobs.Command{Event: *e, Name: cmd.Name, RunID: cmd.RunID}, Key: key}, "", nil
 		}
+		fb.AsksFollowUp, fb.Text = true, cmd.Text
 	}
-	return Routed{Event: e, Key: commentKey("pull_request_review_comment", c.ID)}, "", nil
+	return Routed{Job: fb, Key: key}, "", nil
 }
 
 // checkRunEvent is a check_run delivery.
@@ -327,20 +329,21 @@ func routeRerun(payload []byte, _ Config) (Routed, string, error) {
 		return Routed{}, ReasonInstallation, nil
 	}
 	s := ev.Sender
-	return Routed{Event: &EventJobArgs{
-		Event: "check_run", Action: ev.Action, Command: EvRerun, RunID: strings.ToLower(cr.ExternalID),
-		InstallationID: ev.Installation.id(),
-		RepoID:         repo.ID, Owner: repo.Owner.Login, Repo: repo.Name,
+	return Routed{Job: &jobs.Rerun{Event: jobs.Event{
+		GitHubEvent: "check_run", Action: ev.Action, InstallationID: ev.Installation.id(),
+		RepoID: repo.ID, Owner: repo.Owner.Login, Repo: repo.Name,
 		CloneURL: repo.CloneURL, DefaultBranch: repo.DefaultBranch,
-		HeadSHA:    cr.HeadSHA,
 		ActorLogin: s.login(), ActorID: s.id(), ActorType: s.kind(),
-	}, Key: rerunKey(cr, s)}, "", nil
+	}, RunID: strings.ToLower(cr.ExternalID), HeadSHA: cr.HeadSHA}, Key: rerunKey(cr, s)}, "", nil
 }
 
 // routeCheckAction: a click on one of agentgate's check run buttons.
 func routeCheckAction(payload []byte, _ Config) (Routed, string, error) {
 	args, reason, err := ParseCheckAction(payload)
-	return Routed{Action: args}, reason, err
+	if args == nil {
+		return Routed{}, reason, err
+	}
+	return Routed{Job: args}, reason, err
 }
 
 // routeInstallation tracks installation and installation_repositories:
@@ -348,9 +351,9 @@ func routeCheckAction(payload []byte, _ Config) (Routed, string, error) {
 func routeInstallation(payload []byte, _ Config) (Routed, string, error) {
 	var ev struct {
 		envelope
-		Repositories []RepoRef `json:"repositories"`
-		Added        []RepoRef `json:"repositories_added"`
-		Removed      []RepoRef `json:"repositories_removed"`
+		Repositories []jobs.RepoRef `json:"repositories"`
+		Added        []jobs.RepoRef `json:"repositories_added"`
+		Removed      []jobs.RepoRef `json:"repositories_removed"`
 	}
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return Routed{}, "", fmt.Errorf("webhook: installation payload: %w", err)
@@ -358,28 +361,32 @@ func routeInstallation(payload []byte, _ Config) (Routed, string, error) {
 	if ev.Installation.id() == 0 {
 		return Routed{}, ReasonInstallation, nil
 	}
-	e := &EventJobArgs{
-		Event: "installation", Action: ev.Action, Command: EvInstallation,
-		InstallationID: ev.Installation.id(), InstallationAccount: ev.Installation.Account.login(),
+	e := &jobs.Installation{Event: jobs.Event{
+		GitHubEvent: "installation", Action: ev.Action, InstallationID: ev.Installation.id(),
 		ActorLogin: ev.Sender.login(), ActorID: ev.Sender.id(), ActorType: ev.Sender.kind(),
-		ReposAdded: ev.Added, ReposRemoved: ev.Removed,
-	}
+	}, Account: ev.Installation.Account.login(), ReposAdded: ev.Added, ReposRemoved: ev.Removed}
 	if ev.Added != nil || ev.Removed != nil {
-		e.Event = "installation_repositories"
+		e.GitHubEvent = "installation_repositories"
 	} else if ev.Action == "created" {
 		e.ReposAdded = ev.Repositories
 	}
-	return Routed{Event: e}, "", nil
+	return Routed{Job: e}, "", nil
 }
 
-// serveEvent commits an event job and answers 202 once it is durable.
-func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, delivery, key string, e *EventJobArgs) {
-	e.DeliveryID = delivery
-	log = log.With("command", e.Command, "repo", e.Owner+"/"+e.Repo, "number", e.Number)
-	fresh, err := s.enqueue(r.Context(), newQueued(*e, delivery, e.Event, key))
+// serveJob commits an event family's job and answers 202 once it is
+// durable. The answer names the job's kind.
+func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, log *slog.Logger, delivery, event, key string, job jobs.Job) {
+	if b, ok := job.(interface{ Base() *jobs.Event }); ok {
+		b.Base().DeliveryID = delivery
+	} else if a, ok := job.(*jobs.CheckAction); ok {
+		a.DeliveryID = delivery
+	}
+	e := job.Common()
+	log = log.With("job", job.Kind(), "repo", e.Owner+"/"+e.Repo, "number", e.Number)
+	fresh, err := s.enqueue(r.Context(), newQueued(job, delivery, event, key))
 	answerEnqueued(r.Context(), w, log, fresh, err, "event", struct {
-		Event string `json:"event"`
-	}{e.Command})
+		Job string `json:"job"`
+	}{job.Kind()})
 }
 
 // Events lists the events Route handles, sorted, for the app manifest.

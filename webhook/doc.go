@@ -6,9 +6,9 @@
 // table of event and action and decoding only the fields each route reads
 // (payload.go), what it starts: a run (ParseTrigger: a comment that starts
 // with the mention, or the configured label being added; never anything a
-// bot did), an EventJobArgs job (a command parsed by ParseCommand, feedback
-// on agentgate's pull request, a check re-run, a closed pull request, an
-// installation change), an ActionJobArgs job (a check run button) or
+// bot did), an event family's job (package jobs: a command parsed by
+// ParseCommand, feedback on agentgate's pull request, a check re-run, a
+// closed pull request, an installation change, a check run button) or
 // nothing. The delivery id and the body's replay key (unique.go) are
 // recorded and the job inserted in one database transaction; only after
 // the commit does intake answer 202. Everything else is answered at once

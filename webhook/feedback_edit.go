@@ -4,19 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-)
 
-// Commands for edited and deleted comments on agentgate's pull requests:
-// feedback kept for the next follow-up follows its comment.
-const (
-	// EvFeedbackEdited is issue_comment.edited or
-	// pull_request_review_comment.edited: the kept feedback takes the new
-	// text (Text), if its editor may still give feedback.
-	EvFeedbackEdited = "feedback_edited"
-	// EvFeedbackDeleted is issue_comment.deleted or
-	// pull_request_review_comment.deleted, or an edit that leaves a
-	// comment no longer feedback: the kept feedback is dropped.
-	EvFeedbackDeleted = "feedback_deleted"
+	"github.com/agentgate/agentgate/jobs"
 )
 
 // ReasonNotFeedback: an edited or deleted comment that is not on a pull
@@ -93,25 +82,24 @@ func routeCommentChange(payload []byte, cfg Config) (Routed, string, error) {
 		if ev.Action == "edited" {
 			return routeCommentEdit(payload, cfg)
 		}
-		e, reason := ev.job()
+		e, _, reason := ev.job("issue_comment")
 		if e == nil {
 			return Routed{}, reason, nil
 		}
-		e.Number, e.Command, e.IsPullRequest = ev.Issue.Number, EvCommentDeleted, false
-		return Routed{Event: e, Key: ev.replayKey("issue_comment")}, "", nil
+		e.Number, e.IsPullRequest = ev.Issue.Number, false
+		return Routed{Job: &jobs.CommentDeleted{Event: *e}, Key: ev.replayKey("issue_comment")}, "", nil
 	}
-	e, reason := ev.job()
+	e, dropped, reason := ev.job("issue_comment")
 	if e == nil {
 		return Routed{}, reason, nil
 	}
 	e.Number = ev.Issue.Number
 	// Feedback by comment is a mention with text that is no command.
 	cmd, ok := ParseCommand(ev.Comment.Body, cfg.Mention)
-	if e.Command == EvFeedbackEdited && (!ok || cmd.Name != "") {
-		e.Command = EvFeedbackDeleted
+	if !ok || cmd.Name != "" {
+		dropped = true
 	}
-	e.Text = cmd.Text
-	return Routed{Event: e, Key: ev.replayKey("issue_comment")}, "", nil
+	return Routed{Job: &jobs.FeedbackChange{Event: *e, Dropped: dropped, Text: cmd.Text}, Key: ev.replayKey("issue_comment")}, "", nil
 }
 
 // routeReviewCommentChange routes pull_request_review_comment.edited and
@@ -124,17 +112,16 @@ func routeReviewCommentChange(payload []byte, cfg Config) (Routed, string, error
 	if ev.Repository == nil || ev.PullRequest == nil || ev.Comment == nil {
 		return Routed{}, "", fmt.Errorf("webhook: pull_request_review_comment payload lacks repository, pull_request or comment")
 	}
-	e, reason := ev.job()
+	e, dropped, reason := ev.job("pull_request_review_comment")
 	if e == nil {
 		return Routed{}, reason, nil
 	}
 	e.Number = ev.PullRequest.Number
-	e.Path, e.Line = ev.Comment.Path, ev.Comment.Line
-	e.Text = ev.Comment.Body
+	fc := &jobs.FeedbackChange{Event: *e, Dropped: dropped, Text: ev.Comment.Body, Path: ev.Comment.Path, Line: ev.Comment.Line}
 	if text, ok := ParseMention(ev.Comment.Body, cfg.Mention); ok {
-		e.Text = text
+		fc.Text = text
 	}
-	return Routed{Event: e, Key: ev.replayKey("pull_request_review_comment")}, "", nil
+	return Routed{Job: fc, Key: ev.replayKey("pull_request_review_comment")}, "", nil
 }
 
 // replayKey is the replay key of an edit (the comment as of its
@@ -147,37 +134,35 @@ func (ev *commentChangePayload) replayKey(event string) string {
 	return fmt.Sprintf("%s.%s/%d/%s", event, ev.Action, ev.Comment.ID, capped(string(ev.Comment.UpdatedAt)))
 }
 
-// job is the event job of an edit or deletion (nil and the reason when
-// there is none). An edit by a bot drops the feedback.
-func (ev *commentChangePayload) job() (*EventJobArgs, string) {
+// job is the common part of an edit's or a deletion's event job (nil and
+// the reason when there is none), and whether it drops the feedback: a
+// deletion, or an edit by a bot.
+func (ev *commentChangePayload) job(event string) (*jobs.Event, bool, string) {
 	if ev.Installation == nil || ev.Installation.ID == 0 {
-		return nil, ReasonInstallation
+		return nil, false, ReasonInstallation
 	}
-	cmd := EvFeedbackDeleted
-	if ev.Action == "edited" {
-		cmd = EvFeedbackEdited
-	}
+	dropped := ev.Action != "edited"
 	var login, typ string
 	var id int64
 	if s := ev.Sender; s != nil {
 		login, typ, id = s.Login, s.Type, s.ID
 	}
 	if ev.Sender == nil || strings.EqualFold(typ, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]") {
-		cmd = EvFeedbackDeleted
+		dropped = true
 	}
 	// The comment's author_association is its author's, not the
 	// editor's: an edit by anyone else (ReasonEditByOther) drops the
 	// feedback rather than lend the editor the author's standing.
 	if ev.Comment.User == nil || ev.Comment.User.ID != id {
-		cmd = EvFeedbackDeleted
+		dropped = true
 	}
 	r := ev.Repository
-	return &EventJobArgs{
-		Action: ev.Action, Command: cmd, InstallationID: ev.Installation.ID,
+	return &jobs.Event{
+		GitHubEvent: event, Action: ev.Action, InstallationID: ev.Installation.ID,
 		RepoID: r.ID, Owner: r.Owner.Login, Repo: r.Name, CloneURL: r.CloneURL, DefaultBranch: r.DefaultBranch,
 		IsPullRequest: true, CommentID: ev.Comment.ID, AuthorAssociation: ev.Comment.AuthorAssociation,
 		ActorLogin: login, ActorID: id, ActorType: typ,
-	}, ""
+	}, dropped, ""
 }
 
 // commentEditEvent is an issue_comment.edited delivery read as a possible

@@ -202,7 +202,7 @@ func FuzzWebhookRouting(f *testing.F) {
 		if code == http.StatusAccepted {
 			routed, _, err := Route(event, body, srv.cfg)
 			action, _, aerr := ParseCheckAction(body)
-			if (err != nil || (routed.Run == nil && routed.Event == nil)) && (event != "check_run" || aerr != nil || action == nil) {
+			if (err != nil || (routed.Run == nil && routed.Job == nil)) && (event != "check_run" || aerr != nil || action == nil) {
 				t.Fatalf("queued a delivery neither Route nor ParseCheckAction accepts: %v / %v", err, aerr)
 			}
 			if again := post(event, delivery, body, true); again == http.StatusAccepted || jobs(t) != after {

@@ -4,20 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-)
 
-// Commands for the issue's lifecycle and the check suite.
-const (
-	// EvIssueEnded is issues.closed, issues.deleted or issues.transferred
-	// (Action says which): the issue's active or pending run is cancelled.
-	EvIssueEnded = "issue_ended"
-	// EvCommentDeleted is issue_comment.deleted on an issue: a pending run
-	// that comment asked for is dropped.
-	EvCommentDeleted = "comment_deleted"
-	// EvSuiteRerun is check_suite.rerequested on agentgate's branch: the
-	// same as check_run.rerequested for the run that pushed the suite's
-	// head commit (the worker finds it, and checks the suite is its app's).
-	EvSuiteRerun = "suite_rerun"
+	"github.com/agentgate/agentgate/jobs"
 )
 
 // ReasonNoRun: an issues action that ends nothing.
@@ -56,14 +44,14 @@ func routeIssueEnded(payload []byte, _ Config) (Routed, string, error) {
 		return Routed{}, ReasonNoRun, nil
 	}
 	r := ev.Repo
-	e := &EventJobArgs{
-		Action: ev.Action, Command: EvIssueEnded, InstallationID: ev.Installation.id(),
+	e := &jobs.IssueEnded{Event: jobs.Event{
+		GitHubEvent: "issues", Action: ev.Action, InstallationID: ev.Installation.id(),
 		RepoID: r.ID, Owner: r.Owner.Login, Repo: r.Name, CloneURL: r.CloneURL, DefaultBranch: r.DefaultBranch,
 		Number:     ev.Issue.Number,
 		ActorLogin: ev.Sender.login(), ActorID: ev.Sender.id(), ActorType: ev.Sender.kind(),
-	}
+	}}
 	key := fmt.Sprintf("issues.%s/%d/%s", ev.Action, ev.Issue.ID, capped(string(ev.Issue.UpdatedAt)))
-	return Routed{Event: e, Key: key}, "", nil
+	return Routed{Job: e, Key: key}, "", nil
 }
 
 // checkSuitePayload is what check_suite.rerequested is read for.
@@ -102,15 +90,14 @@ func routeSuiteRerun(payload []byte, _ Config) (Routed, string, error) {
 	if ev.Installation.id() == 0 {
 		return Routed{}, ReasonInstallation, nil
 	}
-	e := &EventJobArgs{
-		Action: ev.Action, Command: EvSuiteRerun, InstallationID: ev.Installation.id(),
+	e := &jobs.SuiteRerun{Event: jobs.Event{
+		GitHubEvent: "check_suite", Action: ev.Action, InstallationID: ev.Installation.id(),
 		RepoID: repo.ID, Owner: repo.Owner.Login, Repo: repo.Name, CloneURL: repo.CloneURL, DefaultBranch: repo.DefaultBranch,
-		HeadRef: cs.HeadBranch, HeadSHA: cs.HeadSHA,
 		ActorLogin: ev.Sender.login(), ActorID: ev.Sender.id(), ActorType: ev.Sender.kind(),
-	}
+	}, HeadRef: cs.HeadBranch, HeadSHA: cs.HeadSHA}
 	if cs.App != nil {
 		e.AppID = cs.App.ID
 	}
 	key := fmt.Sprintf("check_suite.rerequested/%d/%d/%s", cs.ID, ev.Sender.id(), capped(string(cs.UpdatedAt)))
-	return Routed{Event: e, Key: key}, "", nil
+	return Routed{Job: e, Key: key}, "", nil
 }

@@ -179,12 +179,8 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, "malformed payload")
 		return
 	}
-	if routed.Event != nil {
-		s.serveEvent(w, r, log, delivery, routed.Key, routed.Event)
-		return
-	}
-	if routed.Action != nil {
-		s.serveAction(w, r, log, delivery, routed.Action)
+	if routed.Job != nil {
+		s.serveJob(w, r, log, delivery, event, routed.Key, routed.Job)
 		return
 	}
 	args := routed.Run

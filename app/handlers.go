@@ -1,0 +1,216 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/agentgate/agentgate/jobs"
+	"github.com/agentgate/agentgate/webhook"
+)
+
+// eventTimeout bounds an event job: a few API calls and database writes.
+const eventTimeout = 2 * time.Minute
+
+// handler is one event family's handler in the worker (palantir's
+// go-githubapp EventHandler, with a durable queue between intake and
+// worker): the deliveries intake turns into its job, and what the worker
+// does with one. Its job's arguments are its own type in package jobs.
+type handler interface {
+	// Handles lists the deliveries ("event.action") intake routes to the
+	// handler's job.
+	Handles() []string
+	// Kind is the job kind the handler works.
+	Kind() string
+	// register adds the handler's River worker.
+	register(workers *river.Workers, w *Worker) error
+	// work handles a job of the handler's kind.
+	work(ctx context.Context, w *Worker, jobID int64, job jobs.Job) error
+}
+
+// family is the handler of event family A.
+type family[A jobs.Job] struct {
+	handles []string
+	// anyRepo: the job is not about one repository the app must still
+	// have (installation changes, check run buttons), so it is handled
+	// whatever the repository's access.
+	anyRepo bool
+	// pushes: the job may push a commit, so it has a run's timeout
+	// (the client's), not eventTimeout.
+	pushes bool
+	handle func(ev *event, ctx context.Context, a A) error
+}
+
+// Handles implements handler.
+func (f *family[A]) Handles() []string { return f.handles }
+
+// Kind implements handler.
+func (f *family[A]) Kind() string {
+	var a A
+	return a.Kind()
+}
+
+func (f *family[A]) register(workers *river.Workers, w *Worker) error {
+	return river.AddWorkerSafely(workers, &familyWorker[A]{w: w, f: f})
+}
+
+func (f *family[A]) work(ctx context.Context, w *Worker, jobID int64, job jobs.Job) error {
+	a, ok := job.(A)
+	if !ok {
+		return fmt.Errorf("%s handler given a %T job", f.Kind(), job)
+	}
+	e := a.Common()
+	log := w.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("delivery", e.DeliveryID, "event", e.GitHubEvent, "job", a.Kind(), "repo", e.Owner+"/"+e.Repo, "number", e.Number)
+	ev := &event{issue: eventIssue(w, e, log), a: e, jobID: jobID}
+	if !f.anyRepo {
+		// The job concerns one repository the app must still have:
+		// otherwise nothing is done, and no API call made.
+		if state, err := w.DB.RepoAccess(ctx, e.InstallationID, e.RepoID); err != nil {
+			return err
+		} else if state != "" {
+			log.Info("event for a repository the app no longer has: ignored", "access", state)
+			return nil
+		}
+	}
+	err := f.handle(ev, ctx, a)
+	if err != nil {
+		log.Error("event failed", "err", err)
+	}
+	return err
+}
+
+// familyWorker is the River worker of family A's jobs.
+type familyWorker[A jobs.Job] struct {
+	river.WorkerDefaults[A]
+	w *Worker
+	f *family[A]
+}
+
+// Timeout implements river.Worker.
+func (fw *familyWorker[A]) Timeout(*river.Job[A]) time.Duration {
+	if fw.f.pushes {
+		return 0 // the client's JobTimeout
+	}
+	return eventTimeout
+}
+
+// Work implements river.Worker.
+func (fw *familyWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
+	return fw.f.work(ctx, fw.w, job.ID, job.Args)
+}
+
+// handlers is the registry: one handler per event family. Intake's
+// routes (webhook.RoutedActions) are the union of their Handles and the
+// run triggers' (TestHandlersCoverIntake).
+func handlers() []handler {
+	return []handler{
+		&family[jobs.Command]{
+			handles: []string{"issue_comment.created", "issue_comment.edited", "pull_request_review_comment.created"},
+			handle:  (*event).command,
+		},
+		&family[jobs.Feedback]{
+			handles: []string{"issue_comment.created", "issue_comment.edited", "pull_request_review.submitted", "pull_request_review_comment.created"},
+			handle:  (*event).feedback,
+		},
+		&family[jobs.FeedbackChange]{
+			handles: []string{"issue_comment.edited", "issue_comment.deleted", "pull_request_review_comment.edited", "pull_request_review_comment.deleted"},
+			handle:  (*event).feedbackChanged,
+		},
+		&family[jobs.FollowUp]{handle: (*event).followUp}, // scheduled by Feedback, never by intake
+		&family[jobs.CommentDeleted]{handles: []string{"issue_comment.deleted"}, handle: (*event).commentDeleted},
+		&family[jobs.IssueEnded]{handles: []string{"issues.closed", "issues.deleted", "issues.transferred"}, handle: (*event).issueEnded},
+		&family[jobs.PRClosed]{handles: []string{"pull_request.closed"}, handle: (*event).prClosed},
+		&family[jobs.Rerun]{handles: []string{"check_run.rerequested"}, handle: (*event).rerun},
+		&family[jobs.SuiteRerun]{handles: []string{"check_suite.rerequested"}, handle: (*event).suiteRerun},
+		&family[jobs.CheckAction]{handles: []string{"check_run.requested_action"}, anyRepo: true, pushes: true, handle: (*event).checkAction},
+		&family[jobs.Installation]{handles: []string{"installation", "installation_repositories"}, anyRepo: true, handle: (*event).installation},
+	}
+}
+
+// runTriggers are the deliveries intake turns into runs (RunJobArgs,
+// worked by Worker) rather than event jobs.
+var runTriggers = []string{"issues.labeled", "issues.opened", "issue_comment.created", "issue_comment.edited"}
+
+// registerHandlers adds every event family's worker, and the worker of
+// the legacy event job (jobs.Legacy) earlier versions wrote.
+func registerHandlers(workers *river.Workers, w *Worker) error {
+	byKind := map[string]handler{}
+	for _, h := range handlers() {
+		if err := h.register(workers, w); err != nil {
+			return fmt.Errorf("register %s worker: %w", h.Kind(), err)
+		}
+		byKind[h.Kind()] = h
+	}
+	if err := river.AddWorkerSafely(workers, &legacyWorker{w: w, byKind: byKind}); err != nil {
+		return fmt.Errorf("register legacy event worker: %w", err)
+	}
+	return nil
+}
+
+// legacyWorker works the single "agentgate.event" jobs earlier versions
+// wrote for every event family (still queued, or scheduled follow-ups,
+// across an upgrade): each is turned into its family's job and handled
+// by that family's handler.
+type legacyWorker struct {
+	river.WorkerDefaults[jobs.Legacy]
+	w      *Worker
+	byKind map[string]handler
+}
+
+// Timeout implements river.Worker.
+func (lw *legacyWorker) Timeout(*river.Job[jobs.Legacy]) time.Duration { return eventTimeout }
+
+// Work implements river.Worker.
+func (lw *legacyWorker) Work(ctx context.Context, job *river.Job[jobs.Legacy]) error {
+	j, err := job.Args.Job(webhook.Commands())
+	if err != nil {
+		log := lw.w.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("legacy event job of an unknown command: ignored", "job_id", job.ID, "command", job.Args.Command)
+		return nil
+	}
+	h, ok := lw.byKind[j.Kind()]
+	if !ok {
+		return fmt.Errorf("legacy event job: no handler for %s", j.Kind())
+	}
+	return h.work(ctx, lw.w, job.ID, j)
+}
+
+// handledActions is what the registry and the run triggers handle, as
+// webhook.RoutedActions lists intake's routes.
+func handledActions() map[string][]string {
+	out := map[string][]string{}
+	add := func(k string) {
+		event, action, ok := strings.Cut(k, ".")
+		if !ok {
+			out[event] = nil
+			return
+		}
+		if !slices.Contains(out[event], action) {
+			out[event] = append(out[event], action)
+		}
+	}
+	for _, h := range handlers() {
+		for _, k := range h.Handles() {
+			add(k)
+		}
+	}
+	for _, k := range runTriggers {
+		add(k)
+	}
+	for _, actions := range out {
+		slices.Sort(actions)
+	}
+	return out
+}
