@@ -89,7 +89,8 @@ type decision struct {
 	requester person
 }
 
-func (d *decision) event(ctx context.Context, kind string, attrs map[string]any) error {
+// auditEvent appends an event by the clicking user to the run's trail.
+func (d *decision) auditEvent(ctx context.Context, kind string, attrs map[string]any) error {
 	return d.w.audit(ctx, d.a.RunID, kind, d.a.SenderLogin, attrs)
 }
 
@@ -186,7 +187,7 @@ func (d *decision) run(ctx context.Context) error {
 // the check run.
 func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot []string) error {
 	a := d.a
-	if err := d.event(ctx, KindApprovalGranted, map[string]any{
+	if err := d.auditEvent(ctx, KindApprovalGranted, map[string]any{
 		"approver": a.SenderLogin, "action": a.Identifier, "commit": pc.SHA, "branch": pc.Branch,
 		"policy_hash": hash, "requester": d.requester.Login, "protected": strings.Join(prot, " "),
 	}); err != nil {
@@ -259,7 +260,7 @@ func (d *decision) release(ctx context.Context, pc pushedCommit) (string, error)
 	if err := d.w.DB.RecordEffect(ctx, a.RunID, journal.Released, sha); err != nil {
 		return "", fmt.Errorf("record release: %w", err)
 	}
-	if err := d.event(ctx, KindCIReleased, map[string]any{"commit": sha, "held_commit": pc.SHA, "approver": a.SenderLogin, "branch": pc.Branch}); err != nil {
+	if err := d.auditEvent(ctx, KindCIReleased, map[string]any{"commit": sha, "held_commit": pc.SHA, "approver": a.SenderLogin, "branch": pc.Branch}); err != nil {
 		return "", err
 	}
 	return sha, nil
@@ -270,7 +271,7 @@ func (d *decision) release(ctx context.Context, pc pushedCommit) (string, error)
 func (d *decision) refuse(ctx context.Context, reason string) error {
 	a := d.a
 	d.log.Info("check run action refused", "reason", reason)
-	if err := d.event(ctx, KindApprovalRefused, map[string]any{
+	if err := d.auditEvent(ctx, KindApprovalRefused, map[string]any{
 		"login": a.SenderLogin, "action": a.Identifier, "reason": reason, "commit": a.HeadSHA,
 	}); err != nil {
 		return err

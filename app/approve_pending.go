@@ -102,7 +102,7 @@ func (r *run) replyOnce(ctx context.Context, kind string, key journal.Key, body 
 // pend records the run as pending: done for now (the job completes), to
 // be resumed by `@agentgate approve`.
 func (r *run) pend(ctx context.Context, reason, role, min string) error {
-	if err := r.eventOnce(ctx, journal.PendingEvent, telemetry.KindRunPending, map[string]any{"reason": reason, "permission": role, "required": min}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.PendingEvent, telemetry.KindRunPending, map[string]any{"reason": reason, "permission": role, "required": min}); err != nil {
 		return err
 	}
 	r.rt.SetOutcome(statePending)

@@ -177,7 +177,7 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 	if r.approvedBy == "" && planned == "" {
 		// A retry: refused; whoever wants it asks again.
 		attrs["reason"] = "the task text changed after the retry was asked for"
-		if err := r.event(ctx, KindTextChanged, "agentgate", attrs); err != nil {
+		if err := r.auditEvent(ctx, KindTextChanged, "agentgate", attrs); err != nil {
 			return false, err
 		}
 		if _, err := r.once(ctx, journal.Denied, func() (string, error) {
@@ -189,7 +189,7 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 	}
 	// An approval: void. The run waits for a new one.
 	attrs["reason"] = "the task text changed after the approval"
-	if err := r.event(ctx, KindTextChanged, "agentgate", attrs); err != nil {
+	if err := r.auditEvent(ctx, KindTextChanged, "agentgate", attrs); err != nil {
 		return false, err
 	}
 	state, key := statePending, journal.RunApproved

@@ -31,9 +31,9 @@ func (w *Worker) operatorPaused(ctx context.Context) (bool, error) {
 	return v == "true", nil
 }
 
-// gate refuses, before any GitHub API call, a run the operator's kill
+// operatorAllows refuses, before any GitHub API call, a run the operator's kill
 // switch stops or whose repository the app no longer has.
-func (r *run) gate(ctx context.Context) (bool, error) {
+func (r *run) operatorAllows(ctx context.Context) (bool, error) {
 	a := r.args
 	paused, err := r.w.operatorPaused(ctx)
 	if err != nil {
@@ -174,10 +174,10 @@ func (r *run) budgetScopes() []budgetScope {
 	}
 }
 
-// controls applies the org's kill switch, the rate limit and the budgets
+// configAllows applies the org's kill switch, the rate limit and the budgets
 // once the configuration is known. A refused requester hears of it at most
 // once per issue and day.
-func (r *run) controls(ctx context.Context) (bool, error) {
+func (r *run) configAllows(ctx context.Context) (bool, error) {
 	reason := ""
 	if r.cfg != nil && r.cfg.Effective.Paused {
 		reason = "agentgate is paused for this repository by its configuration (`paused: true`)"

@@ -96,7 +96,7 @@ func (r *run) recheckPermission(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	reason := fmt.Sprintf("%s's permission changed to %s while the agent worked (%s is required); nothing was pushed", login, role, min)
-	if err := r.event(ctx, telemetry.KindPermissionRevoked, "agentgate", map[string]any{"login": login, "permission": role, "required": min}); err != nil {
+	if err := r.auditEvent(ctx, telemetry.KindPermissionRevoked, "agentgate", map[string]any{"login": login, "permission": role, "required": min}); err != nil {
 		return "", err
 	}
 	return reason, nil

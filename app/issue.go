@@ -76,7 +76,7 @@ func (i *issue) once(ctx context.Context, key journal.Key, fn func() (string, er
 	} else if ok {
 		return v, nil
 	}
-	if err := i.guard(ctx); err != nil {
+	if err := i.requireLease(ctx); err != nil {
 		return "", err
 	}
 	crashPoint("before:" + string(key))

@@ -179,7 +179,7 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 	if err != nil {
 		return err
 	}
-	return r.eventOnce(ctx, journal.AllowlistEvent, KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
+	return r.auditEventOnce(ctx, journal.AllowlistEvent, KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
 }
 
 // learnNote is the progress comment's line about a learning-mode proposal.

@@ -83,7 +83,7 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := r.guard(ctx); err != nil {
+		if err := r.requireLease(ctx); err != nil {
 			return err
 		}
 		att, err := w.Sandbox.Execute(ctx, Task{
@@ -133,7 +133,7 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, journal.PlannedEvent, telemetry.KindRunPlanned, map[string]any{"plan_sha256": digest, "policy_sha256": hash}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.PlannedEvent, telemetry.KindRunPlanned, map[string]any{"plan_sha256": digest, "policy_sha256": hash}); err != nil {
 		return err
 	}
 	r.rt.SetOutcome(statePlanned)

@@ -33,7 +33,7 @@ func (r *run) attest(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.eventOnce(ctx, journal.ProvenanceEvent, provenance.KindSigned, map[string]any{
+	return r.auditEventOnce(ctx, journal.ProvenanceEvent, provenance.KindSigned, map[string]any{
 		"envelope_sha256": provenance.Digest([]byte(env)),
 	})
 }

@@ -37,7 +37,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 	if err != nil {
 		return "", "", "", fmt.Errorf("commit: %w", err)
 	}
-	if err := r.event(ctx, telemetry.KindGitCommitted, "agentgate", map[string]any{"commit": sha, "files": len(att.Change.Files)}); err != nil {
+	if err := r.auditEvent(ctx, telemetry.KindGitCommitted, "agentgate", map[string]any{"commit": sha, "files": len(att.Change.Files)}); err != nil {
 		return "", "", "", err
 	}
 	if len(att.Workflows) > 0 {
@@ -58,7 +58,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 		return "", journal.Rejected, reason, err
 	}
 	method := commitMethod(eff.CommitMethod, att.Change)
-	if err := r.guard(ctx); err != nil {
+	if err := r.requireLease(ctx); err != nil {
 		return "", "", "", err
 	}
 	if !r.forcePush() {
@@ -124,7 +124,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 	if len(prot) > 0 {
 		attrs["protected"] = strings.Join(prot, " ")
 	}
-	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", attrs); err != nil {
+	if err := r.auditEvent(ctx, telemetry.KindGitPushed, "agentgate", attrs); err != nil {
 		return "", "", "", err
 	}
 	return pushed, journal.Succeeded, "", nil
@@ -147,7 +147,7 @@ func (r *run) holdWorkflows(ctx context.Context, att *Attempt, sha string) (stri
 	reason := fmt.Sprintf("the change touches %s. GitHub refuses a push that changes `%s` from an app without the `workflows` permission, which agentgate does not ask for, so the change was not pushed. "+
 		"The diff is kept with the run: an operator prints it with `agentgate audit show %s --diff` for a maintainer to review and apply",
 		codeList(att.Workflows), strings.TrimSuffix(workflowsDir, "/"), r.args.RunID)
-	if err := r.event(ctx, KindChangeHeld, "agentgate", map[string]any{
+	if err := r.auditEvent(ctx, KindChangeHeld, "agentgate", map[string]any{
 		"files": strings.Join(att.Workflows, " "), "reason": "workflow files are never pushed", "diff_bytes": len(patch), "truncated": truncated, "commit": sha,
 	}); err != nil {
 		return "", err

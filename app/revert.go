@@ -81,13 +81,13 @@ func (ev *event) revert(ctx context.Context) error {
 		return err
 	}
 	if _, err := r.once(ctx, journal.Revert, func() (string, error) {
-		if err := r.event(ctx, telemetry.KindWebhookReceived, a.ActorLogin, map[string]any{
+		if err := r.auditEvent(ctx, telemetry.KindWebhookReceived, a.ActorLogin, map[string]any{
 			"delivery_id": a.DeliveryID, "event": a.GitHubEvent, "trigger": "revert",
 			"repo": a.Owner + "/" + a.Repo, "issue": a.Number, "comment_id": a.CommentID,
 		}); err != nil {
 			return "", err
 		}
-		if err := r.event(ctx, telemetry.KindRunAuthorized, "agentgate", map[string]any{
+		if err := r.auditEvent(ctx, telemetry.KindRunAuthorized, "agentgate", map[string]any{
 			"permission": role, "required": ev.w.Config.MinPermission, "approved_by": "",
 		}); err != nil {
 			return "", err
@@ -125,7 +125,7 @@ func (ev *event) revert(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": string(journal.Succeeded), "pull_request": num}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": string(journal.Succeeded), "pull_request": num}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, runID, stateFinished); err != nil {
@@ -194,7 +194,7 @@ func (ev *event) pushRevert(ctx context.Context, r *run, pr *github.PullRequest,
 	for _, f := range rv.Files {
 		paths = append(paths, f.Path)
 	}
-	if err := r.event(ctx, telemetry.KindRevertComputed, "agentgate", map[string]any{
+	if err := r.auditEvent(ctx, telemetry.KindRevertComputed, "agentgate", map[string]any{
 		"reverted_pull_request": a.Number, "reverted_run": origRun, "merge_commit": merge,
 		"parent": rv.Parent, "base": base, "base_commit": rv.Head, "tree": rv.Tree, "paths": paths,
 	}); err != nil {
@@ -239,7 +239,7 @@ func (ev *event) pushRevert(ctx context.Context, r *run, pr *github.PullRequest,
 	if err != nil {
 		return "", err
 	}
-	if err := r.event(ctx, telemetry.KindGitPushed, "agentgate", map[string]any{
+	if err := r.auditEvent(ctx, telemetry.KindGitPushed, "agentgate", map[string]any{
 		"branch": branch, "commit": sha, "method": methodAPI, "tree": rv.Tree, "parent": rv.Head,
 	}); err != nil {
 		return "", err
@@ -256,7 +256,7 @@ func (ev *event) revertFailed(ctx context.Context, r *run, why string) error {
 	if err := ev.reply(ctx, why); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": string(journal.NoChange), "reason": telemetry.Neutralize(why)}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": string(journal.NoChange), "reason": telemetry.Neutralize(why)}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, r.args.RunID, stateFinished); err != nil {

@@ -49,9 +49,9 @@ func (r *run) requestReview(ctx context.Context, number int) error {
 				if !clientError(err) {
 					return "", fmt.Errorf("request reviewers: %w", err)
 				}
-				return "refused", r.event(ctx, KindReviewFailed, "agentgate", map[string]any{"what": "reviewers", "error": err.Error()})
+				return "refused", r.auditEvent(ctx, KindReviewFailed, "agentgate", map[string]any{"what": "reviewers", "error": err.Error()})
 			}
-			return "1", r.event(ctx, KindReviewRequested, "agentgate", map[string]any{
+			return "1", r.auditEvent(ctx, KindReviewRequested, "agentgate", map[string]any{
 				"reviewers": strings.Join(e.Reviewers, " "), "team_reviewers": strings.Join(e.TeamReviewers, " "), "pull_request": number,
 			})
 		}); err != nil {
@@ -70,9 +70,9 @@ func (r *run) requestReview(ctx context.Context, number int) error {
 				if !clientError(err) {
 					return "", fmt.Errorf("add labels: %w", err)
 				}
-				return "refused", r.event(ctx, KindReviewFailed, "agentgate", map[string]any{"what": "labels", "error": err.Error()})
+				return "refused", r.auditEvent(ctx, KindReviewFailed, "agentgate", map[string]any{"what": "labels", "error": err.Error()})
 			}
-			return "1", r.event(ctx, KindLabeled, "agentgate", map[string]any{"labels": strings.Join(e.Labels, " "), "pull_request": number})
+			return "1", r.auditEvent(ctx, KindLabeled, "agentgate", map[string]any{"labels": strings.Join(e.Labels, " "), "pull_request": number})
 		}); err != nil {
 			return err
 		}

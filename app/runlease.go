@@ -73,9 +73,9 @@ func (r *run) claim(ctx context.Context) error {
 	return nil
 }
 
-// guard fails unless this attempt still holds the run's lease. Every side
+// requireLease fails unless this attempt still holds the run's lease. Every side
 // effect is preceded by it.
-func (i *issue) guard(ctx context.Context) error {
+func (i *issue) requireLease(ctx context.Context) error {
 	if i.holder == "" {
 		return nil
 	}

@@ -33,7 +33,7 @@ func TestRunLease(t *testing.T) {
 	if err := first.claim(ctx); err != nil {
 		t.Fatalf("first claim: %v", err)
 	}
-	if err := first.guard(ctx); err != nil {
+	if err := first.requireLease(ctx); err != nil {
 		t.Fatalf("first guard: %v", err)
 	}
 	// Another worker finds the run held by a live attempt: it waits.
@@ -47,7 +47,7 @@ func TestRunLease(t *testing.T) {
 		t.Fatalf("restarted worker's claim: %v", err)
 	}
 	// The old attempt (were it still alive) may no longer act.
-	if err := first.guard(ctx); !errors.Is(err, errRunLeaseLost) {
+	if err := first.requireLease(ctx); !errors.Is(err, errRunLeaseLost) {
 		t.Fatalf("old attempt's guard = %v, want errRunLeaseLost", err)
 	}
 	acted := false

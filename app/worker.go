@@ -133,8 +133,8 @@ func (w *Worker) audit(ctx context.Context, runID, kind, actor string, attrs map
 	return telemetry.Record(ctx, rec, runID, kind, actor, attrs)
 }
 
-// event appends an event to the run's audit trail.
-func (r *run) event(ctx context.Context, kind, actor string, attrs map[string]any) error {
+// auditEvent appends an event to the run's audit trail.
+func (r *run) auditEvent(ctx context.Context, kind, actor string, attrs map[string]any) error {
 	return r.w.audit(ctx, r.args.RunID, kind, actor, attrs)
 }
 
@@ -175,7 +175,7 @@ func (r *run) execute(ctx context.Context) error {
 		r.retry = true
 	}
 	if _, err := r.once(ctx, journal.Received, func() (string, error) {
-		return "1", r.event(ctx, telemetry.KindWebhookReceived, a.RequesterLogin, map[string]any{
+		return "1", r.auditEvent(ctx, telemetry.KindWebhookReceived, a.RequesterLogin, map[string]any{
 			"delivery_id": a.DeliveryID, "event": a.Event, "trigger": a.Trigger,
 			"repo": a.Owner + "/" + a.Repo, "issue": a.IssueNumber, "comment_id": a.CommentID,
 		})
@@ -184,7 +184,7 @@ func (r *run) execute(ctx context.Context) error {
 	}
 
 	pctx, endPlan := r.rt.Phase(ctx, telemetry.PhasePlan)
-	proceed, err := r.plan(pctx)
+	proceed, err := r.authorize(pctx)
 	endPlan(err)
 	if err != nil || !proceed {
 		return err
@@ -223,10 +223,10 @@ func (r *run) execute(ctx context.Context) error {
 	return err
 }
 
-// plan decides whether the run goes ahead: never for bots, only for
+// authorize decides whether the run goes ahead: never for bots, only for
 // requesters with enough permission, and only while no other run holds
 // the issue. It reacts 👀 on the trigger once the run is accepted.
-func (r *run) plan(ctx context.Context) (bool, error) {
+func (r *run) authorize(ctx context.Context) (bool, error) {
 	a := r.args
 	w := r.w
 	// Bots never trigger, agentgate's own comments included. Intake drops
@@ -235,7 +235,7 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 		return false, r.finish(ctx, stateIgnored, telemetry.KindRunDenied, map[string]any{"reason": err.Error()})
 	}
 	// The kill switches and the installation, before any API call.
-	if ok, err := r.gate(ctx); err != nil || !ok {
+	if ok, err := r.operatorAllows(ctx); err != nil || !ok {
 		return false, err
 	}
 
@@ -314,10 +314,10 @@ func (r *run) plan(ctx context.Context) (bool, error) {
 	if ok, err := r.planGate(ctx); err != nil || !ok { // plangate.go
 		return false, err
 	}
-	if ok, err := r.controls(ctx); err != nil || !ok {
+	if ok, err := r.configAllows(ctx); err != nil || !ok {
 		return false, err
 	}
-	if err := r.eventOnce(ctx, journal.AuthorizedEvent, telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.AuthorizedEvent, telemetry.KindRunAuthorized, map[string]any{"permission": role, "required": min, "approved_by": r.approvedBy}); err != nil {
 		return false, err
 	}
 	if _, err := r.once(ctx, journal.Reaction, func() (string, error) { return "eyes", r.reactWith(ctx, "eyes") }); err != nil {
@@ -359,7 +359,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, 
 	if err != nil {
 		return "", "", "", "", err
 	}
-	if err := r.guard(ctx); err != nil {
+	if err := r.requireLease(ctx); err != nil {
 		return "", "", "", "", err
 	}
 	att, err := w.Sandbox.Execute(ctx, Task{
@@ -451,7 +451,7 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 		outcome = state
 	}
 	r.rt.SetOutcome(outcome)
-	if err := r.eventOnce(ctx, journal.FinalEvent, kind, attrs); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, kind, attrs); err != nil {
 		return err
 	}
 	if state == stateFinished {
@@ -481,8 +481,10 @@ func (r *run) giveUp(ctx context.Context, cause error) {
 	}
 }
 
-func (r *run) eventOnce(ctx context.Context, key journal.Key, kind string, attrs map[string]any) error {
-	_, err := r.once(ctx, key, func() (string, error) { return "1", r.event(ctx, kind, "agentgate", attrs) })
+// auditEventOnce appends an event by agentgate to the run's trail once
+// (under effect key).
+func (r *run) auditEventOnce(ctx context.Context, key journal.Key, kind string, attrs map[string]any) error {
+	_, err := r.once(ctx, key, func() (string, error) { return "1", r.auditEvent(ctx, kind, "agentgate", attrs) })
 	return err
 }
 
@@ -516,7 +518,7 @@ func (r *run) progress(ctx context.Context, state, detail string) error {
 	if err != nil {
 		return fmt.Errorf("progress comment id %q: %w", id, err)
 	}
-	if err := r.guard(ctx); err != nil {
+	if err := r.requireLease(ctx); err != nil {
 		return err
 	}
 	if _, _, err := r.gh.Issues.EditComment(ctx, a.Owner, a.Repo, n, &github.IssueComment{Body: github.String(body)}); err != nil {
@@ -623,13 +625,13 @@ func (r *run) publish(ctx context.Context, branch, sha, md string, body func() s
 	if err != nil {
 		return "", err
 	}
-	if err := r.eventOnce(ctx, journal.PREvent, telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.PREvent, telemetry.KindPROpened, map[string]any{"number": num, "branch": branch, "commit": sha}); err != nil {
 		return "", err
 	}
 	if _, err := r.once(ctx, journal.Check, func() (string, error) { return r.checkRun(ctx, sha, md) }); err != nil {
 		return "", err
 	}
-	if err := r.eventOnce(ctx, journal.CheckEvent, telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.CheckEvent, telemetry.KindCheckCreated, map[string]any{"commit": sha}); err != nil {
 		return "", err
 	}
 	return num, nil
