@@ -15,6 +15,7 @@ import (
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/store"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // approverRole is the least role that may approve protected changes or
@@ -187,7 +188,7 @@ func (d *decision) run(ctx context.Context) error {
 // the check run.
 func (d *decision) grant(ctx context.Context, pc pushedCommit, hash string, prot []string) error {
 	a := d.a
-	if err := d.auditEvent(ctx, KindApprovalGranted, map[string]any{
+	if err := d.auditEvent(ctx, telemetry.KindApprovalGranted, map[string]any{
 		"approver": a.SenderLogin, "action": a.Identifier, "commit": pc.SHA, "branch": pc.Branch,
 		"policy_hash": hash, "requester": d.requester.Login, "protected": strings.Join(prot, " "),
 	}); err != nil {
@@ -260,7 +261,7 @@ func (d *decision) release(ctx context.Context, pc pushedCommit) (string, error)
 	if err := d.w.DB.RecordEffect(ctx, a.RunID, journal.Released, sha); err != nil {
 		return "", fmt.Errorf("record release: %w", err)
 	}
-	if err := d.auditEvent(ctx, KindCIReleased, map[string]any{"commit": sha, "held_commit": pc.SHA, "approver": a.SenderLogin, "branch": pc.Branch}); err != nil {
+	if err := d.auditEvent(ctx, telemetry.KindCIReleased, map[string]any{"commit": sha, "held_commit": pc.SHA, "approver": a.SenderLogin, "branch": pc.Branch}); err != nil {
 		return "", err
 	}
 	return sha, nil
@@ -271,7 +272,7 @@ func (d *decision) release(ctx context.Context, pc pushedCommit) (string, error)
 func (d *decision) refuse(ctx context.Context, reason string) error {
 	a := d.a
 	d.log.Info("check run action refused", "reason", reason)
-	if err := d.auditEvent(ctx, KindApprovalRefused, map[string]any{
+	if err := d.auditEvent(ctx, telemetry.KindApprovalRefused, map[string]any{
 		"login": a.SenderLogin, "action": a.Identifier, "reason": reason, "commit": a.HeadSHA,
 	}); err != nil {
 		return err

@@ -16,10 +16,6 @@ import (
 	"github.com/agentgate/agentgate/webhook"
 )
 
-// KindTextChanged is the audit event of an approval or retry voided
-// because the task text changed after it was given.
-const KindTextChanged = "approval.text_changed" // attrs: approved_sha256, now_sha256, reason
-
 // taskRef is where a run's task text lives on GitHub: the issue (title
 // and body) and the comment the instructions came from (0: none).
 type taskRef struct {
@@ -177,7 +173,7 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 	if r.approvedBy == "" && planned == "" {
 		// A retry: refused; whoever wants it asks again.
 		attrs["reason"] = "the task text changed after the retry was asked for"
-		if err := r.auditEvent(ctx, KindTextChanged, "agentgate", attrs); err != nil {
+		if err := r.auditEvent(ctx, telemetry.KindTextChanged, "agentgate", attrs); err != nil {
 			return false, err
 		}
 		if _, err := r.once(ctx, journal.Denied, func() (string, error) {
@@ -189,7 +185,7 @@ func (r *run) checkText(ctx context.Context) (bool, error) {
 	}
 	// An approval: void. The run waits for a new one.
 	attrs["reason"] = "the task text changed after the approval"
-	if err := r.auditEvent(ctx, KindTextChanged, "agentgate", attrs); err != nil {
+	if err := r.auditEvent(ctx, telemetry.KindTextChanged, "agentgate", attrs); err != nil {
 		return false, err
 	}
 	state, key := statePending, journal.RunApproved

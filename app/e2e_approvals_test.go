@@ -222,7 +222,7 @@ func decisions(t *testing.T, env *harness.Env, runID string) int {
 	t.Helper()
 	n := 0
 	for _, ev := range kinds(t, env, runID) {
-		if ev.Kind == app.KindApprovalGranted || ev.Kind == app.KindApprovalRefused {
+		if ev.Kind == telemetry.KindApprovalGranted || ev.Kind == telemetry.KindApprovalRefused {
 			n++
 		}
 	}
@@ -255,18 +255,18 @@ func TestEndToEndProtectedPathsJudgedOnPullRequest(t *testing.T) {
 		t.Fatalf("trivial follow-up after an unapproved CODEOWNERS change: check %s\n%s", c2.Conclusion, c2.Summary)
 	}
 	clickAs(t, env, c2, pr.Head, "ci", "mona", harness.UserID("mona"))
-	if ev, _ := lastEvent(kinds(t, env, second), app.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "protected paths") {
+	if ev, _ := lastEvent(kinds(t, env, second), telemetry.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "protected paths") {
 		t.Fatalf("Run CI on the follow-up: %+v", ev)
 	}
 	// The requester, renamed (same user id): refused.
 	clickAs(t, env, c2, pr.Head, "approve", "codertocat-renamed", harness.RequesterID)
-	if ev, _ := lastEvent(kinds(t, env, second), app.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "asked for this run") {
+	if ev, _ := lastEvent(kinds(t, env, second), telemetry.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "asked for this run") {
 		t.Fatalf("the renamed requester's approval: %+v", ev)
 	}
 
 	// A maintainer approves what the second check showed.
 	clickAs(t, env, c2, pr.Head, "approve", "mona", harness.UserID("mona"))
-	if _, ok := lastEvent(kinds(t, env, second), app.KindApprovalGranted); !ok {
+	if _, ok := lastEvent(kinds(t, env, second), telemetry.KindApprovalGranted); !ok {
 		t.Fatalf("mona's approval was not granted: %+v", kinds(t, env, second))
 	}
 	third := followUp(t, env, pr.Number, "agentgate-test: write MORE.md more", 1)
@@ -319,7 +319,7 @@ func TestEndToEndApprovalNamesTaskText(t *testing.T) {
 		t.Fatalf("pull requests = %d after a voided approval", len(prs))
 	}
 	evs := kinds(t, env, d.RunID)
-	if _, ok := findEvent(evs, app.KindTextChanged); !ok {
+	if _, ok := findEvent(evs, telemetry.KindTextChanged); !ok {
 		t.Error("no approval.text_changed event")
 	}
 	first, _ := findEvent(evs, telemetry.KindRunApproved)

@@ -202,7 +202,7 @@ func TestEndToEndCanaryStopsRun(t *testing.T) {
 	}
 	var hit *telemetry.Event
 	for i := range events {
-		if events[i].Kind == app.KindEgressExfiltration {
+		if events[i].Kind == telemetry.KindEgressExfiltration {
 			hit = &events[i]
 		}
 	}

@@ -86,7 +86,7 @@ func TestEndToEndWorkflowEditIsNotPushed(t *testing.T) {
 		}
 	}
 	events, _ := runEvents(t, env, d.RunID)
-	if ev, ok := lastEvent(events, app.KindChangeHeld); !ok || ev.Attrs["files"] != ".github/workflows/ci.yml" {
+	if ev, ok := lastEvent(events, telemetry.KindChangeHeld); !ok || ev.Attrs["files"] != ".github/workflows/ci.yml" {
 		t.Errorf("change.held event: %+v", ev)
 	}
 }
@@ -138,7 +138,7 @@ func TestEndToEndProtectedPathApproval(t *testing.T) {
 	events, _ := runEvents(t, env, d.RunID)
 	refused := 0
 	for _, ev := range events {
-		if ev.Kind == app.KindApprovalRefused {
+		if ev.Kind == telemetry.KindApprovalRefused {
 			refused++
 		}
 	}
@@ -149,7 +149,7 @@ func TestEndToEndProtectedPathApproval(t *testing.T) {
 	// A maintainer: granted.
 	click(t, env, cr, pr.Head, "approve", "mona")
 	events, _ = runEvents(t, env, d.RunID)
-	g, ok := lastEvent(events, app.KindApprovalGranted)
+	g, ok := lastEvent(events, telemetry.KindApprovalGranted)
 	if !ok || g.Actor != "mona" || g.Attrs["commit"] != cr.HeadSHA || g.Attrs["policy_hash"] == "" {
 		t.Fatalf("approval.granted = %+v", g)
 	}
@@ -194,7 +194,7 @@ func TestEndToEndApprovalVoid(t *testing.T) {
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("max_lines: 99\n"))
 	click(t, env, cr, pr.Head, "approve", "mona")
 	events, _ := runEvents(t, env, d.RunID)
-	if ev, _ := lastEvent(events, app.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "policy changed") {
+	if ev, _ := lastEvent(events, telemetry.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "policy changed") {
 		t.Errorf("after a policy change: %+v", ev)
 	}
 
@@ -204,10 +204,10 @@ func TestEndToEndApprovalVoid(t *testing.T) {
 	}
 	click(t, env, cr, pr.Head, "approve", "mona")
 	events, _ = runEvents(t, env, d.RunID)
-	if ev, _ := lastEvent(events, app.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "moved") {
+	if ev, _ := lastEvent(events, telemetry.KindApprovalRefused); !strings.Contains(ev.Attrs["reason"].(string), "moved") {
 		t.Errorf("after a new push: %+v", ev)
 	}
-	if _, ok := lastEvent(events, app.KindApprovalGranted); ok {
+	if _, ok := lastEvent(events, telemetry.KindApprovalGranted); ok {
 		t.Error("a void approval was granted")
 	}
 	if got := checksNamed(env, "agentgate"); len(got) != 1 || got[0].Conclusion != "action_required" {
@@ -330,7 +330,7 @@ func TestEndToEndCommitMethods(t *testing.T) {
 			}
 			click(t, env, cr, prs[0].Head, "ci", harness.Requester)
 			events, _ = runEvents(t, env, d.RunID)
-			if ev, ok := lastEvent(events, app.KindCIReleased); !ok || ev.Attrs["held_commit"] != head {
+			if ev, ok := lastEvent(events, telemetry.KindCIReleased); !ok || ev.Attrs["held_commit"] != head {
 				t.Fatalf("ci.released = %+v", ev)
 			}
 			released, _ := env.Git.Ref(context.Background(), repoName, "refs/heads/"+prs[0].Head)

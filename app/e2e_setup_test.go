@@ -16,6 +16,7 @@ import (
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgit"
 	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // setupScript is the repository's setup command in these tests: it
@@ -233,7 +234,7 @@ func TestEndToEndFollowUpSetupWithoutSecrets(t *testing.T) {
 		}
 		for _, ev := range events {
 			switch ev.Kind {
-			case app.KindSetupTrust:
+			case telemetry.KindSetupTrust:
 				decision, _ = ev.Attrs["decision"].(string)
 			case app.KindSetupExited:
 				out, _ = ev.Attrs["output_tail"].(string)

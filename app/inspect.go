@@ -24,10 +24,6 @@ import (
 
 // Event kinds of request-level network policy.
 const (
-	// KindEgressExfiltration: a request (egress or LLM gateway) carried one
-	// of the run's secrets; the run was stopped. attrs: path ("egress" or
-	// "gateway"), host, method, url_path, where, secret (its name), form.
-	KindEgressExfiltration = "egress.exfiltration"
 	// KindEgressRequest: one request inside an inspected tunnel
 	// (telemetry.KindNetRequest).
 	KindEgressRequest = telemetry.KindNetRequest

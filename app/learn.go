@@ -25,9 +25,6 @@ import (
 // adding them to the repository's allowlist as a pull request of its own,
 // for a maintainer to merge or close.
 
-// KindNetProposed records a learning-mode proposal.
-const KindNetProposed = "net.proposed"
-
 // learnable lists the destinations a run was refused only because the
 // repository's allowlist lacks them, and that the operator's and the org's
 // allowlists allow: "host:port", sorted.
@@ -179,7 +176,7 @@ func (r *run) tryProposeAllowlist(ctx context.Context, ws *gitops.Workspace) err
 	if err != nil {
 		return err
 	}
-	return r.auditEventOnce(ctx, journal.AllowlistEvent, KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
+	return r.auditEventOnce(ctx, journal.AllowlistEvent, telemetry.KindNetProposed, map[string]any{"hosts": strings.Join(hosts, " "), "rules": strings.Join(ruleText, ", "), "pull_request": num})
 }
 
 // learnNote is the progress comment's line about a learning-mode proposal.

@@ -104,7 +104,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 		eopts.OnExfiltration = func(x egress.Exfiltration) {
 			attrs := map[string]any{"path": "egress", "host": x.Host, "port": x.Port, "method": x.Method,
 				"url_path": x.Path, "where": x.Where, "secret": x.Secret, "form": x.Form}
-			record(KindEgressExfiltration, "agent", attrs)
+			record(telemetry.KindEgressExfiltration, "agent", attrs)
 			no.onExfil(attrs)
 		}
 	}
@@ -181,7 +181,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			opts.OnSecret = func(h gateway.SecretHit) {
 				attrs := map[string]any{"path": "gateway", "api": h.API, "url_path": h.Path, "where": "body",
 					"secret": h.Secret, "form": h.Form}
-				record(KindEgressExfiltration, "agent", attrs)
+				record(telemetry.KindEgressExfiltration, "agent", attrs)
 				no.onExfil(attrs)
 			}
 		}

@@ -15,14 +15,6 @@ import (
 	"github.com/agentgate/agentgate/telemetry"
 )
 
-// Event kinds of approvals.
-const (
-	KindApprovalGranted = "approval.granted" // attrs: approver, action, commit, policy_hash
-	KindApprovalRefused = "approval.refused" // attrs: login, action, reason
-	KindCIReleased      = "ci.released"      // attrs: commit, held_commit, approver
-	KindChangeHeld      = "change.held"      // attrs: files, reason, diff_bytes
-)
-
 // workflowsDir is where GitHub refuses changes from an app without the
 // `workflows` permission, which agentgate does not ask for.
 const workflowsDir = ".github/workflows/"

@@ -147,7 +147,7 @@ func (r *run) holdWorkflows(ctx context.Context, att *Attempt, sha string) (stri
 	reason := fmt.Sprintf("the change touches %s. GitHub refuses a push that changes `%s` from an app without the `workflows` permission, which agentgate does not ask for, so the change was not pushed. "+
 		"The diff is kept with the run: an operator prints it with `agentgate audit show %s --diff` for a maintainer to review and apply",
 		codeList(att.Workflows), strings.TrimSuffix(workflowsDir, "/"), r.args.RunID)
-	if err := r.auditEvent(ctx, KindChangeHeld, "agentgate", map[string]any{
+	if err := r.auditEvent(ctx, telemetry.KindChangeHeld, "agentgate", map[string]any{
 		"files": strings.Join(att.Workflows, " "), "reason": "workflow files are never pushed", "diff_bytes": len(patch), "truncated": truncated, "commit": sha,
 	}); err != nil {
 		return "", err

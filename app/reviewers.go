@@ -10,13 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/journal"
-)
-
-// Event kinds of review requests.
-const (
-	KindReviewRequested = "pr.review_requested" // attrs: reviewers, team_reviewers
-	KindLabeled         = "pr.labeled"          // attrs: labels
-	KindReviewFailed    = "pr.review_request_failed"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // afterCheck is what follows the check run on a pushed change: the
@@ -49,9 +43,9 @@ func (r *run) requestReview(ctx context.Context, number int) error {
 				if !clientError(err) {
 					return "", fmt.Errorf("request reviewers: %w", err)
 				}
-				return "refused", r.auditEvent(ctx, KindReviewFailed, "agentgate", map[string]any{"what": "reviewers", "error": err.Error()})
+				return "refused", r.auditEvent(ctx, telemetry.KindReviewFailed, "agentgate", map[string]any{"what": "reviewers", "error": err.Error()})
 			}
-			return "1", r.auditEvent(ctx, KindReviewRequested, "agentgate", map[string]any{
+			return "1", r.auditEvent(ctx, telemetry.KindReviewRequested, "agentgate", map[string]any{
 				"reviewers": strings.Join(e.Reviewers, " "), "team_reviewers": strings.Join(e.TeamReviewers, " "), "pull_request": number,
 			})
 		}); err != nil {
@@ -70,9 +64,9 @@ func (r *run) requestReview(ctx context.Context, number int) error {
 				if !clientError(err) {
 					return "", fmt.Errorf("add labels: %w", err)
 				}
-				return "refused", r.auditEvent(ctx, KindReviewFailed, "agentgate", map[string]any{"what": "labels", "error": err.Error()})
+				return "refused", r.auditEvent(ctx, telemetry.KindReviewFailed, "agentgate", map[string]any{"what": "labels", "error": err.Error()})
 			}
-			return "1", r.auditEvent(ctx, KindLabeled, "agentgate", map[string]any{"labels": strings.Join(e.Labels, " "), "pull_request": number})
+			return "1", r.auditEvent(ctx, telemetry.KindLabeled, "agentgate", map[string]any{"labels": strings.Join(e.Labels, " "), "pull_request": number})
 		}); err != nil {
 			return err
 		}

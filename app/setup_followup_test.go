@@ -13,6 +13,7 @@ import (
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // A follow-up run clones the agent's branch, where the previous agent
@@ -96,7 +97,7 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 			setupRan := false
 			for _, ev := range events {
 				switch ev.Kind {
-				case app.KindSetupTrust:
+				case telemetry.KindSetupTrust:
 					decision, _ = ev.Attrs["decision"].(string)
 				case app.KindSetupExited:
 					setupRan = true

@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/telemetry/provenance"
 )
 
 // Bounds of a page.
@@ -23,14 +24,6 @@ const (
 	maxListRuns     = 500  // runs listed
 	maxTimelineRows = 2000 // events shown on a run page
 	maxAttrText     = 400  // characters of an event's attributes shown
-)
-
-// Event kinds recorded after a run, when its pull request is merged or closed.
-const (
-	kindPRMerged = "pr.merged"
-	kindPRClosed = "pr.closed"
-	// kindProvenance records the run's signed provenance (telemetry/provenance).
-	kindProvenance = "provenance.signed"
 )
 
 // listView is the data of /runs.
@@ -226,11 +219,11 @@ func (h *Handler) runView(v viewer, run store.Run, events []telemetry.Event, cha
 			view.PR.Number, view.PR.Branch, view.PR.Commit = telemetry.AttrText(a["number"]), telemetry.AttrText(a["branch"]), telemetry.AttrText(a["commit"])
 			view.PR.State = "open"
 			view.PR.URL = fmt.Sprintf("%s/%s/pull/%s", h.web, run.Repo, view.PR.Number)
-		case kindProvenance:
+		case provenance.KindSigned:
 			view.Provenance = telemetry.AttrText(a["envelope_sha256"])
-		case kindPRMerged, kindPRClosed:
+		case telemetry.KindPRMerged, telemetry.KindPRClosed:
 			view.PR.State = "closed"
-			if ev.Kind == kindPRMerged {
+			if ev.Kind == telemetry.KindPRMerged {
 				view.PR.State = "merged"
 			}
 			view.PR.By, view.PR.At = ev.Actor, ev.Time

@@ -17,6 +17,7 @@ import (
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/telemetry/provenance"
 )
 
 const (
@@ -72,8 +73,8 @@ func newFixture(t *testing.T) *fixture {
 			{Kind: telemetry.KindNetDenied, Actor: "agent", Attrs: map[string]any{"host": "evil.example", "port": 443, "reason": "not in allowlist"}},
 			{Kind: telemetry.KindFileChanged, Actor: "agent", Attrs: map[string]any{"path": "README.md", "op": "modified", "added": 1, "removed": 1}},
 			{Kind: telemetry.KindPROpened, Actor: "agentgate", Attrs: map[string]any{"number": "12", "branch": "agentgate/7-x", "commit": "abc123"}},
-			{Kind: kindPRMerged, Actor: "carol", Attrs: map[string]any{"number": 12}},
-			{Kind: kindProvenance, Actor: "agentgate", Attrs: map[string]any{"envelope_sha256": "5eed" + r.id}},
+			{Kind: telemetry.KindPRMerged, Actor: "carol", Attrs: map[string]any{"number": 12}},
+			{Kind: provenance.KindSigned, Actor: "agentgate", Attrs: map[string]any{"envelope_sha256": "5eed" + r.id}},
 		} {
 			ev.RunID = r.id
 			if _, err := db.Append(ctx, ev); err != nil {

@@ -29,9 +29,6 @@ const BuildType = "https://agentgate.dev/run/v1"
 // KindSigned is the event that records a run's provenance in its trail.
 const KindSigned = "provenance.signed"
 
-// Event kinds the predicate counts that telemetry does not name.
-const kindAgentCommand = "agent.command"
-
 // Predicate is the statement's predicate, SLSA-provenance-like.
 type Predicate struct {
 	BuildDefinition BuildDefinition `json:"buildDefinition"`
@@ -215,7 +212,7 @@ func FromEvents(events []telemetry.Event) Predicate {
 				AllowProviderState: a["allow_provider_state"] == true,
 				AllowFields:        words(a["allow_fields"]),
 			}
-		case kindAgentCommand:
+		case telemetry.KindAgentCommand:
 			r.Counts.ToolCommands++
 			if code := telemetry.AttrText(a["exit_code"]); (code != "" && code != "0") || a["failed"] == true {
 				r.Counts.ToolFailed++

@@ -1,0 +1,33 @@
+package telemetry
+
+// Event kinds of approvals of protected changes and CI.
+const (
+	KindApprovalGranted = "approval.granted" // attrs: approver, action, commit, policy_hash
+	KindApprovalRefused = "approval.refused" // attrs: login, action, reason
+	KindCIReleased      = "ci.released"      // attrs: commit, held_commit, approver
+	KindChangeHeld      = "change.held"      // attrs: files, reason, diff_bytes
+	// KindTextChanged is the audit event of an approval or retry voided
+	// because the task text changed after it was given.
+	KindTextChanged = "approval.text_changed" // attrs: approved_sha256, now_sha256, reason
+)
+
+// Event kinds of the pull request's reviewers and labels.
+const (
+	KindReviewRequested = "pr.review_requested" // attrs: reviewers, team_reviewers
+	KindLabeled         = "pr.labeled"          // attrs: labels
+	KindReviewFailed    = "pr.review_request_failed"
+)
+
+// KindSetupTrust records whether the setup phase got its secrets.
+// attrs: decision (with-secrets, without-secrets, stop), reason, changed
+// (setup inputs that differ from the default branch), secrets (names).
+const KindSetupTrust = "setup.trust"
+
+// KindEgressExfiltration: a request (egress or LLM gateway) carried one
+// of the run's secrets; the run was stopped. attrs: path ("egress" or
+// "gateway"), host, method, url_path, where, secret (its name), form.
+const KindEgressExfiltration = "egress.exfiltration"
+
+// KindNetProposed records a learning-mode proposal of hosts for the
+// repository's allowlist.
+const KindNetProposed = "net.proposed"
