@@ -1,10 +1,6 @@
 package jobs
 
-import (
-	"encoding/json"
-
-	"github.com/riverqueue/river"
-)
+import "github.com/riverqueue/river"
 
 // Version is the version of the job arguments this binary writes and
 // understands. Every job's arguments carry it ("v"); a job written before
@@ -75,12 +71,6 @@ func (Event) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queu
 type Job interface {
 	river.JobArgs
 	Common() Event
-}
-
-// marshal writes a job's arguments with their version set.
-func marshal[T any](v T, version *int) ([]byte, error) {
-	*version = WithVersion(*version)
-	return json.Marshal(v)
 }
 
 // Base is the event's common part, for intake to fill in (the delivery
