@@ -28,7 +28,7 @@ const approverRole = "maintain"
 // commit and policy the change was pushed under. "ci" releases the
 // repository's CI: a user with maintain or admin. Either pushes the same
 // tree without the CI skip marker when the commit holds it.
-func (ev *event) checkAction(ctx context.Context, a jobs.CheckAction) error {
+func (ev *eventJob) checkAction(ctx context.Context, a jobs.CheckAction) error {
 	w := ev.w
 	log := ev.log.With("run_id", a.RunID, "check_run", a.CheckRunID, "action", a.Identifier, "sender", a.SenderLogin)
 	run, err := w.DB.GetRun(ctx, a.RunID)

@@ -105,7 +105,7 @@ func readTaskText(ctx context.Context, gh *github.Client, owner, repo, mention s
 
 // approvedText reads the task text of run runID now, for an approval or a
 // retry to name.
-func (ev *event) approvedText(ctx context.Context, runID string, args webhook.RunJobArgs) (taskRef, taskTextNow, error) {
+func (ev *eventJob) approvedText(ctx context.Context, runID string, args webhook.RunJobArgs) (taskRef, taskTextNow, error) {
 	ref, err := ev.w.taskRefFor(ctx, runID, args)
 	if err != nil {
 		return taskRef{}, taskTextNow{}, err
@@ -121,7 +121,7 @@ func (ev *event) approvedText(ctx context.Context, runID string, args webhook.Ru
 // nameText reads the task text of run runID now and records its hash as
 // the one the approval being given names. It returns "" (and answers the
 // approver) when the text is gone.
-func (ev *event) nameText(ctx context.Context, runID string, args webhook.RunJobArgs) (string, error) {
+func (ev *eventJob) nameText(ctx context.Context, runID string, args webhook.RunJobArgs) (string, error) {
 	_, t, err := ev.approvedText(ctx, runID, args)
 	if err != nil {
 		return "", err

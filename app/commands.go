@@ -34,17 +34,17 @@ A command is the word alone; anything else after the mention is a task.`, "`"+me
 }
 
 // commands are the comment commands' handlers, by command word.
-var commands = map[string]func(ev *event, ctx context.Context, a jobs.Command) error{
-	webhook.CmdHelp:    func(ev *event, ctx context.Context, _ jobs.Command) error { return ev.help(ctx) },
-	webhook.CmdStatus:  func(ev *event, ctx context.Context, a jobs.Command) error { return ev.status(ctx, a.RunID) },
-	webhook.CmdCancel:  func(ev *event, ctx context.Context, a jobs.Command) error { return ev.cancel(ctx, a.RunID) },
-	webhook.CmdRetry:   func(ev *event, ctx context.Context, a jobs.Command) error { return ev.retry(ctx, a.RunID, "") },
-	webhook.CmdApprove: func(ev *event, ctx context.Context, a jobs.Command) error { return ev.approve(ctx, a.RunID) },
-	webhook.CmdRevert:  func(ev *event, ctx context.Context, _ jobs.Command) error { return ev.revert(ctx) },
+var commands = map[string]func(ev *eventJob, ctx context.Context, a jobs.Command) error{
+	webhook.CmdHelp:    func(ev *eventJob, ctx context.Context, _ jobs.Command) error { return ev.help(ctx) },
+	webhook.CmdStatus:  func(ev *eventJob, ctx context.Context, a jobs.Command) error { return ev.status(ctx, a.RunID) },
+	webhook.CmdCancel:  func(ev *eventJob, ctx context.Context, a jobs.Command) error { return ev.cancel(ctx, a.RunID) },
+	webhook.CmdRetry:   func(ev *eventJob, ctx context.Context, a jobs.Command) error { return ev.retry(ctx, a.RunID, "") },
+	webhook.CmdApprove: func(ev *eventJob, ctx context.Context, a jobs.Command) error { return ev.approve(ctx, a.RunID) },
+	webhook.CmdRevert:  func(ev *eventJob, ctx context.Context, _ jobs.Command) error { return ev.revert(ctx) },
 }
 
 // command handles a comment command (jobs.Command).
-func (ev *event) command(ctx context.Context, a jobs.Command) error {
+func (ev *eventJob) command(ctx context.Context, a jobs.Command) error {
 	h, ok := commands[a.Name]
 	if !ok {
 		ev.log.Warn("unknown command: ignored", "command", a.Name)
@@ -55,17 +55,17 @@ func (ev *event) command(ctx context.Context, a jobs.Command) error {
 
 // rerun handles "Re-run" on agentgate's check (jobs.Rerun): the run is
 // retried.
-func (ev *event) rerun(ctx context.Context, a jobs.Rerun) error {
+func (ev *eventJob) rerun(ctx context.Context, a jobs.Rerun) error {
 	return ev.retry(ctx, a.RunID, viaCheckRun)
 }
 
 // help answers `@agentgate help`.
-func (ev *event) help(ctx context.Context) error {
+func (ev *eventJob) help(ctx context.Context) error {
 	return ev.reply(ctx, helpText(ev.w.Config.Mention))
 }
 
 // status answers `@agentgate status` with the issue's latest runs.
-func (ev *event) status(ctx context.Context, runID string) error {
+func (ev *eventJob) status(ctx context.Context, runID string) error {
 	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func filterRuns(runs []store.Run, id string) []store.Run {
 
 // target finds the run a command is about: the one it names (runID, on
 // this issue), else the newest run on the issue in one of states.
-func (ev *event) target(ctx context.Context, runID string, states ...string) (store.Run, bool, error) {
+func (ev *eventJob) target(ctx context.Context, runID string, states ...string) (store.Run, bool, error) {
 	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return store.Run{}, false, err
@@ -126,7 +126,7 @@ func (ev *event) target(ctx context.Context, runID string, states ...string) (st
 // worker kills the container within a second or so and reports), a
 // pending run is closed at once. The requester may cancel their own run;
 // anyone else needs the trigger permission.
-func (ev *event) cancel(ctx context.Context, runID string) error {
+func (ev *eventJob) cancel(ctx context.Context, runID string) error {
 	active := ""
 	if runID == "" {
 		h, err := ev.w.DB.ActiveLeaseHolder(ctx, fmt.Sprintf("issue:%d#%d", ev.a.RepoID, ev.a.Number))
@@ -184,7 +184,7 @@ func (ev *event) cancel(ctx context.Context, runID string) error {
 // allowed_teams, the outside-collaborator rule), who is not the requester
 // (compared by user id), starts the pending run. The approval, its author
 // and the hash of the task text it saw are audit events on the run.
-func (ev *event) approve(ctx context.Context, runID string) error {
+func (ev *eventJob) approve(ctx context.Context, runID string) error {
 	t, found, err := ev.target(ctx, runID, statePending, statePlanned)
 	if err != nil {
 		return err
@@ -250,7 +250,7 @@ const (
 // (runID, or for a comment the issue's latest finished one) is started
 // again as a new run, asked for by the actor (whose permission the new run
 // checks as for any trigger).
-func (ev *event) retry(ctx context.Context, runID, via string) error {
+func (ev *eventJob) retry(ctx context.Context, runID, via string) error {
 	var old store.Run
 	var found bool
 	var err error

@@ -17,10 +17,10 @@ import (
 	"github.com/agentgate/agentgate/webhook"
 )
 
-// event is one event job while it executes: its issue (the repository
+// eventJob is one event job while it executes: its issue (the repository
 // and the issue or pull request the event is about; its own answers are
 // journaled under "event:<delivery>") and its job args.
-type event struct {
+type eventJob struct {
 	*issue
 	// a is what every event job carries; each handler has its family's
 	// own arguments too.
@@ -45,7 +45,7 @@ func eventIssue(w *Worker, a jobs.Event, log *slog.Logger) *issue {
 // runOf is the run recorded with args (a pending run to cancel, a revert
 // this event makes), to act on it from this event job. It may have run
 // before: every side effect is looked up before it is made.
-func (ev *event) runOf(args webhook.RunJobArgs) (*run, error) {
+func (ev *eventJob) runOf(args webhook.RunJobArgs) (*run, error) {
 	gh, err := ev.client()
 	if err != nil {
 		return nil, err
@@ -56,14 +56,14 @@ func (ev *event) runOf(args webhook.RunJobArgs) (*run, error) {
 }
 
 // reply answers the event's comment once (a retried job does not repeat it).
-func (ev *event) reply(ctx context.Context, body string) error {
+func (ev *eventJob) reply(ctx context.Context, body string) error {
 	_, err := ev.once(ctx, journal.Reply, func() (string, error) { return ev.comment(ctx, body) })
 	return err
 }
 
 // react reacts on the event's comment once (an inline review comment's
 // reaction goes on its pull request).
-func (ev *event) react(ctx context.Context, content string) error {
+func (ev *eventJob) react(ctx context.Context, content string) error {
 	if ev.a.CommentID == 0 {
 		return nil
 	}
@@ -75,7 +75,7 @@ func (ev *event) react(ctx context.Context, content string) error {
 // repository (the operator's, or the repository configuration's when it
 // is stricter). A refused actor gets a reaction and at most one reply per
 // issue.
-func (ev *event) authorize(ctx context.Context, what string) (bool, string, error) {
+func (ev *eventJob) authorize(ctx context.Context, what string) (bool, string, error) {
 	role, err := ev.permissionOf(ctx, ev.a.ActorLogin)
 	if err != nil {
 		return false, "", err
@@ -94,7 +94,7 @@ func (ev *event) authorize(ctx context.Context, what string) (bool, string, erro
 
 // refuse reacts on the command and replies at most once per person and
 // issue, so nobody can make agentgate post a stream of comments.
-func (ev *event) refuse(ctx context.Context, msg string) error {
+func (ev *eventJob) refuse(ctx context.Context, msg string) error {
 	if err := ev.react(ctx, "confused"); err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (ev *event) refuse(ctx context.Context, msg string) error {
 }
 
 // auditOnce appends an event once per event job (keyed on the run).
-func (ev *event) auditOnce(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
+func (ev *eventJob) auditOnce(ctx context.Context, runID, kind, actor string, attrs map[string]any) error {
 	key := journal.Once(kind, ev.a.DeliveryID)
 	if _, ok, err := ev.w.DB.Effect(ctx, runID, key); err != nil || ok {
 		return err

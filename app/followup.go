@@ -32,7 +32,7 @@ func feedbackKey(e jobs.Event, reviewID int64) string {
 // mayGiveFeedback judges the event's actor as the author of feedback:
 // they must stand as a requester would (standing). A refused request
 // (answer) gets a reaction and at most one reply per pull request.
-func (ev *event) mayGiveFeedback(ctx context.Context, answer bool) (bool, error) {
+func (ev *eventJob) mayGiveFeedback(ctx context.Context, answer bool) (bool, error) {
 	role, min, reason, err := ev.standing(ctx, ev.actor(), "")
 	if err != nil || reason == "" {
 		return err == nil, err
@@ -48,7 +48,7 @@ func (ev *event) mayGiveFeedback(ctx context.Context, answer bool) (bool, error)
 // gave, while no follow-up has claimed it, takes the new text or is
 // dropped. An edit by someone who may not give feedback drops it too.
 // What a follow-up already claimed is in its task as it was.
-func (ev *event) feedbackChanged(ctx context.Context, a jobs.FeedbackChange) error {
+func (ev *eventJob) feedbackChanged(ctx context.Context, a jobs.FeedbackChange) error {
 	pr, key := prKey(a.RepoID, a.Number), feedbackKey(a.Event, 0)
 	if !a.Dropped {
 		ok, err := ev.mayGiveFeedback(ctx, false)
@@ -77,7 +77,7 @@ func prKey(repoID int64, number int) string { return fmt.Sprintf("%d#%d", repoID
 // pull request for the next follow-up; feedback that asks for one
 // schedules it a little later, unique per pull request, so a review's
 // comments arriving together become one run.
-func (ev *event) feedback(ctx context.Context, a jobs.Feedback) error {
+func (ev *eventJob) feedback(ctx context.Context, a jobs.Feedback) error {
 	head := a.HeadRef
 	if head == "" {
 		gh, err := ev.client()
@@ -133,7 +133,7 @@ func (ev *event) feedback(ctx context.Context, a jobs.Feedback) error {
 
 // followUp starts the coalesced follow-up run: every feedback item
 // gathered for the pull request, on its branch, within the cap.
-func (ev *event) followUp(ctx context.Context, a jobs.FollowUp) error {
+func (ev *eventJob) followUp(ctx context.Context, a jobs.FollowUp) error {
 	orig, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number)
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ type family[A jobs.Job] struct {
 	// pushes: the job may push a commit, so it has a run's timeout
 	// (the client's), not eventTimeout.
 	pushes bool
-	handle func(ev *event, ctx context.Context, a A) error
+	handle func(ev *eventJob, ctx context.Context, a A) error
 }
 
 // Handles implements handler.
@@ -70,7 +70,7 @@ func (f *family[A]) work(ctx context.Context, w *Worker, jobID int64, job jobs.J
 		log = slog.Default()
 	}
 	log = log.With("delivery", e.DeliveryID, "event", e.GitHubEvent, "job", a.Kind(), "repo", e.Owner+"/"+e.Repo, "number", e.Number)
-	ev := &event{issue: eventIssue(w, e, log), a: e, jobID: jobID}
+	ev := &eventJob{issue: eventIssue(w, e, log), a: e, jobID: jobID}
 	if !f.anyRepo {
 		// The job concerns one repository the app must still have:
 		// otherwise nothing is done, and no API call made.
@@ -115,24 +115,24 @@ func handlers() []handler {
 	return []handler{
 		&family[jobs.Command]{
 			handles: []string{"issue_comment.created", "issue_comment.edited", "pull_request_review_comment.created"},
-			handle:  (*event).command,
+			handle:  (*eventJob).command,
 		},
 		&family[jobs.Feedback]{
 			handles: []string{"issue_comment.created", "issue_comment.edited", "pull_request_review.submitted", "pull_request_review_comment.created"},
-			handle:  (*event).feedback,
+			handle:  (*eventJob).feedback,
 		},
 		&family[jobs.FeedbackChange]{
 			handles: []string{"issue_comment.edited", "issue_comment.deleted", "pull_request_review_comment.edited", "pull_request_review_comment.deleted"},
-			handle:  (*event).feedbackChanged,
+			handle:  (*eventJob).feedbackChanged,
 		},
-		&family[jobs.FollowUp]{handle: (*event).followUp}, // scheduled by Feedback, never by intake
-		&family[jobs.CommentDeleted]{handles: []string{"issue_comment.deleted"}, handle: (*event).commentDeleted},
-		&family[jobs.IssueEnded]{handles: []string{"issues.closed", "issues.deleted", "issues.transferred"}, handle: (*event).issueEnded},
-		&family[jobs.PRClosed]{handles: []string{"pull_request.closed"}, handle: (*event).prClosed},
-		&family[jobs.Rerun]{handles: []string{"check_run.rerequested"}, handle: (*event).rerun},
-		&family[jobs.SuiteRerun]{handles: []string{"check_suite.rerequested"}, handle: (*event).suiteRerun},
-		&family[jobs.CheckAction]{handles: []string{"check_run.requested_action"}, anyRepo: true, pushes: true, handle: (*event).checkAction},
-		&family[jobs.Installation]{handles: []string{"installation", "installation_repositories"}, anyRepo: true, handle: (*event).installation},
+		&family[jobs.FollowUp]{handle: (*eventJob).followUp}, // scheduled by Feedback, never by intake
+		&family[jobs.CommentDeleted]{handles: []string{"issue_comment.deleted"}, handle: (*eventJob).commentDeleted},
+		&family[jobs.IssueEnded]{handles: []string{"issues.closed", "issues.deleted", "issues.transferred"}, handle: (*eventJob).issueEnded},
+		&family[jobs.PRClosed]{handles: []string{"pull_request.closed"}, handle: (*eventJob).prClosed},
+		&family[jobs.Rerun]{handles: []string{"check_run.rerequested"}, handle: (*eventJob).rerun},
+		&family[jobs.SuiteRerun]{handles: []string{"check_suite.rerequested"}, handle: (*eventJob).suiteRerun},
+		&family[jobs.CheckAction]{handles: []string{"check_run.requested_action"}, anyRepo: true, pushes: true, handle: (*eventJob).checkAction},
+		&family[jobs.Installation]{handles: []string{"installation", "installation_repositories"}, anyRepo: true, handle: (*eventJob).installation},
 	}
 }
 

@@ -23,7 +23,7 @@ var endReasons = map[string]string{
 // removes its sandbox within a second or so; a waiting one is closed at
 // once. The progress comment says why (when the issue can still be
 // written to).
-func (ev *event) issueEnded(ctx context.Context, _ jobs.IssueEnded) error {
+func (ev *eventJob) issueEnded(ctx context.Context, _ jobs.IssueEnded) error {
 	why, ok := endReasons[ev.a.Action]
 	if !ok {
 		return nil
@@ -44,7 +44,7 @@ func (ev *event) issueEnded(ctx context.Context, _ jobs.IssueEnded) error {
 // waiting for a person (pending or planned) that the comment asked for is
 // dropped. A run already going on is not: cancelling it takes
 // `@agentgate cancel` or closing the issue.
-func (ev *event) commentDeleted(ctx context.Context, _ jobs.CommentDeleted) error {
+func (ev *eventJob) commentDeleted(ctx context.Context, _ jobs.CommentDeleted) error {
 	if ev.a.CommentID == 0 {
 		return nil
 	}
@@ -72,7 +72,7 @@ func (ev *event) commentDeleted(ctx context.Context, _ jobs.CommentDeleted) erro
 
 // liveRuns are the issue's runs that have not ended: the lease holder and
 // every run queued, running, pending or planned.
-func (ev *event) liveRuns(ctx context.Context) ([]store.Run, error) {
+func (ev *eventJob) liveRuns(ctx context.Context) ([]store.Run, error) {
 	runs, err := ev.w.DB.RunsOnIssue(ctx, ev.a.RepoID, ev.a.Number)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (ev *event) liveRuns(ctx context.Context) ([]store.Run, error) {
 // cancelFor cancels run t because of why, on behalf of the event's actor:
 // the request is recorded (the running worker stops the sandbox and
 // reports); a run waiting for a person is closed here.
-func (ev *event) cancelFor(ctx context.Context, t store.Run, why string) error {
+func (ev *eventJob) cancelFor(ctx context.Context, t store.Run, why string) error {
 	if _, ok, err := ev.w.DB.Effect(ctx, t.ID, journal.CancelReason); err != nil {
 		return err
 	} else if !ok {
@@ -139,7 +139,7 @@ func cancelMessage(by, why string) string {
 // suiteRerun follows check_suite.rerequested on agentgate's branch: the
 // suite must be this app's, and its head commit one a run pushed on this
 // repository; that run is re-run as check_run.rerequested would.
-func (ev *event) suiteRerun(ctx context.Context, a jobs.SuiteRerun) error {
+func (ev *eventJob) suiteRerun(ctx context.Context, a jobs.SuiteRerun) error {
 	if app := ev.w.Config.AppID; app != 0 && a.AppID != app {
 		ev.log.Info("check suite of another app: ignored", "app_id", a.AppID)
 		return nil

@@ -15,7 +15,7 @@ import (
 // prClosed records how agentgate's pull request ended, on the run that
 // opened it: pr.merged (and by whom) or pr.closed. That is the approval
 // record: agentgate itself never merges.
-func (ev *event) prClosed(ctx context.Context, a jobs.PRClosed) error {
+func (ev *eventJob) prClosed(ctx context.Context, a jobs.PRClosed) error {
 	r, err := ev.w.DB.RunForPR(ctx, a.RepoID, a.Number)
 	if errors.Is(err, store.ErrNotFound) {
 		ev.log.Info("closed pull request was not opened by agentgate: ignored")
@@ -44,7 +44,7 @@ func (ev *event) prClosed(ctx context.Context, a jobs.PRClosed) error {
 // installation tracks installation and installation_repositories events:
 // a repository the app no longer has gets no more runs (refused before any
 // API call).
-func (ev *event) installation(ctx context.Context, a jobs.Installation) error {
+func (ev *eventJob) installation(ctx context.Context, a jobs.Installation) error {
 	db := ev.w.DB
 	var err error
 	switch a.Action {

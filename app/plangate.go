@@ -176,7 +176,7 @@ func planComment(login, min, runID, plan, digest string) string {
 // approvePlan answers `@agentgate approve` on a planned run: someone the
 // policy would let start the run (the requester too: a plan is not a
 // protected change) approves it, under the policy it was made under.
-func (ev *event) approvePlan(ctx context.Context, runID, requester string) error {
+func (ev *eventJob) approvePlan(ctx context.Context, runID, requester string) error {
 	args, found, err := ev.w.loadArgs(ctx, runID)
 	if err != nil {
 		return err
@@ -227,7 +227,7 @@ func (ev *event) approvePlan(ctx context.Context, runID, requester string) error
 
 // start queues an approved planned run again, unique by the approval's
 // delivery as an approved pending run is.
-func (ev *event) start(ctx context.Context, runID string, args webhook.RunJobArgs) error {
+func (ev *eventJob) start(ctx context.Context, runID string, args webhook.RunJobArgs) error {
 	if err := ev.w.DB.SetRunState(ctx, runID, stateQueued); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func revertBranch(number int) string { return fmt.Sprintf("%srevert-%d", gitops.
 // and the original run records it. Only people with the trigger
 // permission may ask; a path changed again since the merge is not
 // reverted (the reply lists it) rather than merged.
-func (ev *event) revert(ctx context.Context) error {
+func (ev *eventJob) revert(ctx context.Context) error {
 	a := ev.a
 	mention := "`" + ev.w.Config.Mention + " revert`"
 	if !a.IsPullRequest {
@@ -146,7 +146,7 @@ var errRevertRefused = errors.New("revert refused")
 
 // pushRevert computes the revert and commits it on agentgate/revert-<n>
 // through the Git Data API; it returns "sha branch".
-func (ev *event) pushRevert(ctx context.Context, r *run, pr *github.PullRequest, base, merge, origRun string) (string, error) {
+func (ev *eventJob) pushRevert(ctx context.Context, r *run, pr *github.PullRequest, base, merge, origRun string) (string, error) {
 	a := ev.a
 	tok, err := ev.w.Clients.Token(ctx, a.InstallationID, cloneScope(a.RepoID))
 	if err != nil {
@@ -249,7 +249,7 @@ func (ev *event) pushRevert(ctx context.Context, r *run, pr *github.PullRequest,
 
 // revertFailed tells the requester why no revert was made and finishes
 // the revert run as failed.
-func (ev *event) revertFailed(ctx context.Context, r *run, why string) error {
+func (ev *eventJob) revertFailed(ctx context.Context, r *run, why string) error {
 	if err := ev.react(ctx, "confused"); err != nil {
 		return err
 	}

@@ -86,14 +86,14 @@ func (i *issue) standing(ctx context.Context, p person, least string) (role, min
 }
 
 // actor is the event's actor as a person.
-func (ev *event) actor() person {
+func (ev *eventJob) actor() person {
 	return person{Login: ev.a.ActorLogin, ID: ev.a.ActorID, Association: ev.a.AuthorAssociation}
 }
 
 // mayApprove judges the actor as an approver of a run on this issue: they
 // must stand as a requester would (standing). A refused approver gets a
 // reaction and at most one reply per issue.
-func (ev *event) mayApprove(ctx context.Context) (bool, string, error) {
+func (ev *eventJob) mayApprove(ctx context.Context) (bool, string, error) {
 	role, min, reason, err := ev.standing(ctx, ev.actor(), "")
 	if err != nil {
 		return false, "", err
