@@ -46,7 +46,7 @@ type RunJobArgs struct {
 	ApprovalDelivery string `json:"approval_delivery,omitempty" river:"unique"`
 	// RetryOf is the run a retry or re-run repeats.
 	RetryOf string `json:"retry_of,omitempty"`
-	// Version is the arguments' version (JobVersion when written by
+	// Version is the arguments' version (jobs.Version when written by
 	// this binary; see version.go).
 	Version int `json:"v,omitempty"`
 }
