@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/agentgate/agentgate/jobs"
@@ -64,5 +65,17 @@ func TestHandlersRefuseRemovedRepositories(t *testing.T) {
 				t.Errorf("handled = %v, want %v", handled, tt.want)
 			}
 		})
+	}
+}
+
+// TestOnlyInstallationAndButtonsSkipRepoAccess: the registry lets only the
+// families that are not about one repository skip the repository check.
+func TestOnlyInstallationAndButtonsSkipRepoAccess(t *testing.T) {
+	want := map[string]bool{(jobs.Installation{}).Kind(): true, (jobs.CheckAction{}).Kind(): true}
+	for _, h := range handlers() {
+		anyRepo := reflect.ValueOf(h).Elem().FieldByName("anyRepo").Bool()
+		if anyRepo != want[h.Kind()] {
+			t.Errorf("%s: anyRepo = %v", h.Kind(), anyRepo)
+		}
 	}
 }
