@@ -93,6 +93,9 @@ type run struct {
 	// the approved plan the task includes (plangate.go).
 	planPhase    bool
 	approvedPlan string
+	// commitAt is the time of the commit of a change kept for its push
+	// (pushkeep.go); zero: now.
+	commitAt time.Time
 }
 
 // Work implements river.Worker.
@@ -241,7 +244,7 @@ func (r *run) execute(ctx context.Context) error {
 	var agentSummary string
 	if pushed == "" {
 		var outcome, reason string
-		pushed, agentSummary, outcome, reason, err = r.sandboxAndPush(ctx)
+		pushed, agentSummary, outcome, reason, err = r.sandboxOrResume(ctx) // pushkeep.go
 		if err != nil {
 			return err
 		}
@@ -417,6 +420,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if att.Outcome != OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
+	if err := r.keep(ctx, att); err != nil { // pushkeep.go
+		return "", "", "", "", err
+	}
 	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
 		return "", "", "", "", err
 	}
@@ -497,6 +503,9 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	}
 	if err := r.w.DB.ReleaseLease(ctx, r.leaseKey(), r.args.RunID); err != nil {
 		return fmt.Errorf("release lease: %w", err)
+	}
+	if err := r.w.DB.DropKeptChange(ctx, r.args.RunID); err != nil { // pushkeep.go
+		return err
 	}
 	return r.w.DB.RecordEffect(ctx, r.args.RunID, effDone, state)
 }
