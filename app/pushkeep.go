@@ -178,9 +178,13 @@ func (r *run) keep(ctx context.Context, att *Attempt) error {
 		return err
 	}
 	r.commitAt = at
-	return r.event(ctx, KindChangeKept, "agentgate", map[string]any{
+	if err := r.event(ctx, KindChangeKept, "agentgate", map[string]any{
 		"sha256": sum, "files": len(att.Change.Files), "bytes": len(data), "base_commit": att.Workspace.BaseCommit,
-	})
+	}); err != nil {
+		return err
+	}
+	crashPoint("after:" + KindChangeKept)
+	return nil
 }
 
 // keptDigest is the sha256 the run's last change.kept event recorded.
