@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -60,10 +61,16 @@ func keptBounds(h gitops.HarvestOptions) gitops.HarvestOptions {
 }
 
 // maxKeptEncoded bounds the encoded record before it is parsed: the
-// blobs in base64, and room for the file list and the summary.
+// blobs in base64, and room for the file list (a path of up to 4 KiB,
+// escaped) and the summary (read up to maxAgentSummary bytes, invalid
+// UTF-8 replaced, escaped).
 func maxKeptEncoded(b gitops.HarvestOptions) int64 {
-	return b.MaxTotal/3*4 + 8 + int64(b.MaxFiles)*(2<<10) + 4*maxAgentSummary + 64<<10
+	return b.MaxTotal/3*4 + 8 + int64(b.MaxFiles)*(10<<10) + 6*maxKeptSummary + 64<<10
 }
+
+// maxKeptSummary bounds the agent's summary in a kept record: what
+// readAgentSummary returns, each invalid byte replaced by U+FFFD.
+const maxKeptSummary = 3 * maxAgentSummary
 
 // errKeptRefused wraps every reason a kept change is not pushed.
 var errKeptRefused = errors.New("the kept change was refused")
@@ -123,8 +130,8 @@ func decodeKept(data, want string, b gitops.HarvestOptions) (*keptChange, error)
 		return nil, refuse("no files")
 	case len(kc.Change.Files) > b.MaxFiles:
 		return nil, refuse("%d files, over the harvest's limit of %d", len(kc.Change.Files), b.MaxFiles)
-	case len(kc.Summary) > maxAgentSummary:
-		return nil, refuse("summary of %d bytes, over %d", len(kc.Summary), maxAgentSummary)
+	case len(kc.Summary) > maxKeptSummary:
+		return nil, refuse("summary of %d bytes, over %d", len(kc.Summary), maxKeptSummary)
 	}
 	used := map[string]bool{}
 	for _, f := range kc.Change.Files {
@@ -271,7 +278,7 @@ func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary
 		changed[i] = changedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
 	}
 	if v := pol.violations(changed); len(v) > 0 {
-		return "", "", OutcomeRejected, "the change breaks the repository's policy: " + fmt.Sprint(v), nil
+		return "", "", OutcomeRejected, "the change breaks the repository's policy: " + strings.Join(v, "; "), nil
 	}
 	cloneTok, err := w.Clients.Token(ctx, a.InstallationID, cloneScope(a.RepoID))
 	if err != nil {

@@ -76,7 +76,7 @@ func TestDecodeKeptRefuses(t *testing.T) {
 				kc.Change.Files = append(kc.Change.Files, gitops.FileChange{Path: p, Op: "deleted"})
 			}
 		}, false, "5 files"},
-		{"encoded record over the bound", func(kc *keptChange) { kc.Summary = strings.Repeat("s", 200<<10) }, false, "over the bound"},
+		{"encoded record over the bound", func(kc *keptChange) { kc.Summary = strings.Repeat("s", 400<<10) }, false, "over the bound"},
 		{"bad base", func(kc *keptChange) { kc.Base = "HEAD" }, false, "no commit hash"},
 	}
 	for _, tt := range tests {
