@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -304,7 +305,7 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // scan looks for the run's secrets in the request's URL, headers and body
-// (and the body unpacked when it is gzip).
+// (and the body unpacked when it is gzip; a JSON body's strings decoded).
 func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bool) {
 	s := t.p.opts.Secrets
 	if s.Len() == 0 {
@@ -320,18 +321,46 @@ func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bo
 			}
 		}
 	}
-	if h, ok := s.Scan(body); ok {
-		return "body", h, true
+	if where, h, ok := scanBody(s, r, body); ok {
+		return where, h, true
 	}
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
 			plain, _ := io.ReadAll(io.LimitReader(zr, t.p.opts.MaxInspectBody))
-			if h, ok := s.Scan(plain); ok {
-				return "body (gzip)", h, true
+			if where, h, ok := scanBody(s, r, plain); ok {
+				return where + " (gzip)", h, true
 			}
 		}
 	}
 	return "", secretforms.Hit{}, false
+}
+
+// scanBody scans a request body, and when its Content-Type is JSON the
+// body's strings decoded as well (a secret spelt with JSON escapes).
+func scanBody(s *secretforms.Scanner, r *http.Request, body []byte) (string, secretforms.Hit, bool) {
+	if isJSON(r.Header.Get("Content-Type")) {
+		if h, decoded, ok := s.ScanJSON(body); ok {
+			if decoded {
+				return "body (json-decoded)", h, true
+			}
+			return "body", h, true
+		}
+		return "", secretforms.Hit{}, false
+	}
+	if h, ok := s.Scan(body); ok {
+		return "body", h, true
+	}
+	return "", secretforms.Hit{}, false
+}
+
+// isJSON reports whether a Content-Type names JSON (application/json,
+// a +json type, or JSON lines).
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson" || mt == "application/jsonl"
 }
 
 // redactedPath is u's path with every query value replaced, so the audit

@@ -266,6 +266,12 @@ func TestInspectTripwire(t *testing.T) {
 		{"header", "GET", "/v1/packages/a", "", map[string]string{"X-Note": "k=" + canary}, "header X-Note", "literal"},
 		{"body base64", "POST", "/v1/search", `{"q":"` + base64.StdEncoding.EncodeToString([]byte("id="+canary)) + `"}`, nil, "body", "base64"},
 		{"query url-encoded hex", "GET", "/v1/packages/a?x=" + fmt.Sprintf("%x", canary), "", nil, "url", "hex"},
+		// JSON escapes hide the literal bytes; a JSON body's strings are
+		// scanned decoded too
+		{"json body escaped", "POST", "/v1/search", `{"q":"\u0041` + canary[1:] + `"}`,
+			map[string]string{"Content-Type": "application/json; charset=utf-8"}, "body (json-decoded)", "literal"},
+		{"json body all escaped", "POST", "/v1/search", `{"q":["x",{"k":"` + jsonEscapeAll(canary) + `"}]}`,
+			map[string]string{"Content-Type": "application/vnd.api+json"}, "body (json-decoded)", "literal"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +279,8 @@ func TestInspectTripwire(t *testing.T) {
 			// positive control: the same request without the canary goes out
 			clean := func(s string) string {
 				s = strings.ReplaceAll(s, canary, "nothing")
+				s = strings.ReplaceAll(s, `\u0041`+canary[1:], "nothing")
+				s = strings.ReplaceAll(s, jsonEscapeAll(canary), `\u006eothing`)
 				s = strings.ReplaceAll(s, fmt.Sprintf("%x", canary), "00")
 				return strings.ReplaceAll(s, base64.StdEncoding.EncodeToString([]byte("id="+canary)), "e30")
 			}
@@ -312,6 +320,15 @@ func TestInspectTripwire(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonEscapeAll writes every character of v as a JSON \uXXXX escape.
+func jsonEscapeAll(v string) string {
+	var b strings.Builder
+	for _, c := range v {
+		fmt.Fprintf(&b, `\u%04x`, c)
+	}
+	return b.String()
 }
 
 func TestInspectVerifiesUpstream(t *testing.T) {
