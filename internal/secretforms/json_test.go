@@ -48,7 +48,7 @@ func TestJSONUnescape(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{`{"a":"x\/y\"z\\w\n\t\u00e9\ud83d\ude00"}`, "{\"a\":\"x/y\"z\\w\n\t\u00e9\U0001F600\"}"},
 		{`"\ud83d"`, "\"\uFFFD\""}, // a lone surrogate
-		{`"\u12"`, `"\u12"`},        // cut short: kept
+		{`"\u12"`, `"\u12"`},       // cut short: kept
 		{`"\q"`, `"\q"`},
 		{`plain`, `plain`},
 	} {
