@@ -96,7 +96,7 @@ func startInternalAPI(t *testing.T) *internalAPI {
 // startInspectEnv is an environment whose operator provides API_TOKEN to
 // every installation and lets the agent reach the internal API, and whose
 // org binds the token to it with method and path rules.
-func startInspectEnv(t *testing.T, api *internalAPI) *harness.Env {
+func startInspectEnv(t *testing.T, api *internalAPI, more ...func(*app.Config)) *harness.Env {
 	t.Helper()
 	// The test agent under a tag of its own: other work trees on this
 	// engine rebuild agentgate/testagent:dev from their own sources.
@@ -113,6 +113,9 @@ func startInspectEnv(t *testing.T, api *internalAPI) *harness.Env {
 		c.Network.UpstreamCAFile = api.caFile
 		c.EgressCredentials = map[string]string{"API_TOKEN": injectedToken}
 		c.EgressCredentialBindings = map[string]app.Binding{"API_TOKEN": {All: true}}
+		for _, f := range more {
+			f(c)
+		}
 	})
 	env.GH.AddRepo(testgh.Repo{Owner: harness.Owner, Name: ".github", DefaultBranch: "main"})
 	env.GH.AddFile(harness.Owner, ".github", ".github/agentgate.yml", fmt.Appendf(nil, `network:
