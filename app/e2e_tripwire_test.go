@@ -88,7 +88,7 @@ func TestEndToEndSetupTripwire(t *testing.T) {
 // the verify check asks for a maintainer's action.
 func TestEndToEndVerifyTripwire(t *testing.T) {
 	api := startInternalAPI(t)
-	env := startInspectEnv(t, api, func(c *app.Config) { c.Network.InspectAll = true })
+	env := startInspectEnv(t, api)
 	base := "https://localhost:" + api.port
 	commitFiles(t, env, map[string]string{
 		"leak.txt":  injectedToken,

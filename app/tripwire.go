@@ -118,3 +118,22 @@ func (s *Sandbox) verifyStopped(ctx context.Context, t VerifyTask, hit map[strin
 	}
 	return out, nil
 }
+
+// verifyNetwork is the operator's network n with the run policy's
+// inspected hosts, so the verify command's requests to them are
+// inspected (their method and path rules apply, the tripwire scans
+// them), but without their injected credentials: the verify command
+// never holds an operator credential's use.
+func verifyNetwork(n NetworkConfig, pol *RunPolicy) NetworkConfig {
+	if pol == nil {
+		return n
+	}
+	n.InspectAll = n.InspectAll || pol.Network.InspectAll
+	n.Inspect = nil
+	for _, h := range pol.Network.Inspect {
+		h.Inject = nil
+		h.Inspect = true // inspected still, with no credential to imply it
+		n.Inspect = append(n.Inspect, h)
+	}
+	return n
+}

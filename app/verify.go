@@ -215,7 +215,7 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	}
 	res, err := r.w.Sandbox.Verify(ctx, VerifyTask{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: branch, Commit: sha, Token: tok,
-		Verify: v, Limits: lim, Network: r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}),
+		Verify: v, Limits: lim, Network: verifyNetwork(r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}), r.policy),
 	})
 	if err != nil {
 		return err
