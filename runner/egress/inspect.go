@@ -273,6 +273,12 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ModifyResponse: func(resp *http.Response) error {
 			status = resp.StatusCode
 			if inj != nil {
+				// The mask reads plain bytes: a host that compresses
+				// anyway (it was not asked to) is unpacked when gzip and
+				// refused otherwise, so no echo passes compressed.
+				if err := plainBody(resp); err != nil {
+					return err
+				}
 				maskHeader(resp.Header, inj.masks)
 				// Trailers arrive after the body, past any mask applied
 				// here: a response to an injected request carries none.
@@ -352,6 +358,37 @@ func scanBody(s *secretforms.Scanner, r *http.Request, body []byte) (string, sec
 	}
 	return "", secretforms.Hit{}, false
 }
+
+// plainBody makes resp's body plain bytes: a gzip body is unpacked (and
+// the response no longer says gzip); any other Content-Encoding is an
+// error, since nothing could look for an echo of a credential in it.
+func plainBody(resp *http.Response) error {
+	ce := strings.TrimSpace(resp.Header.Get("Content-Encoding"))
+	if ce == "" || strings.EqualFold(ce, "identity") {
+		return nil
+	}
+	if !strings.EqualFold(ce, "gzip") && !strings.EqualFold(ce, "x-gzip") {
+		return fmt.Errorf("the host sent a %q-encoded response to a request carrying a credential; it cannot be checked for an echo of it", ce)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return fmt.Errorf("the host's gzip response: %w", err)
+	}
+	resp.Body = gzipBody{Reader: zr, orig: resp.Body}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	resp.Uncompressed = true
+	return nil
+}
+
+// gzipBody is an unpacked response body that closes the packed one.
+type gzipBody struct {
+	*gzip.Reader
+	orig io.ReadCloser
+}
+
+func (g gzipBody) Close() error { return errors.Join(g.Reader.Close(), g.orig.Close()) }
 
 // isJSON reports whether a Content-Type names JSON (application/json,
 // a +json type, or JSON lines).
