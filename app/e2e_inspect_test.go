@@ -96,12 +96,19 @@ func startInternalAPI(t *testing.T) *internalAPI {
 // startInspectEnv is an environment whose operator provides API_TOKEN to
 // every installation and lets the agent reach the internal API, and whose
 // org binds the token to it with method and path rules.
-func startInspectEnv(t *testing.T, api *internalAPI, more ...func(*app.Config)) *harness.Env {
+func startInspectEnv(t *testing.T, api *internalAPI) *harness.Env {
+	t.Helper()
+	return startInspectEnvImage(t, api, "agentgate/testagent:inspect")
+}
+
+// startInspectEnvImage is startInspectEnv with the test agent under the
+// tag image, adjusted further by more.
+func startInspectEnvImage(t *testing.T, api *internalAPI, image string, more ...func(*app.Config)) *harness.Env {
 	t.Helper()
 	// The test agent under a tag of its own: other work trees on this
 	// engine rebuild agentgate/testagent:dev from their own sources.
 	img := testagent.Spec
-	img.Image = "agentgate/testagent:inspect"
+	img.Image = image
 	requireDocker(t)
 	if _, err := imagebuild.Ensure(context.Background(), dockertest.Client(t), img); err != nil {
 		t.Fatal(err)

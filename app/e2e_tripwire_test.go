@@ -11,6 +11,9 @@ import (
 	"github.com/agentgate/agentgate/telemetry"
 )
 
+// tripwireImage is the test agent under a tag of these tests' own.
+const tripwireImage = "agentgate/testagent:tripwire"
+
 // exfilEvent is the run's egress.exfiltration event, or nil.
 func exfilEvent(events []telemetry.Event) *telemetry.Event {
 	return eventOf(events, app.KindEgressExfiltration)
@@ -24,25 +27,24 @@ func exfilEvent(events []telemetry.Event) *telemetry.Event {
 func TestEndToEndSetupTripwire(t *testing.T) {
 	const setupSecret = "npm-setup-secret-0123456789abcdef"
 	api := startInternalAPI(t)
-	env := startInspectEnv(t, api, func(c *app.Config) {
+	env := startInspectEnvImage(t, api, tripwireImage, func(c *app.Config) {
 		c.SetupAllow = []string{"localhost:" + api.port}
 		c.SetupSecrets = map[string]string{"NPM_TOKEN": setupSecret}
 		c.SetupSecretBindings = map[string]app.Binding{"NPM_TOKEN": {Installations: []int64{harness.InstallationID}}}
 	})
 	base := "https://localhost:" + api.port
+	// The setup command sends a real secret that reached the repository
+	// (an operator credential) in a request's path.
 	commitFiles(t, env, map[string]string{
-		// a real secret that reached the repository; the setup command sends it out
-		"leak.txt": injectedToken,
-		"setup.sh": "set -e\nexport LEAK=\"$(cat /workspace/leak.txt)\"\nAGENTGATE_TASK_FILE=/workspace/setup.task testagent\n",
 		"setup.task": strings.Join([]string{
 			"agentgate-test: proxyget " + base + "/v1/packages/ok",              // control
 			"agentgate-test: proxyleak " + base + "/v1/packages/held NPM_TOKEN", // its own secret: allowed
-			"agentgate-test: proxyleak " + base + "/v1/packages/x LEAK",
+			"agentgate-test: proxyget " + base + "/v1/packages/" + injectedToken,
 			"agentgate-test: sleep 30",
 		}, "\n") + "\n",
 	})
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", fmt.Appendf(nil, `setup:
-  command: [sh, /workspace/setup.sh]
+  command: [testagent, /workspace/setup.task]
   allow: ["localhost:%s"]
   secrets: [NPM_TOKEN]
   timeout: 1m
@@ -56,7 +58,7 @@ func TestEndToEndSetupTripwire(t *testing.T) {
 		t.Errorf("the internal API saw %q, want the control and the setup secret's request", seen)
 	}
 	hit := exfilEvent(events)
-	if hit == nil || hit.Attrs["secret"] != "credential:API_TOKEN" || hit.Attrs["where"] != "header X-Debug" ||
+	if hit == nil || hit.Attrs["secret"] != "credential:API_TOKEN" || hit.Attrs["where"] != "url" ||
 		hit.Attrs["phase"] != "setup" || hit.Actor != "setup" {
 		t.Fatalf("egress.exfiltration event %+v; events:\n%s", hit, all)
 	}
@@ -88,19 +90,17 @@ func TestEndToEndSetupTripwire(t *testing.T) {
 // the verify check asks for a maintainer's action.
 func TestEndToEndVerifyTripwire(t *testing.T) {
 	api := startInternalAPI(t)
-	env := startInspectEnv(t, api)
+	env := startInspectEnvImage(t, api, tripwireImage)
 	base := "https://localhost:" + api.port
 	commitFiles(t, env, map[string]string{
-		"leak.txt":  injectedToken,
-		"verify.sh": "export LEAK=\"$(cat /workspace/leak.txt)\"\nAGENTGATE_TASK_FILE=/workspace/verify.task testagent\n",
 		"verify.task": strings.Join([]string{
 			"agentgate-test: proxyget " + base + "/echo", // control
-			"agentgate-test: proxyleak " + base + "/v1/packages/x LEAK",
+			"agentgate-test: proxyget " + base + "/v1/packages/" + injectedToken,
 			"agentgate-test: sleep 30",
 		}, "\n") + "\n",
 	})
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", fmt.Appendf(nil, `verify:
-  command: [sh, /workspace/verify.sh]
+  command: [testagent, /workspace/verify.task]
   allow: ["localhost:%s"]
   timeout: 1m
 `, api.port))
@@ -114,7 +114,7 @@ func TestEndToEndVerifyTripwire(t *testing.T) {
 		t.Errorf("the internal API saw %q, want only the control", seen)
 	}
 	hit := exfilEvent(events)
-	if hit == nil || hit.Attrs["secret"] != "credential:API_TOKEN" || hit.Attrs["where"] != "header X-Debug" ||
+	if hit == nil || hit.Attrs["secret"] != "credential:API_TOKEN" || hit.Attrs["where"] != "url" ||
 		hit.Attrs["phase"] != "verify" || hit.Actor != "verify" {
 		t.Fatalf("egress.exfiltration event %+v; events:\n%s", hit, all)
 	}
