@@ -157,6 +157,9 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := t.p
 	d := Decision{Time: p.opts.Now(), Method: r.Method, Host: t.host, Port: t.port, Addr: t.addr,
 		Inspected: true, Path: redactedPath(r.URL), Reason: ReasonAllowed}
+	if _, ok := p.opts.Secrets.ScanString(d.Path); ok {
+		d.Path = withheldPath // the audit trail never holds a secret's value
+	}
 	refuse := func(status int, reason Reason, msg string) {
 		d.Allowed, d.Status, d.Reason = false, status, reason
 		p.report(d)
@@ -399,6 +402,9 @@ func isJSON(ct string) bool {
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson" || mt == "application/jsonl"
 }
+
+// withheldPath stands for a request path that carried a secret.
+const withheldPath = "[withheld: the path carried a secret]"
 
 // redactedPath is u's path with every query value replaced, so the audit
 // trail keeps which parameters were sent and none of their values.

@@ -312,6 +312,8 @@ func TestInspectTripwire(t *testing.T) {
 		{"header", "GET", "/v1/packages/a", "", map[string]string{"X-Note": "k=" + canary}, "header X-Note", "literal"},
 		{"body base64", "POST", "/v1/search", `{"q":"` + base64.StdEncoding.EncodeToString([]byte("id="+canary)) + `"}`, nil, "body", "base64"},
 		{"query url-encoded hex", "GET", "/v1/packages/a?x=" + fmt.Sprintf("%x", canary), "", nil, "url", "hex"},
+		// in the path: withheld from the decisions and the report
+		{"path", "GET", "/v1/packages/" + canary, "", nil, "url", "literal"},
 		// JSON escapes hide the literal bytes; a JSON body's strings are
 		// scanned decoded too
 		{"json body escaped", "POST", "/v1/search", `{"q":"\u0041` + canary[1:] + `"}`,
@@ -346,7 +348,7 @@ func TestInspectTripwire(t *testing.T) {
 			}
 			select {
 			case x := <-e.exfil:
-				if x.Where != tc.where || x.Secret != "canary:aws-key" || x.Form != tc.form || x.Host != "api.internal" {
+				if x.Where != tc.where || x.Secret != "canary:aws-key" || x.Form != tc.form || x.Host != "api.internal" || strings.Contains(x.Path, canary) {
 					t.Errorf("exfiltration %+v, want where %q form %q", x, tc.where, tc.form)
 				}
 			default:
