@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -156,6 +157,9 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := t.p
 	d := Decision{Time: p.opts.Now(), Method: r.Method, Host: t.host, Port: t.port, Addr: t.addr,
 		Inspected: true, Path: redactedPath(r.URL), Reason: ReasonAllowed}
+	if _, ok := p.opts.Secrets.ScanString(d.Path); ok {
+		d.Path = withheldPath // the audit trail never holds a secret's value
+	}
 	refuse := func(status int, reason Reason, msg string) {
 		d.Allowed, d.Status, d.Reason = false, status, reason
 		p.report(d)
@@ -272,6 +276,12 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ModifyResponse: func(resp *http.Response) error {
 			status = resp.StatusCode
 			if inj != nil {
+				// The mask reads plain bytes: a host that compresses
+				// anyway (it was not asked to) is unpacked when gzip and
+				// refused otherwise, so no echo passes compressed.
+				if err := plainBody(resp); err != nil {
+					return err
+				}
 				maskHeader(resp.Header, inj.masks)
 				// Trailers arrive after the body, past any mask applied
 				// here: a response to an injected request carries none.
@@ -304,7 +314,7 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // scan looks for the run's secrets in the request's URL, headers and body
-// (and the body unpacked when it is gzip).
+// (and the body unpacked when it is gzip; a JSON body's strings decoded).
 func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bool) {
 	s := t.p.opts.Secrets
 	if s.Len() == 0 {
@@ -320,19 +330,81 @@ func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bo
 			}
 		}
 	}
-	if h, ok := s.Scan(body); ok {
-		return "body", h, true
+	if where, h, ok := scanBody(s, r, body); ok {
+		return where, h, true
 	}
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
 			plain, _ := io.ReadAll(io.LimitReader(zr, t.p.opts.MaxInspectBody))
-			if h, ok := s.Scan(plain); ok {
-				return "body (gzip)", h, true
+			if where, h, ok := scanBody(s, r, plain); ok {
+				return where + " (gzip)", h, true
 			}
 		}
 	}
 	return "", secretforms.Hit{}, false
 }
+
+// scanBody scans a request body, and when its Content-Type is JSON the
+// body's strings decoded as well (a secret spelt with JSON escapes).
+func scanBody(s *secretforms.Scanner, r *http.Request, body []byte) (string, secretforms.Hit, bool) {
+	if isJSON(r.Header.Get("Content-Type")) {
+		if h, decoded, ok := s.ScanJSON(body); ok {
+			if decoded {
+				return "body (json-decoded)", h, true
+			}
+			return "body", h, true
+		}
+		return "", secretforms.Hit{}, false
+	}
+	if h, ok := s.Scan(body); ok {
+		return "body", h, true
+	}
+	return "", secretforms.Hit{}, false
+}
+
+// plainBody makes resp's body plain bytes: a gzip body is unpacked (and
+// the response no longer says gzip); any other Content-Encoding is an
+// error, since nothing could look for an echo of a credential in it.
+func plainBody(resp *http.Response) error {
+	ce := strings.TrimSpace(resp.Header.Get("Content-Encoding"))
+	if ce == "" || strings.EqualFold(ce, "identity") {
+		return nil
+	}
+	if !strings.EqualFold(ce, "gzip") && !strings.EqualFold(ce, "x-gzip") {
+		return fmt.Errorf("the host sent a %q-encoded response to a request carrying a credential; it cannot be checked for an echo of it", ce)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return fmt.Errorf("the host's gzip response: %w", err)
+	}
+	resp.Body = gzipBody{Reader: zr, orig: resp.Body}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	resp.Uncompressed = true
+	return nil
+}
+
+// gzipBody is an unpacked response body that closes the packed one.
+type gzipBody struct {
+	*gzip.Reader
+	orig io.ReadCloser
+}
+
+func (g gzipBody) Close() error { return errors.Join(g.Reader.Close(), g.orig.Close()) }
+
+// isJSON reports whether a Content-Type names JSON (application/json,
+// a +json type, or JSON lines).
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson" || mt == "application/jsonl"
+}
+
+// withheldPath stands for a request path that carried a secret.
+const withheldPath = "[withheld: the path carried a secret]"
 
 // redactedPath is u's path with every query value replaced, so the audit
 // trail keeps which parameters were sent and none of their values.

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -50,6 +51,24 @@ func tlsUpstream(t *testing.T) (*x509.Certificate, *upstreamLog, int) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		log.add(fmt.Sprintf("%s %s auth=%s body=%s host=%s", r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body, r.Host))
+		if r.URL.Path == "/token" {
+			// A token exchange that echoes the credential, compressed
+			// whether or not it was asked to be.
+			doc := `{"token":"issued-0123","echo":"` + r.Header.Get("Authorization") + `"}`
+			switch enc := r.URL.Query().Get("enc"); enc {
+			case "gzip":
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				_, _ = io.WriteString(zw, doc)
+				_ = zw.Close()
+			case "":
+				_, _ = io.WriteString(w, doc)
+			default:
+				w.Header().Set("Content-Encoding", enc) // not really encoded: the proxy must not pass it
+				_, _ = io.WriteString(w, doc)
+			}
+			return
+		}
 		if r.URL.Path == "/echo" {
 			w.Header().Set("X-Seen", r.Header.Get("Authorization"))
 			// A session cookie opened on the credential, and the
@@ -154,7 +173,7 @@ func (e *inspectEnv) do(t *testing.T, c *http.Client, method, path, body string,
 func rulesAndToken() []Inspection {
 	return []Inspection{{
 		Host:   "api.internal",
-		Rules:  []string{"GET /v1/packages/**", "POST /v1/search", "GET /echo"},
+		Rules:  []string{"GET /v1/packages/**", "POST /v1/search", "GET /echo", "POST /token"},
 		Inject: &Inject{Credential: "NPM_TOKEN", Value: testToken, Header: "Authorization", Format: "Bearer {}"},
 	}}
 }
@@ -242,6 +261,33 @@ func TestInspectMasksEchoedCredential(t *testing.T) {
 	}
 }
 
+// A token-exchange response that echoes the injected credential reaches
+// the agent masked, also when the host compresses it unasked (gzip is
+// unpacked and masked; an encoding the proxy cannot read is refused).
+func TestInspectMasksEchoInTokenExchange(t *testing.T) {
+	for _, tc := range []struct {
+		enc    string
+		status int
+	}{{"", 200}, {"gzip", 200}, {"br", http.StatusBadGateway}, {"deflate", http.StatusBadGateway}} {
+		t.Run("enc="+tc.enc, func(t *testing.T) {
+			e := startInspect(t, rulesAndToken(), nil)
+			resp, body := e.do(t, e.client, "POST", "/token?enc="+tc.enc, "grant_type=x", nil)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d %q, want %d", resp.StatusCode, body, tc.status)
+			}
+			if strings.Contains(body, testToken) {
+				t.Fatalf("the credential reached the agent: %q", body)
+			}
+			if tc.status == 200 && (!strings.Contains(body, `"echo":"Bearer ****`) || !strings.Contains(body, `"token":"issued-0123"`)) {
+				t.Errorf("body %q: want the token and the echo masked", body)
+			}
+			if !strings.Contains(e.log.all()[0], testToken) {
+				t.Error("positive control: upstream did not get the credential")
+			}
+		})
+	}
+}
+
 func TestInspectBasicAuth(t *testing.T) {
 	e := startInspect(t, []Inspection{{Host: "api.internal",
 		Inject: &Inject{Credential: "GIT_TOKEN", Value: testToken, BasicUser: "x-access-token"}}}, nil)
@@ -266,6 +312,14 @@ func TestInspectTripwire(t *testing.T) {
 		{"header", "GET", "/v1/packages/a", "", map[string]string{"X-Note": "k=" + canary}, "header X-Note", "literal"},
 		{"body base64", "POST", "/v1/search", `{"q":"` + base64.StdEncoding.EncodeToString([]byte("id="+canary)) + `"}`, nil, "body", "base64"},
 		{"query url-encoded hex", "GET", "/v1/packages/a?x=" + fmt.Sprintf("%x", canary), "", nil, "url", "hex"},
+		// in the path: withheld from the decisions and the report
+		{"path", "GET", "/v1/packages/" + canary, "", nil, "url", "literal"},
+		// JSON escapes hide the literal bytes; a JSON body's strings are
+		// scanned decoded too
+		{"json body escaped", "POST", "/v1/search", `{"q":"\u0041` + canary[1:] + `"}`,
+			map[string]string{"Content-Type": "application/json; charset=utf-8"}, "body (json-decoded)", "literal"},
+		{"json body all escaped", "POST", "/v1/search", `{"q":["x",{"k":"` + jsonEscapeAll(canary) + `"}]}`,
+			map[string]string{"Content-Type": "application/vnd.api+json"}, "body (json-decoded)", "literal"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +327,8 @@ func TestInspectTripwire(t *testing.T) {
 			// positive control: the same request without the canary goes out
 			clean := func(s string) string {
 				s = strings.ReplaceAll(s, canary, "nothing")
+				s = strings.ReplaceAll(s, `\u0041`+canary[1:], "nothing")
+				s = strings.ReplaceAll(s, jsonEscapeAll(canary), `\u006eothing`)
 				s = strings.ReplaceAll(s, fmt.Sprintf("%x", canary), "00")
 				return strings.ReplaceAll(s, base64.StdEncoding.EncodeToString([]byte("id="+canary)), "e30")
 			}
@@ -292,7 +348,7 @@ func TestInspectTripwire(t *testing.T) {
 			}
 			select {
 			case x := <-e.exfil:
-				if x.Where != tc.where || x.Secret != "canary:aws-key" || x.Form != tc.form || x.Host != "api.internal" {
+				if x.Where != tc.where || x.Secret != "canary:aws-key" || x.Form != tc.form || x.Host != "api.internal" || strings.Contains(x.Path, canary) {
 					t.Errorf("exfiltration %+v, want where %q form %q", x, tc.where, tc.form)
 				}
 			default:
@@ -312,6 +368,15 @@ func TestInspectTripwire(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonEscapeAll writes every character of v as a JSON \uXXXX escape.
+func jsonEscapeAll(v string) string {
+	var b strings.Builder
+	for _, c := range v {
+		fmt.Fprintf(&b, `\u%04x`, c)
+	}
+	return b.String()
 }
 
 func TestInspectVerifiesUpstream(t *testing.T) {
