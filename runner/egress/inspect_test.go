@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -59,6 +60,22 @@ func tlsUpstream(t *testing.T) (*x509.Certificate, *upstreamLog, int) {
 			w.Header().Set("Trailer", "X-Seen-Late")
 			_, _ = io.WriteString(w, "you sent: "+r.Header.Get("Authorization"))
 			w.Header().Set("X-Seen-Late", r.Header.Get("Authorization"))
+			return
+		}
+		if r.URL.Path == "/echo/big" {
+			// The credential echoed 127 times in 2 MiB, each astride a
+			// 16 KiB boundary, the body flushed every 16 KiB: the echoes
+			// straddle the TLS records and the proxy's reads.
+			auth := r.Header.Get("Authorization")
+			body := bytes.Repeat([]byte("x"), 2<<20)
+			for k := 1; k < 128; k++ {
+				copy(body[k*16384-len(auth)/2:], auth)
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			for off := 0; off < len(body); off += 16384 {
+				_, _ = w.Write(body[off : off+16384])
+				w.(http.Flusher).Flush()
+			}
 			return
 		}
 		_, _ = io.WriteString(w, "ok "+r.Proto)
@@ -240,6 +257,27 @@ func TestInspectMasksEchoedCredential(t *testing.T) {
 	}
 	if !strings.Contains(e.log.all()[0], testToken) {
 		t.Error("positive control: upstream did not get the credential")
+	}
+}
+
+// TestInspectMasksEchoAcrossRecords: an echo of the injected credential
+// split across TLS records and across the proxy's reads of a large body is
+// masked all the same, and the body keeps its length.
+func TestInspectMasksEchoAcrossRecords(t *testing.T) {
+	ins := rulesAndToken()
+	ins[0].Rules = append(ins[0].Rules, "GET /echo/big")
+	e := startInspect(t, ins, nil)
+	for _, h2 := range []bool{false, true} {
+		resp, body := e.do(t, e.newClient(h2), "GET", "/echo/big", "", nil)
+		if resp.StatusCode != 200 || len(body) != 2<<20 {
+			t.Fatalf("h2=%v: %d, %d bytes", h2, resp.StatusCode, len(body))
+		}
+		if n := strings.Count(body, testToken); n > 0 {
+			t.Fatalf("h2=%v: the credential reached the agent %d times", h2, n)
+		}
+		if n := strings.Count(body, "Bearer "+strings.Repeat("*", len(testToken))); n != 127 {
+			t.Errorf("h2=%v: %d masked echoes, want 127", h2, n)
+		}
 	}
 }
 
