@@ -13,9 +13,11 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,7 @@ type tunnel struct {
 	addr      string // first vetted address, for events
 	ins       []inspection
 	tr        *http.Transport
+	bc        *batchConn // the agent's side, under the proxy's TLS
 	up, down  atomic.Int64
 }
 
@@ -64,19 +67,28 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		t.authority = net.JoinHostPort(d.Host, portString(d.Port))
 	}
 	d.Addr = t.addr
+	upTLS := &tls.Config{
+		ServerName: t.host,
+		RootCAs:    p.opts.UpstreamRoots,
+		MinVersion: tls.VersionTLS12,
+	}
 	t.tr = &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		// The transport's own TLS, but over a buffered connection (see
+		// inspectio.go): so the TLS config is here, and the handshake.
+		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			dd := Decision{Host: t.host, Port: t.port}
 			up, rf := p.dialVetted(ctx, &dd, addrs)
 			if rf != nil {
 				return nil, errors.New(rf.msg)
 			}
-			return &upstreamConn{meteredConn: &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout}, p: p, raw: up}, nil
-		},
-		TLSClientConfig: &tls.Config{
-			ServerName: t.host,
-			RootCAs:    p.opts.UpstreamRoots,
-			MinVersion: tls.VersionTLS12,
+			tc := tls.Client(newBufferedConn(&upstreamConn{meteredConn: &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout}, p: p, raw: up}), upTLS)
+			hctx, cancel := context.WithTimeout(ctx, p.opts.DialTimeout)
+			defer cancel()
+			if err := tc.HandshakeContext(hctx); err != nil {
+				_ = tc.Close()
+				return nil, fmt.Errorf("TLS to %s: %w", t.host, err)
+			}
+			return tc, nil
 		},
 		// HTTP/1.1 to the real host: each of the agent's requests (HTTP/2
 		// streams included) gets a pooled connection of its own, so one
@@ -91,8 +103,11 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		// a connection each.
 		MaxConnsPerHost:        maxUpstreamConns,
 		MaxResponseHeaderBytes: maxResponseHeader,
-		ReadBufferSize:         64 << 10,
-		WriteBufferSize:        64 << 10,
+		// No larger than a TLS record: a body read of a record or more
+		// then goes straight into the caller's buffer, not through this
+		// one.
+		ReadBufferSize:  16 << 10,
+		WriteBufferSize: 64 << 10,
 	}
 	defer t.tr.CloseIdleConnections()
 
@@ -104,7 +119,8 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 	}
 	_ = c.SetWriteDeadline(time.Time{})
 	pre, _ := br.Peek(br.Buffered())
-	tc := tls.Server(&prefixConn{Conn: c, buf: pre}, &tls.Config{
+	t.bc = &batchConn{Conn: &prefixConn{Conn: c, buf: pre}}
+	tc := tls.Server(t.bc, &tls.Config{
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			// Always the CONNECT target's name, whatever SNI the client
 			// sent: the request goes to the host the allowlist checked.
@@ -112,6 +128,9 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		},
 		NextProtos: []string{"h2", "http/1.1"},
 		MinVersion: tls.VersionTLS12,
+		// Full-size records from the first byte: small ones only help a
+		// browser render early, and each is a system call here.
+		DynamicRecordSizingDisabled: true,
 	})
 	hctx, cancel := context.WithTimeout(p.ctx, p.opts.HeaderTimeout)
 	err := tc.HandshakeContext(hctx)
@@ -248,8 +267,11 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var sent, got int64
 	var status int
+	var upConn net.Conn // the pooled connection the request went out on
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { upConn = i.Conn }}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(), trace))
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "https", t.authority
 			pr.Out.Host = t.authority // the name the allowlist checked, whatever Host the agent sent
 			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
@@ -275,6 +297,11 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Transport: t.tr,
 		ModifyResponse: func(resp *http.Response) error {
 			status = resp.StatusCode
+			if tc, ok := upConn.(*tls.Conn); ok {
+				if bc, ok := tc.NetConn().(*bufferedConn); ok {
+					resp.Body = &fillReader{r: resp.Body, ready: bc.ready}
+				}
+			}
 			if inj != nil {
 				// The mask reads plain bytes: a host that compresses
 				// anyway (it was not asked to) is unpacked when gzip and
@@ -302,6 +329,9 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 		ErrorLog:   log.New(io.Discard, "", 0),
 		BufferPool: copyBuffers,
+	}
+	if r.ProtoMajor == 1 {
+		w = &batchWriter{ResponseWriter: w, c: t.bc}
 	}
 	rp.ServeHTTP(w, r)
 	t.up.Add(sent)
@@ -458,6 +488,7 @@ type maskReader struct {
 	r     io.ReadCloser
 	masks []string
 	buf   []byte // read, masked, not yet released
+	store []byte // buf's backing array, from its start
 	ready int    // bytes of buf that may be released
 	eof   error
 }
@@ -471,9 +502,12 @@ func (m *maskReader) Read(b []byte) (int, error) {
 			m.ready = len(m.buf)
 			break
 		}
-		chunk := make([]byte, 32<<10)
-		n, err := m.r.Read(chunk)
-		m.buf = append(m.buf, chunk[:n]...)
+		// The held-back bytes move to the front of one reused buffer,
+		// and the read lands straight after them.
+		m.buf = slices.Grow(append(m.store[:0], m.buf...), 32<<10)
+		n, err := m.r.Read(m.buf[len(m.buf):cap(m.buf)])
+		m.buf = m.buf[:len(m.buf)+n]
+		m.store = m.buf[:0]
 		for _, s := range m.masks {
 			mask(m.buf, []byte(s))
 		}
