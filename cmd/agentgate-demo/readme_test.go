@@ -122,4 +122,3 @@ func TestREADMEBench(t *testing.T) {
 		t.Errorf("%s: -dir %s kept nothing: %v", line, dir, err)
 	}
 }
-
