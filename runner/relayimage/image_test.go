@@ -8,9 +8,9 @@ import (
 	"github.com/agentgate/agentgate/internal/dockertest"
 )
 
-// TestEnsureImage builds the image and checks what is in it: the agentgate
-// binary as entrypoint, a non-root user, and nothing pulled. A second call
-// finds the image current and does not rebuild.
+// TestEnsureImage builds the image and checks what is in it: the
+// agentgate-relay binary as entrypoint, a non-root user, and nothing
+// pulled. A second call finds the image current and does not rebuild.
 func TestEnsureImage(t *testing.T) {
 	cli := dockertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -24,7 +24,7 @@ func TestEnsureImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := inspect.Config
-	if cfg == nil || len(cfg.Entrypoint) != 1 || cfg.Entrypoint[0] != "/usr/local/bin/agentgate" || cfg.User != "65532:65532" || cfg.Labels["dev.agentgate.relay.inputs"] == "" {
+	if cfg == nil || len(cfg.Entrypoint) != 1 || cfg.Entrypoint[0] != "/usr/local/bin/agentgate-relay" || cfg.User != "65532:65532" || cfg.Labels["dev.agentgate.relay.inputs"] == "" {
 		t.Fatalf("image config %+v", cfg)
 	}
 	if len(inspect.RootFS.Layers) != 1 {
