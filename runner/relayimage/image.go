@@ -5,6 +5,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/agentgate/agentgate/deploy/images"
 	"github.com/agentgate/agentgate/internal/imagebuild"
 )
 
@@ -21,6 +22,10 @@ var Spec = imagebuild.Spec{
 	Dockerfile: "deploy/images/relay/Dockerfile",
 	Package:    "./cmd/agentgate-relay",
 	Binary:     "usr/local/bin/agentgate-relay",
+	// Without the source tree: the agentgate-relay installed beside
+	// agentgate (CGO_ENABLED=0 go install ./cmd/agentgate ./cmd/agentgate-relay).
+	DockerfileText: images.RelayDockerfile,
+	Prebuilt:       imagebuild.Sibling("agentgate-relay"),
 }
 
 // EnsureImage makes sure the relay image exists and matches the current
