@@ -48,11 +48,11 @@ Run "agentgate COMMAND -h" for a command's flags. Every flag can also be set
 as AGENTGATE_<FLAG> (upper case, - as _) or in a YAML file (--config).
 `
 
-// moved says where the commands that left this binary went.
+// moved says where the commands that left the product binary went.
 var moved = map[string]string{
-	"demo":  "the demo is its own command: go run ./cmd/agentgate-demo",
-	"bench": "the bench is its own command: go run ./cmd/agentgate-demo bench",
-	"relay": "the relay container runs its own binary, agentgate-relay (cmd/agentgate-relay)",
+	"demo":  "go run ./cmd/agentgate-demo",
+	"bench": "go run ./cmd/agentgate-demo bench",
+	"relay": "agentgate-relay (cmd/agentgate-relay), the relay image's entrypoint",
 }
 
 func main() {
@@ -91,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdImages(ctx, args[1:], stdout)
 	case "demo", "bench", "relay":
 		// Commands that moved out of the product binary.
-		fmt.Fprintf(stderr, "agentgate: %q is not an agentgate command: %s\n", args[0], moved[args[0]])
+		fmt.Fprintf(stderr, "agentgate %s: not in the product binary; use %s\n", args[0], moved[args[0]])
 		return 2
 	case "setup":
 		err = cmdSetup(ctx, args[1:], stdout, log)
