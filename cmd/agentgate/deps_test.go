@@ -9,8 +9,9 @@ import (
 // TestProductDeps keeps the stand-ins and test helpers out of the product
 // binary: the GitHub stand-in, the git test server, the harness that wires
 // them, the scripted model, the test images' programs, the bench and the
-// OpenAPI validator the stand-in uses are the demo's (cmd/agentgate-demo)
-// and the tests', never agentgate's.
+// OpenAPI validator the stand-in uses (and the standard library's test
+// servers) are the demo's (cmd/agentgate-demo) and the tests', never
+// agentgate's.
 func TestProductDeps(t *testing.T) {
 	deps := goListDeps(t, ".")
 	const mod = "github.com/agentgate/agentgate/"
@@ -27,6 +28,7 @@ func TestProductDeps(t *testing.T) {
 		mod + "bench",
 		mod + "cmd/agentgate-demo",
 		"github.com/getkin/kin-openapi",
+		"net/http/httptest",
 	}
 	for _, d := range deps {
 		for _, f := range forbidden {
