@@ -248,33 +248,6 @@ func TestREADMEServeHelp(t *testing.T) {
 	checkEmpty(t, cwd)
 }
 
-// TestREADMEBench runs the Benchmarks section's command from a fresh
-// directory with its -dir under the test's directory, plus the documented
-// -short -n 1 -only audit so that a test can afford it: -out writes the
-// tables into the working directory, -dir keeps the working data.
-func TestREADMEBench(t *testing.T) {
-	args := readmeLine(t, `go run \./cmd/agentgate (bench -dir /var/tmp/agentgate-bench -out BENCHMARKS-tables\.md)`)[1]
-	root := t.TempDir()
-	cwd, dir := filepath.Join(root, "cwd"), filepath.Join(root, "agentgate-bench")
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	line := "agentgate " + strings.Replace(args, "/var/tmp/agentgate-bench", dir, 1) + " -short -n 1 -only audit"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := readmeShell(ctx, t, cwd, line, userEnv(filepath.Join(root, "home"), filepath.Join(root, "state")))
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", line, err, out)
-	}
-	tables, err := os.ReadFile(filepath.Join(cwd, "BENCHMARKS-tables.md"))
-	if err != nil || !strings.Contains(string(tables), "### Audit trail") || !strings.Contains(string(tables), "| appends |") {
-		t.Errorf("%s: BENCHMARKS-tables.md = %q, %v", line, tables, err)
-	}
-	if ents, err := os.ReadDir(dir); err != nil || len(ents) == 0 {
-		t.Errorf("%s: -dir %s kept nothing: %v", line, dir, err)
-	}
-}
-
 // TestREADMEAuditKeyFromOpenSSL: the docker-compose block's audit key line
 // (the Kubernetes block pipes the same command's output into a secret)
 // makes a key agentgate signs with.

@@ -93,7 +93,7 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		// HTTP/1.1 to the real host: each of the agent's requests (HTTP/2
 		// streams included) gets a pooled connection of its own, so one
 		// download never waits on another's flow-control window; as fast
-		// as HTTP/2 for a bulk download in agentgate bench.
+		// as HTTP/2 for a bulk download in agentgate-demo bench.
 		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{},
 		TLSHandshakeTimeout:   p.opts.DialTimeout,
 		ResponseHeaderTimeout: p.opts.ResponseTimeout,

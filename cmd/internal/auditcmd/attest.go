@@ -1,4 +1,4 @@
-package main
+package auditcmd
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ import (
 	"github.com/agentgate/agentgate/telemetry/provenance"
 )
 
-// effProvenance is the effect the worker keeps a run's envelope under.
-const effProvenance = "provenance"
+// EffectProvenance is the effect the worker keeps a run's envelope under.
+const EffectProvenance = "provenance"
 
 // auditAttest prints a run's signed provenance: the DSSE envelope, then
 // (with the key) the statement it carries, checked against the run's events.
@@ -26,7 +26,7 @@ func auditAttest(ctx context.Context, db *store.DB, runID string, keys []ed25519
 	if runID == "" {
 		return 1, fmt.Errorf("attest: a run id is required")
 	}
-	raw, ok, err := db.Effect(ctx, runID, effProvenance)
+	raw, ok, err := db.Effect(ctx, runID, EffectProvenance)
 	if err != nil {
 		return 1, err
 	}
@@ -75,7 +75,7 @@ func checkProvenance(ctx context.Context, db *store.DB, runID, raw string, keys 
 // names (provenance.signed) is there, unchanged. It returns the first
 // problem ("" when none) and how many records it checked.
 func verifyProvenance(ctx context.Context, db *store.DB, keys []ed25519.PublicKey) (string, int, error) {
-	records, err := db.EffectsByKey(ctx, effProvenance)
+	records, err := db.EffectsByKey(ctx, EffectProvenance)
 	if err != nil {
 		return "", 0, err
 	}

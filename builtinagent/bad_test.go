@@ -1,4 +1,4 @@
-package agent
+package builtinagent
 
 import (
 	"net/http"

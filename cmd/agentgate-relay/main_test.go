@@ -16,10 +16,14 @@ func TestRelayCommand(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"public listen address", []string{"relay", "--listen", "0.0.0.0:3128=/s/egress.sock"}, "", "loopback"},
-		{"no forward", []string{"relay"}, `{"ready":false,"reason":"config: no forward given"}`, "no forward given"},
-		{"stray argument", []string{"relay", "--listen", "127.0.0.1:3128=/s/e.sock", "extra"}, "", "unexpected arguments"},
-		{"port zero", []string{"relay", "--listen", "127.0.0.1:0=/s/egress.sock"}, "", "loopback IP with a port"},
+		{"public listen address", []string{"--listen", "0.0.0.0:3128=/s/egress.sock"}, "", "loopback"},
+		{"no forward", nil, `{"ready":false,"reason":"config: no forward given"}`, "no forward given"},
+		{"stray argument", []string{"--listen", "127.0.0.1:3128=/s/e.sock", "extra"}, "", "unexpected arguments"},
+		{"port zero", []string{"--listen", "127.0.0.1:0=/s/egress.sock"}, "", "loopback IP with a port"},
+		// The runner's command names "relay" first (for relay images that
+		// run the agentgate binary); the flags after it are still checked.
+		{"relay first", []string{"relay", "--listen", "0.0.0.0:3128=/s/egress.sock"}, "", "loopback"},
+		{"relay, no forward", []string{"relay"}, `{"ready":false,"reason":"config: no forward given"}`, "no forward given"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,10 +26,10 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	// The README's first command, as written, where the Quick start runs
 	// it ("from a clone of this repository": the demo builds its images
-	// from the source), with the built binary for `go run ./cmd/agentgate`:
+	// from the source), with the built binary for `go run ./cmd/agentgate-demo`:
 	// the demo keeps its directory under TMPDIR (the test's) and writes
 	// nothing into the clone.
-	line := readmeLine(t, `(go run \./cmd/agentgate demo)\s+#.*`)[1]
+	line := readmeLine(t, `(go run \./cmd/agentgate-demo)\s+#.*`)[1]
 	root := t.TempDir()
 	cwd, tmp := filepath.Join("..", ".."), filepath.Join(root, "tmp")
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -52,7 +52,7 @@ func TestDemo(t *testing.T) {
 		return strings.Join(files, "\n")
 	}
 	before := gitStatus()
-	cmd := exec.CommandContext(ctx, "sh", "-c", strings.Replace(line, "go run ./cmd/agentgate", plainBinary(t), 1))
+	cmd := exec.CommandContext(ctx, "sh", "-c", strings.Replace(line, "go run ./cmd/agentgate-demo", filepath.Join(binaries(t), "agentgate-demo"), 1))
 	cmd.Dir = cwd
 	cmd.Env = userEnv(filepath.Join(root, "home"), filepath.Join(root, "state"), "TMPDIR="+tmp)
 	var out, errOut bytes.Buffer

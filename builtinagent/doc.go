@@ -1,4 +1,5 @@
-// Package agent is agentgate's built-in coding agent (`agentgate agent`): a
+// Package builtinagent is agentgate's built-in coding agent (`agentgate
+// agent`, the agent preset "builtin", in the image agentgate/agent:dev): a
 // plain tool-using loop against an OpenAI-compatible chat completions API
 // (in a run, the gateway). The model gets tools to list, read, search and
 // write files, apply a unified diff, run a shell command and finish; every
@@ -16,4 +17,4 @@
 //
 // and writes the run's summary (finish's summary, else the model's last
 // message) to summary.md in its output directory.
-package agent
+package builtinagent

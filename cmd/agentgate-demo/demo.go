@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/agentgate/agentgate/app"
+	"github.com/agentgate/agentgate/cmd/internal/auditcmd"
 	"github.com/agentgate/agentgate/internal/fakellm"
 	"github.com/agentgate/agentgate/internal/harness"
 )
@@ -86,7 +87,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	model := fakellm.New(demoScript(), fakellm.WithKey(key))
 	defer model.Close()
 
-	fmt.Fprintln(stdout, "agentgate demo: building the agent and relay images and starting a git server, the GitHub stand-in, a scripted model and agentgate…")
+	fmt.Fprintln(stdout, "agentgate-demo: building the agent and relay images and starting a git server, the GitHub stand-in, a scripted model and agentgate…")
 	env, err := harness.Start(ctx, harness.Options{Dir: *dir, Logger: log, Config: func(c *app.Config) {
 		c.AgentPreset = "builtin"
 		c.AgentImage = ""
@@ -157,7 +158,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 
 	fmt.Fprintf(stdout, "\n%s\nagentgate audit verify --database-url %s --data-dir %s\n%s\n", rule,
 		env.Config.DatabaseURL, env.Config.DataDir, rule)
-	code, err := cmdAudit(ctx, []string{"verify", "--database-url", env.Config.DatabaseURL, "--data-dir", env.Config.DataDir}, stdout)
+	code, err := auditcmd.Run(ctx, []string{"verify", "--database-url", env.Config.DatabaseURL, "--data-dir", env.Config.DataDir}, stdout)
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
@@ -168,7 +169,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	fmt.Fprintf(stdout, "\n%s\nWhere to look\n%s\n", rule, rule)
 	fmt.Fprintf(stdout, "  pull request   #%d, branch %s at %s on the demo's git server\n", pr.Number, pr.Head, short(pr.HeadSHA))
 	fmt.Fprintf(stdout, "  check run      \"agentgate\" on %s (above: tokens, tool calls, network)\n", short(pr.HeadSHA))
-	fmt.Fprintf(stdout, "  run page       %s (up while the demo runs; `agentgate demo -serve` keeps it up)\n", runURL)
+	fmt.Fprintf(stdout, "  run page       %s (up while the demo runs; `agentgate-demo -serve` keeps it up)\n", runURL)
 	fmt.Fprintf(stdout, "  audit trail    agentgate audit show %s --database-url %s --data-dir %s\n", d.RunID, env.Config.DatabaseURL, env.Config.DataDir)
 	fmt.Fprintf(stdout, "  demo files     %s (delete it when done)\n", *dir)
 	if *serve {
