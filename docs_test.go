@@ -119,3 +119,17 @@ func TestManualReachableFromREADME(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEStaysShort: the README is the front page (the pitch, the quick
+// start, the trust model, the flow from webhook to pull request and the
+// links); the manual belongs in docs/.
+func TestREADMEStaysShort(t *testing.T) {
+	const maxLines = 250
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n > maxLines {
+		t.Errorf("README.md has %d lines, more than %d: move the new text to a page of docs/", n, maxLines)
+	}
+}
