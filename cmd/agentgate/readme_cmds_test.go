@@ -23,21 +23,21 @@ import (
 	"github.com/agentgate/agentgate/telemetry"
 )
 
-// readmeBlock is the body of the README's ```sh block whose first line
-// starts with first, one command line per element.
+// readmeBlock is the body of the ```sh block whose first line starts with
+// first, in README.md or a page of docs/, one command line per element.
 func readmeBlock(t *testing.T, first string) []string {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range docFiles(t) {
+		s := readDoc(t, name)
+		i := strings.Index(s, "```sh\n"+first)
+		if i < 0 {
+			continue
+		}
+		s = s[i+len("```sh\n"):]
+		return strings.Split(strings.TrimSuffix(s[:strings.Index(s, "```")], "\n"), "\n")
 	}
-	s := string(b)
-	i := strings.Index(s, "```sh\n"+first)
-	if i < 0 {
-		t.Fatalf("README.md has no sh block starting with %q", first)
-	}
-	s = s[i+len("```sh\n"):]
-	return strings.Split(strings.TrimSuffix(s[:strings.Index(s, "```")], "\n"), "\n")
+	t.Fatalf("neither README.md nor docs/*.md has an sh block starting with %q", first)
+	return nil
 }
 
 // readmeShell runs a README line as written through sh, in dir, with the

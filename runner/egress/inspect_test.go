@@ -548,7 +548,7 @@ func TestMaskReaderAcrossReads(t *testing.T) {
 
 // BenchmarkInspectedDownload moves a 64 MiB body from a loopback HTTPS
 // server direct and through inspection (rules and a tripwire of 12
-// secrets, as in agentgate bench), over HTTP/1.1 with the same TLS on
+// secrets, as in agentgate-demo bench), over HTTP/1.1 with the same TLS on
 // every leg. Compare the two MB/s figures: issue #20 wants inspected at
 // least half of direct.
 func BenchmarkInspectedDownload(b *testing.B) {
