@@ -214,7 +214,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 			if strings.Join(limits, ",") != strings.Join(tt.limits, ",") {
 				t.Errorf("limits hit %q, want %q", limits, tt.limits)
 			}
-			if finalKind != tt.final || final["outcome"] != tt.outcome || final["reason"] != tt.reason {
+			if finalKind != tt.final || final["outcome"] != string(tt.outcome) || final["reason"] != tt.reason {
 				t.Errorf("final event %s %v, want %s with outcome %q and reason %q", finalKind, final, tt.final, tt.outcome, tt.reason)
 			}
 			if exited == nil {

@@ -238,15 +238,8 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		if planted, err = plantCanaries(agentDir); err != nil {
 			return nil, err
 		}
-		secrets := slices.Concat(s.KnownSecrets, planted.secrets)
-		for name, v := range s.Credentials {
-			secrets = append(secrets, secretforms.Secret{Name: "credential:" + name, Value: v})
-		}
-		if t.Token != "" {
-			secrets = append(secrets, secretforms.Secret{Name: "github:clone-token", Value: t.Token})
-		}
 		net, err := s.startNetwork(ctx, t.RunID, pol.Network, netOptions{
-			secrets: secretforms.NewScanner(secrets...),
+			secrets: secretforms.NewScanner(s.phaseSecrets(t.Token, planted.secrets, nil)...),
 			onExfil: func(attrs map[string]any) {
 				exfil.CompareAndSwap(nil, &attrs)
 				stopSandbox()
@@ -274,7 +267,7 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 		return att, nil
 	}
 	if pol.Setup != nil {
-		if stop, err := s.setupPhase(ctx, t, ws, pol, spec, agent.Image, att); err != nil || stop {
+		if stop, err := s.setupPhase(ctx, t, ws, pol, spec, agent.Image, planted, att); err != nil || stop {
 			if err != nil {
 				return nil, err
 			}

@@ -49,6 +49,7 @@ type VerifyResult struct {
 	ExitCode   int
 	Output     string
 	Duration   time.Duration
+	Stopped    string // why the tripwire stopped the command (Conclusion action_required); "" when it did not
 }
 
 // Verify clones t.Branch, checks it is still t.Commit, and runs the
@@ -116,6 +117,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 		WorkTree: ws.WorkTree, TaskFile: taskFile, Limits: lim,
 	}
 	mode := "none"
+	var trip *tripwire
 	if len(t.Verify.Allow) > 0 && t.Network.Mode == "relay" {
 		// Egress to the verify allowlist only (within the operator's), and
 		// no LLM gateway: without model keys startNetwork opens none.
@@ -125,7 +127,11 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 		if n.Allow == nil {
 			n.Allow = []string{}
 		}
-		net, err := s.startNetwork(ctx, t.RunID, n)
+		// The command is the agent's code: its requests are scanned for
+		// every secret the worker holds.
+		trip = newTripwire(ctx, "verify", s.phaseSecrets(t.Token, nil, nil))
+		defer trip.stop()
+		net, err := s.startNetwork(ctx, t.RunID, n, trip.options())
 		if err != nil {
 			return VerifyResult{}, err
 		}
@@ -142,7 +148,10 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 	}); err != nil {
 		return VerifyResult{}, err
 	}
-	res, err := s.Engine.Run(ctx, spec, nil)
+	res, err := s.Engine.Run(trip.context(ctx), spec, nil)
+	if x := trip.tripped(); x != nil {
+		return s.verifyStopped(ctx, t, x)
+	}
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify sandbox: %w", err)
 	}
@@ -204,21 +213,29 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	}
 	res, err := r.w.Sandbox.Verify(ctx, VerifyTask{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: branch, Commit: sha, Token: tok,
-		Verify: v, Limits: lim, Network: r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}),
+		Verify: v, Limits: lim, Network: verifyNetwork(r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}), r.policy),
 	})
 	if err != nil {
 		return err
 	}
 	title := map[string]string{
-		"success": "Verification passed", "failure": fmt.Sprintf("Verification failed (exit code %d)", res.ExitCode),
+		"action_required": "Verification stopped: a request carried a secret",
+		"success":         "Verification passed", "failure": fmt.Sprintf("Verification failed (exit code %d)", res.ExitCode),
 		"timed_out": "Verification timed out after " + v.Timeout.String(), "neutral": "Not verified: the branch moved",
 	}[res.Conclusion]
 	summary := verifySummary(v.Command, sha, res.Duration, res.Output)
-	if _, _, err := r.gh.Checks.UpdateCheckRun(ctx, a.Owner, a.Repo, checkID, github.UpdateCheckRunOptions{
+	if res.Stopped != "" {
+		summary = res.Stopped + ".\n\nThe run's audit trail has an `egress.exfiltration` event naming where the value was found (never the value)."
+	}
+	upd := github.UpdateCheckRunOptions{
 		Name: VerifyCheckName, Status: github.String("completed"), Conclusion: github.String(res.Conclusion),
 		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
 		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
-	}); err != nil {
+	}
+	if u := r.w.Config.RunURL(a.RunID); u != "" && res.Stopped != "" {
+		upd.DetailsURL = github.String(u) // action_required: the details are the run's page
+	}
+	if _, _, err := r.gh.Checks.UpdateCheckRun(ctx, a.Owner, a.Repo, checkID, upd); err != nil {
 		return fmt.Errorf("complete verify check run: %w", err)
 	}
 	return r.w.DB.RecordEffect(ctx, a.RunID, journal.VerifyDone, res.Conclusion)

@@ -76,6 +76,9 @@ type run struct {
 	// the approved plan the task includes (plangate.go).
 	planPhase    bool
 	approvedPlan string
+	// commitAt is the time of the commit of a change kept for its push
+	// (pushkeep.go); zero: now.
+	commitAt time.Time
 }
 
 // Work implements river.Worker.
@@ -208,7 +211,7 @@ func (r *run) execute(ctx context.Context) error {
 	if pushed == "" {
 		var outcome journal.Outcome
 		var reason string
-		pushed, agentSummary, outcome, reason, err = r.sandboxAndPush(ctx)
+		pushed, agentSummary, outcome, reason, err = r.sandboxOrResume(ctx) // pushkeep.go
 		if err != nil {
 			return err
 		}
@@ -384,6 +387,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, 
 	if att.Outcome != journal.Succeeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
+	if err := r.keep(ctx, att); err != nil { // pushkeep.go
+		return "", "", "", "", err
+	}
 	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
 		return "", "", "", "", err
 	}
@@ -464,6 +470,9 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	}
 	if err := r.w.DB.ReleaseLease(ctx, r.leaseKey(), r.args.RunID); err != nil {
 		return fmt.Errorf("release lease: %w", err)
+	}
+	if err := r.w.DB.DropKeptChange(ctx, r.args.RunID); err != nil { // pushkeep.go
+		return err
 	}
 	return r.w.DB.RecordEffect(ctx, r.args.RunID, journal.Done, state)
 }

@@ -31,3 +31,11 @@ const KindEgressExfiltration = "egress.exfiltration"
 // KindNetProposed records a learning-mode proposal of hosts for the
 // repository's allowlist.
 const KindNetProposed = "net.proposed"
+
+// Audit kinds of a change kept for its push: the harvested, judged change
+// is kept in the store before the push, so an attempt after a failed push
+// (or a stopped worker) pushes it without running the agent again.
+const (
+	KindChangeKept  = "change.kept"  // attrs: sha256 of the kept record, files, bytes, base_commit
+	KindPushResumed = "push.resumed" // attrs: sha256, files, base_commit: the agent did not run again
+)
