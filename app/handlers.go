@@ -35,7 +35,6 @@ type handler interface {
 
 // family is the handler of event family A.
 type family[A jobs.Job] struct {
-	handles []string
 	// anyRepo: the job is not about one repository the app must still
 	// have (installation changes, check run buttons), so it is handled
 	// whatever the repository's access.
@@ -46,8 +45,11 @@ type family[A jobs.Job] struct {
 	handle func(ev *eventJob, ctx context.Context, a A) error
 }
 
-// Handles implements handler.
-func (f *family[A]) Handles() []string { return f.handles }
+// Handles implements handler: A's deliveries.
+func (f *family[A]) Handles() []string {
+	var a A
+	return a.Handles()
+}
 
 // Kind implements handler.
 func (f *family[A]) Kind() string {
@@ -108,31 +110,24 @@ func (fw *familyWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
 	return fw.f.work(ctx, fw.w, job.ID, job.Args)
 }
 
-// handlers is the registry: one handler per event family. Intake's
+// handlers is the registry: one handler per event family, the family's
+// deliveries declared by its job type (jobs.Job's Handles). Intake's
 // routes (webhook.RoutedActions) are the union of their Handles and the
-// run triggers' (TestHandlersCoverIntake).
+// run triggers' (TestHandlersCoverIntake), and every job intake writes is
+// of a family that handles its delivery (webhook's TestRoute).
 func handlers() []handler {
 	return []handler{
-		&family[jobs.Command]{
-			handles: []string{"issue_comment.created", "issue_comment.edited", "pull_request_review_comment.created"},
-			handle:  (*eventJob).command,
-		},
-		&family[jobs.Feedback]{
-			handles: []string{"issue_comment.created", "issue_comment.edited", "pull_request_review.submitted", "pull_request_review_comment.created"},
-			handle:  (*eventJob).feedback,
-		},
-		&family[jobs.FeedbackChange]{
-			handles: []string{"issue_comment.edited", "issue_comment.deleted", "pull_request_review_comment.edited", "pull_request_review_comment.deleted"},
-			handle:  (*eventJob).feedbackChanged,
-		},
+		&family[jobs.Command]{handle: (*eventJob).command},
+		&family[jobs.Feedback]{handle: (*eventJob).feedback},
+		&family[jobs.FeedbackChange]{handle: (*eventJob).feedbackChanged},
 		&family[jobs.FollowUp]{handle: (*eventJob).followUp}, // scheduled by Feedback, never by intake
-		&family[jobs.CommentDeleted]{handles: []string{"issue_comment.deleted"}, handle: (*eventJob).commentDeleted},
-		&family[jobs.IssueEnded]{handles: []string{"issues.closed", "issues.deleted", "issues.transferred"}, handle: (*eventJob).issueEnded},
-		&family[jobs.PRClosed]{handles: []string{"pull_request.closed"}, handle: (*eventJob).prClosed},
-		&family[jobs.Rerun]{handles: []string{"check_run.rerequested"}, handle: (*eventJob).rerun},
-		&family[jobs.SuiteRerun]{handles: []string{"check_suite.rerequested"}, handle: (*eventJob).suiteRerun},
-		&family[jobs.CheckAction]{handles: []string{"check_run.requested_action"}, anyRepo: true, pushes: true, handle: (*eventJob).checkAction},
-		&family[jobs.Installation]{handles: []string{"installation", "installation_repositories"}, anyRepo: true, handle: (*eventJob).installation},
+		&family[jobs.CommentDeleted]{handle: (*eventJob).commentDeleted},
+		&family[jobs.IssueEnded]{handle: (*eventJob).issueEnded},
+		&family[jobs.PRClosed]{handle: (*eventJob).prClosed},
+		&family[jobs.Rerun]{handle: (*eventJob).rerun},
+		&family[jobs.SuiteRerun]{handle: (*eventJob).suiteRerun},
+		&family[jobs.CheckAction]{anyRepo: true, pushes: true, handle: (*eventJob).checkAction},
+		&family[jobs.Installation]{anyRepo: true, handle: (*eventJob).installation},
 	}
 }
 

@@ -58,6 +58,9 @@ func (a CheckAction) Common() Event {
 	}
 }
 
+// Handles lists the deliveries intake turns into the job.
+func (CheckAction) Handles() []string { return []string{"check_run.requested_action"} }
+
 // MarshalJSON writes the arguments with their version.
 func (a CheckAction) MarshalJSON() ([]byte, error) {
 	type plain CheckAction

@@ -70,7 +70,12 @@ func (Event) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queu
 // Job is one event family's job arguments.
 type Job interface {
 	river.JobArgs
+	// Common is what every event job carries.
 	Common() Event
+	// Handles lists the deliveries ("event.action", or "event" for
+	// every action) intake turns into the family's job: the one place
+	// that says which family a delivery belongs to.
+	Handles() []string
 }
 
 // Base is the event's common part, for intake to fill in (the delivery

@@ -21,6 +21,11 @@ type Command struct {
 // Kind implements river.JobArgs.
 func (Command) Kind() string { return "agentgate.command" }
 
+// Handles lists the deliveries intake turns into the job.
+func (Command) Handles() []string {
+	return []string{"issue_comment.created", "issue_comment.edited", "pull_request_review_comment.created"}
+}
+
 // MarshalJSON writes the arguments with their version.
 func (a Command) MarshalJSON() ([]byte, error) {
 	type plain Command
@@ -39,6 +44,9 @@ type Rerun struct {
 
 // Kind implements river.JobArgs.
 func (Rerun) Kind() string { return "agentgate.rerun" }
+
+// Handles lists the deliveries intake turns into the job.
+func (Rerun) Handles() []string { return []string{"check_run.rerequested"} }
 
 // MarshalJSON writes the arguments with their version.
 func (a Rerun) MarshalJSON() ([]byte, error) {
@@ -61,6 +69,9 @@ type SuiteRerun struct {
 
 // Kind implements river.JobArgs.
 func (SuiteRerun) Kind() string { return "agentgate.suite_rerun" }
+
+// Handles lists the deliveries intake turns into the job.
+func (SuiteRerun) Handles() []string { return []string{"check_suite.rerequested"} }
 
 // MarshalJSON writes the arguments with their version.
 func (a SuiteRerun) MarshalJSON() ([]byte, error) {
@@ -93,6 +104,11 @@ type Feedback struct {
 // Kind implements river.JobArgs.
 func (Feedback) Kind() string { return "agentgate.feedback" }
 
+// Handles lists the deliveries intake turns into the job.
+func (Feedback) Handles() []string {
+	return []string{"issue_comment.created", "issue_comment.edited", "pull_request_review.submitted", "pull_request_review_comment.created"}
+}
+
 // MarshalJSON writes the arguments with their version.
 func (a Feedback) MarshalJSON() ([]byte, error) {
 	type plain Feedback
@@ -117,6 +133,11 @@ type FeedbackChange struct {
 // Kind implements river.JobArgs.
 func (FeedbackChange) Kind() string { return "agentgate.feedback_change" }
 
+// Handles lists the deliveries intake turns into the job.
+func (FeedbackChange) Handles() []string {
+	return []string{"issue_comment.edited", "issue_comment.deleted", "pull_request_review_comment.edited", "pull_request_review_comment.deleted"}
+}
+
 // MarshalJSON writes the arguments with their version.
 func (a FeedbackChange) MarshalJSON() ([]byte, error) {
 	type plain FeedbackChange
@@ -135,6 +156,10 @@ type FollowUp struct {
 
 // Kind implements river.JobArgs.
 func (FollowUp) Kind() string { return "agentgate.followup" }
+
+// Handles is empty: the worker schedules the job itself, intake never
+// writes it.
+func (FollowUp) Handles() []string { return nil }
 
 // MarshalJSON writes the arguments with their version.
 func (a FollowUp) MarshalJSON() ([]byte, error) {
@@ -156,6 +181,9 @@ type PRClosed struct {
 // Kind implements river.JobArgs.
 func (PRClosed) Kind() string { return "agentgate.pr_closed" }
 
+// Handles lists the deliveries intake turns into the job.
+func (PRClosed) Handles() []string { return []string{"pull_request.closed"} }
+
 // MarshalJSON writes the arguments with their version.
 func (a PRClosed) MarshalJSON() ([]byte, error) {
 	type plain PRClosed
@@ -172,6 +200,11 @@ type IssueEnded struct {
 // Kind implements river.JobArgs.
 func (IssueEnded) Kind() string { return "agentgate.issue_ended" }
 
+// Handles lists the deliveries intake turns into the job.
+func (IssueEnded) Handles() []string {
+	return []string{"issues.closed", "issues.deleted", "issues.transferred"}
+}
+
 // MarshalJSON writes the arguments with their version.
 func (a IssueEnded) MarshalJSON() ([]byte, error) {
 	type plain IssueEnded
@@ -187,6 +220,9 @@ type CommentDeleted struct {
 
 // Kind implements river.JobArgs.
 func (CommentDeleted) Kind() string { return "agentgate.comment_deleted" }
+
+// Handles lists the deliveries intake turns into the job.
+func (CommentDeleted) Handles() []string { return []string{"issue_comment.deleted"} }
 
 // MarshalJSON writes the arguments with their version.
 func (a CommentDeleted) MarshalJSON() ([]byte, error) {
@@ -207,6 +243,9 @@ type Installation struct {
 
 // Kind implements river.JobArgs.
 func (Installation) Kind() string { return "agentgate.installation" }
+
+// Handles lists the deliveries intake turns into the job.
+func (Installation) Handles() []string { return []string{"installation", "installation_repositories"} }
 
 // MarshalJSON writes the arguments with their version.
 func (a Installation) MarshalJSON() ([]byte, error) {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/agentgate/agentgate/jobs"
@@ -310,6 +311,18 @@ func TestRoute(t *testing.T) {
 			default:
 				if r.Run != nil || r.Job != nil || reason != tt.reason {
 					t.Fatalf("Route = %+v, %q; want nothing, %q", r, reason, tt.reason)
+				}
+			}
+			if r.Job != nil {
+				var action string
+				if b, ok := r.Job.(interface{ Base() *jobs.Event }); ok {
+					action = b.Base().Action
+				} else if a, ok := r.Job.(*jobs.CheckAction); ok {
+					action = a.Common().Action
+				}
+				// The job's family declares the delivery it came from.
+				if !slices.Contains(r.Job.Handles(), tt.event+"."+action) && !slices.Contains(r.Job.Handles(), tt.event) {
+					t.Errorf("%s.%s routed to %s, whose Handles %q lack it", tt.event, action, r.Job.Kind(), r.Job.Handles())
 				}
 			}
 			if tt.check != nil {
