@@ -93,3 +93,35 @@ func TestLegacyRows(t *testing.T) {
 		t.Errorf("unknown command became %#v", j)
 	}
 }
+
+// TestCheckActionRowsKeepTheirShape: the check button's kind and JSON are
+// those earlier versions wrote, so their queued rows decode as they are.
+func TestCheckActionRowsKeepTheirShape(t *testing.T) {
+	row := `{"delivery_id":"d-2","installation_id":7,"repo_id":9,"owner":"o","repo":"r","default_branch":"main",` +
+		`"check_run_id":55,"check_name":"agentgate","head_sha":"abc","head_branch":"agentgate/3-x","run_id":"run-1",` +
+		`"app_id":42,"identifier":"approve","sender_login":"bob","sender_id":6,"sender_type":"User","v":1}`
+	var a CheckAction
+	if err := json.Unmarshal([]byte(row), &a); err != nil {
+		t.Fatal(err)
+	}
+	want := CheckAction{DeliveryID: "d-2", InstallationID: 7, RepoID: 9, Owner: "o", Repo: "r", DefaultBranch: "main",
+		CheckRunID: 55, CheckName: "agentgate", HeadSHA: "abc", HeadBranch: "agentgate/3-x", RunID: "run-1",
+		AppID: 42, Identifier: ActionApprove, SenderLogin: "bob", SenderID: 6, SenderType: "User", Version: 1}
+	if a != want || a.Kind() != "agentgate.check_action" {
+		t.Errorf("decoded %+v (kind %s), want %+v", a, a.Kind(), want)
+	}
+	back, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m1, m2 map[string]any
+	if err := json.Unmarshal(back, &m1); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(row), &m2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m1, m2) {
+		t.Errorf("written again as %s, want %s", back, row)
+	}
+}
