@@ -29,8 +29,8 @@ type handler interface {
 	Kind() string
 	// register adds the handler's River worker.
 	register(workers *river.Workers, w *Worker) error
-	// work handles a job of the handler's kind.
-	work(ctx context.Context, w *Worker, jobID int64, job jobs.Job) error
+	// Handle works a job of the handler's kind.
+	Handle(ctx context.Context, w *Worker, jobID int64, job jobs.Job) error
 }
 
 // family is the handler of event family A.
@@ -42,7 +42,8 @@ type family[A jobs.Job] struct {
 	// pushes: the job may push a commit, so it has a run's timeout
 	// (the client's), not eventTimeout.
 	pushes bool
-	handle func(ev *eventJob, ctx context.Context, a A) error
+	// do is what the family does with one job.
+	do func(ev *eventJob, ctx context.Context, a A) error
 }
 
 // Handles implements handler: A's deliveries.
@@ -61,7 +62,8 @@ func (f *family[A]) register(workers *river.Workers, w *Worker) error {
 	return river.AddWorkerSafely(workers, &familyWorker[A]{w: w, f: f})
 }
 
-func (f *family[A]) work(ctx context.Context, w *Worker, jobID int64, job jobs.Job) error {
+// Handle implements handler.
+func (f *family[A]) Handle(ctx context.Context, w *Worker, jobID int64, job jobs.Job) error {
 	a, ok := job.(A)
 	if !ok {
 		return fmt.Errorf("%s handler given a %T job", f.Kind(), job)
@@ -83,7 +85,7 @@ func (f *family[A]) work(ctx context.Context, w *Worker, jobID int64, job jobs.J
 			return nil
 		}
 	}
-	err := f.handle(ev, ctx, a)
+	err := f.do(ev, ctx, a)
 	if err != nil {
 		log.Error("event failed", "err", err)
 	}
@@ -107,7 +109,7 @@ func (fw *familyWorker[A]) Timeout(*river.Job[A]) time.Duration {
 
 // Work implements river.Worker.
 func (fw *familyWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
-	return fw.f.work(ctx, fw.w, job.ID, job.Args)
+	return fw.f.Handle(ctx, fw.w, job.ID, job.Args)
 }
 
 // handlers is the registry: one handler per event family, the family's
@@ -117,17 +119,17 @@ func (fw *familyWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
 // of a family that handles its delivery (webhook's TestRoute).
 func handlers() []handler {
 	return []handler{
-		&family[jobs.Command]{handle: (*eventJob).command},
-		&family[jobs.Feedback]{handle: (*eventJob).feedback},
-		&family[jobs.FeedbackChange]{handle: (*eventJob).feedbackChanged},
-		&family[jobs.FollowUp]{handle: (*eventJob).followUp}, // scheduled by Feedback, never by intake
-		&family[jobs.CommentDeleted]{handle: (*eventJob).commentDeleted},
-		&family[jobs.IssueEnded]{handle: (*eventJob).issueEnded},
-		&family[jobs.PRClosed]{handle: (*eventJob).prClosed},
-		&family[jobs.Rerun]{handle: (*eventJob).rerun},
-		&family[jobs.SuiteRerun]{handle: (*eventJob).suiteRerun},
-		&family[jobs.CheckAction]{anyRepo: true, pushes: true, handle: (*eventJob).checkAction},
-		&family[jobs.Installation]{anyRepo: true, handle: (*eventJob).installation},
+		&family[jobs.Command]{do: (*eventJob).command},
+		&family[jobs.Feedback]{do: (*eventJob).feedback},
+		&family[jobs.FeedbackChange]{do: (*eventJob).feedbackChanged},
+		&family[jobs.FollowUp]{do: (*eventJob).followUp}, // scheduled by Feedback, never by intake
+		&family[jobs.CommentDeleted]{do: (*eventJob).commentDeleted},
+		&family[jobs.IssueEnded]{do: (*eventJob).issueEnded},
+		&family[jobs.PRClosed]{do: (*eventJob).prClosed},
+		&family[jobs.Rerun]{do: (*eventJob).rerun},
+		&family[jobs.SuiteRerun]{do: (*eventJob).suiteRerun},
+		&family[jobs.CheckAction]{anyRepo: true, pushes: true, do: (*eventJob).checkAction},
+		&family[jobs.Installation]{anyRepo: true, do: (*eventJob).installation},
 	}
 }
 
@@ -179,7 +181,7 @@ func (lw *legacyWorker) Work(ctx context.Context, job *river.Job[jobs.Legacy]) e
 	if !ok {
 		return fmt.Errorf("legacy event job: no handler for %s", j.Kind())
 	}
-	return h.work(ctx, lw.w, job.ID, j)
+	return h.Handle(ctx, lw.w, job.ID, j)
 }
 
 // handledActions is what the registry and the run triggers handle, as

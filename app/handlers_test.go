@@ -53,12 +53,12 @@ func TestHandlersRefuseRemovedRepositories(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			handled := false
-			f := &family[jobs.Command]{anyRepo: tt.anyRepo, handle: func(*eventJob, context.Context, jobs.Command) error {
+			f := &family[jobs.Command]{anyRepo: tt.anyRepo, do: func(*eventJob, context.Context, jobs.Command) error {
 				handled = true
 				return nil
 			}}
 			job := jobs.Command{Event: jobs.Event{InstallationID: tt.inst, RepoID: tt.repo, Number: 1}, Name: "status"}
-			if err := f.work(ctx, w, 1, job); err != nil {
+			if err := f.Handle(ctx, w, 1, job); err != nil {
 				t.Fatal(err)
 			}
 			if handled != tt.want {
