@@ -8,18 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/telemetry"
-	"github.com/agentgate/agentgate/telemetry/agentevents"
 )
 
 // Sandbox is the host side of one run: workspace, agent container and
@@ -113,15 +108,20 @@ type Attempt struct {
 	// Workflows and Protected are the protected paths the change touches:
 	// workflow files are never pushed, the others need an approval.
 	Workflows, Protected []string
-	close                func() error
+	// cleanup releases, last registered first, what the stages set up
+	// for the attempt: the run directory, its mount, the work tree, the
+	// containers.
+	cleanup cleanups
 }
 
-// Close removes the run directory (and unmounts it).
+// Close releases what the attempt holds: the agent's containers, the
+// work tree, the run directory (and its mount). Only the first call does
+// anything.
 func (a *Attempt) Close() error {
-	if a == nil || a.close == nil {
+	if a == nil {
 		return nil
 	}
-	return a.close()
+	return a.cleanup.run()
 }
 
 // runDir is the directory of one run of this worker.
@@ -154,310 +154,29 @@ func (s *Sandbox) event(ctx context.Context, runID, kind, actor string, attrs ma
 	return nil
 }
 
-// Execute clones, runs the agent and harvests its change. An error means
-// agentgate itself failed (worth a retry); an agent that fails is an
-// Attempt with that outcome.
+// Execute clones, runs the agent and harvests its change, stage by stage
+// (see stages). An error means agentgate itself failed (worth a retry);
+// an agent that fails is an Attempt with that outcome.
 func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
-	pol := t.Policy
-	if pol == nil {
-		pol = &RunPolicy{Limits: s.Limits, WorkspaceBytes: s.WorkspaceBytes, Network: s.Network}
-	}
-	dir := s.runDir(t.RunID)
-	// A retried attempt starts from scratch: whatever an earlier attempt
-	// left is removed first.
-	if err := removeRunDir(dir); err != nil {
-		return nil, fmt.Errorf("clean run directory: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("run directory: %w", err)
-	}
-	att := &Attempt{close: func() error { return removeRunDir(dir) }}
+	x := s.newExecution(ctx, t)
 	defer func() {
 		if err != nil {
-			_ = att.Close()
+			_ = x.att.Close()
 		}
 	}()
-	if !s.Unbounded {
-		unmount, err := runner.MountWorkspace(dir, pol.WorkspaceBytes, s.WorkspaceInodes)
-		if err != nil {
-			return nil, fmt.Errorf("bounded workspace: %w", err)
-		}
-		att.close = func() error { return errors.Join(unmount(), removeRunDir(dir)) }
-	}
-
-	started := time.Now()
-	cctx, endClone := t.phase(ctx, telemetry.PhaseClone)
-	ws, err := s.clone(cctx, gitops.CloneOptions{
-		URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: dir,
-		MaxTreeBytes: pol.WorkspaceBytes, MaxTreeEntries: s.WorkspaceInodes,
-	})
-	if errors.Is(err, gitops.ErrTreeTooLarge) {
-		// A git bomb, or a repository too large for the work tree:
-		// measured before anything was written, reported, not retried.
-		endClone(err)
-		att.Outcome, att.Reason = OutcomeRejected, "the repository's tree does not fit the run's work tree: "+err.Error()
-		return att, nil
-	}
-	if err != nil {
-		endClone(err)
-		return nil, fmt.Errorf("clone: %w", err)
-	}
-	att.Workspace = ws
-	// The work tree may be an overlay mount: it goes before the run
-	// directory does.
-	removeDir := att.close
-	att.close = func() error { return errors.Join(ws.Close(), removeDir()) }
-	err = ws.PrepareSandbox(cctx)
-	endClone(err)
-	if err != nil {
-		return nil, fmt.Errorf("prepare work tree: %w", err)
-	}
-	if err := s.event(ctx, t.RunID, telemetry.KindWorkspaceReady, "agentgate", map[string]any{
-		"branch": ws.Branch, "base_commit": ws.BaseCommit, "duration_ms": time.Since(started).Milliseconds(),
-	}); err != nil {
-		return nil, err
-	}
-
-	agentDir := filepath.Join(dir, "agent")
-	outDir := filepath.Join(agentDir, "out")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("out directory: %w", err)
-	}
-	taskFile := filepath.Join(agentDir, "task.md")
-	if err := os.WriteFile(taskFile, []byte(t.Text), 0o444); err != nil {
-		return nil, fmt.Errorf("task file: %w", err)
-	}
-	user := runner.DefaultUser()
-	for _, p := range []string{ws.WorkTree, outDir} {
-		if err := runner.PrepareOwnership(p, user); err != nil {
-			return nil, fmt.Errorf("work tree ownership: %w", err)
-		}
-	}
-
-	spec := runner.Spec{
-		RunID: t.RunID, WorkerID: s.WorkerID,
-		Runtime: s.Runtime, User: user,
-		WorkTree: ws.WorkTree, TaskFile: taskFile, OutDir: outDir,
-		Limits: pol.Limits,
-	}
-	var gatewayEnv []string
-	// A request that carries one of the run's secrets stops the sandbox.
-	var exfil atomic.Pointer[map[string]any]
-	sbxCtx, stopSandbox := context.WithCancel(ctx)
-	defer stopSandbox()
-	var planted *canaries
-	if pol.Network.Mode == "relay" {
-		if planted, err = plantCanaries(agentDir); err != nil {
+	// Registered last, so it runs first: what lives only as long as
+	// Execute (the run's network, the agent's context) goes before an
+	// attempt that failed is closed.
+	defer x.done.run()
+	for _, st := range x.stages() {
+		if err := st.run(ctx); err != nil {
 			return nil, err
 		}
-		secrets := slices.Concat(s.KnownSecrets, planted.secrets)
-		for name, v := range s.Credentials {
-			secrets = append(secrets, secretforms.Secret{Name: "credential:" + name, Value: v})
-		}
-		if t.Token != "" {
-			secrets = append(secrets, secretforms.Secret{Name: "github:clone-token", Value: t.Token})
-		}
-		net, err := s.startNetwork(ctx, t.RunID, pol.Network, netOptions{
-			secrets: secretforms.NewScanner(secrets...),
-			onExfil: func(attrs map[string]any) {
-				exfil.CompareAndSwap(nil, &attrs)
-				stopSandbox()
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		spec.CAFile = net.caFile
-		defer func() {
-			if cerr := net.Close(); cerr != nil {
-				s.logger().Warn("run network close", "run_id", t.RunID, "err", cerr)
-			}
-		}()
-		spec.Network = net.spec
-		gatewayEnv = net.env
-	}
-	agentFn := s.Agent
-	if pol.Agent != nil {
-		agentFn = pol.Agent // the configuration's pick
-	}
-	agent, err := agentFn(gatewayEnv)
-	if err != nil {
-		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
-		return att, nil
-	}
-	if pol.Setup != nil {
-		if stop, err := s.setupPhase(ctx, t, ws, pol, spec, agent.Image, att); err != nil || stop {
-			if err != nil {
-				return nil, err
-			}
-			return att, nil
+		if x.att.Outcome != "" {
+			return x.att, nil
 		}
 	}
-	baseline, err := s.beforeAgent(ctx, t, ws, agent.Name, pol.Setup != nil, user)
-	if err != nil {
-		return nil, err
-	}
-	spec.Image, spec.Cmd, spec.Env = agent.Image, agent.Cmd, withoutRunnerEnv(agent.Env)
-	if planted != nil {
-		spec.Files = planted.files
-		for _, kv := range planted.env {
-			k, _, _ := strings.Cut(kv, "=")
-			// Not where the agent's own variable goes, nor under the name of
-			// a setup secret (which the agent must not learn exists).
-			if slices.ContainsFunc(spec.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) ||
-				(pol.Setup != nil && slices.Contains(pol.Setup.SecretNames, k)) {
-				continue
-			}
-			spec.CanaryEnv = append(spec.CanaryEnv, kv)
-		}
-	}
-	imageDigest := ""
-	if s.Engine != nil {
-		d, derr := s.Engine.ImageDigest(ctx, agent.Image)
-		if derr != nil {
-			s.logger().Warn("agent image digest", "run_id", t.RunID, "err", derr)
-		}
-		imageDigest = d
-	}
-	startedAttrs := map[string]any{
-		"agent": agent.Name, "image": agent.Image, "runtime": runtimeName(s.Runtime), "timeout": pol.Limits.Timeout.String(),
-		"network": pol.Network.Mode, "allow": strings.Join(pol.Network.Allow, " "),
-		"image_digest": imageDigest, "policy_sha256": pol.Digest(),
-	}
-	s.agentVersion(ctx, t.RunID, agent, startedAttrs)
-	if err := s.event(ctx, t.RunID, telemetry.KindSandboxStarted, "agentgate", startedAttrs); err != nil {
-		return nil, err
-	}
-	// Agent-native events: JSON lines the agent prints become events.
-	parser := agentevents.NewParser(agent.Events)
-	emit := func(evs []telemetry.Event) {
-		for _, ev := range evs {
-			ev.RunID = t.RunID
-			if _, err := s.Events.Append(context.WithoutCancel(ctx), ev); err != nil {
-				s.logger().Warn("audit agent event", "run_id", t.RunID, "err", err)
-			}
-		}
-	}
-	sctx, endSandbox := t.phase(sbxCtx, telemetry.PhaseSandbox)
-	res, cleanup, err := s.Engine.RunThenCleanup(sctx, spec, func(line string) { emit(parser.Line(line)) })
-	// The engine removes the exited agent's container and the relay while
-	// the change is harvested and pushed; the attempt's Close waits for it.
-	cleaned := make(chan error, 1)
-	go func() { cleaned <- cleanup() }()
-	closeRest := att.close
-	att.close = sync.OnceValue(func() error {
-		var cerr error
-		if e := <-cleaned; e != nil {
-			cerr = fmt.Errorf("sandbox cleanup: %w", e)
-		}
-		return errors.Join(cerr, closeRest())
-	})
-	emit(parser.Flush())
-	endSandbox(err)
-	if x := exfil.Load(); x != nil {
-		// Stopped by agentgate: whatever the engine says of the stop, the
-		// run ends here, not retried.
-		attrs := map[string]any{"stopped": "secret in a request"}
-		if err == nil {
-			att.Result = res
-			attrs["exit_code"], attrs["duration_ms"] = res.ExitCode, res.FinishedAt.Sub(res.StartedAt).Milliseconds()
-			attrs["output_bytes"], attrs["output_tail"] = res.OutputBytes, tail(string(res.Output), 4000)
-		} else {
-			attrs["error"] = err.Error()
-		}
-		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindSandboxExited, "agent", attrs)
-		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(*x)
-		return att, nil
-	}
-	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
-		// The sandbox's network was not as it must be: the agent never
-		// started. Reported, not retried.
-		att.Outcome, att.Reason = OutcomeSandboxError, err.Error()
-		return att, nil
-	}
-	if err != nil {
-		// The sandbox itself failed (no image, engine down): worth a retry
-		// only when the context is still alive.
-		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindRunFailed, "agentgate", map[string]any{"outcome": OutcomeSandboxError, "reason": err.Error()})
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	att.Result = res
-	if err := s.event(ctx, t.RunID, telemetry.KindSandboxExited, "agent", map[string]any{
-		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
-		"duration_ms":  res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
-		"started_at":   res.StartedAt.UTC().Format(time.RFC3339Nano),
-		"finished_at":  res.FinishedAt.UTC().Format(time.RFC3339Nano),
-		"output_bytes": res.OutputBytes, "dropped_bytes": res.DroppedBytes,
-		"output_tail": tail(string(res.Output), 4000),
-	}); err != nil {
-		return nil, err
-	}
-	for _, l := range res.LimitsHit {
-		if err := s.event(ctx, t.RunID, telemetry.KindLimitHit, "agentgate", map[string]any{"limit": l}); err != nil {
-			return nil, err
-		}
-	}
-	att.AgentSummary = readAgentSummary(outDir)
-
-	switch {
-	case res.TimedOut:
-		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the agent ran past its %s limit and was stopped", pol.Limits.Timeout)
-		return att, nil
-	case res.ExitCode != 0:
-		att.Outcome, att.Reason = OutcomeFailed, agentFailureReason(res)
-		return att, nil
-	}
-	if t.PlanOnly {
-		att.Outcome = OutcomePlanned
-		return att, nil
-	}
-
-	hctx, endHarvest := t.phase(ctx, telemetry.PhaseHarvest)
-	hopts := s.Harvest
-	hopts.Baseline = baseline // what setup and agentgate did is not the agent's change
-	ch, err := ws.Harvest(hctx, hopts)
-	endHarvest(nil)
-	switch {
-	case errors.Is(err, gitops.ErrNoChange):
-		att.Outcome, att.Reason = OutcomeNoChange, "the agent finished without changing any file"
-		return att, nil
-	case err != nil:
-		// A harvest error is the agent's doing (too large, bad names):
-		// report it, do not retry. The error names the agent's files, so
-		// the reason (markdown in the progress comment) shows it as code.
-		att.Outcome, att.Reason = OutcomeRejected, telemetry.CodeText(err.Error())
-		_ = s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": err.Error()})
-		return att, nil
-	}
-	att.Change = ch
-	for _, f := range ch.Files {
-		if err := s.event(ctx, t.RunID, telemetry.KindFileChanged, "agent", map[string]any{
-			"path": f.Path, "op": f.Op, "added": f.Added, "removed": f.Removed, "binary": f.Binary, "size": f.Size, "mode": f.Mode,
-		}); err != nil {
-			return nil, err
-		}
-	}
-	for _, fl := range ch.Flags {
-		if err := s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": fl}); err != nil {
-			return nil, err
-		}
-	}
-	changed := make([]changedFile, len(ch.Files))
-	for i, f := range ch.Files {
-		changed[i] = changedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
-	}
-	if v := pol.violations(changed); len(v) > 0 {
-		for _, reason := range v {
-			if err := s.event(ctx, t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": reason}); err != nil {
-				return nil, err
-			}
-		}
-		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+fileList(changed)
-		return att, nil
-	}
-	att.Workflows, att.Protected = pol.protectedChanges(changed)
-	att.Outcome = OutcomeSucceeded
-	return att, nil
+	return x.att, nil
 }
 
 func runtimeName(r string) string {

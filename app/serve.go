@@ -55,10 +55,23 @@ type Server struct {
 	secretsInForce [][]byte   // the webhook secret and the previous one, once ReloadSecrets ran
 }
 
+// ServerOptions are what a program, not the operator, gives NewServerWith.
+type ServerOptions struct {
+	// Sandbox, when set, runs the worker's tasks in place of a Docker
+	// sandbox: no engine is opened, no image checked, nothing swept.
+	// Tests of the GitHub side give a fake.
+	Sandbox SandboxRunner
+}
+
 // NewServer opens the database, the Docker engine and the queue, sweeps
 // what this worker left behind in an earlier life, and listens. Call Start,
 // then Shutdown.
-func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
+func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	return NewServerWith(ctx, cfg, log, ServerOptions{})
+}
+
+// NewServerWith is NewServer with opts.
+func NewServerWith(ctx context.Context, cfg Config, log *slog.Logger, opts ServerOptions) (_ *Server, err error) {
 	if err := cfg.resolvePaths(os.Getenv); err != nil {
 		return nil, err
 	}
@@ -115,6 +128,37 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		}
 		return s, s.listen(cfg, log)
 	}
+	sbx := opts.Sandbox
+	if sbx == nil {
+		sb, err := s.dockerSandbox(ctx, cfg, events, log)
+		if err != nil {
+			return nil, err
+		}
+		sbx = sb
+	}
+	clients, err := NewClients(cfg.AppID, cfg.PrivateKey, cfg.GitHubAPIURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("setting private-key: %w", err)
+	}
+	clients.OnToken = s.db.AddExpiringSecret // minted tokens never reach the audit trail
+	// A clock off from GitHub's makes the app's JWTs fail: say so at start-up.
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		reportClockSkew(cctx, clients, log)
+	}()
+	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: sbx, Logger: log,
+		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
+	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
+		return nil, err
+	}
+	s.health = newUpstreamCheck(cfg.Network)
+	return s, s.listen(cfg, log)
+}
+
+// dockerSandbox opens the Docker engine, checks the images runs need and
+// sweeps this worker's leftovers: the sandbox of a serving worker.
+func (s *Server) dockerSandbox(ctx context.Context, cfg Config, events telemetry.Recorder, log *slog.Logger) (_ *Sandbox, err error) {
 	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
 		return nil, err
 	}
@@ -138,24 +182,7 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err
 	}
-	clients, err := NewClients(cfg.AppID, cfg.PrivateKey, cfg.GitHubAPIURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("setting private-key: %w", err)
-	}
-	clients.OnToken = s.db.AddExpiringSecret // minted tokens never reach the audit trail
-	// A clock off from GitHub's makes the app's JWTs fail: say so at start-up.
-	go func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		reportClockSkew(cctx, clients, log)
-	}()
-	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
-		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
-	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
-		return nil, err
-	}
-	s.health = newUpstreamCheck(cfg.Network)
-	return s, s.listen(cfg, log)
+	return s.Sandbox, nil
 }
 
 // listen sets up the webhook listener (roles all and intake), the

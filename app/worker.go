@@ -28,12 +28,22 @@ type Worker struct {
 	Events  telemetry.Recorder // appends to DB; also feeds spans and metrics
 	Metrics *telemetry.Metrics
 	Clients *Clients
-	Sandbox *Sandbox
+	Sandbox SandboxRunner
 	Logger  *slog.Logger
 	// Admission, when set, is the worker's CPU and memory budget.
 	Admission *Admission
 
 	live liveAttempts // run attempts this process executes (slots.go)
+}
+
+// SandboxRunner is what the worker asks of a sandbox, and all it knows of
+// one: run a task to a harvested change (Execute; the Attempt's Close
+// releases it), and run a verification command on a pushed commit
+// (Verify). *Sandbox does both in Docker; tests of the GitHub side give
+// the worker a fake (ServerOptions.Sandbox).
+type SandboxRunner interface {
+	Execute(ctx context.Context, t Task) (*Attempt, error)
+	Verify(ctx context.Context, t VerifyTask) (VerifyResult, error)
 }
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
