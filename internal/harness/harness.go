@@ -122,7 +122,7 @@ type Env struct {
 	CloneURL string
 	Docker   *client.Client
 	// Target is the webhook listener's address when App is nil (NoApp).
-	Target string
+	Target  string
 	secret  []byte
 	log     *slog.Logger
 	sandbox app.SandboxRunner
