@@ -10,6 +10,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/harness"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
@@ -161,7 +162,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 		want    []string // in the progress comment
 	}{
 		{"output flood", "@agentgate agentgate-test: flood 64M", []string{"output"}, telemetry.KindRunFinished,
-			app.OutcomeNoChange, "the agent finished without changing any file",
+			sandbox.OutcomeNoChange, "the agent finished without changing any file",
 			func(t *testing.T, exited map[string]any) {
 				total, dropped := exited["output_bytes"].(float64), exited["dropped_bytes"].(float64)
 				if total < 64<<20 || total-dropped > outputLimit {
@@ -169,11 +170,11 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 				}
 			}, []string{"output"}},
 		{"fork bomb", "@agentgate agentgate-test: forkbomb", []string{"pids"}, telemetry.KindRunFailed,
-			app.OutcomeFailed, "the agent exited with code 1 after hitting: pids", nil, []string{"failed", "pids"}},
+			sandbox.OutcomeFailed, "the agent exited with code 1 after hitting: pids", nil, []string{"failed", "pids"}},
 		// /tmp is a bounded tmpfs: the write fails there (no limit event:
 		// the agent's own failure), at exactly the bound.
 		{"fills /tmp", "@agentgate agentgate-test: filltmp", nil, telemetry.KindRunFailed,
-			app.OutcomeFailed, "the agent exited with code 1",
+			sandbox.OutcomeFailed, "the agent exited with code 1",
 			func(t *testing.T, exited map[string]any) {
 				out, _ := exited["output_tail"].(string)
 				var n int64
@@ -184,7 +185,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 				}
 			}, []string{"failed"}},
 		{"fills the work tree", "@agentgate agentgate-test: files 20000 junk", []string{"disk"}, telemetry.KindRunFailed,
-			app.OutcomeFailed, "the agent exited with code 1 after hitting: disk", nil, []string{"disk"}},
+			sandbox.OutcomeFailed, "the agent exited with code 1 after hitting: disk", nil, []string{"disk"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

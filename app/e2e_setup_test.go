@@ -15,6 +15,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgit"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // setupScript is the repository's setup command in these tests: it
@@ -85,7 +86,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 
 	var setupOut string
 	for _, ev := range events {
-		if ev.Kind == app.KindSetupExited {
+		if ev.Kind == sandbox.KindSetupExited {
 			setupOut, _ = ev.Attrs["output_tail"].(string)
 			if code, _ := ev.Attrs["exit_code"].(float64); code != 0 {
 				t.Fatalf("setup failed:\n%s", setupOut)
@@ -147,7 +148,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 	// leaves out.
 	var baseline float64
 	for _, ev := range events {
-		if ev.Kind == app.KindBaselineTaken {
+		if ev.Kind == sandbox.KindBaselineTaken {
 			baseline, _ = ev.Attrs["paths"].(float64)
 		}
 	}
@@ -232,9 +233,9 @@ func TestEndToEndFollowUpSetupWithoutSecrets(t *testing.T) {
 		}
 		for _, ev := range events {
 			switch ev.Kind {
-			case app.KindSetupTrust:
+			case sandbox.KindSetupTrust:
 				decision, _ = ev.Attrs["decision"].(string)
-			case app.KindSetupExited:
+			case sandbox.KindSetupExited:
 				out, _ = ev.Attrs["output_tail"].(string)
 			}
 		}

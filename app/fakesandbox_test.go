@@ -17,6 +17,7 @@ import (
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testagent/directive"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -31,14 +32,14 @@ type fakeSandbox struct {
 
 	mu       sync.Mutex
 	events   telemetry.Recorder // the server's audit trail, once it is up
-	tasks    []app.Task
-	verifies []app.VerifyTask
+	tasks    []sandbox.Task
+	verifies []sandbox.VerifyTask
 }
 
 var _ app.SandboxRunner = (*fakeSandbox)(nil)
 
 // Execute runs t's directives against a fresh clone of its branch.
-func (f *fakeSandbox) Execute(ctx context.Context, t app.Task) (*app.Attempt, error) {
+func (f *fakeSandbox) Execute(ctx context.Context, t sandbox.Task) (*sandbox.Attempt, error) {
 	f.mu.Lock()
 	f.tasks = append(f.tasks, t)
 	rec := f.events
@@ -67,7 +68,7 @@ func (f *fakeSandbox) Execute(ctx context.Context, t app.Task) (*app.Attempt, er
 	if err := event(telemetry.KindSandboxStarted, "agentgate", map[string]any{"agent": "fake", "image": "none", "network": "none"}); err != nil {
 		return nil, err
 	}
-	att := &app.Attempt{Workspace: ws}
+	att := &sandbox.Attempt{Workspace: ws}
 	code, summary, err := followDirectives(ws.WorkTree, t.Text)
 	if err != nil {
 		return nil, err
@@ -78,19 +79,19 @@ func (f *fakeSandbox) Execute(ctx context.Context, t app.Task) (*app.Attempt, er
 	}
 	switch {
 	case code != 0:
-		att.Outcome, att.Reason = app.OutcomeFailed, fmt.Sprintf("the agent exited with code %d", code)
+		att.Outcome, att.Reason = sandbox.OutcomeFailed, fmt.Sprintf("the agent exited with code %d", code)
 		return att, nil
 	case t.PlanOnly:
-		att.Outcome = app.OutcomePlanned
+		att.Outcome = sandbox.OutcomePlanned
 		return att, nil
 	}
 	ch, err := ws.Harvest(ctx, gitops.HarvestOptions{})
 	if errors.Is(err, gitops.ErrNoChange) {
-		att.Outcome, att.Reason = app.OutcomeNoChange, "the agent finished without changing any file"
+		att.Outcome, att.Reason = sandbox.OutcomeNoChange, "the agent finished without changing any file"
 		return att, nil
 	}
 	if err != nil {
-		att.Outcome, att.Reason = app.OutcomeRejected, err.Error()
+		att.Outcome, att.Reason = sandbox.OutcomeRejected, err.Error()
 		return att, nil
 	}
 	for _, fc := range ch.Files {
@@ -98,16 +99,16 @@ func (f *fakeSandbox) Execute(ctx context.Context, t app.Task) (*app.Attempt, er
 			return nil, err
 		}
 	}
-	att.Change, att.Outcome = ch, app.OutcomeSucceeded
+	att.Change, att.Outcome = ch, sandbox.OutcomeSucceeded
 	return att, nil
 }
 
 // Verify passes every commit.
-func (f *fakeSandbox) Verify(_ context.Context, t app.VerifyTask) (app.VerifyResult, error) {
+func (f *fakeSandbox) Verify(_ context.Context, t sandbox.VerifyTask) (sandbox.VerifyResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.verifies = append(f.verifies, t)
-	return app.VerifyResult{Conclusion: "success", Output: "ok\n", Duration: time.Millisecond}, nil
+	return sandbox.VerifyResult{Conclusion: "success", Output: "ok\n", Duration: time.Millisecond}, nil
 }
 
 // executed is how many tasks the fake ran.
@@ -118,7 +119,7 @@ func (f *fakeSandbox) executed() int {
 }
 
 // task is the i-th task the fake ran.
-func (f *fakeSandbox) task(i int) app.Task {
+func (f *fakeSandbox) task(i int) sandbox.Task {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.tasks[i]

@@ -10,6 +10,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgh"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -73,8 +74,8 @@ func TestGitHubSideFailedAgentRendersReason(t *testing.T) {
 		t.Errorf("progress comment = %q", c)
 	}
 	ev, ok := findEvent(kinds(t, env, d.RunID), telemetry.KindRunFailed)
-	if !ok || ev.Attrs["outcome"] != app.OutcomeFailed {
-		t.Errorf("run.failed = %+v, %v; want outcome %q", ev, ok, app.OutcomeFailed)
+	if !ok || ev.Attrs["outcome"] != sandbox.OutcomeFailed {
+		t.Errorf("run.failed = %+v, %v; want outcome %q", ev, ok, sandbox.OutcomeFailed)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/runner/relayimage"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 func gitIn(t *testing.T, dir string, args ...string) string {
@@ -40,9 +41,9 @@ func TestRunLocal(t *testing.T) {
 		outcome string
 		file    string // expected on the new branch
 	}{
-		{"change", "agentgate-test: write NOTES.md hello", app.OutcomeSucceeded, "NOTES.md"},
-		{"failure", "agentgate-test: exit 3", app.OutcomeFailed, ""},
-		{"no change", "agentgate-test: exit 0", app.OutcomeNoChange, ""},
+		{"change", "agentgate-test: write NOTES.md hello", sandbox.OutcomeSucceeded, "NOTES.md"},
+		{"failure", "agentgate-test: exit 3", sandbox.OutcomeFailed, ""},
+		{"no change", "agentgate-test: exit 0", sandbox.OutcomeNoChange, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,16 +11,13 @@ import (
 
 	"github.com/agentgate/agentgate/app/tasktext"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
 
 // statePlanned is a run whose plan waits for `@agentgate approve`.
 const statePlanned = "planned"
-
-// OutcomePlanned is the outcome of a plan phase: the agent's plan was read
-// and its work tree thrown away.
-const OutcomePlanned = "planned"
 
 // Effect keys of the plan gate.
 const (
@@ -98,7 +95,7 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 		if err := r.guard(ctx); err != nil {
 			return err
 		}
-		att, err := w.Sandbox.Execute(ctx, Task{
+		att, err := w.Sandbox.Execute(ctx, sandbox.Task{
 			RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
 			Text: planTaskText(a), Actor: a.RequesterLogin, Policy: r.policy, Phase: r.phase, PlanOnly: true,
 		})
@@ -110,12 +107,12 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 				r.log.Warn("run directory cleanup", "err", cerr)
 			}
 		}()
-		if att.Outcome != OutcomePlanned {
+		if att.Outcome != sandbox.OutcomePlanned {
 			return r.failed(ctx, att.Outcome, "plan phase: "+att.Reason)
 		}
 		plan := strings.TrimSpace(att.AgentSummary)
 		if plan == "" {
-			return r.failed(ctx, OutcomeFailed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
+			return r.failed(ctx, sandbox.OutcomeFailed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
 		}
 		sum := sha256.Sum256([]byte(plan))
 		if err := w.DB.RecordEffect(ctx, a.RunID, effPlanDigest, hex.EncodeToString(sum[:])); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // Effect keys of protected changes judged on the pull request.
@@ -65,7 +66,7 @@ func (r *run) prProtected(ctx context.Context, ws *gitops.Workspace, commit stri
 	var paths []string
 	entries := map[string]string{}
 	for _, c := range changes {
-		if !strings.HasPrefix(c.Path, workflowsDir) && !policy.MatchAny(globs, c.Path) {
+		if !strings.HasPrefix(c.Path, sandbox.WorkflowsDir) && !policy.MatchAny(globs, c.Path) {
 			continue
 		}
 		if e, ok := covered[c.Path]; ok && e[c.Entry] {

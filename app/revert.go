@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/agentgate/agentgate/gitops"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -130,7 +131,7 @@ func (ev *event) revert(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, "event.final", telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num}); err != nil {
+	if err := r.eventOnce(ctx, "event.final", telemetry.KindRunFinished, map[string]any{"outcome": sandbox.OutcomeSucceeded, "pull_request": num}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, runID, stateFinished); err != nil {
@@ -261,7 +262,7 @@ func (ev *event) revertFailed(ctx context.Context, r *run, why string) error {
 	if err := ev.reply(ctx, why); err != nil {
 		return err
 	}
-	if err := r.eventOnce(ctx, "event.final", telemetry.KindRunFailed, map[string]any{"outcome": OutcomeNoChange, "reason": telemetry.Neutralize(why)}); err != nil {
+	if err := r.eventOnce(ctx, "event.final", telemetry.KindRunFailed, map[string]any{"outcome": sandbox.OutcomeNoChange, "reason": telemetry.Neutralize(why)}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, r.args.RunID, stateFinished); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -34,7 +35,7 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	served  chan error
-	Sandbox *Sandbox
+	Sandbox *sandbox.Sandbox
 	health  *upstreamCheck
 	stop    context.CancelFunc
 
@@ -148,7 +149,7 @@ func NewServerWith(ctx context.Context, cfg Config, log *slog.Logger, opts Serve
 		reportClockSkew(cctx, clients, log)
 	}()
 	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: sbx, Logger: log,
-		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
+		Admission: &sandbox.Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ func NewServerWith(ctx context.Context, cfg Config, log *slog.Logger, opts Serve
 
 // dockerSandbox opens the Docker engine, checks the images runs need and
 // sweeps this worker's leftovers: the sandbox of a serving worker.
-func (s *Server) dockerSandbox(ctx context.Context, cfg Config, events telemetry.Recorder, log *slog.Logger) (_ *Sandbox, err error) {
+func (s *Server) dockerSandbox(ctx context.Context, cfg Config, events telemetry.Recorder, log *slog.Logger) (_ *sandbox.Sandbox, err error) {
 	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
 		return nil, err
 	}
@@ -171,14 +172,8 @@ func (s *Server) dockerSandbox(ctx context.Context, cfg Config, events telemetry
 	}
 	s.images.set(missing)
 	engine := runner.New(s.docker)
-	s.Sandbox = &Sandbox{
-		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
-		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
-		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
-		Mirrors:     cfg.mirrors(log),
-		Network:     cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
-		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
-	}
+	// A run without its policy gets no bound private destination.
+	s.Sandbox = cfg.newSandbox(engine, events, cfg.networkFor(Tenant{}), log)
 	if err := s.sweep(ctx, engine); err != nil {
 		return nil, err
 	}
@@ -292,7 +287,7 @@ func (s *Server) sweep(ctx context.Context, engine *runner.Engine) error {
 	if err != nil {
 		return fmt.Errorf("start-up sweep: %w", err)
 	}
-	dirs, err := sweepRunDirs(s.Sandbox)
+	dirs, err := s.Sandbox.SweepRunDirs()
 	if err != nil {
 		return fmt.Errorf("start-up sweep: %w", err)
 	}

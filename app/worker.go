@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -31,19 +32,19 @@ type Worker struct {
 	Sandbox SandboxRunner
 	Logger  *slog.Logger
 	// Admission, when set, is the worker's CPU and memory budget.
-	Admission *Admission
+	Admission *sandbox.Admission
 
 	live liveAttempts // run attempts this process executes (slots.go)
 }
 
 // SandboxRunner is what the worker asks of a sandbox, and all it knows of
-// one: run a task to a harvested change (Execute; the Attempt's Close
+// one: run a task to a harvested change (Execute; the sandbox.Attempt's Close
 // releases it), and run a verification command on a pushed commit
-// (Verify). *Sandbox does both in Docker; tests of the GitHub side give
+// (Verify). *sandbox.Sandbox does both in Docker; tests of the GitHub side give
 // the worker a fake (ServerOptions.Sandbox).
 type SandboxRunner interface {
-	Execute(ctx context.Context, t Task) (*Attempt, error)
-	Verify(ctx context.Context, t VerifyTask) (VerifyResult, error)
+	Execute(ctx context.Context, t sandbox.Task) (*sandbox.Attempt, error)
+	Verify(ctx context.Context, t sandbox.VerifyTask) (sandbox.VerifyResult, error)
 }
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
@@ -88,7 +89,7 @@ type run struct {
 	retry bool
 	rt    telemetry.RunTrace
 	// policy is what the repository's configuration allows this run.
-	policy *RunPolicy
+	policy *sandbox.RunPolicy
 	cfg    *repoConfig
 	draft  bool
 	// holder names this attempt in the run's lease (runlease.go).
@@ -255,7 +256,7 @@ func (r *run) execute(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if outcome != OutcomeSucceeded {
+		if outcome != sandbox.OutcomeSucceeded {
 			return r.failed(ctx, outcome, reason)
 		}
 	}
@@ -405,7 +406,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if err := r.guard(ctx); err != nil {
 		return "", "", "", "", err
 	}
-	att, err := w.Sandbox.Execute(ctx, Task{
+	att, err := w.Sandbox.Execute(ctx, sandbox.Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a) + r.planSection(), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.phase,
@@ -421,10 +422,10 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if r.policy != nil && r.policy.Learn && att.Workspace != nil {
 		r.proposeAllowlist(ctx, att.Workspace)
 	}
-	if att.Outcome == OutcomeExfiltration && att.Workspace != nil {
+	if att.Outcome == sandbox.OutcomeExfiltration && att.Workspace != nil {
 		r.exfiltrationCheck(ctx, att.Workspace.BaseCommit, att.Reason)
 	}
-	if att.Outcome != OutcomeSucceeded {
+	if att.Outcome != sandbox.OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
 	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
@@ -433,10 +434,10 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
 	defer func() { endPush(err) }()
 	pushed, outcome, reason, err = r.commitAndPush(ctx, att)
-	if err != nil || outcome != OutcomeSucceeded {
+	if err != nil || outcome != sandbox.OutcomeSucceeded {
 		return "", att.AgentSummary, outcome, reason, err
 	}
-	return pushed, att.AgentSummary, OutcomeSucceeded, "", nil
+	return pushed, att.AgentSummary, sandbox.OutcomeSucceeded, "", nil
 }
 
 // review opens (or updates) the pull request, creates the check run and
@@ -464,7 +465,7 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s%s\n\n%s", prURL, r.learnNote(ctx), r.protectNote(ctx), md)); err != nil {
 		return err
 	}
-	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": OutcomeSucceeded, "pull_request": num})
+	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": sandbox.OutcomeSucceeded, "pull_request": num})
 }
 
 // failed ends a run whose agent did not produce a change: no pull request,
@@ -481,7 +482,7 @@ func (r *run) failed(ctx context.Context, outcome, reason string) error {
 		return err
 	}
 	kind := telemetry.KindRunFailed
-	if outcome == OutcomeNoChange {
+	if outcome == sandbox.OutcomeNoChange {
 		kind = telemetry.KindRunFinished
 	}
 	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": outcome, "reason": reason})
@@ -519,7 +520,7 @@ func (r *run) giveUp(ctx context.Context, cause error) {
 	if err := r.progress(ctx, "failed", "agentgate could not complete this run after several attempts. An operator can find the cause in the logs under this run id."); err != nil {
 		r.log.Warn("final progress comment", "err", err)
 	}
-	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": OutcomeSandboxError, "reason": cause.Error()}); err != nil {
+	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": sandbox.OutcomeSandboxError, "reason": cause.Error()}); err != nil {
 		r.log.Warn("finish run", "err", err)
 	}
 }
@@ -674,7 +675,7 @@ func (r *run) succeededSummary(ctx context.Context) ([]telemetry.Event, telemetr
 		return nil, telemetry.Summary{}, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = OutcomeSucceeded
+	sum.Outcome = sandbox.OutcomeSucceeded
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
 	if head, err := r.w.DB.RunHead(ctx, r.args.RunID); err == nil {
 		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"

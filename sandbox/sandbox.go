@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"context"
@@ -196,8 +196,8 @@ func agentFailureReason(res runner.Result) string {
 	return fmt.Sprintf("the agent exited with code %d", res.ExitCode)
 }
 
-// tail returns at most n bytes from the end of s, on a rune boundary.
-func tail(s string, n int) string {
+// Tail returns at most n bytes from the end of s, on a rune boundary.
+func Tail(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"context"
@@ -339,7 +339,7 @@ func (x *execution) agentExited(ctx context.Context, res runner.Result, err erro
 		if err == nil {
 			att.Result = res
 			attrs["exit_code"], attrs["duration_ms"] = res.ExitCode, res.FinishedAt.Sub(res.StartedAt).Milliseconds()
-			attrs["output_bytes"], attrs["output_tail"] = res.OutputBytes, tail(string(res.Output), 4000)
+			attrs["output_bytes"], attrs["output_tail"] = res.OutputBytes, Tail(string(res.Output), 4000)
 		} else {
 			attrs["error"] = err.Error()
 		}
@@ -366,7 +366,7 @@ func (x *execution) agentExited(ctx context.Context, res runner.Result, err erro
 		"started_at":   res.StartedAt.UTC().Format(time.RFC3339Nano),
 		"finished_at":  res.FinishedAt.UTC().Format(time.RFC3339Nano),
 		"output_bytes": res.OutputBytes, "dropped_bytes": res.DroppedBytes,
-		"output_tail": tail(string(res.Output), 4000),
+		"output_tail": Tail(string(res.Output), 4000),
 	}); err != nil {
 		return err
 	}
@@ -429,20 +429,20 @@ func (x *execution) harvest(ctx context.Context) error {
 // push (workflows are never pushed, the others need an approval).
 func (x *execution) judge(ctx context.Context) error {
 	att := x.att
-	changed := make([]changedFile, len(att.Change.Files))
+	changed := make([]ChangedFile, len(att.Change.Files))
 	for i, f := range att.Change.Files {
-		changed[i] = changedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
+		changed[i] = ChangedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
 	}
-	if v := x.pol.violations(changed); len(v) > 0 {
+	if v := x.pol.Violations(changed); len(v) > 0 {
 		for _, reason := range v {
 			if err := x.s.event(ctx, x.t.RunID, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": reason}); err != nil {
 				return err
 			}
 		}
-		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+fileList(changed)
+		att.Outcome, att.Reason = OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")+"\n\nChanged files:\n"+FileList(changed)
 		return nil
 	}
-	att.Workflows, att.Protected = x.pol.protectedChanges(changed)
+	att.Workflows, att.Protected = x.pol.ProtectedChanges(changed)
 	att.Outcome = OutcomeSucceeded
 	return nil
 }

@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"bytes"
@@ -105,7 +105,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 	if err := s.event(ctx, t.RunID, KindSetupExited, "setup", map[string]any{
 		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
 		"duration_ms": res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
-		"output_tail": tail(string(res.Output), 4000),
+		"output_tail": Tail(string(res.Output), 4000),
 	}); err != nil {
 		return false, err
 	}
