@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -98,6 +99,10 @@ func UserID(login string) int64 {
 	return 100_000_000 + int64(h.Sum32()%100_000_000)
 }
 
+// appKey is the GitHub App's key of every environment in this process:
+// generating one takes a noticeable part of a start.
+var appKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 // Options adjust the environment.
 type Options struct {
 	Dir      string                // working directory (temporary, owned by the caller)
@@ -146,7 +151,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 			return nil, err
 		}
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := appKey()
 	if err != nil {
 		return nil, fmt.Errorf("app key: %w", err)
 	}
