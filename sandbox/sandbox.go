@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/secretforms"
@@ -169,7 +170,10 @@ func (s *Sandbox) Execute(ctx context.Context, t Task) (_ *Attempt, err error) {
 	// attempt that failed is closed.
 	defer x.done.run()
 	for _, st := range x.stages() {
-		if err := st.run(ctx); err != nil {
+		began := time.Now()
+		err := st.run(ctx)
+		s.logger().Debug("sandbox stage", "run_id", t.RunID, "stage", st.name, "duration", time.Since(began), "outcome", x.att.Outcome)
+		if err != nil {
 			return nil, err
 		}
 		if x.att.Outcome != "" {
