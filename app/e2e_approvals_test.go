@@ -236,7 +236,7 @@ func decisions(t *testing.T, env *harness.Env, runID string) int {
 // change, the next trivial follow-up gets success and the Run CI button
 // (the positive control): the approval covers the change it saw.
 func TestEndToEndProtectedPathsJudgedOnPullRequest(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 500 * time.Millisecond })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 500 * time.Millisecond })
 	env.GH.SetPermission(harness.Owner, harness.Repo, "mona", "maintain")
 	env.GH.SetPermission(harness.Owner, harness.Repo, "codertocat-renamed", "admin")
 	d, _ := trigger(t, env, "@agentgate own it\nagentgate-test: write CODEOWNERS * @mona", harness.Requester)

@@ -118,7 +118,7 @@ func TestEndToEndOneActiveRunPerIssue(t *testing.T) {
 
 // GitHub's secondary rate limit (403 + Retry-After) is waited out.
 func TestEndToEndRateLimitBackoff(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.FailNext("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 403, map[string]string{"Retry-After": "1"})
 	env.GH.FailNext("POST", "/repos/{owner}/{repo}/pulls", 429, map[string]string{"Retry-After": "1"})
 	start := time.Now()
@@ -297,7 +297,7 @@ func mustGit(t *testing.T, env *harness.Env, args ...string) string {
 // The task is the issue as it was at the trigger: an edit afterwards
 // changes nothing in the run.
 func TestEndToEndTaskIsFrozenAtTrigger(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	body, _, err := env.CommentPayload("@agentgate fix", harness.Requester, "User")
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +321,7 @@ func TestEndToEndTaskIsFrozenAtTrigger(t *testing.T) {
 // A job retried after a crash between side effects and their records
 // opens no second pull request, check run or comment.
 func TestEndToEndRetryAfterCrashIsIdempotent(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	body, _, err := env.CommentPayload("@agentgate fix", harness.Requester, "User")
 	if err != nil {
 		t.Fatal(err)

@@ -170,7 +170,7 @@ func TestEndToEndPlanSelfApproval(t *testing.T) {
 
 // A planned run is closed at once by cancel, and can no longer be approved.
 func TestEndToEndPlanCancelled(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	runID := startPlanned(t, env)
 	comment(t, env, "@agentgate cancel", harness.Requester)
 	eventually(t, time.Minute, "the planned run to be cancelled", func() bool { return doneState(env, runID) == "cancelled" })

@@ -23,9 +23,9 @@ import (
 
 // fakeSandbox stands in for the Docker sandbox in tests of the GitHub
 // side: it clones the task's branch as the sandbox does, then follows the
-// test agent's directives on the host (write, append, delete, exit,
-// summary; with none, one line appended to AGENTGATE_TEST.md) and
-// harvests the change. No container, no image: a run takes milliseconds.
+// test agent's directives on the host (write, append, delete, files,
+// exit, summary; with none, one line appended to AGENTGATE_TEST.md), harvests
+// the change and judges it by the run's policy. No container, no image: a run takes milliseconds.
 // It records what it was asked.
 type fakeSandbox struct {
 	dir string
@@ -99,7 +99,20 @@ func (f *fakeSandbox) Execute(ctx context.Context, t sandbox.Task) (*sandbox.Att
 			return nil, err
 		}
 	}
-	att.Change, att.Outcome = ch, sandbox.OutcomeSucceeded
+	att.Change = ch
+	// The run's policy judges the change as the sandbox's judge stage does.
+	if pol := t.Policy; pol != nil {
+		changed := make([]sandbox.ChangedFile, len(ch.Files))
+		for i, fc := range ch.Files {
+			changed[i] = sandbox.ChangedFile{Path: fc.Path, Added: fc.Added, Removed: fc.Removed, Binary: fc.Binary, Symlink: fc.Symlink}
+		}
+		if v := pol.Violations(changed); len(v) > 0 {
+			att.Outcome, att.Reason = sandbox.OutcomeRejected, "the change breaks the repository's policy: "+strings.Join(v, "; ")
+			return att, nil
+		}
+		att.Workflows, att.Protected = pol.ProtectedChanges(changed)
+	}
+	att.Outcome = sandbox.OutcomeSucceeded
 	return att, nil
 }
 
@@ -145,6 +158,11 @@ func followDirectives(work, task string) (code int, summary string, err error) {
 			err = writeIn(work, d.Args[0], directive.Unescape(d.Args[1]), os.O_APPEND)
 		case "delete":
 			err = os.RemoveAll(filepath.Join(work, d.Args[0]))
+		case "files":
+			n, _ := strconv.Atoi(d.Args[0])
+			for i := 0; i < n && err == nil; i++ {
+				err = writeIn(work, filepath.Join(d.Args[1], fmt.Sprintf("f%06d", i)), "x\n", os.O_TRUNC)
+			}
 		case "summary":
 			summary += directive.Unescape(d.Args[0]) + "\n"
 		case "exit":
