@@ -434,13 +434,20 @@ func parseSize(v string) (int64, error) {
 	return n * mult, nil
 }
 
+// allSettings are every operator setting LoadConfig knows, in the order
+// `-h` lists them (docs/operating.md's table of operator settings has a
+// row for each: TestOperatorSettingsTable).
+func allSettings() []setting {
+	return append(append(append(settings(), roleSettings()...), deploySettings()...), rotationSettings()...)
+}
+
 // LoadConfig builds a Config from defaults, the YAML file, the environment
 // and the flags in args, in rising precedence, then validates it for role
 // ("serve", "run" or "demo"). Errors name the setting.
 func LoadConfig(name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	all := append(append(append(settings(), roleSettings()...), deploySettings()...), rotationSettings()...)
+	all := allSettings()
 	flagVals := map[string]*string{}
 	for _, s := range all {
 		flagVals[s.key] = fs.String(s.key, "", s.help+" (env "+s.env()+")")

@@ -99,10 +99,17 @@ func startInternalAPI(t *testing.T) *internalAPI {
 // org binds the token to it with method and path rules.
 func startInspectEnv(t *testing.T, api *internalAPI) *harness.Env {
 	t.Helper()
+	return startInspectEnvImage(t, api, "agentgate/testagent:inspect")
+}
+
+// startInspectEnvImage is startInspectEnv with the test agent under the
+// tag image, adjusted further by more.
+func startInspectEnvImage(t *testing.T, api *internalAPI, image string, more ...func(*app.Config)) *harness.Env {
+	t.Helper()
 	// The test agent under a tag of its own: other work trees on this
 	// engine rebuild agentgate/testagent:dev from their own sources.
 	img := testagent.Spec
-	img.Image = "agentgate/testagent:inspect"
+	img.Image = image
 	requireDocker(t)
 	if _, err := imagebuild.Ensure(context.Background(), dockertest.Client(t), img); err != nil {
 		t.Fatal(err)
@@ -114,6 +121,9 @@ func startInspectEnv(t *testing.T, api *internalAPI) *harness.Env {
 		c.Network.UpstreamCAFile = api.caFile
 		c.EgressCredentials = map[string]string{"API_TOKEN": injectedToken}
 		c.EgressCredentialBindings = map[string]app.Binding{"API_TOKEN": {All: true}}
+		for _, f := range more {
+			f(c)
+		}
 	})
 	env.GH.AddRepo(testgh.Repo{Owner: harness.Owner, Name: ".github", DefaultBranch: "main"})
 	env.GH.AddFile(harness.Owner, ".github", ".github/agentgate.yml", fmt.Appendf(nil, `network:

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/agentgate/agentgate/webhook"
 )
@@ -18,4 +19,13 @@ func (s *Server) EnqueueForTest(ctx context.Context, args webhook.RunJobArgs) er
 		return err
 	}
 	return tx.Commit()
+}
+
+// FastPushRetriesForTest makes the in-place push retries wait a
+// millisecond, until the test ends, and returns how many there are.
+func FastPushRetriesForTest(t interface{ Cleanup(func()) }) int {
+	old := pushBackoff
+	pushBackoff = time.Millisecond
+	t.Cleanup(func() { pushBackoff = old })
+	return pushAttempts
 }

@@ -116,6 +116,34 @@ func (f *fakeSandbox) Execute(ctx context.Context, t sandbox.Task) (*sandbox.Att
 	return att, nil
 }
 
+// Resume clones the kept change's branch and writes its blobs, as the
+// sandbox does.
+func (f *fakeSandbox) Resume(ctx context.Context, t sandbox.ResumeTask) (*sandbox.Attempt, error) {
+	root, err := os.MkdirTemp(f.dir, "resume-")
+	if err != nil {
+		return nil, err
+	}
+	ws, err := gitops.Clone(ctx, gitops.CloneOptions{URL: t.CloneURL, Branch: t.Branch, Token: t.Token, Root: root})
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	if ws.BaseCommit != t.Base {
+		return nil, fmt.Errorf("%w: kept on %s, now %s", sandbox.ErrBaseMoved, t.Base, ws.BaseCommit)
+	}
+	att := &sandbox.Attempt{Workspace: ws}
+	for h, content := range t.Blobs {
+		got, err := ws.WriteBlob(content)
+		if err != nil {
+			return nil, err
+		}
+		if got != h {
+			att.Outcome, att.Reason = sandbox.OutcomeRejected, fmt.Sprintf("blob %s stored as %s", h, got)
+			return att, nil
+		}
+	}
+	return att, nil
+}
+
 // Verify passes every commit.
 func (f *fakeSandbox) Verify(_ context.Context, t sandbox.VerifyTask) (sandbox.VerifyResult, error) {
 	f.mu.Lock()

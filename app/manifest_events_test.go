@@ -40,7 +40,8 @@ func (refusingInserter) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river
 }
 
 // TestManifestEventsMatchIntake checks that app.yml (its events, and the
-// actions in each event's line comment) and the README's event table list
+// actions in each event's line comment) and the event table of
+// docs/operating.md (Permissions and events) list
 // exactly the events and actions intake's dispatch table routes, less the
 // events every app receives, and asks the real intake handler whether it
 // agrees: every example payload GitHub publishes, signed, with its action
@@ -62,7 +63,7 @@ func TestManifestEventsMatchIntake(t *testing.T) {
 		}
 	}
 	compareEvents(t, "app.yml", manifest, want)
-	compareEvents(t, "README.md's event table", readmeEvents(t), want)
+	compareEvents(t, eventTableDoc+"'s event table", readmeEvents(t), want)
 
 	spec, err := testgh.FindSpec(".")
 	if err != nil {
@@ -189,16 +190,35 @@ func manifestEvents(t *testing.T) map[string][]string {
 	return out
 }
 
-// readmeEvents reads the README's table of events and actions.
+// eventTableDoc is the page that holds the table of events and actions.
+const eventTableDoc = "docs/operating.md"
+
+// readmeEvents reads the table of events and actions of eventTableDoc,
+// after checking that no other page (README.md, docs/) holds a second
+// copy that could drift.
 func readmeEvents(t *testing.T) map[string][]string {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	const header = "\n| event | actions | what agentgate does with it |\n| --- | --- | --- |\n"
+	pages, err := filepath.Glob("../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, table, ok := strings.Cut(string(b), "\n| event | actions | what agentgate does with it |\n| --- | --- | --- |\n")
-	if !ok {
-		t.Fatal("README.md has no table of events and actions")
+	var table string
+	for _, page := range append(pages, "../README.md") {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, ok := strings.Cut(string(b), header)
+		switch {
+		case ok && filepath.ToSlash(page) == "../"+eventTableDoc:
+			table = rest
+		case ok:
+			t.Errorf("%s holds a table of events and actions; it belongs in %s alone", page, eventTableDoc)
+		}
+	}
+	if table == "" {
+		t.Fatalf("%s has no table of events and actions", eventTableDoc)
 	}
 	out := map[string][]string{}
 	for _, line := range strings.Split(table, "\n") {
@@ -207,7 +227,7 @@ func readmeEvents(t *testing.T) map[string][]string {
 		}
 		cells := strings.Split(line, "|")
 		if len(cells) < 4 {
-			t.Fatalf("README event table row %q", line)
+			t.Fatalf("%s: event table row %q", eventTableDoc, line)
 		}
 		out[strings.Trim(strings.TrimSpace(cells[1]), "`")] = actionList(cells[2])
 	}

@@ -162,7 +162,7 @@ func (s *Server) Retain(ctx context.Context) error {
 	}
 	if len(res.Runs) > 0 || counts != (store.TableCounts{}) {
 		s.log.Info("retention pruned", "before", before.UTC().Format(time.RFC3339), "runs", len(res.Runs), "events", res.Events,
-			"deliveries", counts.Deliveries, "replies", counts.Replies, "feedback", counts.Feedback)
+			"deliveries", counts.Deliveries, "replies", counts.Replies, "feedback", counts.Feedback, "kept_changes", counts.KeptChanges)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/sandbox"
@@ -30,7 +29,7 @@ func (r *run) commitAndPush(ctx context.Context, att *sandbox.Attempt) (pushed, 
 	if eff.CIHold {
 		msg = holdMessage(free)
 	}
-	now := time.Now().UTC()
+	now := r.commitTime() // pushkeep.go: a resumed push makes the same commit
 	sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{
 		Name: w.Config.BotLogin(), Email: w.Config.AppSlug + "[bot]@users.noreply.github.com", When: now,
 	})

@@ -13,8 +13,8 @@ import (
 // pushAttempts and pushBackoff bound the retries of a push that failed for
 // a transient reason (GitHub's git endpoint answering 5xx, a dropped
 // connection): the harvested commit is still in the run's work tree, so it
-// is pushed again there rather than the job failing and its next attempt
-// running the agent anew.
+// is pushed again there rather than the job failing. Past them, the
+// job's next attempt pushes the change kept in the store (pushkeep.go).
 var (
 	pushAttempts = 4
 	pushBackoff  = 2 * time.Second

@@ -63,21 +63,29 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	}
 	res, err := r.w.Sandbox.Verify(ctx, sandbox.VerifyTask{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: branch, Commit: sha, Token: tok,
-		Verify: v, Limits: lim, Network: r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}),
+		Verify: v, Limits: lim, Network: sandbox.VerifyNetwork(r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}), r.policy),
 	})
 	if err != nil {
 		return err
 	}
 	title := map[string]string{
-		"success": "Verification passed", "failure": fmt.Sprintf("Verification failed (exit code %d)", res.ExitCode),
+		"action_required": "Verification stopped: a request carried a secret",
+		"success":         "Verification passed", "failure": fmt.Sprintf("Verification failed (exit code %d)", res.ExitCode),
 		"timed_out": "Verification timed out after " + v.Timeout.String(), "neutral": "Not verified: the branch moved",
 	}[res.Conclusion]
 	summary := verifySummary(v.Command, sha, res.Duration, res.Output)
-	if _, _, err := r.gh.Checks.UpdateCheckRun(ctx, a.Owner, a.Repo, checkID, github.UpdateCheckRunOptions{
+	if res.Stopped != "" {
+		summary = res.Stopped + ".\n\nThe run's audit trail has an `egress.exfiltration` event naming where the value was found (never the value)."
+	}
+	upd := github.UpdateCheckRunOptions{
 		Name: VerifyCheckName, Status: github.String("completed"), Conclusion: github.String(res.Conclusion),
 		CompletedAt: &github.Timestamp{Time: time.Now().UTC()},
 		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
-	}); err != nil {
+	}
+	if u := r.w.Config.RunURL(a.RunID); u != "" && res.Stopped != "" {
+		upd.DetailsURL = github.String(u) // action_required: the details are the run's page
+	}
+	if _, _, err := r.gh.Checks.UpdateCheckRun(ctx, a.Owner, a.Repo, checkID, upd); err != nil {
 		return fmt.Errorf("complete verify check run: %w", err)
 	}
 	return r.w.DB.RecordEffect(ctx, a.RunID, effVerifyDone, res.Conclusion)

@@ -30,6 +30,10 @@ type Worker struct {
 	Metrics *telemetry.Metrics
 	Clients *Clients
 	Sandbox SandboxRunner
+	// Harvest are the harvest's limits, which a change kept for its push
+	// is held to again (pushkeep.go); zero: gitops' defaults, as the
+	// sandbox's own.
+	Harvest gitops.HarvestOptions
 	Logger  *slog.Logger
 	// Admission, when set, is the worker's CPU and memory budget.
 	Admission *sandbox.Admission
@@ -38,12 +42,14 @@ type Worker struct {
 }
 
 // SandboxRunner is what the worker asks of a sandbox, and all it knows of
-// one: run a task to a harvested change (Execute; the sandbox.Attempt's Close
-// releases it), and run a verification command on a pushed commit
-// (Verify). *sandbox.Sandbox does both in Docker; tests of the GitHub side give
-// the worker a fake (ServerOptions.Sandbox).
+// one: run a task to a harvested change (Execute; the Attempt's Close
+// releases it), make the workspace of a change an earlier attempt kept
+// (Resume), and run a verification command on a pushed commit (Verify).
+// *sandbox.Sandbox does them in Docker; tests of the GitHub side give the
+// worker a fake (ServerOptions.Sandbox).
 type SandboxRunner interface {
 	Execute(ctx context.Context, t sandbox.Task) (*sandbox.Attempt, error)
+	Resume(ctx context.Context, t sandbox.ResumeTask) (*sandbox.Attempt, error)
 	Verify(ctx context.Context, t sandbox.VerifyTask) (sandbox.VerifyResult, error)
 }
 
@@ -104,6 +110,9 @@ type run struct {
 	// the approved plan the task includes (plangate.go).
 	planPhase    bool
 	approvedPlan string
+	// commitAt is the time of the commit of a change kept for its push
+	// (pushkeep.go); zero: now.
+	commitAt time.Time
 }
 
 // Work implements river.Worker.
@@ -252,7 +261,7 @@ func (r *run) execute(ctx context.Context) error {
 	var agentSummary string
 	if pushed == "" {
 		var outcome, reason string
-		pushed, agentSummary, outcome, reason, err = r.sandboxAndPush(ctx)
+		pushed, agentSummary, outcome, reason, err = r.sandboxOrResume(ctx) // pushkeep.go
 		if err != nil {
 			return err
 		}
@@ -428,6 +437,9 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome
 	if att.Outcome != sandbox.OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
+	if err := r.keep(ctx, att); err != nil { // pushkeep.go
+		return "", "", "", "", err
+	}
 	if err := r.progress(ctx, "pushing", "The agent finished; pushing its change."); err != nil {
 		return "", "", "", "", err
 	}
@@ -508,6 +520,9 @@ func (r *run) finish(ctx context.Context, state, kind string, attrs map[string]a
 	}
 	if err := r.w.DB.ReleaseLease(ctx, r.leaseKey(), r.args.RunID); err != nil {
 		return fmt.Errorf("release lease: %w", err)
+	}
+	if err := r.w.DB.DropKeptChange(ctx, r.args.RunID); err != nil { // pushkeep.go
+		return err
 	}
 	return r.w.DB.RecordEffect(ctx, r.args.RunID, effDone, state)
 }

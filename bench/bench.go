@@ -27,7 +27,7 @@ type Options struct {
 	// there between runs. Default: a temporary directory, removed.
 	Dir string
 	// Binary is the agentgate executable the memory scenario starts as
-	// `serve` (default: this executable).
+	// `serve` (default: cmd/agentgate built from the module's source).
 	Binary string
 	// Only, when not empty, names the scenarios to run (see Scenarios).
 	Only []string

@@ -7,6 +7,6 @@
 // server's resident size idle and with 10,000 queued jobs.
 //
 // Run repeats each measurement, reports medians with their spread, and
-// renders BENCHMARKS.md-ready markdown tables. `agentgate bench` is its
+// renders BENCHMARKS.md-ready markdown tables. `agentgate-demo bench` is its
 // command line.
 package bench

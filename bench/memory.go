@@ -22,6 +22,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/agentgate/agentgate/internal/imagebuild"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/runner/relayimage"
 )
@@ -38,12 +39,12 @@ func memory(ctx context.Context, e *env) Result {
 	}
 	bin := e.opts.Binary
 	if bin == "" {
-		exe, err := os.Executable()
+		b, err := e.buildAgentgate(ctx)
 		if err != nil {
 			res.Err = err
 			return res
 		}
-		bin = exe
+		bin = b
 	}
 	if err := ensureImages(ctx); err != nil {
 		res.Err = err
@@ -257,4 +258,26 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// buildAgentgate builds the product binary (cmd/agentgate) from the module
+// the working directory is in, as users build it, into a directory of the
+// bench's, and returns its path.
+func (e *env) buildAgentgate(ctx context.Context) (string, error) {
+	root, err := imagebuild.ModuleRoot()
+	if err != nil {
+		return "", fmt.Errorf("build agentgate: %w", err)
+	}
+	dir, err := e.tempDir("agentgate-bin-")
+	if err != nil {
+		return "", fmt.Errorf("build agentgate: %w", err)
+	}
+	bin := filepath.Join(dir, "agentgate")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/agentgate")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build agentgate: go build ./cmd/agentgate: %w: %s", err, out)
+	}
+	return bin, nil
 }

@@ -55,7 +55,7 @@ type EffectiveConfig struct {
 
 	Verify EffectiveVerify `json:"verify"`
 	// CIHold keeps the repository's CI off agentgate's commits (a skip
-	// marker) until a maintainer approves; see the README, "CI isolation".
+	// marker) until a maintainer approves; see docs/configuration.md, "CI isolation".
 	CIHold bool `json:"ci_hold"`
 	// CommitMethod is how commits reach GitHub: auto, api or git.
 	CommitMethod string `json:"commit_method"`

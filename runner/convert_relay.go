@@ -35,6 +35,10 @@ func ConvertRelay(spec Spec) (*container.Config, *container.HostConfig, error) {
 		ports = append(ports, p)
 	}
 	sort.Ints(ports)
+	// "relay" first: relay images built before agentgate-relay run the
+	// agentgate binary, whose relay command it names; agentgate-relay
+	// accepts it too, so a worker and a relay image pinned by digest need
+	// not be upgraded together.
 	cmd := []string{"relay", "--egress", loopback(n.EgressPort), "--probe-host", n.ProbeDeniedHost}
 	for _, p := range ports {
 		cmd = append(cmd, "--listen", loopback(p)+"="+path.Join(RelaySocketPath, n.Ports[p]))

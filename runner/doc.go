@@ -12,7 +12,7 @@
 // write but cannot use to fill the worker's disk.
 //
 // With Spec.Network the agent gets a relayed network instead of none:
-// ConvertRelay configures the run's relay container (`agentgate relay`,
+// ConvertRelay configures the run's relay container (`agentgate-relay`,
 // package relay; NetworkMode none, the host's socket directory mounted into
 // it alone) and ConvertAgent puts the agent into the relay's network
 // namespace with HTTP_PROXY pointing at the relay's egress port. Engine.Run

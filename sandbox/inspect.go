@@ -185,7 +185,15 @@ func exfiltrationReason(attrs map[string]any) string {
 	if attrs["path"] == "gateway" {
 		dest = "a request to the model API"
 	}
-	return fmt.Sprintf("agentgate stopped the agent: %s carried %s in its %v (%v form). The request was not sent and "+
-		"no pull request was opened. Nothing legitimate sends these values anywhere, so a maintainer should look at "+
-		"what the agent was asked to do and at its output before running it again", dest, kind, attrs["where"], attrs["form"])
+	who, look, after := "the agent", "what the agent was asked to do and at its output", "no pull request was opened"
+	switch attrs["phase"] {
+	case "setup":
+		who, look = "the setup phase, before the agent started", "the repository's setup command and what it runs"
+	case "verify":
+		who, look = "the verify command", "the pushed change, which the verify command ran,"
+		after = "the verify check run asks for a maintainer's action (the pull request was opened before verification)"
+	}
+	return fmt.Sprintf("agentgate stopped %s: %s carried %s in its %v (%v form). The request was not sent and "+
+		"%s. Nothing legitimate sends these values anywhere, so a maintainer should look at "+
+		"%s before running it again", who, dest, kind, attrs["where"], attrs["form"], after, look)
 }

@@ -45,8 +45,9 @@ type runNetwork struct {
 // netOptions are what a phase adds to its network: the secrets the proxy
 // and the gateway refuse to let out, and what to do when one tries.
 type netOptions struct {
-	secrets *secretforms.Scanner       // nil: no tripwire (the setup phase holds its secrets by design)
+	secrets *secretforms.Scanner       // nil: no tripwire
 	onExfil func(attrs map[string]any) // called once per request that carried a secret
+	phase   string                     // "setup" or "verify" ("" for the agent's): the hit's phase and actor
 }
 
 // startNetwork opens the run's sockets in dir/sock and serves them. Every
@@ -104,7 +105,11 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 		eopts.OnExfiltration = func(x egress.Exfiltration) {
 			attrs := map[string]any{"path": "egress", "host": x.Host, "port": x.Port, "method": x.Method,
 				"url_path": x.Path, "where": x.Where, "secret": x.Secret, "form": x.Form}
-			record(KindEgressExfiltration, "agent", attrs)
+			actor := "agent"
+			if no.phase != "" {
+				actor, attrs["phase"] = no.phase, no.phase
+			}
+			record(KindEgressExfiltration, actor, attrs)
 			no.onExfil(attrs)
 		}
 	}

@@ -214,8 +214,8 @@ func Tail(s string, n int) string {
 	return s
 }
 
-// maxAgentSummary bounds what is read of the agent's summary.md.
-const maxAgentSummary = 16 << 10
+// MaxAgentSummary bounds what is read of the agent's summary.md.
+const MaxAgentSummary = 16 << 10
 
 // readAgentSummary reads out/summary.md without following links or
 // opening anything but a regular file; the agent wrote it.
@@ -237,7 +237,7 @@ func readAgentSummary(outDir string) string {
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		return ""
 	}
-	b, _ := io.ReadAll(io.LimitReader(f, maxAgentSummary))
+	b, _ := io.ReadAll(io.LimitReader(f, MaxAgentSummary))
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 

@@ -44,7 +44,7 @@ const (
 // branch's (setupTrust): on a follow-up, where the work tree is the
 // agent's branch, setup runs without them or the run stops, as
 // setup.on_untrusted says.
-func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, pol *RunPolicy, base runner.Spec, image string, att *Attempt) (bool, error) {
+func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, pol *RunPolicy, base runner.Spec, image string, planted *canaries, att *Attempt) (bool, error) {
 	plan := pol.Setup
 	secrets := plan.Secrets
 	if len(secrets) > 0 {
@@ -70,6 +70,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 		k, _, _ := strings.Cut(kv, "=")
 		names = append(names, k)
 	}
+	var trip *tripwire
 	if pol.Network.Mode == "relay" {
 		ncfg := NetworkConfig{
 			Mode: "relay", RelayImage: pol.Network.RelayImage, Allow: plan.Allow,
@@ -77,7 +78,9 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 			Inspect: pol.Network.Inspect, InspectAll: pol.Network.InspectAll, UpstreamCAFile: pol.Network.UpstreamCAFile,
 			setupPhase: true,
 		} // no LLM upstream: setup gets no gateway
-		net, err := s.startNetwork(ctx, t.RunID, ncfg)
+		trip = s.setupTripwire(ctx, t, planted, secrets)
+		defer trip.stop()
+		net, err := s.startNetwork(ctx, t.RunID, ncfg, trip.options())
 		if err != nil {
 			return false, fmt.Errorf("setup network: %w", err)
 		}
@@ -94,7 +97,13 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 	}); err != nil {
 		return false, err
 	}
-	res, err := s.Engine.Run(ctx, spec, nil)
+	res, err := s.Engine.Run(trip.context(ctx), spec, nil)
+	if x := trip.tripped(); x != nil {
+		// Stopped by agentgate's tripwire, whatever the engine says.
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, KindSetupExited, "setup", map[string]any{"stopped": "secret in a request"})
+		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(x)
+		return true, nil
+	}
 	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
 		att.Outcome, att.Reason = OutcomeSandboxError, "setup phase: "+err.Error()
 		return true, nil

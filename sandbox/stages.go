@@ -208,15 +208,8 @@ func (x *execution) network(ctx context.Context) error {
 		return err
 	}
 	x.planted = planted
-	secrets := slices.Concat(s.KnownSecrets, planted.secrets)
-	for name, v := range s.Credentials {
-		secrets = append(secrets, secretforms.Secret{Name: "credential:" + name, Value: v})
-	}
-	if t.Token != "" {
-		secrets = append(secrets, secretforms.Secret{Name: "github:clone-token", Value: t.Token})
-	}
 	net, err := s.startNetwork(ctx, t.RunID, x.pol.Network, netOptions{
-		secrets: secretforms.NewScanner(secrets...),
+		secrets: secretforms.NewScanner(s.phaseSecrets(t.Token, planted.secrets, nil)...),
 		onExfil: func(attrs map[string]any) {
 			x.exfil.CompareAndSwap(nil, &attrs)
 			x.stopAgent()
@@ -250,7 +243,7 @@ func (x *execution) setup(ctx context.Context) error {
 	}
 	x.agent = agent
 	if x.pol.Setup != nil {
-		if stop, err := x.s.setupPhase(ctx, x.t, x.ws, x.pol, x.spec, agent.Image, x.att); err != nil || stop {
+		if stop, err := x.s.setupPhase(ctx, x.t, x.ws, x.pol, x.spec, agent.Image, x.planted, x.att); err != nil || stop {
 			return err // a stop is in x.att
 		}
 	}

@@ -41,6 +41,7 @@ type VerifyResult struct {
 	ExitCode   int
 	Output     string
 	Duration   time.Duration
+	Stopped    string // why the tripwire stopped the command (Conclusion action_required); "" when it did not
 }
 
 // Verify clones t.Branch, checks it is still t.Commit, and runs the
@@ -108,6 +109,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 		WorkTree: ws.WorkTree, TaskFile: taskFile, Limits: lim,
 	}
 	mode := "none"
+	var trip *tripwire
 	if len(t.Verify.Allow) > 0 && t.Network.Mode == "relay" {
 		// Egress to the verify allowlist only (within the operator's), and
 		// no LLM gateway: without model keys startNetwork opens none.
@@ -117,7 +119,11 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 		if n.Allow == nil {
 			n.Allow = []string{}
 		}
-		net, err := s.startNetwork(ctx, t.RunID, n)
+		// The command is the agent's code: its requests are scanned for
+		// every secret the worker holds.
+		trip = newTripwire(ctx, "verify", s.phaseSecrets(t.Token, nil, nil))
+		defer trip.stop()
+		net, err := s.startNetwork(ctx, t.RunID, n, trip.options())
 		if err != nil {
 			return VerifyResult{}, err
 		}
@@ -134,7 +140,10 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 	}); err != nil {
 		return VerifyResult{}, err
 	}
-	res, err := s.Engine.Run(ctx, spec, nil)
+	res, err := s.Engine.Run(trip.context(ctx), spec, nil)
+	if x := trip.tripped(); x != nil {
+		return s.verifyStopped(ctx, t, x)
+	}
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify sandbox: %w", err)
 	}

@@ -127,7 +127,7 @@ func deleteRun(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete run %s: %w", id, err)
 	}
-	for _, q := range []string{`DELETE FROM effects WHERE run_id = ?`, `DELETE FROM runs WHERE id = ?`} {
+	for _, q := range []string{`DELETE FROM effects WHERE run_id = ?`, `DELETE FROM kept_changes WHERE run_id = ?`, `DELETE FROM runs WHERE id = ?`} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return 0, fmt.Errorf("delete run %s: %w", id, err)
 		}
@@ -174,6 +174,9 @@ func advanceBase(ctx context.Context, tx *sql.Tx, base checkpointBody, head int6
 // TableCounts are the rows PruneRecords deleted, by table.
 type TableCounts struct {
 	Deliveries, Replies, Feedback int64
+	// KeptChanges are harvested changes a run kept for its push and
+	// never dropped (its worker stopped for good in between).
+	KeptChanges int64
 }
 
 // recordTables are the tables PruneRecords prunes: what each keeps, the
@@ -182,6 +185,7 @@ var recordTables = []struct{ table, timeCol, key string }{
 	{"deliveries", "received_at", "delivery_id"},
 	{"replies", "created_at", "reply_key"},
 	{"feedback", "created_at", "pr_key || ' ' || item_key"},
+	{"kept_changes", "created_at", "run_id"},
 }
 
 // PruneRecords deletes the intake and command records older than before:
@@ -191,7 +195,7 @@ var recordTables = []struct{ table, timeCol, key string }{
 // held for long.
 func (db *DB) PruneRecords(ctx context.Context, before time.Time) (TableCounts, error) {
 	var counts TableCounts
-	dst := []*int64{&counts.Deliveries, &counts.Replies, &counts.Feedback}
+	dst := []*int64{&counts.Deliveries, &counts.Replies, &counts.Feedback, &counts.KeptChanges}
 	for i, t := range recordTables {
 		q := `DELETE FROM ` + t.table + ` WHERE ` + t.key + ` IN (SELECT ` + t.key + ` FROM ` + t.table +
 			` WHERE ` + t.timeCol + ` < ? LIMIT ?)`

@@ -65,6 +65,7 @@ var migrations = []migration{
 	auditMigration,    // version 2: the hash chain (audit_schema.go)
 	commandsMigration, // version 3: installations, switches, replies, feedback (commands_schema.go)
 	runIDsMigration,   // version 4: runs keyed by repository and installation id
+	keptMigration,     // version 5: harvested changes kept for a retried push (kept.go)
 }
 
 // runIDsMigration adds the ids GitHub never reuses to every run: a

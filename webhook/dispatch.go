@@ -34,7 +34,7 @@ type route func(payload []byte, cfg Config) (Routed, string, error)
 
 // routes is the dispatch table: "event.action" first, then "event" (every
 // action of the event). To route a new event or action, add a row, then
-// the event to app.yml and the row to the README's event table
+// the event to app.yml and the row to docs/operating.md's event table
 // (app.TestManifestEventsMatchIntake checks all three agree).
 var routes = map[string]route{
 	"issue_comment.created":               routeComment,

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/agentgate/agentgate/internal/agent"
+	"github.com/agentgate/agentgate/builtinagent"
 )
 
 // cmdAgent is `agentgate agent`, the built-in agent inside its sandbox
@@ -17,11 +17,11 @@ import (
 // events on stdout and writes summary.md. The exit code is the result's:
 // 0 finished, 3 a budget used up, 1 an error.
 func cmdAgent(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) (int, error) {
-	cfg := agent.ConfigFromEnv()
+	cfg := builtinagent.ConfigFromEnv()
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	maxSteps := fs.Int("max-steps", agent.DefaultMaxSteps, "model calls allowed")
-	model := fs.String("model", "", "model name (default $AGENTGATE_MODEL, else "+agent.DefaultModel+")")
-	timeout := fs.Duration("command-timeout", agent.DefaultCommandTimeout, "default and maximum timeout of a command the agent runs")
+	maxSteps := fs.Int("max-steps", builtinagent.DefaultMaxSteps, "model calls allowed")
+	model := fs.String("model", "", "model name (default $AGENTGATE_MODEL, else "+builtinagent.DefaultModel+")")
+	timeout := fs.Duration("command-timeout", builtinagent.DefaultCommandTimeout, "default and maximum timeout of a command the agent runs")
 	stream := fs.Bool("stream", cfg.Stream, "ask for streamed completions (default $AGENTGATE_STREAM)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
@@ -35,7 +35,7 @@ func cmdAgent(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	cfg.MaxSteps, cfg.CommandTimeout, cfg.Stream = *maxSteps, *timeout, *stream
 	cfg.Events, cfg.Log = stdout, log
 	start := time.Now()
-	res, err := agent.Run(ctx, cfg)
+	res, err := builtinagent.Run(ctx, cfg)
 	log.Info("agent done", "status", res.Status, "steps", res.Steps, "input_tokens", res.InputTokens,
 		"output_tokens", res.OutputTokens, "duration", time.Since(start).Round(time.Millisecond))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
+	"github.com/agentgate/agentgate/cmd/internal/auditcmd"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/telemetry/provenance"
@@ -84,7 +85,7 @@ func attestedDBIn(t *testing.T, dir, signer string) (dbPath, keyPath string) {
 		}
 	}
 	raw, _ := json.Marshal(env)
-	if err := db.RecordEffect(ctx, "run-p", effProvenance, string(raw)); err != nil {
+	if err := db.RecordEffect(ctx, "run-p", auditcmd.EffectProvenance, string(raw)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Append(ctx, telemetry.Event{RunID: "run-p", Kind: provenance.KindSigned, Actor: "agentgate",

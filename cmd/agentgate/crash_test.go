@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/harness"
@@ -429,10 +430,16 @@ func TestCrashKill9(t *testing.T) {
 		name    string
 		crashAt string // AGENTGATE_TEST_CRASH_AT; "" = killed from outside while the agent runs
 		task    string
+		// agentOnce: the agent ran once in all (sandbox.started), the
+		// restarted worker resumed the push (push.resumed).
+		agentOnce bool
 	}{
 		{name: "job taken from the queue", crashAt: "work", task: task},
 		{name: "while cloning", crashAt: "phase:clone", task: task},
 		{name: "while the agent runs", task: "agentgate-test: sleep 4\n" + task},
+		// The change is kept before its push: the next attempt pushes it
+		// without running the agent again (agentOnce).
+		{name: "after the change is kept, before the push", crashAt: "after:change.kept", task: task, agentOnce: true},
 		{name: "after the push, before the pull request", crashAt: "after:git.pushed", task: task},
 		{name: "after the pull request", crashAt: "after:pr.number", task: task},
 	}
@@ -462,9 +469,34 @@ func TestCrashKill9(t *testing.T) {
 			}
 			e.stop(p2)
 			e.checkOutcome(runID, branch)
+			if tc.agentOnce {
+				e.checkAgentOnce(runID)
+			}
 			e.checkNoLeftovers()
 			e.auditVerify()
 		})
+	}
+}
+
+// checkAgentOnce: the run's agent started once, its push was resumed by
+// a later attempt, and the kept change is gone.
+func (e *crashEnv) checkAgentOnce(runID string) {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	events, err := e.db.Events(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, ev := range events {
+		count[ev.Kind]++
+	}
+	if count["sandbox.started"] != 1 || count[app.KindPushResumed] != 1 {
+		t.Errorf("run %s: sandbox.started %d, push.resumed %d; want 1 each", runID, count["sandbox.started"], count[app.KindPushResumed])
+	}
+	if _, kept, err := e.db.KeptChange(ctx, runID); err != nil || kept {
+		t.Errorf("run %s: kept change after the run: %v, %v", runID, kept, err)
 	}
 }
 

@@ -1,7 +1,10 @@
-// Command agentgate is the one agentgate binary: the webhook service and
-// worker (serve), a local sandboxed run (run), a self-contained demo (demo),
-// the image builder (images), the sandbox's relay (relay) and the built-in
-// agent (agent).
+// Command agentgate is the product binary: the webhook service and worker
+// (serve), a local sandboxed run (run), the image builder (images), the
+// GitHub App's registration (setup), redelivery, backup, the audit trail
+// (audit) and the built-in agent (agent). The demo and the bench, with the
+// stand-ins they need, are their own command (cmd/agentgate-demo); the
+// relay container runs its own binary (cmd/agentgate-relay). A test
+// (TestProductDeps) keeps test code out of this one.
 package main
 
 import (
@@ -26,10 +29,7 @@ Usage:
   agentgate worker  [flags]   the same as serve --role worker
   agentgate run     --repo PATH --task TEXT [--image IMG] [--cmd "..."]
                               the same sandboxed run on a local repository
-  agentgate demo              end to end on this machine, no GitHub account needed
   agentgate images            build the local images (agentgate/testagent:dev, agentgate/relay:dev, agentgate/agent:dev)
-  agentgate bench   [-n N] [-short] [-only intake,run,...] [-out FILE]
-                              measure against baselines; BENCHMARKS.md tables
   agentgate setup   --webhook-url URL [--org ORG]
                               register the GitHub App from app.yml (GitHub's manifest flow)
   agentgate redeliver --since DURATION [--dry-run]
@@ -39,14 +39,21 @@ Usage:
                               the audit trail: query, export for a SIEM, verify the hash chain
   agentgate agent   [--max-steps N] [--model M] [--command-timeout D]
                               the built-in agent, inside its sandbox image
-  agentgate relay   --listen 127.0.0.1:PORT=SOCKET ...
-                              inside a run's relay container: forward loopback to the host
   agentgate version
                               version, commit and the database schema version it knows
+
+The demo and the bench are their own command: go run ./cmd/agentgate-demo [bench].
 
 Run "agentgate COMMAND -h" for a command's flags. Every flag can also be set
 as AGENTGATE_<FLAG> (upper case, - as _) or in a YAML file (--config).
 `
+
+// moved says where the commands that left the product binary went.
+var moved = map[string]string{
+	"demo":  "go run ./cmd/agentgate-demo",
+	"bench": "go run ./cmd/agentgate-demo bench",
+	"relay": "agentgate-relay (cmd/agentgate-relay), the relay image's entrypoint",
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -80,14 +87,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			return code
 		}
-	case "demo":
-		err = cmdDemo(ctx, args[1:], stdout, log)
-	case "relay":
-		err = cmdRelay(ctx, args[1:], stdout, log)
 	case "images":
 		err = cmdImages(ctx, args[1:], stdout)
-	case "bench":
-		err = cmdBench(ctx, args[1:], stdout, log)
+	case "demo", "bench", "relay":
+		// Commands that moved out of the product binary.
+		fmt.Fprintf(stderr, "agentgate %s: not in the product binary; use %s\n", args[0], moved[args[0]])
+		return 2
 	case "setup":
 		err = cmdSetup(ctx, args[1:], stdout, log)
 	case "redeliver":

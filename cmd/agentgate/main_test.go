@@ -23,6 +23,10 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"run", "--task", ""}, 1, "--task: required"},
 		{[]string{"run", "--agent", "bogus", "--task", "x"}, 1, "agent-preset"},
 		{[]string{"version"}, 0, "schema: "},
+		// The commands that left the product binary say where they went.
+		{[]string{"demo"}, 2, "go run ./cmd/agentgate-demo"},
+		{[]string{"bench", "-n", "1"}, 2, "go run ./cmd/agentgate-demo bench"},
+		{[]string{"relay", "--listen", "127.0.0.1:3128=/s/e.sock"}, 2, "agentgate-relay"},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer

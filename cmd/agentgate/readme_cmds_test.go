@@ -23,21 +23,21 @@ import (
 	"github.com/agentgate/agentgate/telemetry"
 )
 
-// readmeBlock is the body of the README's ```sh block whose first line
-// starts with first, one command line per element.
+// readmeBlock is the body of the ```sh block whose first line starts with
+// first, in README.md or a page of docs/, one command line per element.
 func readmeBlock(t *testing.T, first string) []string {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range docFiles(t) {
+		s := readDoc(t, name)
+		i := strings.Index(s, "```sh\n"+first)
+		if i < 0 {
+			continue
+		}
+		s = s[i+len("```sh\n"):]
+		return strings.Split(strings.TrimSuffix(s[:strings.Index(s, "```")], "\n"), "\n")
 	}
-	s := string(b)
-	i := strings.Index(s, "```sh\n"+first)
-	if i < 0 {
-		t.Fatalf("README.md has no sh block starting with %q", first)
-	}
-	s = s[i+len("```sh\n"):]
-	return strings.Split(strings.TrimSuffix(s[:strings.Index(s, "```")], "\n"), "\n")
+	t.Fatalf("neither README.md nor docs/*.md has an sh block starting with %q", first)
+	return nil
 }
 
 // readmeShell runs a README line as written through sh, in dir, with the
@@ -246,33 +246,6 @@ func TestREADMEServeHelp(t *testing.T) {
 		}
 	}
 	checkEmpty(t, cwd)
-}
-
-// TestREADMEBench runs the Benchmarks section's command from a fresh
-// directory with its -dir under the test's directory, plus the documented
-// -short -n 1 -only audit so that a test can afford it: -out writes the
-// tables into the working directory, -dir keeps the working data.
-func TestREADMEBench(t *testing.T) {
-	args := readmeLine(t, `go run \./cmd/agentgate (bench -dir /var/tmp/agentgate-bench -out BENCHMARKS-tables\.md)`)[1]
-	root := t.TempDir()
-	cwd, dir := filepath.Join(root, "cwd"), filepath.Join(root, "agentgate-bench")
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	line := "agentgate " + strings.Replace(args, "/var/tmp/agentgate-bench", dir, 1) + " -short -n 1 -only audit"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := readmeShell(ctx, t, cwd, line, userEnv(filepath.Join(root, "home"), filepath.Join(root, "state")))
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", line, err, out)
-	}
-	tables, err := os.ReadFile(filepath.Join(cwd, "BENCHMARKS-tables.md"))
-	if err != nil || !strings.Contains(string(tables), "### Audit trail") || !strings.Contains(string(tables), "| appends |") {
-		t.Errorf("%s: BENCHMARKS-tables.md = %q, %v", line, tables, err)
-	}
-	if ents, err := os.ReadDir(dir); err != nil || len(ents) == 0 {
-		t.Errorf("%s: -dir %s kept nothing: %v", line, dir, err)
-	}
 }
 
 // TestREADMEAuditKeyFromOpenSSL: the docker-compose block's audit key line

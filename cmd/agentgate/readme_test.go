@@ -29,8 +29,8 @@ import (
 	"github.com/agentgate/agentgate/store"
 )
 
-// The README tests run the README's commands as a new user would: the
-// built binary, the command line as the README writes it, no path flag,
+// The README tests run the commands of README.md and docs/ as a new user
+// would: the built binary, the command line as the page writes it, no path flag,
 // from a fresh empty directory as the working directory. They prove that
 // the defaults work from anywhere: every path is absolute and every
 // directory exists before anything opens it.
@@ -64,19 +64,56 @@ func plainBinary(t *testing.T) string {
 	return plainBin
 }
 
-// readmeLine is the first README line matching re (anchored at a line's
-// start), with the submatches.
-func readmeLine(t *testing.T, re string) []string {
+// docFiles are the documents whose commands these tests run as written:
+// README.md and every page of the manual in docs/, README first.
+func docFiles(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
+	manual, err := filepath.Glob("../../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^` + re + `$`).FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatalf("README.md has no line matching %q", re)
+	if len(manual) == 0 {
+		t.Fatal("docs/ holds no .md file")
 	}
-	return m
+	return append([]string{"../../README.md"}, manual...)
+}
+
+// readDoc is the text of one of docFiles.
+func readDoc(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// readmeLine is the first line of the documents (README.md, then docs/)
+// matching re (anchored at a line's start), with the submatches.
+func readmeLine(t *testing.T, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile(`(?m)^` + re + `$`)
+	for _, name := range docFiles(t) {
+		if m := rx.FindStringSubmatch(readDoc(t, name)); m != nil {
+			return m
+		}
+	}
+	t.Fatalf("neither README.md nor docs/*.md has a line matching %q", re)
+	return nil
+}
+
+// docSection is the text of the documents from the heading line on, in
+// the one document (README.md or a page of docs/) that holds it.
+func docSection(t *testing.T, heading string) string {
+	t.Helper()
+	for _, name := range docFiles(t) {
+		s := readDoc(t, name)
+		if i := strings.Index(s, "\n"+heading+"\n"); i >= 0 {
+			return s[i+1:]
+		}
+	}
+	t.Fatalf("neither README.md nor docs/*.md has the heading %q", heading)
+	return ""
 }
 
 // userEnv is the environment of a new user: this process's, without any
@@ -210,11 +247,7 @@ func TestREADMEServeFromFreshDirectory(t *testing.T) {
 		"AGENTGATE_WEBHOOK_SECRET_FILE": []byte("readme-webhook-secret\n"),
 	}
 	var settings []string
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section := string(b)[strings.Index(string(b), "### Single host"):]
+	section := docSection(t, "### Single host")
 	for _, m := range regexp.MustCompile(`(?m)^export (AGENTGATE_[A-Z_]+)=(\S+)$`).FindAllStringSubmatch(section[:strings.Index(section, "agentgate serve --listen")], -1) {
 		name, value := m[1], m[2]
 		switch {

@@ -90,7 +90,7 @@ Next:
   2. Start agentgate with these credentials:
        agentgate serve --config %s
      With docker-compose or Kubernetes, put private-key and webhook-secret
-     into their secrets instead (README, "Deployment").
+     into their secrets instead (docs/operating.md, "Deployment").
   3. GitHub delivers events to %s: make sure it reaches agentgate
      (the app's settings, Advanced tab, list every delivery; a missed one
      can be replayed with agentgate redeliver).

@@ -39,7 +39,7 @@ import (
 var payloads embed.FS
 
 // embeddedSpec is a copy of ../shared/github/github-openapi-subset.json, so
-// `agentgate demo` validates its GitHub stand-in on a machine that has only
+// `agentgate-demo` validates its GitHub stand-in on a machine that has only
 // this repository. Tests and CI use the shared file when it is there.
 //
 //go:embed github-openapi-subset.json.gz

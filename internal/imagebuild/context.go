@@ -51,15 +51,26 @@ func isModule(gomod []byte) bool {
 // BuildContext returns the docker build context of spec as a deterministic
 // tar: the Dockerfile, the static binary and, when asked and the host has
 // it, busybox with a symlink per applet. Identical inputs give identical
-// bytes.
+// bytes. The binary is built from the module at root; with root "" it is
+// spec.Prebuilt's and the Dockerfile spec.DockerfileText.
 func BuildContext(ctx context.Context, root string, spec Spec) ([]byte, error) {
-	df, err := os.ReadFile(filepath.Join(root, spec.Dockerfile))
-	if err != nil {
-		return nil, fmt.Errorf("build context: %w", err)
-	}
-	bin, err := buildBinary(ctx, root, spec)
-	if err != nil {
-		return nil, err
+	var df, bin []byte
+	var err error
+	if root == "" {
+		if spec.Prebuilt == nil || spec.DockerfileText == nil {
+			return nil, fmt.Errorf("build context: %s: no source tree and no prebuilt binary", spec.Name)
+		}
+		df = spec.DockerfileText
+		if bin, err = prebuiltBinary(spec); err != nil {
+			return nil, err
+		}
+	} else {
+		if df, err = os.ReadFile(filepath.Join(root, spec.Dockerfile)); err != nil {
+			return nil, fmt.Errorf("build context: %w", err)
+		}
+		if bin, err = buildBinary(ctx, root, spec); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

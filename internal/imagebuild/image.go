@@ -26,15 +26,26 @@ type Spec struct {
 	Binary     string // where the binary goes in the image, e.g. "usr/local/bin/agentgate"
 	Busybox    bool   // add the host's /bin/busybox and its applet links, when present
 	TmpDir     bool   // add an empty /tmp (mode 1777)
+
+	// DockerfileText is the Dockerfile's text carried by the binary
+	// (deploy/images embeds it), used when there is no source tree to read
+	// Dockerfile from. With Prebuilt it lets Ensure work without one.
+	DockerfileText []byte
+	// Prebuilt, when set, finds the static binary to put in the image when
+	// there is no source tree to build Package from (an installed
+	// agentgate): Self or Sibling. Without it, Ensure needs the source tree.
+	Prebuilt func() (string, error)
 }
 
 func (s Spec) inputsLabel() string { return "dev.agentgate." + s.Name + ".inputs" }
 
 // Ensure makes sure spec.Image exists on the engine behind cli and matches
 // the current sources, building it when it does not, and returns its tag.
-// It needs the source tree (it walks up from the working directory to the
-// module's go.mod) and the go tool; it never pulls. Concurrent callers, also
-// in different processes, are serialised by a lock file in os.TempDir.
+// From the source tree (it walks up from the working directory to the
+// module's go.mod) it builds spec.Package with the go tool; without one it
+// uses spec.Prebuilt's binary and spec.DockerfileText, when the spec has
+// them, and fails otherwise. It never pulls. Concurrent callers, also in
+// different processes, are serialised by a lock file in os.TempDir.
 func Ensure(ctx context.Context, cli client.APIClient, spec Spec) (string, error) {
 	// The sources cannot change under a running process: once this process
 	// built or checked the image, an inspect that finds the same inputs
@@ -47,7 +58,10 @@ func Ensure(ctx context.Context, cli client.APIClient, spec Spec) (string, error
 	}
 	root, err := ModuleRoot()
 	if err != nil {
-		return "", fmt.Errorf("%s image: %w", spec.Name, err)
+		if spec.Prebuilt == nil || spec.DockerfileText == nil {
+			return "", fmt.Errorf("%s image: built from the source tree only (run it from a clone of agentgate): %w", spec.Name, err)
+		}
+		root = "" // the prebuilt binary
 	}
 	unlock, err := LockFile(ctx, "agentgate-"+spec.Name+"-image.lock")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -32,6 +33,9 @@ type Report struct {
 	// Text is the text a reader sees outside code; Code the text inside
 	// <code> and <pre>.
 	Text, Code string
+	// Headings are the text of each h1 to h6, in document order, the text
+	// of code spans in them included.
+	Headings []string
 }
 
 var gfm = goldmark.New(
@@ -65,6 +69,8 @@ func Render(md string) (Report, error) {
 				r.Images = append(r.Images, attr(n, "data"))
 			case "code", "pre":
 				inCode = true
+			case "h1", "h2", "h3", "h4", "h5", "h6":
+				r.Headings = append(r.Headings, textOf(n))
 			}
 		case xhtml.CommentNode:
 			r.Comments = append(r.Comments, n.Data)
@@ -85,6 +91,52 @@ func Render(md string) (Report, error) {
 		delete(r.Elements, skip)
 	}
 	return r, nil
+}
+
+// textOf is the text of n's subtree.
+func textOf(n *xhtml.Node) string {
+	if n.Type == xhtml.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(textOf(c))
+	}
+	return b.String()
+}
+
+// Anchors are the fragment ids GitHub gives the document's headings: a
+// heading's text in lower case, without punctuation (letters, digits,
+// '-' and '_' kept), each space a '-', and "-1", "-2"… after the second,
+// third… heading with the same id.
+func (r Report) Anchors() map[string]bool {
+	out := map[string]bool{}
+	seen := map[string]int{}
+	for _, h := range r.Headings {
+		id := Slug(h)
+		if n := seen[id]; n > 0 {
+			seen[id]++
+			id = fmt.Sprintf("%s-%d", id, n)
+		} else {
+			seen[id] = 1
+		}
+		out[id] = true
+	}
+	return out
+}
+
+// Slug is the id GitHub gives a heading whose text is h.
+func Slug(h string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(strings.TrimSpace(h)) {
+		switch {
+		case c == ' ':
+			b.WriteRune('-')
+		case c == '-' || c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.Is(unicode.M, c):
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 func attr(n *xhtml.Node, key string) string {

@@ -1,5 +1,5 @@
 // Package testgh is agentgate's one fake: a stateful stand-in for the parts
-// of GitHub's REST API that agentgate uses, for tests and `agentgate demo`.
+// of GitHub's REST API that agentgate uses, for tests and `agentgate-demo`.
 //
 // The server keeps state (installations, repositories, issues, comments,
 // reactions, pull requests, check runs, files, installation tokens) and

@@ -29,6 +29,31 @@ type Server struct {
 
 	mu        sync.Mutex
 	workflows WorkflowsAuthorizer
+	// failPushes is how many pushes are still answered 502 (FailPushes).
+	failPushes int
+}
+
+// FailPushes makes the server answer the next n pushes (their first
+// request, the receive-pack advertisement) with 502 Bad Gateway, as
+// GitHub's git endpoint does in an outage.
+func (s *Server) FailPushes(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPushes = n
+}
+
+// failPush reports whether this request is a push to fail, counting it.
+func (s *Server) failPush(r *http.Request, write bool) bool {
+	if !write || r.Method != http.MethodGet {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failPushes <= 0 {
+		return false
+	}
+	s.failPushes--
+	return true
 }
 
 // BackendPath is where Debian installs git-http-backend.
@@ -139,6 +164,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "permission denied", http.StatusForbidden)
 			return
 		}
+	}
+	if s.failPush(r, write) {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+		return
 	}
 	s.backendFor(token, repo, write).ServeHTTP(w, r)
 }

@@ -1,6 +1,6 @@
 // Package upstream is the loopback HTTP server the egress benchmarks aim
 // at, through the proxy and directly: the one stand-in for "the outside"
-// that both the package benchmark and agentgate bench measure against.
+// that both the package benchmark and agentgate-demo bench measure against.
 package upstream
 
 import (

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/agentgate/agentgate/deploy/images"
 	"github.com/agentgate/agentgate/internal/imagebuild"
 )
 
@@ -25,6 +26,10 @@ var AgentImage = imagebuild.Spec{
 	Binary:     "usr/local/bin/agentgate",
 	Busybox:    true,
 	TmpDir:     true,
+	// Without the source tree: the running agentgate binary itself (it
+	// holds `agentgate agent`; static when built with CGO_ENABLED=0).
+	DockerfileText: images.AgentDockerfile,
+	Prebuilt:       imagebuild.Self,
 }
 
 // EnsureImage makes sure the image exists and matches the current

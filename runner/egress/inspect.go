@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +49,7 @@ type tunnel struct {
 	addr      string // first vetted address, for events
 	ins       []inspection
 	tr        *http.Transport
+	bc        *batchConn // the agent's side, under the proxy's TLS
 	up, down  atomic.Int64
 }
 
@@ -63,24 +67,33 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		t.authority = net.JoinHostPort(d.Host, portString(d.Port))
 	}
 	d.Addr = t.addr
+	upTLS := &tls.Config{
+		ServerName: t.host,
+		RootCAs:    p.opts.UpstreamRoots,
+		MinVersion: tls.VersionTLS12,
+	}
 	t.tr = &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		// The transport's own TLS, but over a buffered connection (see
+		// inspectio.go): so the TLS config is here, and the handshake.
+		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			dd := Decision{Host: t.host, Port: t.port}
 			up, rf := p.dialVetted(ctx, &dd, addrs)
 			if rf != nil {
 				return nil, errors.New(rf.msg)
 			}
-			return &upstreamConn{meteredConn: &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout}, p: p, raw: up}, nil
-		},
-		TLSClientConfig: &tls.Config{
-			ServerName: t.host,
-			RootCAs:    p.opts.UpstreamRoots,
-			MinVersion: tls.VersionTLS12,
+			tc := tls.Client(newBufferedConn(&upstreamConn{meteredConn: &meteredConn{Conn: up, p: p, idle: p.opts.IdleTimeout}, p: p, raw: up}), upTLS)
+			hctx, cancel := context.WithTimeout(ctx, p.opts.DialTimeout)
+			defer cancel()
+			if err := tc.HandshakeContext(hctx); err != nil {
+				_ = tc.Close()
+				return nil, fmt.Errorf("TLS to %s: %w", t.host, err)
+			}
+			return tc, nil
 		},
 		// HTTP/1.1 to the real host: each of the agent's requests (HTTP/2
 		// streams included) gets a pooled connection of its own, so one
 		// download never waits on another's flow-control window; as fast
-		// as HTTP/2 for a bulk download in agentgate bench.
+		// as HTTP/2 for a bulk download in agentgate-demo bench.
 		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{},
 		TLSHandshakeTimeout:   p.opts.DialTimeout,
 		ResponseHeaderTimeout: p.opts.ResponseTimeout,
@@ -90,8 +103,11 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		// a connection each.
 		MaxConnsPerHost:        maxUpstreamConns,
 		MaxResponseHeaderBytes: maxResponseHeader,
-		ReadBufferSize:         64 << 10,
-		WriteBufferSize:        64 << 10,
+		// No larger than a TLS record: a body read of a record or more
+		// then goes straight into the caller's buffer, not through this
+		// one.
+		ReadBufferSize:  16 << 10,
+		WriteBufferSize: 64 << 10,
 	}
 	defer t.tr.CloseIdleConnections()
 
@@ -103,7 +119,8 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 	}
 	_ = c.SetWriteDeadline(time.Time{})
 	pre, _ := br.Peek(br.Buffered())
-	tc := tls.Server(&prefixConn{Conn: c, buf: pre}, &tls.Config{
+	t.bc = &batchConn{Conn: &prefixConn{Conn: c, buf: pre}}
+	tc := tls.Server(t.bc, &tls.Config{
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			// Always the CONNECT target's name, whatever SNI the client
 			// sent: the request goes to the host the allowlist checked.
@@ -111,6 +128,9 @@ func (p *Proxy) inspectTunnel(c net.Conn, br *bufio.Reader, d Decision, ins []in
 		},
 		NextProtos: []string{"h2", "http/1.1"},
 		MinVersion: tls.VersionTLS12,
+		// Full-size records from the first byte: small ones only help a
+		// browser render early, and each is a system call here.
+		DynamicRecordSizingDisabled: true,
 	})
 	hctx, cancel := context.WithTimeout(p.ctx, p.opts.HeaderTimeout)
 	err := tc.HandshakeContext(hctx)
@@ -156,6 +176,9 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := t.p
 	d := Decision{Time: p.opts.Now(), Method: r.Method, Host: t.host, Port: t.port, Addr: t.addr,
 		Inspected: true, Path: redactedPath(r.URL), Reason: ReasonAllowed}
+	if _, ok := p.opts.Secrets.ScanString(d.Path); ok {
+		d.Path = withheldPath // the audit trail never holds a secret's value
+	}
 	refuse := func(status int, reason Reason, msg string) {
 		d.Allowed, d.Status, d.Reason = false, status, reason
 		p.report(d)
@@ -244,8 +267,11 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var sent, got int64
 	var status int
+	var upConn net.Conn // the pooled connection the request went out on
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { upConn = i.Conn }}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(), trace))
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "https", t.authority
 			pr.Out.Host = t.authority // the name the allowlist checked, whatever Host the agent sent
 			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
@@ -271,7 +297,18 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Transport: t.tr,
 		ModifyResponse: func(resp *http.Response) error {
 			status = resp.StatusCode
+			if tc, ok := upConn.(*tls.Conn); ok {
+				if bc, ok := tc.NetConn().(*bufferedConn); ok {
+					resp.Body = &fillReader{r: resp.Body, ready: bc.ready}
+				}
+			}
 			if inj != nil {
+				// The mask reads plain bytes: a host that compresses
+				// anyway (it was not asked to) is unpacked when gzip and
+				// refused otherwise, so no echo passes compressed.
+				if err := plainBody(resp); err != nil {
+					return err
+				}
 				maskHeader(resp.Header, inj.masks)
 				// Trailers arrive after the body, past any mask applied
 				// here: a response to an injected request carries none.
@@ -293,6 +330,9 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ErrorLog:   log.New(io.Discard, "", 0),
 		BufferPool: copyBuffers,
 	}
+	if r.ProtoMajor == 1 {
+		w = &batchWriter{ResponseWriter: w, c: t.bc}
+	}
 	rp.ServeHTTP(w, r)
 	t.up.Add(sent)
 	t.down.Add(got)
@@ -304,7 +344,7 @@ func (t *tunnel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // scan looks for the run's secrets in the request's URL, headers and body
-// (and the body unpacked when it is gzip).
+// (and the body unpacked when it is gzip; a JSON body's strings decoded).
 func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bool) {
 	s := t.p.opts.Secrets
 	if s.Len() == 0 {
@@ -320,19 +360,81 @@ func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bo
 			}
 		}
 	}
-	if h, ok := s.Scan(body); ok {
-		return "body", h, true
+	if where, h, ok := scanBody(s, r, body); ok {
+		return where, h, true
 	}
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
 			plain, _ := io.ReadAll(io.LimitReader(zr, t.p.opts.MaxInspectBody))
-			if h, ok := s.Scan(plain); ok {
-				return "body (gzip)", h, true
+			if where, h, ok := scanBody(s, r, plain); ok {
+				return where + " (gzip)", h, true
 			}
 		}
 	}
 	return "", secretforms.Hit{}, false
 }
+
+// scanBody scans a request body, and when its Content-Type is JSON the
+// body's strings decoded as well (a secret spelt with JSON escapes).
+func scanBody(s *secretforms.Scanner, r *http.Request, body []byte) (string, secretforms.Hit, bool) {
+	if isJSON(r.Header.Get("Content-Type")) {
+		if h, decoded, ok := s.ScanJSON(body); ok {
+			if decoded {
+				return "body (json-decoded)", h, true
+			}
+			return "body", h, true
+		}
+		return "", secretforms.Hit{}, false
+	}
+	if h, ok := s.Scan(body); ok {
+		return "body", h, true
+	}
+	return "", secretforms.Hit{}, false
+}
+
+// plainBody makes resp's body plain bytes: a gzip body is unpacked (and
+// the response no longer says gzip); any other Content-Encoding is an
+// error, since nothing could look for an echo of a credential in it.
+func plainBody(resp *http.Response) error {
+	ce := strings.TrimSpace(resp.Header.Get("Content-Encoding"))
+	if ce == "" || strings.EqualFold(ce, "identity") {
+		return nil
+	}
+	if !strings.EqualFold(ce, "gzip") && !strings.EqualFold(ce, "x-gzip") {
+		return fmt.Errorf("the host sent a %q-encoded response to a request carrying a credential; it cannot be checked for an echo of it", ce)
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return fmt.Errorf("the host's gzip response: %w", err)
+	}
+	resp.Body = gzipBody{Reader: zr, orig: resp.Body}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	resp.Uncompressed = true
+	return nil
+}
+
+// gzipBody is an unpacked response body that closes the packed one.
+type gzipBody struct {
+	*gzip.Reader
+	orig io.ReadCloser
+}
+
+func (g gzipBody) Close() error { return errors.Join(g.Reader.Close(), g.orig.Close()) }
+
+// isJSON reports whether a Content-Type names JSON (application/json,
+// a +json type, or JSON lines).
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson" || mt == "application/jsonl"
+}
+
+// withheldPath stands for a request path that carried a secret.
+const withheldPath = "[withheld: the path carried a secret]"
 
 // redactedPath is u's path with every query value replaced, so the audit
 // trail keeps which parameters were sent and none of their values.
@@ -386,6 +488,7 @@ type maskReader struct {
 	r     io.ReadCloser
 	masks []string
 	buf   []byte // read, masked, not yet released
+	store []byte // buf's backing array, from its start
 	ready int    // bytes of buf that may be released
 	eof   error
 }
@@ -399,9 +502,12 @@ func (m *maskReader) Read(b []byte) (int, error) {
 			m.ready = len(m.buf)
 			break
 		}
-		chunk := make([]byte, 32<<10)
-		n, err := m.r.Read(chunk)
-		m.buf = append(m.buf, chunk[:n]...)
+		// The held-back bytes move to the front of one reused buffer,
+		// and the read lands straight after them.
+		m.buf = slices.Grow(append(m.store[:0], m.buf...), 32<<10)
+		n, err := m.r.Read(m.buf[len(m.buf):cap(m.buf)])
+		m.buf = m.buf[:len(m.buf)+n]
+		m.store = m.buf[:0]
 		for _, s := range m.masks {
 			mask(m.buf, []byte(s))
 		}

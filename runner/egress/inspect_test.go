@@ -1,6 +1,8 @@
 package egress
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +20,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 )
@@ -50,6 +53,24 @@ func tlsUpstream(t *testing.T) (*x509.Certificate, *upstreamLog, int) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		log.add(fmt.Sprintf("%s %s auth=%s body=%s host=%s", r.Method, r.URL.RequestURI(), r.Header.Get("Authorization"), body, r.Host))
+		if r.URL.Path == "/token" {
+			// A token exchange that echoes the credential, compressed
+			// whether or not it was asked to be.
+			doc := `{"token":"issued-0123","echo":"` + r.Header.Get("Authorization") + `"}`
+			switch enc := r.URL.Query().Get("enc"); enc {
+			case "gzip":
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				_, _ = io.WriteString(zw, doc)
+				_ = zw.Close()
+			case "":
+				_, _ = io.WriteString(w, doc)
+			default:
+				w.Header().Set("Content-Encoding", enc) // not really encoded: the proxy must not pass it
+				_, _ = io.WriteString(w, doc)
+			}
+			return
+		}
 		if r.URL.Path == "/echo" {
 			w.Header().Set("X-Seen", r.Header.Get("Authorization"))
 			// A session cookie opened on the credential, and the
@@ -58,6 +79,22 @@ func tlsUpstream(t *testing.T) (*x509.Certificate, *upstreamLog, int) {
 			w.Header().Set("Trailer", "X-Seen-Late")
 			_, _ = io.WriteString(w, "you sent: "+r.Header.Get("Authorization"))
 			w.Header().Set("X-Seen-Late", r.Header.Get("Authorization"))
+			return
+		}
+		if r.URL.Path == "/echo/big" {
+			// The credential echoed 127 times in 2 MiB, each astride a
+			// 16 KiB boundary, the body flushed every 16 KiB: the echoes
+			// straddle the TLS records and the proxy's reads.
+			auth := r.Header.Get("Authorization")
+			body := bytes.Repeat([]byte("x"), 2<<20)
+			for k := 1; k < 128; k++ {
+				copy(body[k*16384-len(auth)/2:], auth)
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			for off := 0; off < len(body); off += 16384 {
+				_, _ = w.Write(body[off : off+16384])
+				w.(http.Flusher).Flush()
+			}
 			return
 		}
 		_, _ = io.WriteString(w, "ok "+r.Proto)
@@ -154,7 +191,7 @@ func (e *inspectEnv) do(t *testing.T, c *http.Client, method, path, body string,
 func rulesAndToken() []Inspection {
 	return []Inspection{{
 		Host:   "api.internal",
-		Rules:  []string{"GET /v1/packages/**", "POST /v1/search", "GET /echo"},
+		Rules:  []string{"GET /v1/packages/**", "POST /v1/search", "GET /echo", "POST /token"},
 		Inject: &Inject{Credential: "NPM_TOKEN", Value: testToken, Header: "Authorization", Format: "Bearer {}"},
 	}}
 }
@@ -242,6 +279,54 @@ func TestInspectMasksEchoedCredential(t *testing.T) {
 	}
 }
 
+// A token-exchange response that echoes the injected credential reaches
+// the agent masked, also when the host compresses it unasked (gzip is
+// unpacked and masked; an encoding the proxy cannot read is refused).
+func TestInspectMasksEchoInTokenExchange(t *testing.T) {
+	for _, tc := range []struct {
+		enc    string
+		status int
+	}{{"", 200}, {"gzip", 200}, {"br", http.StatusBadGateway}, {"deflate", http.StatusBadGateway}} {
+		t.Run("enc="+tc.enc, func(t *testing.T) {
+			e := startInspect(t, rulesAndToken(), nil)
+			resp, body := e.do(t, e.client, "POST", "/token?enc="+tc.enc, "grant_type=x", nil)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d %q, want %d", resp.StatusCode, body, tc.status)
+			}
+			if strings.Contains(body, testToken) {
+				t.Fatalf("the credential reached the agent: %q", body)
+			}
+			if tc.status == 200 && (!strings.Contains(body, `"echo":"Bearer ****`) || !strings.Contains(body, `"token":"issued-0123"`)) {
+				t.Errorf("body %q: want the token and the echo masked", body)
+			}
+			if !strings.Contains(e.log.all()[0], testToken) {
+				t.Error("positive control: upstream did not get the credential")
+			}
+		})
+	}
+}
+
+// TestInspectMasksEchoAcrossRecords: an echo of the injected credential
+// split across TLS records and across the proxy's reads of a large body is
+// masked all the same, and the body keeps its length.
+func TestInspectMasksEchoAcrossRecords(t *testing.T) {
+	ins := rulesAndToken()
+	ins[0].Rules = append(ins[0].Rules, "GET /echo/big")
+	e := startInspect(t, ins, nil)
+	for _, h2 := range []bool{false, true} {
+		resp, body := e.do(t, e.newClient(h2), "GET", "/echo/big", "", nil)
+		if resp.StatusCode != 200 || len(body) != 2<<20 {
+			t.Fatalf("h2=%v: %d, %d bytes", h2, resp.StatusCode, len(body))
+		}
+		if n := strings.Count(body, testToken); n > 0 {
+			t.Fatalf("h2=%v: the credential reached the agent %d times", h2, n)
+		}
+		if n := strings.Count(body, "Bearer "+strings.Repeat("*", len(testToken))); n != 127 {
+			t.Errorf("h2=%v: %d masked echoes, want 127", h2, n)
+		}
+	}
+}
+
 func TestInspectBasicAuth(t *testing.T) {
 	e := startInspect(t, []Inspection{{Host: "api.internal",
 		Inject: &Inject{Credential: "GIT_TOKEN", Value: testToken, BasicUser: "x-access-token"}}}, nil)
@@ -266,6 +351,14 @@ func TestInspectTripwire(t *testing.T) {
 		{"header", "GET", "/v1/packages/a", "", map[string]string{"X-Note": "k=" + canary}, "header X-Note", "literal"},
 		{"body base64", "POST", "/v1/search", `{"q":"` + base64.StdEncoding.EncodeToString([]byte("id="+canary)) + `"}`, nil, "body", "base64"},
 		{"query url-encoded hex", "GET", "/v1/packages/a?x=" + fmt.Sprintf("%x", canary), "", nil, "url", "hex"},
+		// in the path: withheld from the decisions and the report
+		{"path", "GET", "/v1/packages/" + canary, "", nil, "url", "literal"},
+		// JSON escapes hide the literal bytes; a JSON body's strings are
+		// scanned decoded too
+		{"json body escaped", "POST", "/v1/search", `{"q":"\u0041` + canary[1:] + `"}`,
+			map[string]string{"Content-Type": "application/json; charset=utf-8"}, "body (json-decoded)", "literal"},
+		{"json body all escaped", "POST", "/v1/search", `{"q":["x",{"k":"` + jsonEscapeAll(canary) + `"}]}`,
+			map[string]string{"Content-Type": "application/vnd.api+json"}, "body (json-decoded)", "literal"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +366,8 @@ func TestInspectTripwire(t *testing.T) {
 			// positive control: the same request without the canary goes out
 			clean := func(s string) string {
 				s = strings.ReplaceAll(s, canary, "nothing")
+				s = strings.ReplaceAll(s, `\u0041`+canary[1:], "nothing")
+				s = strings.ReplaceAll(s, jsonEscapeAll(canary), `\u006eothing`)
 				s = strings.ReplaceAll(s, fmt.Sprintf("%x", canary), "00")
 				return strings.ReplaceAll(s, base64.StdEncoding.EncodeToString([]byte("id="+canary)), "e30")
 			}
@@ -292,7 +387,7 @@ func TestInspectTripwire(t *testing.T) {
 			}
 			select {
 			case x := <-e.exfil:
-				if x.Where != tc.where || x.Secret != "canary:aws-key" || x.Form != tc.form || x.Host != "api.internal" {
+				if x.Where != tc.where || x.Secret != "canary:aws-key" || x.Form != tc.form || x.Host != "api.internal" || strings.Contains(x.Path, canary) {
 					t.Errorf("exfiltration %+v, want where %q form %q", x, tc.where, tc.form)
 				}
 			default:
@@ -312,6 +407,15 @@ func TestInspectTripwire(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jsonEscapeAll writes every character of v as a JSON \uXXXX escape.
+func jsonEscapeAll(v string) string {
+	var b strings.Builder
+	for _, c := range v {
+		fmt.Fprintf(&b, `\u%04x`, c)
+	}
+	return b.String()
 }
 
 func TestInspectVerifiesUpstream(t *testing.T) {
@@ -442,9 +546,13 @@ func TestMaskReaderAcrossReads(t *testing.T) {
 	}
 }
 
-// BenchmarkInspectedDownload moves a 16 MiB body through inspection.
+// BenchmarkInspectedDownload moves a 64 MiB body from a loopback HTTPS
+// server direct and through inspection (rules and a tripwire of 12
+// secrets, as in agentgate-demo bench), over HTTP/1.1 with the same TLS on
+// every leg. Compare the two MB/s figures: issue #20 wants inspected at
+// least half of direct.
 func BenchmarkInspectedDownload(b *testing.B) {
-	payload := make([]byte, 16<<20)
+	payload := make([]byte, 64<<20)
 	upCA, _ := NewCA("up", nil)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
@@ -457,21 +565,42 @@ func BenchmarkInspectedDownload(b *testing.B) {
 	ca, _ := NewCA("run", nil)
 	roots := x509.NewCertPool()
 	roots.AddCert(upCA.Certificate())
-	tp := startProxy(b, Policy{Allow: []string{"api.internal:" + ps}, AllowPrivate: []string{"127.0.0.1/32"},
-		Inspect: []Inspection{{Host: "api.internal:" + ps}}, MaxBytes: 1 << 50},
-		map[string][]string{"api.internal": {"127.0.0.1"}}, func(o *Options) { o.CA, o.UpstreamRoots = ca, roots })
-	e := &inspectEnv{tp: tp, ca: ca}
-	c := e.newClient(false)
-	b.SetBytes(int64(len(payload)))
-	b.ResetTimer()
-	for range b.N {
-		resp, err := c.Get("https://api.internal:" + ps + "/big")
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	var secrets []secretforms.Secret
+	for i := range 12 {
+		secrets = append(secrets, secretforms.Secret{Name: fmt.Sprintf("s%d", i), Value: fmt.Sprintf("bench-secret-%02d-0123456789abcdefghij", i)})
 	}
+	tp := startProxy(b, Policy{Allow: []string{"api.internal:" + ps}, AllowPrivate: []string{"127.0.0.1/32"},
+		Inspect: []Inspection{{Host: "api.internal:" + ps, Rules: []string{"GET /**"}}}, MaxBytes: 1 << 50, MaxRequests: 1 << 30},
+		map[string][]string{"api.internal": {"127.0.0.1"}}, func(o *Options) {
+			o.CA, o.UpstreamRoots, o.Secrets = ca, roots, secretforms.NewScanner(secrets...)
+		})
+	e := &inspectEnv{tp: tp, ca: ca}
+	direct := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "api.internal"},
+		TLSNextProto:    map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}}
+	run := func(c *http.Client, url string) func(*testing.B) {
+		return func(b *testing.B) {
+			b.SetBytes(int64(len(payload)))
+			cpu0 := processCPU()
+			for b.Loop() {
+				resp, err := c.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || n != int64(len(payload)) {
+					b.Fatalf("%d bytes, %v", n, err)
+				}
+			}
+			// CPU time of the whole process (server, proxy and client)
+			// per MiB: steadier than MB/s on a shared machine.
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N)/float64(len(payload)>>20), "cpu-ms/MiB")
+		}
+	}
+	b.Run("direct", run(direct, "https://127.0.0.1:"+ps+"/big"))
+	b.Run("inspected", run(e.newClient(false), "https://api.internal:"+ps+"/big"))
 }
 
 func TestInspectedHostRefusesPlainHTTPAndUntrustingClients(t *testing.T) {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,10 +13,23 @@ import (
 
 func TestSecretInBodyStopsTheRun(t *testing.T) {
 	const canary = "ghp_AGENTGATECANARY0123456789abcdefXYZ"
-	for name, leak := range map[string]string{
-		"literal": canary,
-		"base64":  base64.StdEncoding.EncodeToString([]byte("token=" + canary)),
+	escapeAll := func(v string) string {
+		var b strings.Builder
+		for _, c := range v {
+			fmt.Fprintf(&b, `\u%04x`, c)
+		}
+		return b.String()
+	}
+	b64 := base64.StdEncoding.EncodeToString([]byte("token=" + canary))
+	for _, tc := range []struct{ name, leak, form string }{
+		{"literal", canary, "literal"},
+		{"base64", b64, "base64"},
+		// JSON escapes in the body's strings: found in the decoded text
+		{"json first letter escaped", `\u0067` + canary[1:], "json-escaped literal"},
+		{"json every letter escaped", escapeAll(canary), "json-escaped literal"},
+		{"json escaped base64", escapeAll(b64), "json-escaped base64"},
 	} {
+		name, leak := tc.name, tc.leak
 		t.Run(name, func(t *testing.T) {
 			var hits []SecretHit
 			h := newHarness(t, func(o *Options) {
@@ -35,7 +49,7 @@ func TestSecretInBodyStopsTheRun(t *testing.T) {
 			if h.anth.hits.Load() != 1 {
 				t.Errorf("upstream got %d requests, want only the control", h.anth.hits.Load())
 			}
-			if len(hits) != 1 || hits[0].Secret != "canary:github-token" || hits[0].Form != name {
+			if len(hits) != 1 || hits[0].Secret != "canary:github-token" || hits[0].Form != tc.form {
 				t.Errorf("hits %+v", hits)
 			}
 			// the run is stopped: a clean request is refused too

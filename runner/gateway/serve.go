@@ -84,7 +84,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			refuse(rt.api, http.StatusBadRequest, ErrBadBody, "agentgate: could not read the request body")
 			return
 		}
-		if hit, found := g.secrets.Scan(body); found {
+		// Model APIs take JSON: the strings are scanned decoded too, so a
+		// secret spelt with JSON escapes is found.
+		if hit, decoded, found := g.secrets.ScanJSON(body); found {
+			if decoded {
+				hit.Form = "json-escaped " + hit.Form
+			}
 			g.tripped.Store(true)
 			g.log.WarnContext(r.Context(), "llm request carried a secret; refused", "api", rt.api, "path", rt.path,
 				"secret", hit.Name, "form", hit.Form)

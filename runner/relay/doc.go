@@ -1,4 +1,4 @@
-// Package relay is the logic of `agentgate relay`, the tiny process that
+// Package relay is the logic of `agentgate-relay`, the tiny process that
 // gives a sandboxed agent its only way out.
 //
 // The relay runs in its own container with NetworkMode none; the agent

@@ -40,6 +40,9 @@ func main() {
 
 func run(w io.Writer) int {
 	taskPath := envOr("AGENTGATE_TASK_FILE", defaultTaskFile)
+	if len(os.Args) > 1 { // a task file named on the command line (a setup or verify command)
+		taskPath = os.Args[1]
+	}
 	task, err := readTask(taskPath)
 	if err != nil {
 		emitMsg(w, "testagent: "+err.Error())
