@@ -15,7 +15,7 @@ import (
 // commit, and opens the pull request without starting the agent again.
 func TestEndToEndFailedPushResumesWithoutAgent(t *testing.T) {
 	attempts := app.FastPushRetriesForTest(t)
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.Git.FailPushes(attempts) // every in-place retry of the first attempt
 	// 150 files: over the Git Data API's bound, so the change goes
 	// through a git push to the git server.
