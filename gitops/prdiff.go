@@ -47,9 +47,20 @@ func (w *Workspace) ChangedPaths(ctx context.Context, fromTree, commit string) (
 	if err != nil {
 		return nil, fmt.Errorf("changed paths: tree of %s: %w", ch, err)
 	}
-	changes, err := object.DiffTreeWithOptions(ctx, from, to, nil)
+	out, err := diffTrees(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("changed paths: %w", err)
+	}
+	return out, nil
+}
+
+// diffTrees lists, sorted, the paths whose entry differs between the trees
+// from and to, each with what to holds there. Subtrees with the same hash
+// are not descended into; no blob is read.
+func diffTrees(ctx context.Context, from, to *object.Tree) ([]PathChange, error) {
+	changes, err := object.DiffTreeWithOptions(ctx, from, to, nil)
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]string{}
 	for _, c := range changes {

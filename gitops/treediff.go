@@ -3,7 +3,6 @@ package gitops
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -40,20 +39,13 @@ func (w *Workspace) ChangedFrom(ctx context.Context, tree string) ([]string, err
 	if err != nil {
 		return nil, fmt.Errorf("compare trees: tree %s: %w", h, err)
 	}
-	changes, err := object.DiffTreeWithOptions(ctx, a, b, nil)
+	changes, err := diffTrees(ctx, a, b)
 	if err != nil {
 		return nil, fmt.Errorf("compare trees: %w", err)
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, ch := range changes {
-		for _, name := range []string{ch.From.Name, ch.To.Name} {
-			if name != "" && !seen[name] {
-				seen[name] = true
-				out = append(out, name)
-			}
-		}
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = c.Path
 	}
-	sort.Strings(out)
 	return out, nil
 }

@@ -56,19 +56,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// readmeLine is the first README line matching re (anchored at a line's
+// readmeLine is the first line of README.md, then docs/*.md, matching re (anchored at a line's
 // start), with the submatches.
 func readmeLine(t *testing.T, re string) []string {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
+	manual, err := filepath.Glob("../../docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^` + re + `$`).FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatalf("README.md has no line matching %q", re)
+	rx := regexp.MustCompile(`(?m)^` + re + `$`)
+	for _, name := range append([]string{"../../README.md"}, manual...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := rx.FindStringSubmatch(string(b)); m != nil {
+			return m
+		}
 	}
-	return m
+	t.Fatalf("neither README.md nor docs/*.md has a line matching %q", re)
+	return nil
 }
 
 // userEnv is the environment of a new user: this process's, without any

@@ -35,13 +35,15 @@ func main() {
 	if os.Getenv(childEnv) == "sleep" {
 		sleepForever()
 	}
-	os.Exit(run(os.Stdout))
+	os.Exit(run(os.Stdout, os.Args[1:]))
 }
 
-func run(w io.Writer) int {
+// run acts on the task file (AGENTGATE_TASK_FILE, or the one named in args)
+// and returns the exit code.
+func run(w io.Writer, args []string) int {
 	taskPath := envOr("AGENTGATE_TASK_FILE", defaultTaskFile)
-	if len(os.Args) > 1 { // a task file named on the command line (a setup or verify command)
-		taskPath = os.Args[1]
+	if len(args) > 0 { // a task file named on the command line (a setup or verify command)
+		taskPath = args[0]
 	}
 	task, err := readTask(taskPath)
 	if err != nil {

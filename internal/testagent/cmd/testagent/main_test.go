@@ -53,7 +53,7 @@ func TestRun(t *testing.T) {
 			t.Setenv("AGENTGATE_TASK_FILE", filepath.Join(dir, "task.md"))
 			t.Setenv("AGENTGATE_OUT_DIR", filepath.Join(dir, "out"))
 			var out bytes.Buffer
-			if code := run(&out); code != tt.wantCode {
+			if code := run(&out, nil); code != tt.wantCode {
 				t.Errorf("exit %d, want %d; output:\n%s", code, tt.wantCode, out.String())
 			}
 			if _, err := os.Lstat("c"); err == nil {
