@@ -91,7 +91,3 @@ type SetupPlan struct {
 	Inputs      []string `json:",omitempty"`
 	OnUntrusted string   `json:",omitempty"`
 }
-
-// OutcomePlanned is the outcome of a plan phase: the agent's plan was read
-// and its work tree thrown away.
-const OutcomePlanned = "planned"

@@ -94,6 +94,9 @@ const (
 	OutcomeNoChange     = "no change"
 	OutcomeRejected     = "rejected by policy"
 	OutcomeSandboxError = "sandbox error"
+	// OutcomePlanned is the outcome of a plan phase (Task.PlanOnly): the
+	// agent's plan was read and its work tree thrown away.
+	OutcomePlanned = "planned"
 )
 
 // Attempt is the result of Sandbox.Execute. When Outcome is
