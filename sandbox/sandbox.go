@@ -99,7 +99,7 @@ const (
 	OutcomePlanned = "planned"
 )
 
-// Attempt is the result of Sandbox.Execute. When Outcome is
+// Attempt is the result of Sandbox.Execute (and Resume). When Outcome is
 // OutcomeSucceeded, Workspace and Change hold the harvested change ready to
 // commit; Close releases the run directory in every case.
 type Attempt struct {
