@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/runner/egress"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // setupSecretName is what a setup secret may be called: an environment
@@ -167,25 +167,9 @@ func (c Config) repoPreset(a policy.EffectiveAgent, gatewayEnv []string) (agents
 	return agents.Lookup(a.Preset, opts)
 }
 
-// SetupPlan is the setup phase of one run.
-type SetupPlan struct {
-	Command []string
-	Allow   []string // egress allowlist of the setup phase
-	Secrets []string `json:"-"` // NAME=VALUE, handed to the setup phase only; never serialised
-	// SecretNames are the names of Secrets (what a digest may show).
-	SecretNames []string
-	Timeout     time.Duration
-	// Inputs are the globs of the files the setup command reads or runs
-	// (nil: every path), and OnUntrusted what happens when one differs
-	// from the default branch (policy.SetupWithoutSecrets or
-	// policy.SetupStop); see Sandbox.setupTrust.
-	Inputs      []string `json:",omitempty"`
-	OnUntrusted string   `json:",omitempty"`
-}
-
 // applyChoices sets the run policy's agent and setup phase from the
 // configuration.
-func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
+func (c Config) applyChoices(p *sandbox.RunPolicy, rc *repoConfig) {
 	if rc.AgentChosen {
 		a := rc.Effective.Agent
 		p.Agent = func(gatewayEnv []string) (agents.Preset, error) { return c.repoPreset(a, gatewayEnv) }
@@ -195,7 +179,7 @@ func (c Config) applyChoices(p *RunPolicy, rc *repoConfig) {
 	if len(s.Command) == 0 {
 		return
 	}
-	plan := &SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout, Inputs: slices.Clone(s.Inputs), OnUntrusted: s.OnUntrusted}
+	plan := &sandbox.SetupPlan{Command: slices.Clone(s.Command), Timeout: s.Timeout, Inputs: slices.Clone(s.Inputs), OnUntrusted: s.OnUntrusted}
 	if plan.Timeout <= 0 || plan.Timeout > p.Limits.Timeout {
 		plan.Timeout = p.Limits.Timeout
 	}

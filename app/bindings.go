@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // Binding is the installations (and, optionally, the repositories of
@@ -132,7 +134,7 @@ func (c Config) secretAllowed(name string, t Tenant) bool {
 
 // networkFor is the operator's network for tenant t: the private
 // destinations it is not bound to are left out.
-func (c Config) networkFor(t Tenant) NetworkConfig {
+func (c Config) networkFor(t Tenant) sandbox.NetworkConfig {
 	n := c.Network
 	n.AllowPrivate = nil
 	for _, d := range c.Network.AllowPrivate {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agentgate/agentgate/internal/mdcheck"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
@@ -166,9 +167,9 @@ func TestPlanCommentInert(t *testing.T) {
 // bounded so the check run note stays within GitHub's limit.
 func TestAgentNamesInNotes(t *testing.T) {
 	evil := "@org/team/<img src=https:/attacker.example/x>/![x](https:/attacker.example/y)/Fixes #3"
-	pol := &RunPolicy{}
-	md := strings.Join(pol.violations([]changedFile{{Path: evil, Binary: true}, {Path: evil + "2", Symlink: true}}), "; ") +
-		"\n\nChanged files:\n" + fileList([]changedFile{{Path: evil}}) + "\n" + protectedNote([]string{evil}, "bob")
+	pol := &sandbox.RunPolicy{}
+	md := strings.Join(pol.Violations([]sandbox.ChangedFile{{Path: evil, Binary: true}, {Path: evil + "2", Symlink: true}}), "; ") +
+		"\n\nChanged files:\n" + sandbox.FileList([]sandbox.ChangedFile{{Path: evil}}) + "\n" + protectedNote([]string{evil}, "bob")
 	r := checkRendered(t, md)
 	if m := mdcheck.Mentions(r.Text + r.Code); len(m) != 1 || m[0] != "@b" {
 		t.Errorf("mentions %q, want the requester only", m)
@@ -183,7 +184,7 @@ func TestAgentNamesInNotes(t *testing.T) {
 	if n := len(protectedNote(many, "bob")); n > 6<<10 {
 		t.Errorf("protected note of 5000 paths is %d bytes", n)
 	}
-	if l := codeList(many); !strings.HasSuffix(l, " more") {
+	if l := sandbox.CodeList(many); !strings.HasSuffix(l, " more") {
 		t.Errorf("long list does not say how many more: %.100q", l[len(l)-100:])
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 )
 
@@ -87,7 +88,7 @@ type Config struct {
 	// (their bytes count against MirrorMaxBytes).
 	MirrorCheckouts int64
 
-	Network NetworkConfig
+	Network sandbox.NetworkConfig
 	// Controls are the risk controls (controls.go).
 	Controls Controls
 	// Ops are the rotation and retention settings (ops.go).
@@ -144,42 +145,6 @@ type Config struct {
 	egressCredentialSpecs    []string
 }
 
-// NetworkConfig is the sandbox's relayed network: the egress allowlist and
-// the LLM gateway. Keys stay on the host; the agent gets placeholders.
-type NetworkConfig struct {
-	Mode         string   // "relay" (default): allowlisted egress and the LLM gateway; "none": no network at all
-	RelayImage   string   // the relay image (built locally by `agentgate images`)
-	Allow        []string // egress allowlist: host, *.suffix, optional :port
-	AllowPrivate []string // destinations allowed to resolve to private addresses (internal mirrors)
-	MaxBytes     int64    // per-run egress byte budget
-	MaxConns     int      // per-run concurrent egress connections
-	// Inspect are the inspected hosts of the run's policy (rules and
-	// credential names; values stay in Config.EgressCredentials);
-	// InspectAll inspects every allowed host.
-	Inspect    []policy.HostRules
-	InspectAll bool
-	// UpstreamCAFile is a PEM file of CAs the proxy trusts, besides the
-	// system roots, for inspected internal hosts (egress-upstream-ca).
-	UpstreamCAFile string
-
-	OpenAIURL    string
-	OpenAIKey    string // never logged, never in the sandbox
-	AnthropicURL string
-	AnthropicKey string                // never logged, never in the sandbox
-	TokenBudget  int64                 // input+output tokens per run; 0 = unlimited
-	Prices       map[string][2]float64 // model → USD per million input, output tokens
-	Gateway      GatewayConfig         // what model requests may ask the provider to do
-
-	// setupPhase marks the network of a setup phase: its decisions are
-	// the setup's, not the agent's.
-	setupPhase bool
-}
-
-// LLMConfigured reports whether the gateway has any upstream.
-func (n NetworkConfig) LLMConfigured() bool {
-	return (n.OpenAIURL != "" && n.OpenAIKey != "") || (n.AnthropicURL != "" && n.AnthropicKey != "")
-}
-
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -193,7 +158,7 @@ func DefaultConfig() Config {
 		MinPermission:     "write",
 		AgentImage:        "agentgate/testagent:dev",
 		WorkspaceBytes:    2 << 30,
-		Network: NetworkConfig{
+		Network: sandbox.NetworkConfig{
 			Mode:         "relay",
 			RelayImage:   "agentgate/relay:dev",
 			MaxBytes:     1 << 30,

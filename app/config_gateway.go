@@ -5,45 +5,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agentgate/agentgate/runner/gateway"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
-// GatewayConfig is what the operator lets an agent's model requests ask
-// the provider to do on its own (see gateway.Policy). The zero value is
-// the safe default: client-side tools only. It is part of the run's
-// policy digest and recorded in the run's provenance.
-type GatewayConfig struct {
-	AllowServerTools   []string `json:",omitempty"` // server-side tools by name (web_search, mcp, …)
-	AllowBetas         []string `json:",omitempty"` // beta header values besides gateway.DefaultBetas
-	AllowProviderState bool     `json:",omitempty"` // OpenAI store / previous_response_id / conversation, file ids, containers
-	AllowFields        []string `json:",omitempty"` // extra top-level request fields (compatible servers)
-	OutputReservation  int64    `json:",omitempty"` // tokens reserved for a request without an output cap; 0 = the gateway's default
-}
-
-// Policy is the gateway's form of the configuration.
-func (g GatewayConfig) Policy() gateway.Policy {
-	return gateway.Policy{
-		AllowServerTools: g.AllowServerTools, AllowBetas: g.AllowBetas,
-		AllowProviderState: g.AllowProviderState, AllowFields: g.AllowFields,
-	}
-}
-
-// attrs is the configuration as the attributes of the run's llm.gateway
-// event, which the provenance records.
-func (g GatewayConfig) attrs() map[string]any {
-	return map[string]any{
-		"allow_server_tools":   strings.Join(g.AllowServerTools, " "),
-		"allow_betas":          strings.Join(g.AllowBetas, " "),
-		"allow_provider_state": g.AllowProviderState,
-		"allow_fields":         strings.Join(g.AllowFields, " "),
-		"output_reservation":   g.OutputReservation,
-	}
-}
-
-// gatewaySettings are the settings of GatewayConfig.
+// gatewaySettings are the settings of sandbox.GatewayConfig.
 func gatewaySettings() []setting {
 	// list sets a list and checks the result as the gateway will.
-	list := func(p func(*GatewayConfig) *[]string) func(*Config, string) error {
+	list := func(p func(*sandbox.GatewayConfig) *[]string) func(*Config, string) error {
 		return func(c *Config, v string) error {
 			g := c.Network.Gateway
 			*p(&g) = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
@@ -55,8 +23,8 @@ func gatewaySettings() []setting {
 		}
 	}
 	return []setting{
-		{key: "gateway-allow-server-tools", help: "server-side tools the model provider may run for the agent, by type without version (web_search, web_fetch, code_execution, file_search, mcp, …); default none", apply: list(func(g *GatewayConfig) *[]string { return &g.AllowServerTools })},
-		{key: "gateway-allow-betas", help: "Anthropic-Beta / OpenAI-Beta values passed upstream besides the built-in safe list; others are dropped", apply: list(func(g *GatewayConfig) *[]string { return &g.AllowBetas })},
+		{key: "gateway-allow-server-tools", help: "server-side tools the model provider may run for the agent, by type without version (web_search, web_fetch, code_execution, file_search, mcp, …); default none", apply: list(func(g *sandbox.GatewayConfig) *[]string { return &g.AllowServerTools })},
+		{key: "gateway-allow-betas", help: "Anthropic-Beta / OpenAI-Beta values passed upstream besides the built-in safe list; others are dropped", apply: list(func(g *sandbox.GatewayConfig) *[]string { return &g.AllowBetas })},
 		{key: "gateway-allow-provider-state", help: "let requests use state kept on the provider account (OpenAI store, previous_response_id, conversation; file ids; containers) (true/false)", apply: func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -65,7 +33,7 @@ func gatewaySettings() []setting {
 			c.Network.Gateway.AllowProviderState = b
 			return nil
 		}},
-		{key: "gateway-allow-fields", help: "extra top-level request fields the gateway passes (options of a compatible server such as keep_alive)", apply: list(func(g *GatewayConfig) *[]string { return &g.AllowFields })},
+		{key: "gateway-allow-fields", help: "extra top-level request fields the gateway passes (options of a compatible server such as keep_alive)", apply: list(func(g *sandbox.GatewayConfig) *[]string { return &g.AllowFields })},
 		{key: "llm-output-reservation", help: "tokens reserved from llm-token-budget for a request that states no output cap (0 = 16384)", apply: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || n < 0 {

@@ -36,7 +36,7 @@ func approveAs(t *testing.T, env *harness.Env, login, association string, id int
 // each refused with a reply and the run stays pending; a listed
 // maintainer's approval starts it (the positive control).
 func TestEndToEndApproverStandsAsRequester(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.OutsideCollaboratorsPending = true })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.OutsideCollaboratorsPending = true })
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("allowed_users: [maint, contractor, reader-renamed]\n"))
 	for login, perm := range map[string]string{"reader": "read", "unlisted": "maintain", "contractor": "write", "reader-renamed": "maintain", "maint": "maintain"} {
 		env.GH.SetPermission(harness.Owner, harness.Repo, login, perm)
@@ -107,7 +107,7 @@ func changed(t *testing.T, created []byte, action, body string) []byte {
 // task held: the requester's edited and asked-for files (the positive
 // control), none of the others.
 func TestEndToEndFeedbackFollowsItsComment(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = time.Second })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = time.Second })
 	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
 	trigger(t, env, "@agentgate agentgate-test: write FIX.md fixed", harness.Requester)
 	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
@@ -236,7 +236,7 @@ func decisions(t *testing.T, env *harness.Env, runID string) int {
 // change, the next trivial follow-up gets success and the Run CI button
 // (the positive control): the approval covers the change it saw.
 func TestEndToEndProtectedPathsJudgedOnPullRequest(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 500 * time.Millisecond })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 500 * time.Millisecond })
 	env.GH.SetPermission(harness.Owner, harness.Repo, "mona", "maintain")
 	env.GH.SetPermission(harness.Owner, harness.Repo, "codertocat-renamed", "admin")
 	d, _ := trigger(t, env, "@agentgate own it\nagentgate-test: write CODEOWNERS * @mona", harness.Requester)
@@ -284,7 +284,7 @@ func TestEndToEndProtectedPathsJudgedOnPullRequest(t *testing.T) {
 // maintainer's second approval, of the text as it is now, runs that text
 // (BENIGN.md; the positive control), not the one captured at the trigger.
 func TestEndToEndApprovalNamesTaskText(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
 	env.GH.SetPermission(harness.Owner, harness.Repo, "maint", "maintain")
 	b, commentID, err := env.CommentPayload("@agentgate agentgate-test: write EVIL.md evil", "reader", "User")
@@ -358,7 +358,7 @@ func TestEndToEndApprovalNamesTaskText(t *testing.T) {
 // captured at the first trigger: after the comment was edited, the retried
 // run does what the comment says now.
 func TestEndToEndRetryRunsTheTextAsItIsNow(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	b, commentID, err := env.CommentPayload("@agentgate agentgate-test: write FIRST.md first", harness.Requester, "User")
 	if err != nil {
 		t.Fatal(err)

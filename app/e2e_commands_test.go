@@ -96,7 +96,7 @@ func runsOn(t *testing.T, env *harness.Env, number int) []store.Run {
 // starts the same run, with the approval and its author in the audit
 // trail.
 func TestEndToEndPendingRunApproved(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
 	d1 := comment(t, env, "@agentgate agentgate-test: write APPROVED.md approved", "reader")
 	if s := wait(t, env, d1.RunID); s != "pending" {
@@ -153,7 +153,7 @@ func TestEndToEndPendingRunApproved(t *testing.T) {
 // An outside collaborator with write access waits for a maintainer when
 // the operator says so.
 func TestEndToEndOutsideCollaboratorApproved(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.OutsideCollaboratorsPending = true })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.OutsideCollaboratorsPending = true })
 	env.GH.SetPermission(harness.Owner, harness.Repo, "contractor", "write")
 	b, _, err := env.CommentPayloadWith("@agentgate agentgate-test: write OUT.md out", "contractor", "User", func(m map[string]any) {
 		m["comment"].(map[string]any)["author_association"] = "OUTSIDE_COLLABORATOR"
@@ -248,7 +248,7 @@ func TestEndToEndSecondTriggerRestarts(t *testing.T) {
 // it starts from the branch head (a human's commit on it is kept), pushes
 // a fast-forward commit, updates the same pull request and adds a check.
 func TestEndToEndFollowUpOnReview(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 2 * time.Second })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 2 * time.Second })
 	first, _ := trigger(t, env, "@agentgate agentgate-test: write FIX.md fixed", harness.Requester)
 	prs := env.GH.PullRequests(harness.Owner, harness.Repo)
 	if len(prs) != 1 {
@@ -321,7 +321,7 @@ func TestEndToEndFollowUpOnReview(t *testing.T) {
 
 // Feedback by comment on agentgate's pull request, up to the cap.
 func TestEndToEndFollowUpCap(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) {
+	env, _ := startFakeEnv(t, func(c *app.Config) {
 		c.Controls.FollowUpDelay = 500 * time.Millisecond
 		c.Controls.MaxFollowUps = 1
 	})
@@ -358,7 +358,7 @@ func hasCap(env *harness.Env, number int) bool {
 // The operator's kill switch (admin endpoint) refuses new runs at once,
 // before any GitHub API call; the org's `paused: true` refuses with a reply.
 func TestEndToEndKillSwitches(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.AdminToken = "operator-token" })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.AdminToken = "operator-token" })
 	admin := "http://" + env.App.AdminAddr()
 	post := func(path, token string) int {
 		t.Helper()
@@ -409,7 +409,7 @@ func TestEndToEndKillSwitches(t *testing.T) {
 // A repository budget: the second run of the day is refused with a reply,
 // and the first run's check summary shows the budgets.
 func TestEndToEndBudgetExceeded(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.RunsPerRepoDay = 1 })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.RunsPerRepoDay = 1 })
 	trigger(t, env, "@agentgate agentgate-test: write ONE.md one", harness.Requester)
 	checks := env.GH.CheckRuns(harness.Owner, harness.Repo)
 	if len(checks) != 1 || !strings.Contains(checks[0].Summary, "### Budgets") || !strings.Contains(checks[0].Summary, "runs in Codertocat/Hello-World, 24 h | 1 | 1") {
@@ -433,7 +433,7 @@ func TestEndToEndBudgetExceeded(t *testing.T) {
 
 // A repository taken out of the installation gets no run and no API call.
 func TestEndToEndUninstalledRepository(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	b, err := env.InstallationReposPayload("removed", harness.Requester)
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +468,7 @@ func TestEndToEndUninstalledRepository(t *testing.T) {
 
 // help and status answer; retry and the check's Re-run start new runs.
 func TestEndToEndHelpStatusRetryRerun(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	first, _ := trigger(t, env, "@agentgate agentgate-test: write R.md r", harness.Requester)
 	comment(t, env, "@agentgate help", harness.Requester)
 	comment(t, env, "@agentgate status", harness.Requester)

@@ -28,6 +28,7 @@ import (
 	"github.com/agentgate/agentgate/internal/imagebuild"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/internal/testgh"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -175,7 +176,7 @@ func TestEndToEndInspectedCredential(t *testing.T) {
 	}
 	var reqs int
 	for _, ev := range events {
-		if ev.Kind == app.KindEgressRequest {
+		if ev.Kind == sandbox.KindEgressRequest {
 			reqs++
 			if ev.Attrs["path"] == "/v1/packages/left-pad" && (ev.Attrs["rule"] != "GET /v1/**" || ev.Attrs["credential"] != "API_TOKEN") {
 				t.Errorf("request event %v", ev.Attrs)
@@ -212,7 +213,7 @@ func TestEndToEndCanaryStopsRun(t *testing.T) {
 	}
 	var hit *telemetry.Event
 	for i := range events {
-		if events[i].Kind == telemetry.KindEgressExfiltration {
+		if events[i].Kind == sandbox.KindEgressExfiltration {
 			hit = &events[i]
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/harness"
-	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
@@ -39,7 +39,7 @@ func wait(t *testing.T, env *harness.Env, runID string) string {
 }
 
 func TestEndToEndLabelTrigger(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	body, err := env.LabelPayload("agentgate", harness.Requester)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestEndToEndOneActiveRunPerIssue(t *testing.T) {
 
 // GitHub's secondary rate limit (403 + Retry-After) is waited out.
 func TestEndToEndRateLimitBackoff(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.FailNext("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 403, map[string]string{"Retry-After": "1"})
 	env.GH.FailNext("POST", "/repos/{owner}/{repo}/pulls", 429, map[string]string{"Retry-After": "1"})
 	start := time.Now()
@@ -156,13 +156,13 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 		comment string
 		limits  []string // the run's sandbox.limit events, in order
 		final   string   // the final event's kind
-		outcome journal.Outcome
+		outcome string
 		reason  string
 		check   func(t *testing.T, exited map[string]any)
 		want    []string // in the progress comment
 	}{
 		{"output flood", "@agentgate agentgate-test: flood 64M", []string{"output"}, telemetry.KindRunFinished,
-			journal.NoChange, "the agent finished without changing any file",
+			sandbox.OutcomeNoChange, "the agent finished without changing any file",
 			func(t *testing.T, exited map[string]any) {
 				total, dropped := exited["output_bytes"].(float64), exited["dropped_bytes"].(float64)
 				if total < 64<<20 || total-dropped > outputLimit {
@@ -170,11 +170,11 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 				}
 			}, []string{"output"}},
 		{"fork bomb", "@agentgate agentgate-test: forkbomb", []string{"pids"}, telemetry.KindRunFailed,
-			journal.Failed, "the agent exited with code 1 after hitting: pids", nil, []string{"failed", "pids"}},
+			sandbox.OutcomeFailed, "the agent exited with code 1 after hitting: pids", nil, []string{"failed", "pids"}},
 		// /tmp is a bounded tmpfs: the write fails there (no limit event:
 		// the agent's own failure), at exactly the bound.
 		{"fills /tmp", "@agentgate agentgate-test: filltmp", nil, telemetry.KindRunFailed,
-			journal.Failed, "the agent exited with code 1",
+			sandbox.OutcomeFailed, "the agent exited with code 1",
 			func(t *testing.T, exited map[string]any) {
 				out, _ := exited["output_tail"].(string)
 				var n int64
@@ -185,7 +185,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 				}
 			}, []string{"failed"}},
 		{"fills the work tree", "@agentgate agentgate-test: files 20000 junk", []string{"disk"}, telemetry.KindRunFailed,
-			journal.Failed, "the agent exited with code 1 after hitting: disk", nil, []string{"disk"}},
+			sandbox.OutcomeFailed, "the agent exited with code 1 after hitting: disk", nil, []string{"disk"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,7 +214,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 			if strings.Join(limits, ",") != strings.Join(tt.limits, ",") {
 				t.Errorf("limits hit %q, want %q", limits, tt.limits)
 			}
-			if finalKind != tt.final || final["outcome"] != string(tt.outcome) || final["reason"] != tt.reason {
+			if finalKind != tt.final || final["outcome"] != tt.outcome || final["reason"] != tt.reason {
 				t.Errorf("final event %s %v, want %s with outcome %q and reason %q", finalKind, final, tt.final, tt.outcome, tt.reason)
 			}
 			if exited == nil {
@@ -241,7 +241,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 
 // A hostile issue title steers neither the branch nor the commit.
 func TestEndToEndHostileTitle(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	title := "x\n\nCo-authored-by: Mallory <m@evil>\nAgentgate-Run: forged\n--force ../../refs/heads/main $(touch /tmp/pwned) `id`"
 	body, _, err := env.CommentPayloadWith("@agentgate fix", harness.Requester, "User", func(m map[string]any) {
 		m["issue"].(map[string]any)["title"] = title
@@ -297,7 +297,7 @@ func mustGit(t *testing.T, env *harness.Env, args ...string) string {
 // The task is the issue as it was at the trigger: an edit afterwards
 // changes nothing in the run.
 func TestEndToEndTaskIsFrozenAtTrigger(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	body, _, err := env.CommentPayload("@agentgate fix", harness.Requester, "User")
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +321,7 @@ func TestEndToEndTaskIsFrozenAtTrigger(t *testing.T) {
 // A job retried after a crash between side effects and their records
 // opens no second pull request, check run or comment.
 func TestEndToEndRetryAfterCrashIsIdempotent(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	body, _, err := env.CommentPayload("@agentgate fix", harness.Requester, "User")
 	if err != nil {
 		t.Fatal(err)

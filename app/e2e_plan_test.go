@@ -80,7 +80,7 @@ func startPlanned(t *testing.T, env *harness.Env) string {
 // real run with the plan in its task, the approval naming the plan's
 // digest and the policy in force.
 func TestEndToEndPlanApproved(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	runID := startPlanned(t, env)
 	planned, _ := findEvent(kinds(t, env, runID), telemetry.KindRunPlanned)
 
@@ -119,7 +119,7 @@ func TestEndToEndPlanApproved(t *testing.T) {
 // A plan made under one policy cannot be approved under another: the
 // approval is refused with a reply and the run stays planned.
 func TestEndToEndPlanApprovalAfterPolicyChange(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	runID := startPlanned(t, env)
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("mode: plan\nmax_files: 3\n"))
 
@@ -140,7 +140,7 @@ func TestEndToEndPlanApprovalAfterPolicyChange(t *testing.T) {
 // A plan is not a protected change: its requester, holding the trigger
 // permission, may approve it; a reader may not.
 func TestEndToEndPlanSelfApproval(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	runID := startPlanned(t, env)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "reader", "read")
 	comment(t, env, "@agentgate approve", "reader")
@@ -170,7 +170,7 @@ func TestEndToEndPlanSelfApproval(t *testing.T) {
 
 // A planned run is closed at once by cancel, and can no longer be approved.
 func TestEndToEndPlanCancelled(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	runID := startPlanned(t, env)
 	comment(t, env, "@agentgate cancel", harness.Requester)
 	eventually(t, time.Minute, "the planned run to be cancelled", func() bool { return doneState(env, runID) == "cancelled" })

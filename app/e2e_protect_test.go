@@ -11,6 +11,7 @@ import (
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/internal/testgit"
 	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -97,7 +98,7 @@ func TestEndToEndWorkflowEditIsNotPushed(t *testing.T) {
 // maintainer's approval is audited, flips the check and releases CI by
 // pushing the same tree without [skip ci].
 func TestEndToEndProtectedPathApproval(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "mona", "maintain")
 	env.GH.SetPermission(harness.Owner, harness.Repo, "writer", "write")
 	d, state := trigger(t, env, "@agentgate add owners\nagentgate-test: write CODEOWNERS * @mona", harness.Requester)
@@ -181,7 +182,7 @@ func TestEndToEndProtectedPathApproval(t *testing.T) {
 // An approval is bound to the commit and the policy: after a changed
 // policy or a new push on the branch, a maintainer's click is void.
 func TestEndToEndApprovalVoid(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "mona", "maintain")
 	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte("max_lines: 100\n"))
 	d, _ := trigger(t, env, "@agentgate own it\nagentgate-test: write CODEOWNERS * @mona", harness.Requester)
@@ -266,7 +267,7 @@ func TestEndToEndVerify(t *testing.T) {
 				t.Errorf("verify summary lacks the command:\n%s", v[0].Summary)
 			}
 			events, _ := runEvents(t, env, d.RunID)
-			started, _ := lastEvent(events, app.KindVerifyStarted)
+			started, _ := lastEvent(events, sandbox.KindVerifyStarted)
 			if started.Attrs["network"] != "none" {
 				t.Errorf("verify.started = %+v", started.Attrs)
 			}
@@ -293,7 +294,7 @@ func TestEndToEndCommitMethods(t *testing.T) {
 		{"large through git", "agentgate-test: files 150 gen", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env := startEnv(t, nil)
+			env, _ := startFakeEnv(t, nil)
 			d, state := trigger(t, env, "@agentgate change\n"+tt.directive, harness.Requester)
 			if state != "finished" {
 				t.Fatalf("state = %q", state)

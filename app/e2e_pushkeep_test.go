@@ -6,7 +6,7 @@ import (
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
-	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -15,7 +15,7 @@ import (
 // commit, and opens the pull request without starting the agent again.
 func TestEndToEndFailedPushResumesWithoutAgent(t *testing.T) {
 	attempts := app.FastPushRetriesForTest(t)
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.Git.FailPushes(attempts) // every in-place retry of the first attempt
 	// 150 files: over the Git Data API's bound, so the change goes
 	// through a git push to the git server.
@@ -51,7 +51,7 @@ func TestEndToEndFailedPushResumesWithoutAgent(t *testing.T) {
 	if len(commits) > 0 && (head != commits[0] || prs[0].HeadSHA != head) {
 		t.Errorf("branch at %s, PR head %s; want the kept commit %s", head, prs[0].HeadSHA, commits[0])
 	}
-	if ev, _ := lastEvent(events, telemetry.KindRunFinished); ev.Attrs["outcome"] != string(journal.Succeeded) {
+	if ev, _ := lastEvent(events, telemetry.KindRunFinished); ev.Attrs["outcome"] != sandbox.OutcomeSucceeded {
 		t.Errorf("run.finished = %+v", ev.Attrs)
 	}
 	if _, kept, err := env.App.DB().KeptChange(context.Background(), d.RunID); err != nil || kept {

@@ -28,7 +28,7 @@ func eventJobsIdle(t *testing.T, env *harness.Env) bool {
 // pull request whose diff reverses the merge (later work on main kept),
 // with the agentgate check and an audit trail on both runs.
 func TestEndToEndRevert(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	repo := harness.Owner + "/" + harness.Repo

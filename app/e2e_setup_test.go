@@ -15,8 +15,7 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgit"
-	"github.com/agentgate/agentgate/journal"
-	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // setupScript is the repository's setup command in these tests: it
@@ -87,7 +86,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 
 	var setupOut string
 	for _, ev := range events {
-		if ev.Kind == app.KindSetupExited {
+		if ev.Kind == sandbox.KindSetupExited {
 			setupOut, _ = ev.Attrs["output_tail"].(string)
 			if code, _ := ev.Attrs["exit_code"].(float64); code != 0 {
 				t.Fatalf("setup failed:\n%s", setupOut)
@@ -149,7 +148,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 	// leaves out.
 	var baseline float64
 	for _, ev := range events {
-		if ev.Kind == app.KindBaselineTaken {
+		if ev.Kind == sandbox.KindBaselineTaken {
 			baseline, _ = ev.Attrs["paths"].(float64)
 		}
 	}
@@ -165,7 +164,7 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 	tests := []struct {
 		name    string
 		script  string
-		outcome journal.Outcome
+		outcome string
 		want    []string
 	}{
 		{"secret left in the tree", "mkdir -p cache && echo \"//registry/:_authToken=$NPM_TOKEN\" > cache/.npmrc\n",
@@ -197,7 +196,7 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 			if len(comments) != 1 {
 				t.Fatalf("bot comments: %q", comments)
 			}
-			for _, w := range append(tt.want, string(tt.outcome)) {
+			for _, w := range append(tt.want, tt.outcome) {
 				if !strings.Contains(comments[0], w) {
 					t.Errorf("progress comment lacks %q:\n%s", w, comments[0])
 				}
@@ -234,9 +233,9 @@ func TestEndToEndFollowUpSetupWithoutSecrets(t *testing.T) {
 		}
 		for _, ev := range events {
 			switch ev.Kind {
-			case telemetry.KindSetupTrust:
+			case sandbox.KindSetupTrust:
 				decision, _ = ev.Attrs["decision"].(string)
-			case app.KindSetupExited:
+			case sandbox.KindSetupExited:
 				out, _ = ev.Attrs["output_tail"].(string)
 			}
 		}

@@ -27,7 +27,7 @@ func TestEndToEndTeamMembership(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := startEnv(t, nil)
+			env, _ := startFakeEnv(t, nil)
 			env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", []byte(tt.config))
 			if tt.team != "" {
 				env.GH.AddTeamMember(harness.Owner, tt.team, harness.Requester, tt.status)

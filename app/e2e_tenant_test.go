@@ -17,7 +17,7 @@ import (
 // runs, whose issue text they never could read; in the earlier repository
 // (positive control) status lists the run.
 func TestEndToEndNameTakenOverSeesNoRuns(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	first, state := trigger(t, env, "@agentgate agentgate-test: write T.md private plan", harness.Requester)
 	if state != "finished" {
 		t.Fatalf("first run: %q", state)

@@ -244,7 +244,7 @@ func TestEndToEndFailures(t *testing.T) {
 }
 
 func TestEndToEndRequesterWithoutPermission(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	env.GH.SetPermission(harness.Owner, harness.Repo, "mallory", "read")
 	_, state := trigger(t, env, "@agentgate delete everything", "mallory")
 	if state != "pending" { // until a maintainer approves (e2e_commands_test.go)
@@ -265,7 +265,7 @@ func TestEndToEndRequesterWithoutPermission(t *testing.T) {
 }
 
 func TestEndToEndDuplicateDelivery(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	body, _, err := env.CommentPayload("@agentgate fix it", harness.Requester, "User")
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +295,7 @@ func TestEndToEndDuplicateDelivery(t *testing.T) {
 }
 
 func TestEndToEndBadInputIsNeverEnqueued(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	ctx := context.Background()
 	body, _, err := env.CommentPayload("@agentgate fix it", harness.Requester, "User")
 	if err != nil {

@@ -27,7 +27,7 @@ func deliverStatus(t *testing.T, env *harness.Env, event string, body []byte) ha
 // in an issue's opening text, or added by an edit soon after; never in
 // code or a quote, and an edit never twice.
 func TestEndToEndMentionsWherePeopleWriteThem(t *testing.T) {
-	env := startEnv(t, nil)
+	env, _ := startFakeEnv(t, nil)
 	ctx := context.Background()
 	repo := harness.Owner + "/" + harness.Repo
 
@@ -155,7 +155,7 @@ func TestEndToEndMentionsWherePeopleWriteThem(t *testing.T) {
 // follow-up; an inline comment alone that addresses agentgate starts one
 // too, as the same text in an issue comment would.
 func TestEndToEndReviewFeedbackWhereGiven(t *testing.T) {
-	env := startEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 3 * time.Second })
+	env, _ := startFakeEnv(t, func(c *app.Config) { c.Controls.FollowUpDelay = 3 * time.Second })
 	ctx := context.Background()
 	repo := harness.Owner + "/" + harness.Repo
 	first, _ := trigger(t, env, "@agentgate agentgate-test: write FIX.md fixed", harness.Requester)

@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/agentgate/agentgate/gitops"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -29,7 +29,7 @@ type LocalRun struct {
 // LocalResult is what a local run reports.
 type LocalResult struct {
 	RunID   string
-	Outcome journal.Outcome
+	Outcome string
 	Reason  string
 	Branch  string // set when the run succeeded
 	Commit  string
@@ -77,23 +77,15 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	defer docker.Close()
 
 	runID := uuid.NewString()
-	sb := &Sandbox{
-		Engine: runner.New(docker), Events: db, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
-		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
-		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
-		Mirrors:   cfg.mirrors(log),
-		Network:   cfg.Network,
-		Unbounded: os.Geteuid() != 0,
-
-		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
-	}
+	sb := cfg.newSandbox(runner.New(docker), db, cfg.Network, log)
+	sb.Unbounded = os.Geteuid() != 0
 	if sb.Unbounded {
 		log.Warn("not root: the work tree is not bounded in size (the server always bounds it)")
 	}
-	if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: telemetry.KindRunQueued, Actor: "local", Attrs: map[string]any{"repo": repo}}); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+	if err := telemetry.Record(ctx, db, runID, telemetry.KindRunQueued, "local", map[string]any{"repo": repo}); err != nil {
+		return nil, err
 	}
-	att, err := sb.Execute(ctx, Task{RunID: runID, CloneURL: repo, Text: lr.Task, Actor: "local"})
+	att, err := sb.Execute(ctx, sandbox.Task{RunID: runID, CloneURL: repo, Text: lr.Task, Actor: "local"})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +95,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		}
 	}()
 	res := &LocalResult{RunID: runID, Outcome: att.Outcome, Reason: att.Reason}
-	if att.Outcome == journal.Succeeded {
+	if att.Outcome == sandbox.OutcomeSucceeded {
 		title := gitops.OneLine(strings.SplitN(strings.TrimSpace(lr.Task), "\n", 2)[0], 72)
 		msg := gitops.CommitMessage(0, title, runID, gitops.Signature{Name: "agentgate local run", Email: "agentgate@localhost"})
 		sha, err := att.Workspace.Commit(ctx, att.Change, msg, gitops.Signature{Name: "agentgate", Email: "agentgate@localhost", When: time.Now().UTC()})
@@ -115,23 +107,23 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 			return nil, fmt.Errorf("create branch %s: %w", branch, err)
 		}
 		res.Branch, res.Commit = branch, sha
-		if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: telemetry.KindGitPushed, Actor: "agentgate", Attrs: map[string]any{"commit": sha, "branch": branch}}); err != nil {
-			return nil, fmt.Errorf("audit: %w", err)
+		if err := telemetry.Record(ctx, db, runID, telemetry.KindGitPushed, "agentgate", map[string]any{"commit": sha, "branch": branch}); err != nil {
+			return nil, err
 		}
 	}
 	kind := telemetry.KindRunFinished
-	if att.Outcome != journal.Succeeded && att.Outcome != journal.NoChange {
+	if att.Outcome != sandbox.OutcomeSucceeded && att.Outcome != sandbox.OutcomeNoChange {
 		kind = telemetry.KindRunFailed
 	}
-	if _, err := db.Append(ctx, telemetry.Event{RunID: runID, Kind: kind, Actor: "agentgate", Attrs: map[string]any{"outcome": string(att.Outcome), "reason": att.Reason}}); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+	if err := telemetry.Record(ctx, db, runID, kind, "agentgate", map[string]any{"outcome": att.Outcome, "reason": att.Reason}); err != nil {
+		return nil, err
 	}
 	events, err := db.Events(ctx, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = string(att.Outcome)
+	sum.Outcome = att.Outcome
 	res.Summary = sum.Markdown()
 	return res, nil
 }

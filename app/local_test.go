@@ -11,8 +11,8 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/testagent"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner/relayimage"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 func gitIn(t *testing.T, dir string, args ...string) string {
@@ -38,12 +38,12 @@ func TestRunLocal(t *testing.T) {
 	tests := []struct {
 		name    string
 		task    string
-		outcome journal.Outcome
+		outcome string
 		file    string // expected on the new branch
 	}{
-		{"change", "agentgate-test: write NOTES.md hello", journal.Succeeded, "NOTES.md"},
-		{"failure", "agentgate-test: exit 3", journal.Failed, ""},
-		{"no change", "agentgate-test: exit 0", journal.NoChange, ""},
+		{"change", "agentgate-test: write NOTES.md hello", sandbox.OutcomeSucceeded, "NOTES.md"},
+		{"failure", "agentgate-test: exit 3", sandbox.OutcomeFailed, ""},
+		{"no change", "agentgate-test: exit 0", sandbox.OutcomeNoChange, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

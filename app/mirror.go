@@ -1,13 +1,14 @@
 package app
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/sandbox"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // mirrors is the mirror cache the configuration asks for, or nil.
@@ -27,12 +28,15 @@ func (c *Config) mirrors(log *slog.Logger) *gitops.Mirrors {
 	return m
 }
 
-// clone makes the run's workspace: from the mirror cache when there is
-// one, by a shallow clone otherwise. Either way the result is the same
-// layout, and the sandbox never sees the mirror.
-func (s *Sandbox) clone(ctx context.Context, opts gitops.CloneOptions) (*gitops.Workspace, error) {
-	if s.Mirrors != nil {
-		return s.Mirrors.Clone(ctx, opts)
+// newSandbox is the sandbox the configuration describes, on engine,
+// recording to events, with network for runs that carry no policy of
+// their own.
+func (c Config) newSandbox(engine *runner.Engine, events telemetry.Recorder, network sandbox.NetworkConfig, log *slog.Logger) *sandbox.Sandbox {
+	return &sandbox.Sandbox{
+		Engine: engine, Events: events, DataDir: c.DataDir, WorkerID: c.WorkerID,
+		Agent: c.preset, Runtime: c.AgentRuntime, Limits: c.Limits,
+		WorkspaceBytes: c.WorkspaceBytes, WorkspaceInodes: c.WorkspaceInodes, Logger: log,
+		Mirrors: c.mirrors(log), Network: network,
+		Credentials: c.EgressCredentials, KnownSecrets: c.knownSecrets(),
 	}
-	return gitops.Clone(ctx, opts)
 }

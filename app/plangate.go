@@ -12,6 +12,7 @@ import (
 	"github.com/agentgate/agentgate/app/tasktext"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
 )
@@ -86,7 +87,7 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 		if err := r.requireLease(ctx); err != nil {
 			return err
 		}
-		att, err := w.Sandbox.Execute(ctx, Task{
+		att, err := w.Sandbox.Execute(ctx, sandbox.Task{
 			RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
 			Text: planTaskText(a), Actor: a.RequesterLogin, Policy: r.policy, Phase: r.phase, PlanOnly: true,
 		})
@@ -98,12 +99,12 @@ func (r *run) runPlanPhase(ctx context.Context) error {
 				r.log.Warn("run directory cleanup", "err", cerr)
 			}
 		}()
-		if att.Outcome != journal.Planned {
+		if att.Outcome != sandbox.OutcomePlanned {
 			return r.failed(ctx, att.Outcome, "plan phase: "+att.Reason)
 		}
 		plan := strings.TrimSpace(att.AgentSummary)
 		if plan == "" {
-			return r.failed(ctx, journal.Failed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
+			return r.failed(ctx, sandbox.OutcomeFailed, "plan phase: the agent wrote no plan to /agentgate/out/summary.md")
 		}
 		sum := sha256.Sum256([]byte(plan))
 		if err := w.DB.RecordEffect(ctx, a.RunID, journal.PlanDigest, hex.EncodeToString(sum[:])); err != nil {

@@ -17,10 +17,10 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/dockertest"
 	"github.com/agentgate/agentgate/internal/stubagent"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/runner/relayimage"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 )
 
@@ -109,7 +109,7 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 			}
 			var gatewayEnv []string
 			cfg := app.DefaultConfig()
-			sb := &app.Sandbox{
+			sb := &sandbox.Sandbox{
 				Engine: runner.New(cli), Events: db, DataDir: filepath.Join(dir, "data"), WorkerID: "stub-test",
 				Agent: func(gw []string) (agents.Preset, error) {
 					gatewayEnv = gw
@@ -119,14 +119,14 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 				},
 				Limits:         runner.Limits{Timeout: time.Minute, MemoryBytes: 256 << 20, NanoCPUs: 1e9, Pids: 64, TmpfsBytes: 16 << 20, OutputBytes: 1 << 20},
 				WorkspaceBytes: 32 << 20, WorkspaceInodes: 10_000,
-				Network: app.NetworkConfig{
+				Network: sandbox.NetworkConfig{
 					Mode: "relay", RelayImage: cfg.Network.RelayImage, MaxBytes: 1 << 20, MaxConns: 4,
 					OpenAIURL: upstream.URL, OpenAIKey: openAIKey,
 					AnthropicURL: upstream.URL, AnthropicKey: anthropicKey,
 				},
 			}
 			runID := "stub-" + tc.golden
-			att, err := sb.Execute(ctx, app.Task{RunID: runID, CloneURL: repo, Text: task, Actor: "test"})
+			att, err := sb.Execute(ctx, sandbox.Task{RunID: runID, CloneURL: repo, Text: task, Actor: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestPresetsStartExactlyAsGolden(t *testing.T) {
 					t.Error(err)
 				}
 			}()
-			if att.Outcome != journal.NoChange {
+			if att.Outcome != sandbox.OutcomeNoChange {
 				t.Fatalf("outcome %q (%s); output:\n%s", att.Outcome, att.Reason, att.Result.Output)
 			}
 			rec := stubRecord(t, att.Result.Output)

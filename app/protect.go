@@ -12,12 +12,9 @@ import (
 	"github.com/agentgate/agentgate/jobs"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
-
-// workflowsDir is where GitHub refuses changes from an app without the
-// `workflows` permission, which agentgate does not ask for.
-const workflowsDir = ".github/workflows/"
 
 // maxDiff bounds the diff kept on a run.
 const maxDiff = 1 << 20
@@ -43,67 +40,6 @@ type pushedCommit struct {
 	Held    bool   `json:"held"`   // the pushed message carries the marker
 	Method  string `json:"method"` // "api" or "git"
 }
-
-// protectedChanges splits the paths of a change that policy protects:
-// workflows (never pushed) and the rest (pushed, but only approved by a
-// maintainer who did not ask for the run).
-func (p *RunPolicy) protectedChanges(files []changedFile) (workflows, protected []string) {
-	for _, f := range files {
-		switch {
-		case strings.HasPrefix(f.Path, workflowsDir):
-			workflows = append(workflows, f.Path)
-		case policy.MatchAny(p.Protected, f.Path):
-			protected = append(protected, f.Path)
-		}
-	}
-	return workflows, protected
-}
-
-// fileList renders changed files as a Markdown list (bounded).
-func fileList(files []changedFile) string {
-	const most = 50
-	var b strings.Builder
-	for i, f := range files {
-		if i == most {
-			fmt.Fprintf(&b, "- … and %d more\n", len(files)-most)
-			break
-		}
-		kind := ""
-		switch {
-		case f.Symlink:
-			kind = ", symlink"
-		case f.Binary:
-			kind = ", binary"
-		}
-		fmt.Fprintf(&b, "- %s (+%d −%d%s)\n", telemetry.CodeText(f.Path), f.Added, f.Removed, kind)
-	}
-	return b.String()
-}
-
-// codeList renders paths as a comma-separated list of code spans.
-//
-// The names are the agent's: each is one telemetry.CodeText span (no
-// markup, mentions or closing keywords), and the list stops at
-// maxCodeList bytes, so agentgate's note around it stays within GitHub's
-// limits.
-func codeList(paths []string) string {
-	var b strings.Builder
-	for i, p := range paths {
-		item := telemetry.CodeText(p)
-		if b.Len()+len(item) > maxCodeList {
-			fmt.Fprintf(&b, " and %d more", len(paths)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(item)
-	}
-	return b.String()
-}
-
-// maxCodeList bounds a list of protected paths in a note.
-const maxCodeList = 4 << 10
 
 // effective is the configuration in force (the defaults before it is read).
 func (r *run) effective() policy.EffectiveConfig {
@@ -175,7 +111,7 @@ func readPushedCommit(ctx context.Context, w *Worker, runID string) (pushedCommi
 // protectedNote explains the action_required check.
 func protectedNote(paths []string, requester string) string {
 	return fmt.Sprintf("This pull request changes protected paths that no approval covers yet: %s.\n\nA user with **maintain** or **admin** permission other than @%s, whom the repository's policy would let start a run, must press **%s** on this check. The approval covers these paths as they are in this commit, under the repository's current policy: a new push or a changed policy voids it.",
-		codeList(paths), requester, approveLabel)
+		sandbox.CodeList(paths), requester, approveLabel)
 }
 
 // heldNote explains the Run CI button.
@@ -186,7 +122,7 @@ func heldNote() string {
 // protectNote is the progress comment's line about what the pull request still needs.
 func (r *run) protectNote(ctx context.Context) string {
 	if prot := r.protectedFiles(ctx); len(prot) > 0 {
-		return fmt.Sprintf("\n\nThe pull request changes protected paths no approval covers yet (%s): the `agentgate` check needs a maintainer's approval.", codeList(prot))
+		return fmt.Sprintf("\n\nThe pull request changes protected paths no approval covers yet (%s): the `agentgate` check needs a maintainer's approval.", sandbox.CodeList(prot))
 	}
 	if pc, ok := r.pushedCommit(ctx); ok && pc.Held {
 		return "\n\nCI is held on this commit (`[skip ci]`) until a maintainer presses **" + ciLabel + "** on the `agentgate` check."

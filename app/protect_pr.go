@@ -10,6 +10,7 @@ import (
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // coverage is what one approval of protected paths covered: exactly these
@@ -56,7 +57,7 @@ func (r *run) prProtected(ctx context.Context, ws *gitops.Workspace, commit stri
 	var paths []string
 	entries := map[string]string{}
 	for _, c := range changes {
-		if !strings.HasPrefix(c.Path, workflowsDir) && !policy.MatchAny(globs, c.Path) {
+		if !strings.HasPrefix(c.Path, sandbox.WorkflowsDir) && !policy.MatchAny(globs, c.Path) {
 			continue
 		}
 		if e, ok := covered[c.Path]; ok && e[c.Entry] {

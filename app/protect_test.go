@@ -1,37 +1,12 @@
 package app
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/agentgate/agentgate/gitops"
-	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 )
-
-func TestProtectedChanges(t *testing.T) {
-	p := &RunPolicy{Protected: policy.Defaults().ProtectedPaths}
-	p.Protected = append(p.Protected, "deploy/**")
-	files := []changedFile{
-		{Path: ".github/workflows/ci.yml"}, {Path: ".github/workflows/sub/x.yaml"}, {Path: "CODEOWNERS"},
-		{Path: ".github/agentgate.yml"}, {Path: "deploy/prod/k8s.yml"}, {Path: "main.go"}, {Path: ".github/workflowsX"},
-	}
-	wf, prot := p.protectedChanges(files)
-	if !slices.Equal(wf, []string{".github/workflows/ci.yml", ".github/workflows/sub/x.yaml"}) {
-		t.Errorf("workflows = %q", wf)
-	}
-	if !slices.Equal(prot, []string{"CODEOWNERS", ".github/agentgate.yml", "deploy/prod/k8s.yml"}) {
-		t.Errorf("protected = %q", prot)
-	}
-	// Protected paths are no violation any more; the other rules stand.
-	if v := p.violations(files); len(v) != 0 {
-		t.Errorf("violations = %q", v)
-	}
-	p.MaxFiles = 2
-	if v := p.violations(append(files, changedFile{Path: "b.bin", Binary: true})); len(v) != 2 {
-		t.Errorf("violations = %q, want binary and file count", v)
-	}
-}
 
 func TestHoldMessage(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -79,14 +54,14 @@ func TestCommitMethod(t *testing.T) {
 }
 
 func TestFileListAndButtons(t *testing.T) {
-	l := fileList([]changedFile{{Path: "a`b.md", Added: 2, Removed: 1}, {Path: "img.png", Binary: true}, {Path: "ln", Symlink: true}})
+	l := sandbox.FileList([]sandbox.ChangedFile{{Path: "a`b.md", Added: 2, Removed: 1}, {Path: "img.png", Binary: true}, {Path: "ln", Symlink: true}})
 	for _, want := range []string{"- ``a`b.md`` (+2 −1)", "- `img.png` (+0 −0, binary)", "- `ln` (+0 −0, symlink)"} {
 		if !strings.Contains(l, want) {
 			t.Errorf("file list lacks %q:\n%s", want, l)
 		}
 	}
-	many := make([]changedFile, 60)
-	if l := fileList(many); !strings.Contains(l, "and 10 more") {
+	many := make([]sandbox.ChangedFile, 60)
+	if l := sandbox.FileList(many); !strings.Contains(l, "and 10 more") {
 		t.Errorf("long list not bounded:\n%s", l)
 	}
 	// GitHub's limits on check run actions.

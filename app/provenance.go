@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -36,20 +34,4 @@ func (r *run) attest(ctx context.Context) error {
 	return r.auditEventOnce(ctx, journal.ProvenanceEvent, provenance.KindSigned, map[string]any{
 		"envelope_sha256": provenance.Digest([]byte(env)),
 	})
-}
-
-// Digest is the hex SHA-256 of the policy in force, without any secret:
-// limits, network mode and allowlists, protected paths and change limits.
-func (p *RunPolicy) Digest() string {
-	if p == nil {
-		return ""
-	}
-	c := *p
-	c.Network.OpenAIKey, c.Network.AnthropicKey = "", ""
-	b, err := json.Marshal(c)
-	if err != nil {
-		return ""
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -16,7 +17,7 @@ import (
 // .github/workflows/ is committed locally only: its diff is kept on the
 // run and the run fails with the explanation. It returns the recorded
 // push ("<sha> <branch>"), or an outcome and reason when nothing was pushed.
-func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, outcome journal.Outcome, reason string, err error) {
+func (r *run) commitAndPush(ctx context.Context, att *sandbox.Attempt) (pushed, outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	eff := r.effective()
@@ -41,7 +42,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 	}
 	if len(att.Workflows) > 0 {
 		reason, err := r.holdWorkflows(ctx, att, sha)
-		return "", journal.Rejected, reason, err
+		return "", sandbox.OutcomeRejected, reason, err
 	}
 	info, err := att.Workspace.Info(sha)
 	if err != nil {
@@ -54,7 +55,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 		return "", "", "", err
 	}
 	if reason, err := r.recheckPermission(ctx); err != nil || reason != "" {
-		return "", journal.Rejected, reason, err
+		return "", sandbox.OutcomeRejected, reason, err
 	}
 	method := commitMethod(eff.CommitMethod, att.Change)
 	if err := r.requireLease(ctx); err != nil {
@@ -90,7 +91,7 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 			return att.Workspace.Push(ctx, gitops.PushOptions{URL: a.CloneURL, Token: pushTok, Commit: sha, Branch: branch, Force: r.forcePush()})
 		}); err != nil {
 			if !r.forcePush() && branchMoved(err) {
-				return "", journal.Failed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
+				return "", sandbox.OutcomeFailed, "the branch " + branch + " moved while the agent worked (a push or force-push); the change was not pushed over it. Ask again to start from its new head", nil
 			}
 			return "", "", "", fmt.Errorf("push: %w", err)
 		}
@@ -126,12 +127,12 @@ func (r *run) commitAndPush(ctx context.Context, att *Attempt) (pushed string, o
 	if err := r.auditEvent(ctx, telemetry.KindGitPushed, "agentgate", attrs); err != nil {
 		return "", "", "", err
 	}
-	return pushed, journal.Succeeded, "", nil
+	return pushed, sandbox.OutcomeSucceeded, "", nil
 }
 
 // holdWorkflows keeps the diff of a change to .github/workflows/ on the
 // run, records why it was not pushed, and returns the explanation.
-func (r *run) holdWorkflows(ctx context.Context, att *Attempt, sha string) (string, error) {
+func (r *run) holdWorkflows(ctx context.Context, att *sandbox.Attempt, sha string) (string, error) {
 	patch, err := att.Workspace.Patch(ctx, sha)
 	if err != nil {
 		return "", err
@@ -145,7 +146,7 @@ func (r *run) holdWorkflows(ctx context.Context, att *Attempt, sha string) (stri
 	}
 	reason := fmt.Sprintf("the change touches %s. GitHub refuses a push that changes `%s` from an app without the `workflows` permission, which agentgate does not ask for, so the change was not pushed. "+
 		"The diff is kept with the run: an operator prints it with `agentgate audit show %s --diff` for a maintainer to review and apply",
-		codeList(att.Workflows), strings.TrimSuffix(workflowsDir, "/"), r.args.RunID)
+		sandbox.CodeList(att.Workflows), strings.TrimSuffix(sandbox.WorkflowsDir, "/"), r.args.RunID)
 	if err := r.auditEvent(ctx, telemetry.KindChangeHeld, "agentgate", map[string]any{
 		"files": strings.Join(att.Workflows, " "), "reason": "workflow files are never pushed", "diff_bytes": len(patch), "truncated": truncated, "commit": sha,
 	}); err != nil {

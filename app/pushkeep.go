@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/agentgate/agentgate/gitops"
-	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -54,7 +53,7 @@ func keptBounds(h gitops.HarvestOptions) gitops.HarvestOptions {
 
 // maxKeptEncoded bounds the encoded record before it is parsed: the
 // blobs in base64, and room for the file list (a path of up to 4 KiB,
-// escaped) and the summary (read up to maxAgentSummary bytes, invalid
+// escaped) and the summary (read up to sandbox.MaxAgentSummary bytes, invalid
 // UTF-8 replaced, escaped).
 func maxKeptEncoded(b gitops.HarvestOptions) int64 {
 	return b.MaxTotal/3*4 + 8 + int64(b.MaxFiles)*(10<<10) + 6*maxKeptSummary + 64<<10
@@ -62,14 +61,14 @@ func maxKeptEncoded(b gitops.HarvestOptions) int64 {
 
 // maxKeptSummary bounds the agent's summary in a kept record: what
 // readAgentSummary returns, each invalid byte replaced by U+FFFD.
-const maxKeptSummary = 3 * maxAgentSummary
+const maxKeptSummary = 3 * sandbox.MaxAgentSummary
 
 // errKeptRefused wraps every reason a kept change is not pushed.
 var errKeptRefused = errors.New("the kept change was refused")
 
 // encodeKept builds the record of att's change, reading each new blob
 // from the host repository, and returns it with its sha256 (hex).
-func encodeKept(att *Attempt, b gitops.HarvestOptions, at time.Time) (string, string, error) {
+func encodeKept(att *sandbox.Attempt, b gitops.HarvestOptions, at time.Time) (string, string, error) {
 	kc := keptChange{V: keptVersion, Base: att.Workspace.BaseCommit, Change: att.Change, Blobs: map[string][]byte{}, Summary: att.AgentSummary, CommitAt: at}
 	for _, f := range att.Change.Files {
 		if f.Op == "deleted" {
@@ -167,9 +166,9 @@ func decodeKept(data, want string, b gitops.HarvestOptions) (*keptChange, error)
 // keep records att's judged change for runID before its push, and the
 // record's sha256 in the audit trail, whose chain a later attempt trusts
 // where it does not trust the stored record. It sets the commit's time.
-func (r *run) keep(ctx context.Context, att *Attempt) error {
+func (r *run) keep(ctx context.Context, att *sandbox.Attempt) error {
 	at := time.Now().UTC().Truncate(time.Second)
-	data, sum, err := encodeKept(att, keptBounds(r.w.Sandbox.Harvest), at)
+	data, sum, err := encodeKept(att, keptBounds(r.w.Harvest), at)
 	if err != nil {
 		return err
 	}
@@ -215,7 +214,7 @@ func (r *run) commitTime() time.Time {
 // refused by its checks ends the run with the reason; one whose base
 // branch moved since is dropped and the agent runs anew. The kept change
 // is dropped once the run has pushed or failed for good.
-func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary string, outcome journal.Outcome, reason string, err error) {
+func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
 	data, ok, err := r.w.DB.KeptChange(ctx, r.args.RunID)
 	if err != nil {
 		return "", "", "", "", err
@@ -243,34 +242,34 @@ func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary string,
 }
 
 // errBaseMoved: the branch the kept change was harvested on has moved.
-var errBaseMoved = errors.New("the branch moved since the change was kept")
+var errBaseMoved = sandbox.ErrBaseMoved
 
 // resumePush pushes a kept change: a fresh clone of the run's branch (no
 // setup, no agent), the kept blobs written into it after decodeKept's
-// checks, the policy's judgement made again, then commitAndPush as after
-// a harvest.
-func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary string, outcome journal.Outcome, reason string, err error) {
+// checks (Sandbox.Resume), the policy's judgement made again, then
+// commitAndPush as after a harvest.
+func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary, outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	want, err := r.keptDigest(ctx)
 	if err != nil {
 		return "", "", "", "", err
 	}
-	kc, err := decodeKept(data, want, keptBounds(w.Sandbox.Harvest))
+	kc, err := decodeKept(data, want, keptBounds(w.Harvest))
 	if err != nil {
 		_ = r.auditEvent(ctx, telemetry.KindPolicyFlagged, "agentgate", map[string]any{"reason": err.Error()})
-		return "", "", journal.Rejected, err.Error(), nil
+		return "", "", sandbox.OutcomeRejected, err.Error(), nil
 	}
 	pol := r.policy
 	if pol == nil {
-		pol = &RunPolicy{Limits: w.Sandbox.Limits, WorkspaceBytes: w.Sandbox.WorkspaceBytes, Network: w.Sandbox.Network}
+		pol = &sandbox.RunPolicy{Limits: w.Config.Limits, WorkspaceBytes: w.Config.WorkspaceBytes, Network: w.Config.networkFor(Tenant{})}
 	}
-	changed := make([]changedFile, len(kc.Change.Files))
+	changed := make([]sandbox.ChangedFile, len(kc.Change.Files))
 	for i, f := range kc.Change.Files {
-		changed[i] = changedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
+		changed[i] = sandbox.ChangedFile{Path: f.Path, Added: f.Added, Removed: f.Removed, Binary: f.Binary, Symlink: f.Symlink}
 	}
-	if v := pol.violations(changed); len(v) > 0 {
-		return "", "", journal.Rejected, "the change breaks the repository's policy: " + strings.Join(v, "; "), nil
+	if v := pol.Violations(changed); len(v) > 0 {
+		return "", "", sandbox.OutcomeRejected, "the change breaks the repository's policy: " + strings.Join(v, "; "), nil
 	}
 	cloneTok, err := w.Clients.Token(ctx, a.InstallationID, cloneScope(a.RepoID))
 	if err != nil {
@@ -279,40 +278,23 @@ func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary
 	if err := r.requireLease(ctx); err != nil {
 		return "", "", "", "", err
 	}
-	dir := w.Sandbox.runDir(a.RunID)
-	if err := removeRunDir(dir); err != nil {
-		return "", "", "", "", fmt.Errorf("clean run directory: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", "", "", fmt.Errorf("run directory: %w", err)
+	att, err := w.Sandbox.Resume(ctx, sandbox.ResumeTask{
+		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), Token: cloneTok,
+		WorkspaceBytes: pol.WorkspaceBytes, Base: kc.Base, Blobs: kc.Blobs,
+	})
+	if err != nil {
+		return "", "", "", "", err
 	}
 	defer func() {
-		if cerr := removeRunDir(dir); cerr != nil {
+		if cerr := att.Close(); cerr != nil {
 			r.log.Warn("run directory cleanup", "err", cerr)
 		}
 	}()
-	ws, err := w.Sandbox.clone(ctx, gitops.CloneOptions{
-		URL: a.CloneURL, Branch: r.cloneBranch(), Token: cloneTok, Root: dir,
-		MaxTreeBytes: pol.WorkspaceBytes, MaxTreeEntries: w.Sandbox.WorkspaceInodes,
-	})
-	if err != nil {
-		return "", "", "", "", fmt.Errorf("clone: %w", err)
+	if att.Outcome != "" {
+		return "", "", att.Outcome, fmt.Sprintf("%v: %s", errKeptRefused, att.Reason), nil
 	}
-	defer func() { _ = ws.Close() }()
-	if ws.BaseCommit != kc.Base {
-		return "", "", "", "", fmt.Errorf("%w: kept on %s, now %s", errBaseMoved, kc.Base, ws.BaseCommit)
-	}
-	for h, content := range kc.Blobs {
-		got, err := ws.WriteBlob(content)
-		if err != nil {
-			return "", "", "", "", err
-		}
-		if got != h {
-			return "", "", journal.Rejected, fmt.Sprintf("%v: blob %s stored as %s", errKeptRefused, h, got), nil
-		}
-	}
-	att := &Attempt{Outcome: journal.Succeeded, Workspace: ws, Change: kc.Change, AgentSummary: kc.Summary}
-	att.Workflows, att.Protected = pol.protectedChanges(changed)
+	att.Outcome, att.Change, att.AgentSummary = sandbox.OutcomeSucceeded, kc.Change, kc.Summary
+	att.Workflows, att.Protected = pol.ProtectedChanges(changed)
 	r.commitAt = kc.CommitAt
 	if err := r.auditEvent(ctx, telemetry.KindPushResumed, "agentgate", map[string]any{
 		"sha256": want, "files": len(kc.Change.Files), "base_commit": kc.Base,
@@ -325,8 +307,8 @@ func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary
 	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
 	defer func() { endPush(err) }()
 	pushed, outcome, reason, err = r.commitAndPush(ctx, att)
-	if err != nil || outcome != journal.Succeeded {
+	if err != nil || outcome != sandbox.OutcomeSucceeded {
 		return "", kc.Summary, outcome, reason, err
 	}
-	return pushed, kc.Summary, journal.Succeeded, "", nil
+	return pushed, kc.Summary, sandbox.OutcomeSucceeded, "", nil
 }

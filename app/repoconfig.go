@@ -13,10 +13,8 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/agentgate/agentgate/policy"
-	"github.com/agentgate/agentgate/runner"
-	"github.com/agentgate/agentgate/runner/agents"
 	"github.com/agentgate/agentgate/runner/egress"
-	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // configPath is where a repository (and the org, in its `.github`
@@ -166,9 +164,9 @@ func httpStatus(err error) int {
 // runPolicy turns the operator's configuration and the repository's into
 // what one run may use: every limit the smaller of the two, the network
 // allowlist the operator's narrowed by the org's and the repository's.
-func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
+func (c Config) runPolicy(rc *repoConfig) *sandbox.RunPolicy {
 	e := rc.Effective
-	p := &RunPolicy{
+	p := &sandbox.RunPolicy{
 		Limits:        c.Limits,
 		Network:       c.networkFor(rc.Tenant),
 		Protected:     e.ProtectedPaths,
@@ -216,56 +214,6 @@ func (c Config) runPolicy(rc *repoConfig) *RunPolicy {
 	p.Network.InspectAll = p.Network.InspectAll || e.Network.InspectAll
 	c.applyChoices(p, rc)
 	return p
-}
-
-// RunPolicy is what the configuration allows one run.
-type RunPolicy struct {
-	Limits         runner.Limits
-	WorkspaceBytes int64
-	Network        NetworkConfig
-	Protected      []string
-	MaxFiles       int
-	MaxLines       int
-	AllowBinary    bool
-	AllowSymlinks  bool
-	Learn          bool // learning mode: propose the refused destinations
-	// Agent, when set, is the agent the configuration picked (AgentPick
-	// says which, for the policy's digest); nil runs the operator's.
-	Agent     func(gatewayEnv []string) (agents.Preset, error) `json:"-"`
-	AgentPick *policy.EffectiveAgent                           `json:",omitempty"`
-	// Setup, when set, runs before the agent (see Sandbox.setupPhase).
-	Setup *SetupPlan
-}
-
-// violations lists what in the change the policy does not allow.
-// Protected paths are no violation: see protectedChanges.
-func (p *RunPolicy) violations(files []changedFile) []string {
-	var out []string
-	lines := 0
-	for _, f := range files {
-		lines += f.Added + f.Removed
-		switch {
-		case f.Binary && !p.AllowBinary:
-			out = append(out, fmt.Sprintf("%s is a binary file and binary changes are not allowed", telemetry.CodeText(f.Path)))
-		case f.Symlink && !p.AllowSymlinks:
-			out = append(out, fmt.Sprintf("%s is a symlink and symlink changes are not allowed", telemetry.CodeText(f.Path)))
-		}
-	}
-	if p.MaxFiles > 0 && len(files) > p.MaxFiles {
-		out = append(out, fmt.Sprintf("%d files changed; the limit is %d", len(files), p.MaxFiles))
-	}
-	if p.MaxLines > 0 && lines > p.MaxLines {
-		out = append(out, fmt.Sprintf("%d lines changed; the limit is %d", lines, p.MaxLines))
-	}
-	return slices.Compact(out)
-}
-
-// changedFile is what the policy looks at in a changed file.
-type changedFile struct {
-	Path           string
-	Added, Removed int
-	Binary         bool
-	Symlink        bool
 }
 
 // configComment explains, once, why the run did not start.

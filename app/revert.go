@@ -13,6 +13,7 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -125,7 +126,7 @@ func (ev *eventJob) revert(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": string(journal.Succeeded), "pull_request": num}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": sandbox.OutcomeSucceeded, "pull_request": num}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, runID, stateFinished); err != nil {
@@ -256,7 +257,7 @@ func (ev *eventJob) revertFailed(ctx context.Context, r *run, why string) error 
 	if err := ev.reply(ctx, why); err != nil {
 		return err
 	}
-	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": string(journal.NoChange), "reason": telemetry.Neutralize(why)}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": sandbox.OutcomeNoChange, "reason": telemetry.Neutralize(why)}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, r.args.RunID, stateFinished); err != nil {

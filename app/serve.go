@@ -19,6 +19,7 @@ import (
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -35,7 +36,7 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	served  chan error
-	Sandbox *Sandbox
+	Sandbox *sandbox.Sandbox
 	health  *upstreamCheck
 	stop    context.CancelFunc
 
@@ -56,10 +57,23 @@ type Server struct {
 	secretsInForce [][]byte   // the webhook secret and the previous one, once ReloadSecrets ran
 }
 
+// ServerOptions are what a program, not the operator, gives NewServerWith.
+type ServerOptions struct {
+	// Sandbox, when set, runs the worker's tasks in place of a Docker
+	// sandbox: no engine is opened, no image checked, nothing swept.
+	// Tests of the GitHub side give a fake.
+	Sandbox SandboxRunner
+}
+
 // NewServer opens the database, the Docker engine and the queue, sweeps
 // what this worker left behind in an earlier life, and listens. Call Start,
 // then Shutdown.
-func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
+func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	return NewServerWith(ctx, cfg, log, ServerOptions{})
+}
+
+// NewServerWith is NewServer with opts.
+func NewServerWith(ctx context.Context, cfg Config, log *slog.Logger, opts ServerOptions) (_ *Server, err error) {
 	if err := cfg.resolvePaths(os.Getenv); err != nil {
 		return nil, err
 	}
@@ -116,28 +130,13 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		}
 		return s, s.listen(cfg, log)
 	}
-	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
-		return nil, err
-	}
-	if _, err := s.docker.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("docker engine (setting docker-host): %w", err)
-	}
-	missing, err := ensureImages(ctx, s.docker, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	s.images.set(missing)
-	engine := runner.New(s.docker)
-	s.Sandbox = &Sandbox{
-		Engine: engine, Events: events, DataDir: cfg.DataDir, WorkerID: cfg.WorkerID,
-		Agent: cfg.preset, Runtime: cfg.AgentRuntime, Limits: cfg.Limits,
-		WorkspaceBytes: cfg.WorkspaceBytes, WorkspaceInodes: cfg.WorkspaceInodes, Logger: log,
-		Mirrors:     cfg.mirrors(log),
-		Network:     cfg.networkFor(Tenant{}), // a run without its policy gets no bound private destination
-		Credentials: cfg.EgressCredentials, KnownSecrets: cfg.knownSecrets(),
-	}
-	if err := s.sweep(ctx, engine); err != nil {
-		return nil, err
+	sbx := opts.Sandbox
+	if sbx == nil {
+		sb, err := s.dockerSandbox(ctx, cfg, events, log)
+		if err != nil {
+			return nil, err
+		}
+		sbx = sb
 	}
 	clients, err := NewClients(cfg.AppID, cfg.PrivateKey, cfg.GitHubAPIURL, nil)
 	if err != nil {
@@ -150,13 +149,36 @@ func NewServer(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, er
 		defer cancel()
 		reportClockSkew(cctx, clients, log)
 	}()
-	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: s.Sandbox, Logger: log,
-		Admission: &Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
+	worker := &Worker{Config: cfg, DB: s.db, Events: events, Metrics: s.metrics, Clients: clients, Sandbox: sbx, Logger: log,
+		Admission: &sandbox.Admission{NanoCPUs: cfg.WorkerCPUs, Memory: cfg.WorkerMemory}}
 	if s.queue, err = newQueue(ctx, s.db, cfg, worker, log); err != nil {
 		return nil, err
 	}
 	s.health = newUpstreamCheck(cfg.Network)
 	return s, s.listen(cfg, log)
+}
+
+// dockerSandbox opens the Docker engine, checks the images runs need and
+// sweeps this worker's leftovers: the sandbox of a serving worker.
+func (s *Server) dockerSandbox(ctx context.Context, cfg Config, events telemetry.Recorder, log *slog.Logger) (_ *sandbox.Sandbox, err error) {
+	if s.docker, err = dockerClient(cfg.DockerHost); err != nil {
+		return nil, err
+	}
+	if _, err := s.docker.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("docker engine (setting docker-host): %w", err)
+	}
+	missing, err := ensureImages(ctx, s.docker, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s.images.set(missing)
+	engine := runner.New(s.docker)
+	// A run without its policy gets no bound private destination.
+	s.Sandbox = cfg.newSandbox(engine, events, cfg.networkFor(Tenant{}), log)
+	if err := s.sweep(ctx, engine); err != nil {
+		return nil, err
+	}
+	return s.Sandbox, nil
 }
 
 // listen sets up the webhook listener (roles all and intake), the
@@ -266,7 +288,7 @@ func (s *Server) sweep(ctx context.Context, engine *runner.Engine) error {
 	if err != nil {
 		return fmt.Errorf("start-up sweep: %w", err)
 	}
-	dirs, err := sweepRunDirs(s.Sandbox)
+	dirs, err := s.Sandbox.SweepRunDirs()
 	if err != nil {
 		return fmt.Errorf("start-up sweep: %w", err)
 	}

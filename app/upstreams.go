@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // upstreamCheck is the worker's health check of the destinations its runs
@@ -26,7 +28,7 @@ type upstreamCheck struct {
 
 // newUpstreamCheck lists what cfg's runs reach: LLM upstreams with a key,
 // and allowlist entries that name one host (wildcards cannot be probed).
-func newUpstreamCheck(cfg NetworkConfig) *upstreamCheck {
+func newUpstreamCheck(cfg sandbox.NetworkConfig) *upstreamCheck {
 	seen := map[string]bool{}
 	add := func(hostport string) {
 		if hostport != "" && !seen[hostport] {

@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 func TestUpstreamCheck(t *testing.T) {
@@ -19,7 +21,7 @@ func TestUpstreamCheck(t *testing.T) {
 	}
 	downAddr := down.Addr().String()
 	down.Close() // nothing listens there any more
-	c := newUpstreamCheck(NetworkConfig{
+	c := newUpstreamCheck(sandbox.NetworkConfig{
 		Mode:      "relay",
 		OpenAIURL: "http://" + up.Addr().String(), OpenAIKey: "sk-test-key-123456",
 		AnthropicURL: "https://api.anthropic.example", // no key: not a target

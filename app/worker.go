@@ -15,6 +15,7 @@ import (
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 	"github.com/agentgate/agentgate/webhook"
@@ -29,12 +30,28 @@ type Worker struct {
 	Events  telemetry.Recorder // appends to DB; also feeds spans and metrics
 	Metrics *telemetry.Metrics
 	Clients *Clients
-	Sandbox *Sandbox
+	Sandbox SandboxRunner
+	// Harvest are the harvest's limits, which a change kept for its push
+	// is held to again (pushkeep.go); zero: gitops' defaults, as the
+	// sandbox's own.
+	Harvest gitops.HarvestOptions
 	Logger  *slog.Logger
 	// Admission, when set, is the worker's CPU and memory budget.
-	Admission *Admission
+	Admission *sandbox.Admission
 
 	live liveAttempts // run attempts this process executes (slots.go)
+}
+
+// SandboxRunner is what the worker asks of a sandbox, and all it knows of
+// one: run a task to a harvested change (Execute; the Attempt's Close
+// releases it), make the workspace of a change an earlier attempt kept
+// (Resume), and run a verification command on a pushed commit (Verify).
+// *sandbox.Sandbox does them in Docker; tests of the GitHub side give the
+// worker a fake (ServerOptions.Sandbox).
+type SandboxRunner interface {
+	Execute(ctx context.Context, t sandbox.Task) (*sandbox.Attempt, error)
+	Resume(ctx context.Context, t sandbox.ResumeTask) (*sandbox.Attempt, error)
+	Verify(ctx context.Context, t sandbox.VerifyTask) (sandbox.VerifyResult, error)
 }
 
 // Timeout lets a job run as long as its agent may, plus room for clone,
@@ -63,7 +80,7 @@ type run struct {
 	retry bool
 	rt    telemetry.RunTrace
 	// policy is what the repository's configuration allows this run.
-	policy *RunPolicy
+	policy *sandbox.RunPolicy
 	cfg    *repoConfig
 	draft  bool
 	// cancelledBy names who asked to cancel (cancel.go); approvedBy the
@@ -209,13 +226,12 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	var agentSummary string
 	if pushed == "" {
-		var outcome journal.Outcome
-		var reason string
+		var outcome, reason string
 		pushed, agentSummary, outcome, reason, err = r.sandboxOrResume(ctx) // pushkeep.go
 		if err != nil {
 			return err
 		}
-		if outcome != journal.Succeeded {
+		if outcome != sandbox.OutcomeSucceeded {
 			return r.failed(ctx, outcome, reason)
 		}
 	}
@@ -343,7 +359,7 @@ func (r *run) authorize(ctx context.Context) (bool, error) {
 
 // sandboxAndPush runs the agent and pushes its change. It returns the
 // recorded push ("<sha> <branch>"), the agent's summary and the outcome.
-func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, outcome journal.Outcome, reason string, err error) {
+func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	limits := w.Config.Limits
@@ -365,7 +381,7 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, 
 	if err := r.requireLease(ctx); err != nil {
 		return "", "", "", "", err
 	}
-	att, err := w.Sandbox.Execute(ctx, Task{
+	att, err := w.Sandbox.Execute(ctx, sandbox.Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a) + r.planSection(), Actor: a.RequesterLogin, Policy: r.policy,
 		Phase: r.phase,
@@ -381,10 +397,10 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, 
 	if r.policy != nil && r.policy.Learn && att.Workspace != nil {
 		r.proposeAllowlist(ctx, att.Workspace)
 	}
-	if att.Outcome == journal.Exfiltration && att.Workspace != nil {
+	if att.Outcome == sandbox.OutcomeExfiltration && att.Workspace != nil {
 		r.exfiltrationCheck(ctx, att.Workspace.BaseCommit, att.Reason)
 	}
-	if att.Outcome != journal.Succeeded {
+	if att.Outcome != sandbox.OutcomeSucceeded {
 		return "", att.AgentSummary, att.Outcome, att.Reason, nil
 	}
 	if err := r.keep(ctx, att); err != nil { // pushkeep.go
@@ -396,10 +412,10 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, 
 	ctx, endPush := r.rt.Phase(ctx, telemetry.PhasePush)
 	defer func() { endPush(err) }()
 	pushed, outcome, reason, err = r.commitAndPush(ctx, att)
-	if err != nil || outcome != journal.Succeeded {
+	if err != nil || outcome != sandbox.OutcomeSucceeded {
 		return "", att.AgentSummary, outcome, reason, err
 	}
-	return pushed, att.AgentSummary, journal.Succeeded, "", nil
+	return pushed, att.AgentSummary, sandbox.OutcomeSucceeded, "", nil
 }
 
 // review opens (or updates) the pull request, creates the check run and
@@ -427,27 +443,27 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s%s\n\n%s", prURL, r.learnNote(ctx), r.protectNote(ctx), md)); err != nil {
 		return err
 	}
-	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": string(journal.Succeeded), "pull_request": num})
+	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": sandbox.OutcomeSucceeded, "pull_request": num})
 }
 
 // failed ends a run whose agent did not produce a change: no pull request,
 // no check run (there is no commit), the progress comment says why.
-func (r *run) failed(ctx context.Context, outcome journal.Outcome, reason string) error {
+func (r *run) failed(ctx context.Context, outcome, reason string) error {
 	events, err := r.w.DB.Events(ctx, r.args.RunID)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = string(outcome)
+	sum.Outcome = outcome
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
-	if err := r.progress(ctx, string(outcome), reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
+	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
 		return err
 	}
 	kind := telemetry.KindRunFailed
-	if outcome == journal.NoChange {
+	if outcome == sandbox.OutcomeNoChange {
 		kind = telemetry.KindRunFinished
 	}
-	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": string(outcome), "reason": reason})
+	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": outcome, "reason": reason})
 }
 
 // finish records the final event, marks the run done and frees the lease.
@@ -485,7 +501,7 @@ func (r *run) giveUp(ctx context.Context, cause error) {
 	if err := r.progress(ctx, "failed", "agentgate could not complete this run after several attempts. An operator can find the cause in the logs under this run id."); err != nil {
 		r.log.Warn("final progress comment", "err", err)
 	}
-	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": string(journal.SandboxError), "reason": cause.Error()}); err != nil {
+	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": sandbox.OutcomeSandboxError, "reason": cause.Error()}); err != nil {
 		r.log.Warn("finish run", "err", err)
 	}
 }
@@ -618,7 +634,7 @@ func (r *run) succeededSummary(ctx context.Context) ([]telemetry.Event, telemetr
 		return nil, telemetry.Summary{}, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = string(journal.Succeeded)
+	sum.Outcome = sandbox.OutcomeSucceeded
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
 	if head, err := r.w.DB.RunHead(ctx, r.args.RunID); err == nil {
 		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"

@@ -18,16 +18,6 @@ const (
 	KindReviewFailed    = "pr.review_request_failed"
 )
 
-// KindSetupTrust records whether the setup phase got its secrets.
-// attrs: decision (with-secrets, without-secrets, stop), reason, changed
-// (setup inputs that differ from the default branch), secrets (names).
-const KindSetupTrust = "setup.trust"
-
-// KindEgressExfiltration: a request (egress or LLM gateway) carried one
-// of the run's secrets; the run was stopped. attrs: path ("egress" or
-// "gateway"), host, method, url_path, where, secret (its name), form.
-const KindEgressExfiltration = "egress.exfiltration"
-
 // KindNetProposed records a learning-mode proposal of hosts for the
 // repository's allowlist.
 const KindNetProposed = "net.proposed"

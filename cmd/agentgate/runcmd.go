@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/agentgate/agentgate/app"
-	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) (int, error) {
@@ -42,7 +42,7 @@ func cmdRun(ctx context.Context, args []string, stdout io.Writer, log *slog.Logg
 	if res.Branch != "" {
 		fmt.Fprintf(stdout, "\nBranch %s (commit %s) created in %s.\n", res.Branch, res.Commit, repo)
 	}
-	if res.Outcome != journal.Succeeded {
+	if res.Outcome != sandbox.OutcomeSucceeded {
 		fmt.Fprintf(stdout, "\nRun %s: %s: %s\n", res.RunID, res.Outcome, res.Reason)
 		return 1, nil
 	}

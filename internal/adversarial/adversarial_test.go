@@ -20,8 +20,8 @@ import (
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/adversarial"
 	"github.com/agentgate/agentgate/internal/dockertest"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner/relayimage"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/telemetry"
 )
@@ -477,7 +477,7 @@ func TestAdversarial(t *testing.T) {
 		}
 		// The policy refuses symlinks and binary files: nothing reaches a
 		// branch, and every skipped or refused entry is on record.
-		if r.res.Outcome != journal.Rejected || r.res.Branch != "" {
+		if r.res.Outcome != sandbox.OutcomeRejected || r.res.Branch != "" {
 			t.Errorf("outcome %q branch %q, want rejected by policy without a branch", r.res.Outcome, r.res.Branch)
 		}
 		if got := gitIn(t, r.repo, "for-each-ref", "--format=%(refname)"); got != "refs/heads/main" {
@@ -540,7 +540,7 @@ func TestAdversarial(t *testing.T) {
 			}
 		}
 		// The bounded work tree stopped both; the run is refused, on record.
-		if r.res.Outcome != journal.Rejected || len(r.flags) == 0 || !slices.Contains(r.limits, "disk") {
+		if r.res.Outcome != sandbox.OutcomeRejected || len(r.flags) == 0 || !slices.Contains(r.limits, "disk") {
 			t.Errorf("outcome %q (%s), flags %q, limits %v: want rejected by policy, flagged, with the disk limit", r.res.Outcome, r.res.Reason, r.flags, r.limits)
 		}
 	})
@@ -558,7 +558,7 @@ func TestAdversarial(t *testing.T) {
 		if r.said.escaped("sleep") {
 			t.Errorf("sleep: the agent slept past its timeout")
 		}
-		if r.res.Outcome != journal.TimedOut {
+		if r.res.Outcome != sandbox.OutcomeTimedOut {
 			t.Errorf("outcome %q, want timed out", r.res.Outcome)
 		}
 		for _, l := range []string{"timeout", "memory", "output", "pids"} {

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -98,6 +99,10 @@ func UserID(login string) int64 {
 	return 100_000_000 + int64(h.Sum32()%100_000_000)
 }
 
+// appKey is the GitHub App's key of every environment in this process:
+// generating one takes a noticeable part of a start.
+var appKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+
 // Options adjust the environment.
 type Options struct {
 	Dir      string                // working directory (temporary, owned by the caller)
@@ -108,6 +113,9 @@ type Options struct {
 	// a subprocess from Config) and sets Env.Target to its webhook
 	// listener.
 	NoApp bool
+	// Sandbox, when set, stands in for the Docker sandbox: no engine is
+	// needed and no image is built (tests of the GitHub side).
+	Sandbox app.SandboxRunner
 }
 
 // Env is a running environment.
@@ -119,9 +127,10 @@ type Env struct {
 	CloneURL string
 	Docker   *client.Client
 	// Target is the webhook listener's address when App is nil (NoApp).
-	Target string
-	secret []byte
-	log    *slog.Logger
+	Target  string
+	secret  []byte
+	log     *slog.Logger
+	sandbox app.SandboxRunner
 }
 
 // Start builds the test agent image (when needed), starts the git server,
@@ -131,26 +140,18 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e := &Env{log: log}
+	e := &Env{log: log, sandbox: opts.Sandbox}
 	defer func() {
 		if err != nil {
 			e.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	e.Docker, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
+	if opts.Sandbox == nil {
+		if err := e.dockerImages(ctx); err != nil {
+			return nil, err
+		}
 	}
-	if _, err := testagent.EnsureImage(ctx, e.Docker); err != nil {
-		return nil, fmt.Errorf("test agent image: %w", err)
-	}
-	if _, err := relayimage.EnsureImage(ctx, e.Docker); err != nil {
-		return nil, fmt.Errorf("relay image: %w", err)
-	}
-	if _, err := agentimage.EnsureImage(ctx, e.Docker); err != nil {
-		return nil, fmt.Errorf("built-in agent image: %w", err)
-	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := appKey()
 	if err != nil {
 		return nil, fmt.Errorf("app key: %w", err)
 	}
@@ -234,7 +235,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if opts.NoApp {
 		return e, nil
 	}
-	e.App, err = app.NewServer(ctx, cfg, log)
+	e.App, err = app.NewServerWith(ctx, cfg, log, app.ServerOptions{Sandbox: opts.Sandbox})
 	if err != nil {
 		return nil, fmt.Errorf("agentgate: %w", err)
 	}
@@ -242,6 +243,25 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, fmt.Errorf("agentgate: %w", err)
 	}
 	return e, nil
+}
+
+// dockerImages connects to the Docker engine and builds the images runs
+// need: the test agent, the relay and the built-in agent.
+func (e *Env) dockerImages(ctx context.Context) (err error) {
+	e.Docker, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return fmt.Errorf("docker client: %w", err)
+	}
+	if _, err := testagent.EnsureImage(ctx, e.Docker); err != nil {
+		return fmt.Errorf("test agent image: %w", err)
+	}
+	if _, err := relayimage.EnsureImage(ctx, e.Docker); err != nil {
+		return fmt.Errorf("relay image: %w", err)
+	}
+	if _, err := agentimage.EnsureImage(ctx, e.Docker); err != nil {
+		return fmt.Errorf("built-in agent image: %w", err)
+	}
+	return nil
 }
 
 // RestartApp shuts agentgate down with the given drain deadline and starts
@@ -254,7 +274,7 @@ func (e *Env) RestartApp(ctx context.Context, drain time.Duration) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	e.App = nil
-	srv, err := app.NewServer(ctx, e.Config, e.log)
+	srv, err := app.NewServerWith(ctx, e.Config, e.log, app.ServerOptions{Sandbox: e.sandbox})
 	if err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -46,6 +47,9 @@ type spec struct {
 // GitHub's own examples fails its date-time format) and builds a router
 // that ignores the description's servers, so it matches any host.
 func loadSpec(ctx context.Context, path string) (*spec, error) {
+	if sp, ok := loadedSpecs.Load(path); ok {
+		return sp.(*spec), nil
+	}
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
 	doc, err := loader.LoadFromFile(path)
@@ -57,8 +61,15 @@ func loadSpec(ctx context.Context, path string) (*spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load spec: router: %w", err)
 	}
-	return &spec{doc: doc, router: r}, nil
+	sp := &spec{doc: doc, router: r}
+	loadedSpecs.Store(path, sp)
+	return sp, nil
 }
+
+// loadedSpecs caches loaded descriptions by path: loading one takes a few
+// hundred milliseconds, a test process starts many stand-ins on the same
+// file, and a loaded description is only read.
+var loadedSpecs sync.Map // path → *spec
 
 // tailParams are the paths whose last parameter may hold slashes (a file
 // path, a ref): the legacy router matches one segment per parameter, so the

@@ -1,4 +1,4 @@
-package app_test
+package sandbox_test
 
 import (
 	"context"
@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentgate/agentgate/app"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
-	"github.com/agentgate/agentgate/telemetry"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // A follow-up run clones the agent's branch, where the previous agent
@@ -60,27 +58,27 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 		inputs       []string
 		on           string
 		decision     string
-		outcome      journal.Outcome
+		outcome      string
 		secret       bool // the setup phase's environment holds NPM_TOKEN
 	}{
-		{"the default branch gets the secret", "main", nil, policy.SetupWithoutSecrets, "with-secrets", journal.NoChange, true},
-		{"the agent's package.json runs without it", "agentgate/1-leak", inputs, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, journal.NoChange, false},
-		{"or not at all", "agentgate/1-leak", inputs, policy.SetupStop, policy.SetupStop, journal.Rejected, false},
-		{"a change outside the inputs keeps it", "agentgate/2-code", inputs, policy.SetupStop, "with-secrets", journal.NoChange, true},
-		{"every path is an input by default", "agentgate/2-code", nil, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, journal.NoChange, false},
+		{"the default branch gets the secret", "main", nil, policy.SetupWithoutSecrets, "with-secrets", sandbox.OutcomeNoChange, true},
+		{"the agent's package.json runs without it", "agentgate/1-leak", inputs, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, sandbox.OutcomeNoChange, false},
+		{"or not at all", "agentgate/1-leak", inputs, policy.SetupStop, policy.SetupStop, sandbox.OutcomeRejected, false},
+		{"a change outside the inputs keeps it", "agentgate/2-code", inputs, policy.SetupStop, "with-secrets", sandbox.OutcomeNoChange, true},
+		{"every path is an input by default", "agentgate/2-code", nil, policy.SetupWithoutSecrets, policy.SetupWithoutSecrets, sandbox.OutcomeNoChange, false},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			runID := "setup-trust-" + strconv.Itoa(i)
-			pol := &app.RunPolicy{
-				Limits: runner.Limits{Timeout: time.Minute, OutputBytes: 1 << 20}, WorkspaceBytes: 32 << 20, Network: app.NetworkConfig{Mode: "none"},
-				Setup: &app.SetupPlan{
+			pol := &sandbox.RunPolicy{
+				Limits: runner.Limits{Timeout: time.Minute, OutputBytes: 1 << 20}, WorkspaceBytes: 32 << 20, Network: sandbox.NetworkConfig{Mode: "none"},
+				Setup: &sandbox.SetupPlan{
 					Command: []string{"testagent"}, Timeout: 30 * time.Second,
 					Secrets: []string{"NPM_TOKEN=" + secret}, SecretNames: []string{"NPM_TOKEN"},
 					Inputs: tc.inputs, OnUntrusted: tc.on,
 				},
 			}
-			att, err := sb.Execute(ctx, app.Task{RunID: runID, CloneURL: repo, Branch: tc.branch, DefaultBranch: "main",
+			att, err := sb.Execute(ctx, sandbox.Task{RunID: runID, CloneURL: repo, Branch: tc.branch, DefaultBranch: "main",
 				Text: "agentgate-test: env\n", Actor: "test", Policy: pol})
 			if err != nil {
 				t.Fatal(err)
@@ -97,9 +95,9 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 			setupRan := false
 			for _, ev := range events {
 				switch ev.Kind {
-				case telemetry.KindSetupTrust:
+				case sandbox.KindSetupTrust:
 					decision, _ = ev.Attrs["decision"].(string)
-				case app.KindSetupExited:
+				case sandbox.KindSetupExited:
 					setupRan = true
 					setupOut, _ = ev.Attrs["output_tail"].(string)
 				}
@@ -107,7 +105,7 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 			if decision != tc.decision {
 				t.Errorf("setup.trust decision %q, want %q", decision, tc.decision)
 			}
-			if tc.outcome == journal.Rejected {
+			if tc.outcome == sandbox.OutcomeRejected {
 				if setupRan || !strings.Contains(att.Reason, "package.json") {
 					t.Errorf("setup ran (%v) or the reason does not name the input: %s", setupRan, att.Reason)
 				}

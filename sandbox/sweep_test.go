@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"fmt"
@@ -33,7 +33,7 @@ func TestSweepRunDirsOnlyOwn(t *testing.T) {
 			keep = append(keep, run, sock)
 		}
 	}
-	n, err := sweepRunDirs(mine)
+	n, err := mine.SweepRunDirs()
 	if err != nil || n != 2 {
 		t.Fatalf("sweep = %d, %v; want 2 removed", n, err)
 	}
@@ -90,7 +90,7 @@ func TestSweepUnmountsLeftovers(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(work, "agent.txt"), []byte("x"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			n, err := sweepRunDirs(s)
+			n, err := s.SweepRunDirs()
 			if err != nil || n != 1 {
 				t.Fatalf("sweep = %d, %v; want 1 removed", n, err)
 			}

@@ -1,4 +1,4 @@
-package app_test
+package sandbox_test
 
 import (
 	"context"
@@ -11,10 +11,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/gitops"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner"
+	"github.com/agentgate/agentgate/sandbox"
 )
 
 // Runs through the mirror cache, as root: the agent's work tree is an
@@ -44,20 +43,20 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	uid, gid, err := runner.UserIDs(runner.DefaultUser())
 	must(t, err)
 	mirrors := &gitops.Mirrors{Dir: filepath.Join(dir, "data", "mirrors"), Owner: &gitops.FileOwner{UID: uid, GID: gid}}
-	sb, _ := testSandbox(ctx, t, dir, "overlay-test", func(sb *app.Sandbox) {
+	sb, _ := testSandbox(ctx, t, dir, "overlay-test", func(sb *sandbox.Sandbox) {
 		sb.WorkspaceInodes = 2_000
 		sb.Mirrors = mirrors
 	})
-	run := func(id, task string) *app.Attempt {
+	run := func(id, task string) *sandbox.Attempt {
 		t.Helper()
-		att, err := sb.Execute(ctx, app.Task{RunID: id, CloneURL: repo, Text: task, Actor: "test"})
+		att, err := sb.Execute(ctx, sandbox.Task{RunID: id, CloneURL: repo, Text: task, Actor: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = att.Close() })
 		return att
 	}
-	changes := func(att *app.Attempt) []string {
+	changes := func(att *sandbox.Attempt) []string {
 		var got []string
 		for _, f := range att.Change.Files {
 			got = append(got, f.Op+" "+f.Path)
@@ -75,7 +74,7 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	}
 
 	att := run("overlay-1", "agentgate-test: append AGENTS.md Also lint.\\n\nagentgate-test: write NOTES.md note\nagentgate-test: delete old\n")
-	if att.Outcome != journal.Succeeded {
+	if att.Outcome != sandbox.OutcomeSucceeded {
 		t.Fatalf("outcome %q: %s\n%s", att.Outcome, att.Reason, att.Result.Output)
 	}
 	var st unix.Statfs_t
@@ -102,7 +101,7 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	// The next run on the same commit starts from the pristine checkout
 	// (no second one is built) and from nothing the first run wrote.
 	att = run("overlay-2", "agentgate-test: append AGENTS.md Also vet.\\n\n")
-	if att.Outcome != journal.Succeeded {
+	if att.Outcome != sandbox.OutcomeSucceeded {
 		t.Fatalf("second run: outcome %q: %s\n%s", att.Outcome, att.Reason, att.Result.Output)
 	}
 	if got, want := changes(att), []string{"modified AGENTS.md"}; !slices.Equal(got, want) {
@@ -118,7 +117,7 @@ func TestSandboxOverlayWorkTree(t *testing.T) {
 	// making files without end stops at the bound, and none of them
 	// reaches the cached checkout.
 	att = run("overlay-3", "agentgate-test: files 5000 many\n")
-	if att.Outcome == journal.Succeeded {
+	if att.Outcome == sandbox.OutcomeSucceeded {
 		t.Fatalf("an agent made 5000 files in a 2000-inode workspace and succeeded: %q", changes(att))
 	}
 	t.Logf("the flooding run: %s (%s)", att.Outcome, att.Reason)

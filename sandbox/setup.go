@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"bytes"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/internal/secretforms"
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
@@ -55,7 +54,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 		}
 		switch d.Decision {
 		case policy.SetupStop:
-			att.Outcome, att.Reason = journal.Rejected, fmt.Sprintf("the setup phase would run with secrets (%s) on %s; setup.on_untrusted is stop, so the run stopped before it. Merge those changes to the default branch, or start a new run from it", strings.Join(plan.SecretNames, ", "), d.Reason)
+			att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase would run with secrets (%s) on %s; setup.on_untrusted is stop, so the run stopped before it. Merge those changes to the default branch, or start a new run from it", strings.Join(plan.SecretNames, ", "), d.Reason)
 			return true, nil
 		case setupWithSecrets:
 		default:
@@ -102,11 +101,11 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 	if x := trip.tripped(); x != nil {
 		// Stopped by agentgate's tripwire, whatever the engine says.
 		_ = s.event(context.WithoutCancel(ctx), t.RunID, KindSetupExited, "setup", map[string]any{"stopped": "secret in a request"})
-		att.Outcome, att.Reason = journal.Exfiltration, exfiltrationReason(x)
+		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(x)
 		return true, nil
 	}
 	if errors.Is(err, runner.ErrPreflight) || errors.Is(err, runner.ErrInvalidSpec) {
-		att.Outcome, att.Reason = journal.SandboxError, "setup phase: "+err.Error()
+		att.Outcome, att.Reason = OutcomeSandboxError, "setup phase: "+err.Error()
 		return true, nil
 	}
 	if err != nil {
@@ -115,28 +114,28 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 	if err := s.event(ctx, t.RunID, KindSetupExited, "setup", map[string]any{
 		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
 		"duration_ms": res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
-		"output_tail": tail(string(res.Output), 4000),
+		"output_tail": Tail(string(res.Output), 4000),
 	}); err != nil {
 		return false, err
 	}
 	switch {
 	case res.TimedOut:
-		att.Outcome, att.Reason = journal.TimedOut, fmt.Sprintf("the setup phase ran past its %s limit and was stopped; the agent did not start", plan.Timeout)
+		att.Outcome, att.Reason = OutcomeTimedOut, fmt.Sprintf("the setup phase ran past its %s limit and was stopped; the agent did not start", plan.Timeout)
 		return true, nil
 	case res.ExitCode != 0:
-		att.Outcome, att.Reason = journal.Failed, fmt.Sprintf("the setup phase exited with code %d; the agent did not start", res.ExitCode)
+		att.Outcome, att.Reason = OutcomeFailed, fmt.Sprintf("the setup phase exited with code %d; the agent did not start", res.ExitCode)
 		return true, nil
 	}
 	name, where, err := findSecret(ctx, base.WorkTree, secrets)
 	if errors.Is(err, errUnscannable) {
-		att.Outcome, att.Reason = journal.Rejected, fmt.Sprintf("the setup phase left a file the secret scan cannot read (%v); the agent did not start", err)
+		att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase left a file the secret scan cannot read (%v); the agent did not start", err)
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("setup phase: look for secrets: %w", err)
 	}
 	if name != "" {
-		att.Outcome, att.Reason = journal.Rejected, fmt.Sprintf("the setup phase left setup secret %s in %s, where the agent would see it; the agent did not start", name, where)
+		att.Outcome, att.Reason = OutcomeRejected, fmt.Sprintf("the setup phase left setup secret %s in %s, where the agent would see it; the agent did not start", name, where)
 		return true, nil
 	}
 	return false, nil

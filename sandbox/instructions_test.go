@@ -1,4 +1,4 @@
-package app_test
+package sandbox_test
 
 import (
 	"context"
@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentgate/agentgate/app"
-	"github.com/agentgate/agentgate/journal"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -48,7 +47,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 
 	sb, db := testSandbox(ctx, t, dir, "instructions-test", nil)
 	task := "agentgate-test: append AGENTS.md Also run the linter.\\n\nagentgate-test: write NOTES.md note\n"
-	att, err := sb.Execute(ctx, app.Task{RunID: "follow-up-1", CloneURL: repo, Branch: branch, DefaultBranch: "main", Text: task, Actor: "test"})
+	att, err := sb.Execute(ctx, sandbox.Task{RunID: "follow-up-1", CloneURL: repo, Branch: branch, DefaultBranch: "main", Text: task, Actor: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +56,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	if att.Outcome != journal.Succeeded {
+	if att.Outcome != sandbox.OutcomeSucceeded {
 		t.Fatalf("outcome %q: %s\n%s", att.Outcome, att.Reason, att.Result.Output)
 	}
 	var got []string
@@ -83,7 +82,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 	}
 	var restored string
 	for _, ev := range events {
-		if ev.Kind == app.KindInstructionsRestored {
+		if ev.Kind == sandbox.KindInstructionsRestored {
 			restored, _ = ev.Attrs["paths"].(string)
 		}
 		if ev.Kind == telemetry.KindFileChanged && ev.Attrs["path"] == "CLAUDE.md" {

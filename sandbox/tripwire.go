@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"context"
@@ -119,12 +119,12 @@ func (s *Sandbox) verifyStopped(ctx context.Context, t VerifyTask, hit map[strin
 	return out, nil
 }
 
-// verifyNetwork is the operator's network n with the run policy's
+// VerifyNetwork is the operator's network n with the run policy's
 // inspected hosts, so the verify command's requests to them are
 // inspected (their method and path rules apply, the tripwire scans
 // them), but without their injected credentials: the verify command
 // never holds an operator credential's use.
-func verifyNetwork(n NetworkConfig, pol *RunPolicy) NetworkConfig {
+func VerifyNetwork(n NetworkConfig, pol *RunPolicy) NetworkConfig {
 	if pol == nil {
 		return n
 	}

@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"context"
@@ -109,7 +109,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			if no.phase != "" {
 				actor, attrs["phase"] = no.phase, no.phase
 			}
-			record(telemetry.KindEgressExfiltration, actor, attrs)
+			record(KindEgressExfiltration, actor, attrs)
 			no.onExfil(attrs)
 		}
 	}
@@ -186,7 +186,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			opts.OnSecret = func(h gateway.SecretHit) {
 				attrs := map[string]any{"path": "gateway", "api": h.API, "url_path": h.Path, "where": "body",
 					"secret": h.Secret, "form": h.Form}
-				record(telemetry.KindEgressExfiltration, "agent", attrs)
+				record(KindEgressExfiltration, "agent", attrs)
 				no.onExfil(attrs)
 			}
 		}

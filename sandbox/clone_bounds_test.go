@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/runner/agents"
 )
 
@@ -64,12 +63,10 @@ func TestExecuteRefusesGitBomb(t *testing.T) {
 	})
 	errNoAgent := errors.New("no agent in this test")
 	for _, tt := range []struct {
-		name, repo string
-		outcome    journal.Outcome
-		reason     string
+		name, repo, outcome, reason string
 	}{
-		{"git bomb", bomb, journal.Rejected, "does not fit the run's work tree"},
-		{"ordinary repository", plain, journal.SandboxError, errNoAgent.Error()},
+		{"git bomb", bomb, OutcomeRejected, "does not fit the run's work tree"},
+		{"ordinary repository", plain, OutcomeSandboxError, errNoAgent.Error()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &Sandbox{

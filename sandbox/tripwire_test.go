@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"testing"
@@ -49,7 +49,7 @@ func TestVerifyNetwork(t *testing.T) {
 		{Host: "api.internal", Rules: []string{"GET /v1/**"}, Inject: &policy.Inject{Credential: "API"}},
 		{Host: "npm.internal", Inject: &policy.Inject{Credential: "NPM"}},
 	}
-	n := verifyNetwork(NetworkConfig{Allow: []string{"api.internal"}}, pol)
+	n := VerifyNetwork(NetworkConfig{Allow: []string{"api.internal"}}, pol)
 	if len(n.Inspect) != 2 || n.Inspect[0].Inject != nil || n.Inspect[1].Inject != nil || !n.Inspect[1].Inspect ||
 		len(n.Inspect[0].Rules) != 1 || len(n.Allow) != 1 {
 		t.Errorf("verify network %+v", n)
@@ -57,7 +57,7 @@ func TestVerifyNetwork(t *testing.T) {
 	if pol.Network.Inspect[0].Inject == nil {
 		t.Error("the run policy's credential binding was changed")
 	}
-	if n := verifyNetwork(NetworkConfig{Allow: []string{"x"}}, nil); n.Inspect != nil || len(n.Allow) != 1 {
+	if n := VerifyNetwork(NetworkConfig{Allow: []string{"x"}}, nil); n.Inspect != nil || len(n.Allow) != 1 {
 		t.Errorf("without a policy: %+v", n)
 	}
 }

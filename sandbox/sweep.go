@@ -1,4 +1,4 @@
-package app
+package sandbox
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// sweepRunDirs removes every run directory of this worker. It is called at
+// SweepRunDirs removes every run directory of this worker. It is called at
 // start-up, when none of them can belong to a live run.
-func sweepRunDirs(s *Sandbox) (int, error) {
+func (s *Sandbox) SweepRunDirs() (int, error) {
 	// The run sockets' directories (in the temporary directory: socket
 	// paths must be short).
 	prefix := sockDirPrefix(s.WorkerID)

@@ -1,0 +1,57 @@
+package sandbox
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/agentgate/agentgate/policy"
+)
+
+func TestPlantCanaries(t *testing.T) {
+	a, err := plantCanaries(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := plantCanaries(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.secrets) != 4 || len(a.env) != 4 || len(a.files) != 3 {
+		t.Fatalf("canaries %+v", a)
+	}
+	for i := range a.secrets {
+		if a.secrets[i].Value == b.secrets[i].Value {
+			t.Errorf("%s is the same in two runs", a.secrets[i].Name)
+		}
+	}
+	npmrc, err := os.ReadFile(a.files["/tmp/.npmrc"])
+	if err != nil || !strings.Contains(string(npmrc), "_authToken=npm_") {
+		t.Errorf(".npmrc %q %v", npmrc, err)
+	}
+	for _, s := range a.secrets {
+		found := false
+		for _, f := range a.files {
+			b, _ := os.ReadFile(f)
+			found = found || strings.Contains(string(b), s.Value)
+		}
+		for _, kv := range a.env {
+			found = found || strings.HasSuffix(kv, "="+s.Value)
+		}
+		if !found {
+			t.Errorf("%s is planted nowhere", s.Name)
+		}
+	}
+}
+
+func TestCAPermitted(t *testing.T) {
+	cfg := NetworkConfig{Allow: []string{"a.example:8443", "*.b.example"},
+		Inspect: []policy.HostRules{{Host: "API.example.:443", Inspect: true}}}
+	if got := strings.Join(caPermitted(cfg), " "); got != "api.example" {
+		t.Errorf("inspected: %q", got)
+	}
+	cfg.InspectAll = true
+	if got := strings.Join(caPermitted(cfg), " "); got != "a.example *.b.example" {
+		t.Errorf("inspect all: %q", got)
+	}
+}
