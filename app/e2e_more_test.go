@@ -156,7 +156,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 		comment string
 		limits  []string // the run's sandbox.limit events, in order
 		final   string   // the final event's kind
-		outcome string
+		outcome sandbox.Outcome
 		reason  string
 		check   func(t *testing.T, exited map[string]any)
 		want    []string // in the progress comment
@@ -214,7 +214,7 @@ func TestEndToEndMisbehavingAgents(t *testing.T) {
 			if strings.Join(limits, ",") != strings.Join(tt.limits, ",") {
 				t.Errorf("limits hit %q, want %q", limits, tt.limits)
 			}
-			if finalKind != tt.final || final["outcome"] != tt.outcome || final["reason"] != tt.reason {
+			if finalKind != tt.final || final["outcome"] != string(tt.outcome) || final["reason"] != tt.reason {
 				t.Errorf("final event %s %v, want %s with outcome %q and reason %q", finalKind, final, tt.final, tt.outcome, tt.reason)
 			}
 			if exited == nil {

@@ -51,7 +51,7 @@ func TestEndToEndFailedPushResumesWithoutAgent(t *testing.T) {
 	if len(commits) > 0 && (head != commits[0] || prs[0].HeadSHA != head) {
 		t.Errorf("branch at %s, PR head %s; want the kept commit %s", head, prs[0].HeadSHA, commits[0])
 	}
-	if ev, _ := lastEvent(events, telemetry.KindRunFinished); ev.Attrs["outcome"] != sandbox.OutcomeSucceeded {
+	if ev, _ := lastEvent(events, telemetry.KindRunFinished); ev.Attrs["outcome"] != string(sandbox.OutcomeSucceeded) {
 		t.Errorf("run.finished = %+v", ev.Attrs)
 	}
 	if _, kept, err := env.App.DB().KeptChange(context.Background(), d.RunID); err != nil || kept {

@@ -164,7 +164,7 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 	tests := []struct {
 		name    string
 		script  string
-		outcome string
+		outcome sandbox.Outcome
 		want    []string
 	}{
 		{"secret left in the tree", "mkdir -p cache && echo \"//registry/:_authToken=$NPM_TOKEN\" > cache/.npmrc\n",
@@ -196,7 +196,7 @@ func TestEndToEndSetupPhaseStops(t *testing.T) {
 			if len(comments) != 1 {
 				t.Fatalf("bot comments: %q", comments)
 			}
-			for _, w := range append(tt.want, tt.outcome) {
+			for _, w := range append(tt.want, string(tt.outcome)) {
 				if !strings.Contains(comments[0], w) {
 					t.Errorf("progress comment lacks %q:\n%s", w, comments[0])
 				}

@@ -74,7 +74,7 @@ func TestGitHubSideFailedAgentRendersReason(t *testing.T) {
 		t.Errorf("progress comment = %q", c)
 	}
 	ev, ok := findEvent(kinds(t, env, d.RunID), telemetry.KindRunFailed)
-	if !ok || ev.Attrs["outcome"] != sandbox.OutcomeFailed {
+	if !ok || ev.Attrs["outcome"] != string(sandbox.OutcomeFailed) {
 		t.Errorf("run.failed = %+v, %v; want outcome %q", ev, ok, sandbox.OutcomeFailed)
 	}
 }

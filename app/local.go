@@ -29,7 +29,7 @@ type LocalRun struct {
 // LocalResult is what a local run reports.
 type LocalResult struct {
 	RunID   string
-	Outcome string
+	Outcome sandbox.Outcome
 	Reason  string
 	Branch  string // set when the run succeeded
 	Commit  string
@@ -115,7 +115,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 	if att.Outcome != sandbox.OutcomeSucceeded && att.Outcome != sandbox.OutcomeNoChange {
 		kind = telemetry.KindRunFailed
 	}
-	if err := telemetry.Record(ctx, db, runID, kind, "agentgate", map[string]any{"outcome": att.Outcome, "reason": att.Reason}); err != nil {
+	if err := telemetry.Record(ctx, db, runID, kind, "agentgate", map[string]any{"outcome": string(att.Outcome), "reason": att.Reason}); err != nil {
 		return nil, err
 	}
 	events, err := db.Events(ctx, runID)
@@ -123,7 +123,7 @@ func RunLocal(ctx context.Context, cfg Config, lr LocalRun, log *slog.Logger) (*
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = att.Outcome
+	sum.Outcome = string(att.Outcome)
 	res.Summary = sum.Markdown()
 	return res, nil
 }

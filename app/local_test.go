@@ -38,7 +38,7 @@ func TestRunLocal(t *testing.T) {
 	tests := []struct {
 		name    string
 		task    string
-		outcome string
+		outcome sandbox.Outcome
 		file    string // expected on the new branch
 	}{
 		{"change", "agentgate-test: write NOTES.md hello", sandbox.OutcomeSucceeded, "NOTES.md"},

@@ -17,7 +17,7 @@ import (
 // .github/workflows/ is committed locally only: its diff is kept on the
 // run and the run fails with the explanation. It returns the recorded
 // push ("<sha> <branch>"), or an outcome and reason when nothing was pushed.
-func (r *run) commitAndPush(ctx context.Context, att *sandbox.Attempt) (pushed, outcome, reason string, err error) {
+func (r *run) commitAndPush(ctx context.Context, att *sandbox.Attempt) (pushed string, outcome sandbox.Outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	eff := r.effective()

@@ -214,7 +214,7 @@ func (r *run) commitTime() time.Time {
 // refused by its checks ends the run with the reason; one whose base
 // branch moved since is dropped and the agent runs anew. The kept change
 // is dropped once the run has pushed or failed for good.
-func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
+func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary string, outcome sandbox.Outcome, reason string, err error) {
 	data, ok, err := r.w.DB.KeptChange(ctx, r.args.RunID)
 	if err != nil {
 		return "", "", "", "", err
@@ -248,7 +248,7 @@ var errBaseMoved = sandbox.ErrBaseMoved
 // setup, no agent), the kept blobs written into it after decodeKept's
 // checks (Sandbox.Resume), the policy's judgement made again, then
 // commitAndPush as after a harvest.
-func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary, outcome, reason string, err error) {
+func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary string, outcome sandbox.Outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	want, err := r.keptDigest(ctx)

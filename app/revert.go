@@ -126,7 +126,7 @@ func (ev *eventJob) revert(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": sandbox.OutcomeSucceeded, "pull_request": num}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFinished, map[string]any{"outcome": string(sandbox.OutcomeSucceeded), "pull_request": num}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, runID, stateFinished); err != nil {
@@ -257,7 +257,7 @@ func (ev *eventJob) revertFailed(ctx context.Context, r *run, why string) error 
 	if err := ev.reply(ctx, why); err != nil {
 		return err
 	}
-	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": sandbox.OutcomeNoChange, "reason": telemetry.Neutralize(why)}); err != nil {
+	if err := r.auditEventOnce(ctx, journal.FinalEvent, telemetry.KindRunFailed, map[string]any{"outcome": string(sandbox.OutcomeNoChange), "reason": telemetry.Neutralize(why)}); err != nil {
 		return err
 	}
 	if err := ev.w.DB.SetRunState(ctx, r.args.RunID, stateFinished); err != nil {

@@ -226,7 +226,8 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	var agentSummary string
 	if pushed == "" {
-		var outcome, reason string
+		var outcome sandbox.Outcome
+		var reason string
 		pushed, agentSummary, outcome, reason, err = r.sandboxOrResume(ctx) // pushkeep.go
 		if err != nil {
 			return err
@@ -359,7 +360,7 @@ func (r *run) authorize(ctx context.Context) (bool, error) {
 
 // sandboxAndPush runs the agent and pushes its change. It returns the
 // recorded push ("<sha> <branch>"), the agent's summary and the outcome.
-func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary, outcome, reason string, err error) {
+func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, outcome sandbox.Outcome, reason string, err error) {
 	a := r.args
 	w := r.w
 	limits := w.Config.Limits
@@ -443,27 +444,27 @@ func (r *run) review(ctx context.Context, sha, branch, agentSummary string) erro
 	if err := r.progress(ctx, "done", fmt.Sprintf("Pull request %s is ready for review. Merging it is the approval.%s%s\n\n%s", prURL, r.learnNote(ctx), r.protectNote(ctx), md)); err != nil {
 		return err
 	}
-	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": sandbox.OutcomeSucceeded, "pull_request": num})
+	return r.finish(ctx, stateFinished, telemetry.KindRunFinished, map[string]any{"outcome": string(sandbox.OutcomeSucceeded), "pull_request": num})
 }
 
 // failed ends a run whose agent did not produce a change: no pull request,
 // no check run (there is no commit), the progress comment says why.
-func (r *run) failed(ctx context.Context, outcome, reason string) error {
+func (r *run) failed(ctx context.Context, outcome sandbox.Outcome, reason string) error {
 	events, err := r.w.DB.Events(ctx, r.args.RunID)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = outcome
+	sum.Outcome = string(outcome)
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
-	if err := r.progress(ctx, outcome, reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
+	if err := r.progress(ctx, string(outcome), reason+"."+r.learnNote(ctx)+"\n\n"+sum.MarkdownMax(maxRunMarkdown)); err != nil {
 		return err
 	}
 	kind := telemetry.KindRunFailed
 	if outcome == sandbox.OutcomeNoChange {
 		kind = telemetry.KindRunFinished
 	}
-	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": outcome, "reason": reason})
+	return r.finish(ctx, stateFinished, kind, map[string]any{"outcome": string(outcome), "reason": reason})
 }
 
 // finish records the final event, marks the run done and frees the lease.
@@ -501,7 +502,7 @@ func (r *run) giveUp(ctx context.Context, cause error) {
 	if err := r.progress(ctx, "failed", "agentgate could not complete this run after several attempts. An operator can find the cause in the logs under this run id."); err != nil {
 		r.log.Warn("final progress comment", "err", err)
 	}
-	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": sandbox.OutcomeSandboxError, "reason": cause.Error()}); err != nil {
+	if err := r.finish(ctx, stateFinished, telemetry.KindRunFailed, map[string]any{"outcome": string(sandbox.OutcomeSandboxError), "reason": cause.Error()}); err != nil {
 		r.log.Warn("finish run", "err", err)
 	}
 }
@@ -634,7 +635,7 @@ func (r *run) succeededSummary(ctx context.Context) ([]telemetry.Event, telemetr
 		return nil, telemetry.Summary{}, fmt.Errorf("read events: %w", err)
 	}
 	sum := telemetry.Summarize(events)
-	sum.Outcome = sandbox.OutcomeSucceeded
+	sum.Outcome = string(sandbox.OutcomeSucceeded)
 	sum.RunURL = r.w.Config.RunURL(r.args.RunID)
 	if head, err := r.w.DB.RunHead(ctx, r.args.RunID); err == nil {
 		sum.Footer = "\n**Audit chain head:** `" + head + "` (verify with `agentgate audit verify`)\n"

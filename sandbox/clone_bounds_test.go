@@ -63,7 +63,9 @@ func TestExecuteRefusesGitBomb(t *testing.T) {
 	})
 	errNoAgent := errors.New("no agent in this test")
 	for _, tt := range []struct {
-		name, repo, outcome, reason string
+		name, repo string
+		outcome    Outcome
+		reason     string
 	}{
 		{"git bomb", bomb, OutcomeRejected, "does not fit the run's work tree"},
 		{"ordinary repository", plain, OutcomeSandboxError, errNoAgent.Error()},

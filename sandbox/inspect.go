@@ -27,9 +27,6 @@ const (
 	KindEgressRequest = telemetry.KindNetRequest
 )
 
-// OutcomeExfiltration ends a run whose request carried one of its secrets.
-const OutcomeExfiltration = "stopped: secret in a request"
-
 // inspections turns the policy's inspected hosts into the proxy's, with
 // the credentials' values.
 func inspections(hosts []policy.HostRules, creds map[string]string) ([]egress.Inspection, error) {

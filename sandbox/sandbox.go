@@ -86,24 +86,31 @@ func (t Task) phase(ctx context.Context, name string) (context.Context, func(err
 	return t.Phase(ctx, name)
 }
 
+// Outcome is how a run ended, as its last audit event ("outcome", written
+// as a string), its progress comment and its check say.
+type Outcome string
+
 // Outcome values of a run.
 const (
-	OutcomeSucceeded    = "succeeded"
-	OutcomeFailed       = "failed"
-	OutcomeTimedOut     = "timed out"
-	OutcomeNoChange     = "no change"
-	OutcomeRejected     = "rejected by policy"
-	OutcomeSandboxError = "sandbox error"
+	OutcomeSucceeded    Outcome = "succeeded"
+	OutcomeFailed       Outcome = "failed"
+	OutcomeTimedOut     Outcome = "timed out"
+	OutcomeNoChange     Outcome = "no change"
+	OutcomeRejected     Outcome = "rejected by policy"
+	OutcomeSandboxError Outcome = "sandbox error"
 	// OutcomePlanned is the outcome of a plan phase (Task.PlanOnly): the
 	// agent's plan was read and its work tree thrown away.
-	OutcomePlanned = "planned"
+	OutcomePlanned Outcome = "planned"
+	// OutcomeExfiltration ends a run whose request carried one of its
+	// secrets.
+	OutcomeExfiltration Outcome = "stopped: secret in a request"
 )
 
 // Attempt is the result of Sandbox.Execute (and Resume). When Outcome is
 // OutcomeSucceeded, Workspace and Change hold the harvested change ready to
 // commit; Close releases the run directory in every case.
 type Attempt struct {
-	Outcome      string
+	Outcome      Outcome
 	Reason       string
 	Result       runner.Result
 	Workspace    *gitops.Workspace

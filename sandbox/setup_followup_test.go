@@ -58,7 +58,7 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 		inputs       []string
 		on           string
 		decision     string
-		outcome      string
+		outcome      sandbox.Outcome
 		secret       bool // the setup phase's environment holds NPM_TOKEN
 	}{
 		{"the default branch gets the secret", "main", nil, policy.SetupWithoutSecrets, "with-secrets", sandbox.OutcomeNoChange, true},

@@ -349,7 +349,7 @@ func (x *execution) agentExited(ctx context.Context, res runner.Result, err erro
 	if err != nil {
 		// The sandbox itself failed (no image, engine down): worth a retry
 		// only when the context is still alive.
-		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindRunFailed, "agentgate", map[string]any{"outcome": OutcomeSandboxError, "reason": err.Error()})
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindRunFailed, "agentgate", map[string]any{"outcome": string(OutcomeSandboxError), "reason": err.Error()})
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	att.Result = res
