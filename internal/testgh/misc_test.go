@@ -182,6 +182,10 @@ func TestFindSpec(t *testing.T) {
 	if err != nil || got != spec {
 		t.Errorf("FindSpec = %q, %v; want %q", got, err, spec)
 	}
+	if above, err := FindSpec(os.TempDir()); err == nil {
+		t.Logf("a description lies above the temporary directory (%s): the empty-tree case cannot be checked here", above)
+		return
+	}
 	if _, err := FindSpec(t.TempDir()); err == nil {
 		t.Error("FindSpec found a spec in an empty tree")
 	}
