@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -115,6 +117,26 @@ func (c Config) knownSecrets() []secretforms.Secret {
 
 // effExfilCheck is the check run of a run stopped for a secret.
 const effExfilCheck = "check.exfiltration"
+
+// effCanarySeed is the run's canary seed (hex): kept so the run's verify
+// command, and the job's next attempt, know the canaries its agent held.
+const effCanarySeed = "canary.seed"
+
+// canarySeed is the run's canary seed, made once and kept in the effects
+// journal (never in the audit trail or on a page).
+func (r *run) canarySeed(ctx context.Context) ([]byte, error) {
+	v, err := r.once(ctx, effCanarySeed, func() (string, error) {
+		return hex.EncodeToString(sandbox.NewCanarySeed()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hex.DecodeString(v)
+	if err != nil || len(seed) != sandbox.CanarySeedSize {
+		return nil, fmt.Errorf("canary seed of run %s: not %d hex bytes", r.args.RunID, sandbox.CanarySeedSize)
+	}
+	return seed, nil
+}
 
 // exfiltrationCheck marks the commit the stopped run started from with an
 // action_required `agentgate` check run that says, plainly, what
