@@ -131,3 +131,37 @@ func TestEndToEndVerifyTripwire(t *testing.T) {
 		t.Error("the credential's value is in the run's events or the check run")
 	}
 }
+
+// TestEndToEndVerifyTripwireCanary: the agent commits the decoy GitHub
+// token its sandbox held into the verify command's input; the verify
+// command (the agent's code, in a later sandbox) sends it out. The run's
+// canaries are kept (its seed, in the effects journal), so verify's
+// tripwire knows them: the request is refused and the check holds the
+// pull request.
+func TestEndToEndVerifyTripwireCanary(t *testing.T) {
+	api := startInternalAPI(t)
+	env := startInspectEnvImage(t, api, tripwireImage)
+	base := "https://localhost:" + api.port
+	env.GH.AddFile(harness.Owner, harness.Repo, ".github/agentgate.yml", fmt.Appendf(nil, `verify:
+  command: [testagent, /workspace/verify.task]
+  allow: ["localhost:%s"]
+  timeout: 1m
+`, api.port))
+	task := "@agentgate fix\nagentgate-test: writeenv verify.task GITHUB_TOKEN agentgate-test: proxyget " + base +
+		"/echo\\nagentgate-test: proxyget " + base + "/v1/packages/{}\\nagentgate-test: sleep 30\\n"
+	d, state := trigger(t, env, task, harness.Requester)
+	if state != "finished" {
+		t.Fatalf("state = %q", state)
+	}
+	events, all := runEvents(t, env, d.RunID)
+	if seen := api.requests(); len(seen) != 1 || !strings.HasPrefix(seen[0], "GET /echo ") {
+		t.Errorf("the internal API saw %q, want only the control", seen)
+	}
+	hit := exfilEvent(events)
+	if hit == nil || hit.Attrs["secret"] != "canary:github-token" || hit.Attrs["phase"] != "verify" {
+		t.Fatalf("egress.exfiltration event %+v; events:\n%s", hit, all)
+	}
+	if v := checksNamed(env, app.VerifyCheckName); len(v) != 1 || v[0].Conclusion != "action_required" {
+		t.Errorf("verify check %+v, want action_required", v)
+	}
+}

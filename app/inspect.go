@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/journal"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -112,6 +114,22 @@ func (c Config) knownSecrets() []secretforms.Secret {
 		out = append(out, secretforms.Secret{Name: "credential:" + name, Value: v})
 	}
 	return out
+}
+
+// canarySeed is the run's canary seed, made once and kept in the effects
+// journal (never in the audit trail or on a page).
+func (r *run) canarySeed(ctx context.Context) ([]byte, error) {
+	v, err := r.once(ctx, journal.CanarySeed, func() (string, error) {
+		return hex.EncodeToString(sandbox.NewCanarySeed()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hex.DecodeString(v)
+	if err != nil || len(seed) != sandbox.CanarySeedSize {
+		return nil, fmt.Errorf("canary seed of run %s: not %d hex bytes", r.args.RunID, sandbox.CanarySeedSize)
+	}
+	return seed, nil
 }
 
 // exfiltrationCheck marks the commit the stopped run started from with an

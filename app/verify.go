@@ -56,9 +56,14 @@ func (r *run) verify(ctx context.Context, sha, branch string) error {
 	if r.policy != nil {
 		lim = r.policy.Limits
 	}
+	seed, err := r.canarySeed(ctx)
+	if err != nil {
+		return err
+	}
 	res, err := r.w.Sandbox.Verify(ctx, sandbox.VerifyTask{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: branch, Commit: sha, Token: tok,
 		Verify: v, Limits: lim, Network: sandbox.VerifyNetwork(r.w.Config.networkFor(Tenant{a.InstallationID, a.RepoID}), r.policy),
+		CanarySeed: seed,
 	})
 	if err != nil {
 		return err

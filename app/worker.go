@@ -382,10 +382,14 @@ func (r *run) sandboxAndPush(ctx context.Context) (pushed, agentSummary string, 
 	if err := r.requireLease(ctx); err != nil {
 		return "", "", "", "", err
 	}
+	seed, err := r.canarySeed(ctx)
+	if err != nil {
+		return "", "", "", "", err
+	}
 	att, err := w.Sandbox.Execute(ctx, sandbox.Task{
 		RunID: a.RunID, CloneURL: a.CloneURL, Branch: r.cloneBranch(), DefaultBranch: a.DefaultBranch, Token: cloneTok,
 		Text: taskText(a) + r.planSection(), Actor: a.RequesterLogin, Policy: r.policy,
-		Phase: r.phase,
+		Phase: r.phase, CanarySeed: seed,
 	})
 	if err != nil {
 		return "", "", "", "", err

@@ -126,6 +126,10 @@ const (
 const (
 	// ExfiltrationCheck is the check run of a run stopped for a secret.
 	ExfiltrationCheck Key = "check.exfiltration"
+	// CanarySeed is the run's canary seed (hex): kept so the run's verify
+	// command, and the job's next attempt, know the canaries its agent
+	// held. Never in the audit trail or on a page.
+	CanarySeed Key = "canary.seed"
 	// AllowlistPR is the number of the pull request proposing hosts.
 	AllowlistPR Key = "pr.allowlist"
 	// VerifyCheck is the verification's check run id.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,15 +98,29 @@ type canaries struct {
 	secrets []secretforms.Secret
 }
 
-// plantCanaries makes fresh fake credentials for a run, shaped like real
-// ones (a cloud key, a GitHub token, a registry token), and writes the
-// files agents look in (~/.npmrc, ~/.aws/credentials, ~/.env) under dir.
-// Nothing legitimate ever sends them anywhere.
-func plantCanaries(dir string) (*canaries, error) {
+// CanarySeedSize is the length of a run's canary seed (Task.CanarySeed).
+const CanarySeedSize = 32
+
+// NewCanarySeed returns a fresh random canary seed for a run.
+func NewCanarySeed() []byte {
+	b := make([]byte, CanarySeedSize)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// canaryValues are the fake credentials a seed stands for: the same seed
+// gives the same values, so a later phase of the run (its verify command,
+// a job's next attempt) recognises them. A seed that is not
+// CanarySeedSize long is replaced by a fresh random one.
+func canaryValues(seed []byte) (awsID, awsSecret, ghTok, npmTok string) {
+	if len(seed) != CanarySeedSize {
+		seed = NewCanarySeed()
+	}
+	src := mrand.NewChaCha8([CanarySeedSize]byte(seed))
 	upper := func(n int) string {
 		const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 		b := make([]byte, n)
-		_, _ = rand.Read(b)
+		_, _ = src.Read(b)
 		for i := range b {
 			b[i] = abc[int(b[i])%len(abc)]
 		}
@@ -113,24 +128,49 @@ func plantCanaries(dir string) (*canaries, error) {
 	}
 	alnum := func(n int) string {
 		b := make([]byte, n)
-		_, _ = rand.Read(b)
+		_, _ = src.Read(b)
 		s := base64.RawURLEncoding.EncodeToString(b)
 		s = strings.NewReplacer("-", "a", "_", "b").Replace(s)
 		return s[:n]
 	}
-	awsID, awsSecret := "AKIA"+upper(16), alnum(40)
-	ghTok := "ghp_" + alnum(36)
-	npmTok := "npm_" + alnum(36)
+	return "AKIA" + upper(16), alnum(40), "ghp_" + alnum(36), "npm_" + alnum(36)
+}
+
+// canarySecrets are the tripwire's names for the values of canaryValues.
+func canarySecrets(seed []byte) []secretforms.Secret {
+	awsID, awsSecret, ghTok, npmTok := canaryValues(seed)
+	return []secretforms.Secret{
+		{Name: "canary:aws-access-key-id", Value: awsID}, {Name: "canary:aws-secret-access-key", Value: awsSecret},
+		{Name: "canary:github-token", Value: ghTok}, {Name: "canary:npm-token", Value: npmTok},
+	}
+}
+
+// verifyCanaries are the run's canaries for its verify command's tripwire,
+// or none without a seed.
+func verifyCanaries(seed []byte) []secretforms.Secret {
+	if len(seed) != CanarySeedSize {
+		return nil
+	}
+	return canarySecrets(seed)
+}
+
+// plantCanaries makes the run's fake credentials from seed (see
+// canaryValues), shaped like real ones (a cloud key, a GitHub token, a
+// registry token), and writes the files agents look in (~/.npmrc,
+// ~/.aws/credentials, ~/.env) under dir. Nothing legitimate ever sends
+// them anywhere.
+func plantCanaries(dir string, seed []byte) (*canaries, error) {
+	if len(seed) != CanarySeedSize {
+		seed = NewCanarySeed()
+	}
+	awsID, awsSecret, ghTok, npmTok := canaryValues(seed)
 	c := &canaries{
 		env: []string{
 			"AWS_ACCESS_KEY_ID=" + awsID, "AWS_SECRET_ACCESS_KEY=" + awsSecret,
 			"GITHUB_TOKEN=" + ghTok, "NPM_TOKEN=" + npmTok,
 		},
-		secrets: []secretforms.Secret{
-			{Name: "canary:aws-access-key-id", Value: awsID}, {Name: "canary:aws-secret-access-key", Value: awsSecret},
-			{Name: "canary:github-token", Value: ghTok}, {Name: "canary:npm-token", Value: npmTok},
-		},
-		files: map[string]string{},
+		secrets: canarySecrets(seed),
+		files:   map[string]string{},
 	}
 	files := map[string]string{
 		"/tmp/.npmrc":           "//registry.npmjs.org/:_authToken=" + npmTok + "\n",

@@ -9,11 +9,11 @@ import (
 )
 
 func TestPlantCanaries(t *testing.T) {
-	a, err := plantCanaries(t.TempDir())
+	a, err := plantCanaries(t.TempDir(), NewCanarySeed())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := plantCanaries(t.TempDir())
+	b, err := plantCanaries(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +41,31 @@ func TestPlantCanaries(t *testing.T) {
 		if !found {
 			t.Errorf("%s is planted nowhere", s.Name)
 		}
+	}
+}
+
+// The same seed gives the same canaries, so the run's verify command
+// looks for exactly what the agent's sandbox held; another seed, others.
+func TestCanarySeed(t *testing.T) {
+	seed := NewCanarySeed()
+	a, err := plantCanaries(t.TempDir(), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verifyCanaries(seed)
+	if len(v) != len(a.secrets) {
+		t.Fatalf("verify looks for %d canaries, the sandbox held %d", len(v), len(a.secrets))
+	}
+	for i := range v {
+		if v[i] != a.secrets[i] {
+			t.Errorf("verify looks for %s %q, the sandbox held %q", v[i].Name, v[i].Value, a.secrets[i].Value)
+		}
+	}
+	if other := verifyCanaries(NewCanarySeed()); other[0].Value == v[0].Value {
+		t.Error("two seeds gave the same canary")
+	}
+	if verifyCanaries(nil) != nil || verifyCanaries([]byte("short")) != nil {
+		t.Error("verify without a seed looks for canaries")
 	}
 }
 

@@ -76,6 +76,11 @@ type Task struct {
 	// PlanOnly runs the agent for a plan (mode: plan): its summary is
 	// read and its work tree thrown away, nothing is harvested.
 	PlanOnly bool
+	// CanarySeed (CanarySeedSize bytes) makes the run's canaries, the
+	// fake credentials planted in the agent's sandbox: the caller keeps
+	// it for the run, so its verify command (VerifyTask.CanarySeed) and a
+	// job's next attempt know the same values. Empty: fresh random ones.
+	CanarySeed []byte
 }
 
 // phase opens a span through t.Phase, or nothing.

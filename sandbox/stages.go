@@ -203,7 +203,7 @@ func (x *execution) network(ctx context.Context) error {
 		return nil
 	}
 	s, t := x.s, x.t
-	planted, err := plantCanaries(x.agentDir)
+	planted, err := plantCanaries(x.agentDir, t.CanarySeed)
 	if err != nil {
 		return err
 	}

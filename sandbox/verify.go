@@ -33,6 +33,10 @@ type VerifyTask struct {
 	Verify   policy.EffectiveVerify
 	Limits   runner.Limits
 	Network  NetworkConfig // the operator's; narrowed to Verify.Allow, never with a gateway
+	// CanarySeed is the run's Task.CanarySeed: the command's requests
+	// are scanned for the canaries the agent's sandbox held (code the
+	// agent committed may carry them). Empty: not looked for.
+	CanarySeed []byte
 }
 
 // VerifyResult is how the command ended.
@@ -121,7 +125,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 		}
 		// The command is the agent's code: its requests are scanned for
 		// every secret the worker holds.
-		trip = newTripwire(ctx, "verify", s.phaseSecrets(t.Token, nil, nil))
+		trip = newTripwire(ctx, "verify", s.phaseSecrets(t.Token, verifyCanaries(t.CanarySeed), nil))
 		defer trip.stop()
 		net, err := s.startNetwork(ctx, t.RunID, n, trip.options())
 		if err != nil {

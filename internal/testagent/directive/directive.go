@@ -31,6 +31,7 @@ const rest = -1
 var Verbs = map[string]string{
 	"write":     "<path> <text...>",
 	"append":    "<path> <text...>",
+	"writeenv":  "<path> <ENVVAR> <text...>",
 	"delete":    "<path>",
 	"symlink":   "<target> <path>",
 	"exit":      "<code>",
@@ -58,6 +59,7 @@ var Verbs = map[string]string{
 var arities = map[string]arity{
 	"write":     {2, rest},
 	"append":    {2, rest},
+	"writeenv":  {3, rest},
 	"delete":    {1, 1},
 	"symlink":   {2, 2},
 	"exit":      {1, 1},

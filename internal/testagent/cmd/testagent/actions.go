@@ -27,6 +27,10 @@ func do(w io.Writer, d directive.Directive) error {
 		return writeFile(a[0], directive.Unescape(a[1]), os.O_TRUNC)
 	case "append":
 		return writeFile(a[0], directive.Unescape(a[1]), os.O_APPEND)
+	case "writeenv":
+		// text with each {} replaced by the variable's value: a file that
+		// carries what the sandbox held (a canary) into the commit.
+		return writeFile(a[0], strings.ReplaceAll(directive.Unescape(a[2]), "{}", os.Getenv(a[1])), os.O_TRUNC)
 	case "delete":
 		return os.RemoveAll(a[0])
 	case "symlink":
