@@ -145,8 +145,8 @@ func TestEndToEndMentionsWherePeopleWriteThem(t *testing.T) {
 		is["number"] = prs[0].Number
 		is["pull_request"] = map[string]any{"url": "https://api.github.com/repos/x/y/pulls/1"}
 	})
-	if d := deliverStatus(t, env, "issue_comment", pe); d.Status != 202 || d.RunID != "" || !strings.Contains(d.Body, "feedback_edited") {
-		t.Errorf("edit on agentgate's pull request: %d %q, want 202 feedback_edited", d.Status, d.Body)
+	if d := deliverStatus(t, env, "issue_comment", pe); d.Status != 202 || d.RunID != "" || !strings.Contains(d.Body, `"job":"agentgate.feedback_change"`) {
+		t.Errorf("edit on agentgate's pull request: %d %q, want 202 and the feedback change job", d.Status, d.Body)
 	}
 }
 
