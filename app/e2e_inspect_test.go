@@ -28,7 +28,6 @@ import (
 	"github.com/agentgate/agentgate/internal/imagebuild"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/internal/testgh"
-	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -176,7 +175,7 @@ func TestEndToEndInspectedCredential(t *testing.T) {
 	}
 	var reqs int
 	for _, ev := range events {
-		if ev.Kind == sandbox.KindEgressRequest {
+		if ev.Kind == telemetry.KindNetRequest {
 			reqs++
 			if ev.Attrs["path"] == "/v1/packages/left-pad" && (ev.Attrs["rule"] != "GET /v1/**" || ev.Attrs["credential"] != "API_TOKEN") {
 				t.Errorf("request event %v", ev.Attrs)
@@ -213,7 +212,7 @@ func TestEndToEndCanaryStopsRun(t *testing.T) {
 	}
 	var hit *telemetry.Event
 	for i := range events {
-		if events[i].Kind == sandbox.KindEgressExfiltration {
+		if events[i].Kind == telemetry.KindEgressExfiltration {
 			hit = &events[i]
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/internal/testgit"
 	"github.com/agentgate/agentgate/journal"
-	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -267,7 +266,7 @@ func TestEndToEndVerify(t *testing.T) {
 				t.Errorf("verify summary lacks the command:\n%s", v[0].Summary)
 			}
 			events, _ := runEvents(t, env, d.RunID)
-			started, _ := lastEvent(events, sandbox.KindVerifyStarted)
+			started, _ := lastEvent(events, telemetry.KindVerifyStarted)
 			if started.Attrs["network"] != "none" {
 				t.Errorf("verify.started = %+v", started.Attrs)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/agentgate/agentgate/internal/harness"
 	"github.com/agentgate/agentgate/internal/testgit"
 	"github.com/agentgate/agentgate/sandbox"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // setupScript is the repository's setup command in these tests: it
@@ -86,7 +87,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 
 	var setupOut string
 	for _, ev := range events {
-		if ev.Kind == sandbox.KindSetupExited {
+		if ev.Kind == telemetry.KindSetupExited {
 			setupOut, _ = ev.Attrs["output_tail"].(string)
 			if code, _ := ev.Attrs["exit_code"].(float64); code != 0 {
 				t.Fatalf("setup failed:\n%s", setupOut)
@@ -148,7 +149,7 @@ func TestEndToEndSetupPhase(t *testing.T) {
 	// leaves out.
 	var baseline float64
 	for _, ev := range events {
-		if ev.Kind == sandbox.KindBaselineTaken {
+		if ev.Kind == telemetry.KindBaselineTaken {
 			baseline, _ = ev.Attrs["paths"].(float64)
 		}
 	}
@@ -233,9 +234,9 @@ func TestEndToEndFollowUpSetupWithoutSecrets(t *testing.T) {
 		}
 		for _, ev := range events {
 			switch ev.Kind {
-			case sandbox.KindSetupTrust:
+			case telemetry.KindSetupTrust:
 				decision, _ = ev.Attrs["decision"].(string)
-			case sandbox.KindSetupExited:
+			case telemetry.KindSetupExited:
 				out, _ = ev.Attrs["output_tail"].(string)
 			}
 		}

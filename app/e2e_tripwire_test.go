@@ -8,7 +8,6 @@ import (
 
 	"github.com/agentgate/agentgate/app"
 	"github.com/agentgate/agentgate/internal/harness"
-	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -17,7 +16,7 @@ const tripwireImage = "agentgate/testagent:tripwire"
 
 // exfilEvent is the run's egress.exfiltration event, or nil.
 func exfilEvent(events []telemetry.Event) *telemetry.Event {
-	return eventOf(events, sandbox.KindEgressExfiltration)
+	return eventOf(events, telemetry.KindEgressExfiltration)
 }
 
 // The setup phase's inspected requests are scanned too: for every secret
@@ -63,7 +62,7 @@ func TestEndToEndSetupTripwire(t *testing.T) {
 		hit.Attrs["phase"] != "setup" || hit.Actor != "setup" {
 		t.Fatalf("egress.exfiltration event %+v; events:\n%s", hit, all)
 	}
-	if ex := eventOf(events, sandbox.KindSetupExited); ex == nil || ex.Attrs["stopped"] == nil || time.Since(start) > 25*time.Second {
+	if ex := eventOf(events, telemetry.KindSetupExited); ex == nil || ex.Attrs["stopped"] == nil || time.Since(start) > 25*time.Second {
 		t.Errorf("the setup sandbox was not stopped: %+v", ex)
 	}
 	if ex := eventOf(events, telemetry.KindSandboxExited); ex != nil {
@@ -124,7 +123,7 @@ func TestEndToEndVerifyTripwire(t *testing.T) {
 		!strings.Contains(v[0].Summary, "operator credential (API_TOKEN)") {
 		t.Errorf("verify check %+v, want action_required explaining the stop", v)
 	}
-	if fin, _ := lastEvent(events, sandbox.KindVerifyFinished); fin.Attrs["stopped"] == nil {
+	if fin, _ := lastEvent(events, telemetry.KindVerifyFinished); fin.Attrs["stopped"] == nil {
 		t.Errorf("verify.finished = %+v", fin.Attrs)
 	}
 	if strings.Contains(all, injectedToken) || (len(v) == 1 && strings.Contains(v[0].Summary, injectedToken)) {

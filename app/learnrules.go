@@ -10,7 +10,6 @@ import (
 
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner/egress"
-	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -29,7 +28,7 @@ func (r ruleProposal) String() string { return fmt.Sprintf("%s:%d %s", r.Host, r
 func learnableRules(events []telemetry.Event) []ruleProposal {
 	seen := map[string]ruleProposal{}
 	for _, ev := range events {
-		if ev.Kind != sandbox.KindEgressRequest || ev.Attrs["reason"] != string(egress.ReasonRule) || ev.Actor == "setup" {
+		if ev.Kind != telemetry.KindNetRequest || ev.Attrs["reason"] != string(egress.ReasonRule) || ev.Actor == "setup" {
 			continue
 		}
 		host, _ := ev.Attrs["host"].(string)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/agentgate/agentgate/policy"
-	"github.com/agentgate/agentgate/sandbox"
 	"github.com/agentgate/agentgate/telemetry"
 )
 
@@ -15,10 +14,10 @@ func TestLearnRules(t *testing.T) {
 			"host": "api.internal", "port": float64(443), "method": method, "path": path, "reason": reason}}
 	}
 	events := []telemetry.Event{
-		ev(sandbox.KindEgressRequest, "refused by rule", "POST", "/v1/search?q=[redacted]"),
-		ev(sandbox.KindEgressRequest, "refused by rule", "POST", "/v1/search"), // the same rule once
-		ev(sandbox.KindEgressRequest, "allowlisted", "GET", "/v1/packages/x"),  // allowed: nothing to learn
-		ev(sandbox.KindEgressRequest, "secret in request", "GET", "/v1/x"),     // never proposed
+		ev(telemetry.KindNetRequest, "refused by rule", "POST", "/v1/search?q=[redacted]"),
+		ev(telemetry.KindNetRequest, "refused by rule", "POST", "/v1/search"), // the same rule once
+		ev(telemetry.KindNetRequest, "allowlisted", "GET", "/v1/packages/x"),  // allowed: nothing to learn
+		ev(telemetry.KindNetRequest, "secret in request", "GET", "/v1/x"),     // never proposed
 		ev(telemetry.KindNetDenied, "refused by rule", "GET", "/x"),
 	}
 	rules := learnableRules(events)

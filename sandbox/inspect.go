@@ -14,18 +14,6 @@ import (
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner/egress"
-	"github.com/agentgate/agentgate/telemetry"
-)
-
-// Event kinds of request-level network policy.
-const (
-	// KindEgressExfiltration: a request (egress or LLM gateway) carried one
-	// of the run's secrets; the run was stopped. attrs: path ("egress" or
-	// "gateway"), host, method, url_path, where, secret (its name), form.
-	KindEgressExfiltration = "egress.exfiltration"
-	// KindEgressRequest: one request inside an inspected tunnel
-	// (telemetry.KindNetRequest).
-	KindEgressRequest = telemetry.KindNetRequest
 )
 
 // inspections turns the policy's inspected hosts into the proxy's, with

@@ -82,7 +82,7 @@ func TestFollowUpInstructionsFromDefaultBranch(t *testing.T) {
 	}
 	var restored string
 	for _, ev := range events {
-		if ev.Kind == sandbox.KindInstructionsRestored {
+		if ev.Kind == telemetry.KindInstructionsRestored {
 			restored, _ = ev.Attrs["paths"].(string)
 		}
 		if ev.Kind == telemetry.KindFileChanged && ev.Attrs["path"] == "CLAUDE.md" {

@@ -24,10 +24,6 @@ const (
 	gatewayPort = 4000
 )
 
-// KindNetPreflight is the pre-flight probe's decision: recorded for the
-// audit trail, left out of the run's network table.
-const KindNetPreflight = "net.preflight"
-
 // runNetwork is one run's host side of the relayed network: the egress
 // proxy and the LLM gateway, each on a Unix socket that only the run's
 // relay container sees.
@@ -109,7 +105,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			if no.phase != "" {
 				actor, attrs["phase"] = no.phase, no.phase
 			}
-			record(KindEgressExfiltration, actor, attrs)
+			record(telemetry.KindEgressExfiltration, actor, attrs)
 			no.onExfil(attrs)
 		}
 	}
@@ -120,7 +116,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			kind = telemetry.KindNetAllowed
 		}
 		if d.Host == runner.DefaultProbeDeniedHost {
-			kind = KindNetPreflight
+			kind = telemetry.KindNetPreflight
 		}
 		attrs := map[string]any{
 			"method": d.Method, "host": d.Host, "port": d.Port, "addr": d.Addr,
@@ -131,7 +127,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			attrs["inspected"] = true
 			if d.Method != "CONNECT" {
 				// one request inside an inspected tunnel
-				kind = KindEgressRequest
+				kind = telemetry.KindNetRequest
 				attrs["allowed"] = d.Allowed
 				attrs["path"], attrs["rule"], attrs["credential"] = d.Path, d.Rule, d.Credential
 			}
@@ -186,7 +182,7 @@ func (s *Sandbox) startNetwork(ctx context.Context, runID string, cfg NetworkCon
 			opts.OnSecret = func(h gateway.SecretHit) {
 				attrs := map[string]any{"path": "gateway", "api": h.API, "url_path": h.Path, "where": "body",
 					"secret": h.Secret, "form": h.Form}
-				record(KindEgressExfiltration, "agent", attrs)
+				record(telemetry.KindEgressExfiltration, "agent", attrs)
 				no.onExfil(attrs)
 			}
 		}

@@ -19,14 +19,7 @@ import (
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/agents"
-)
-
-// Event kinds of the steps before the agent.
-const (
-	KindSetupStarted         = "setup.started"         // attrs: command, image, allow, secrets (names), timeout
-	KindSetupExited          = "setup.exited"          // attrs: exit_code, timed_out, duration_ms, output_tail
-	KindInstructionsRestored = "instructions.restored" // attrs: from, paths
-	KindBaselineTaken        = "workspace.baseline"    // attrs: paths (count)
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // setupPhase runs the run's setup phase (pol.Setup) before the agent: the
@@ -91,7 +84,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 		}()
 		spec.Network, spec.CAFile = net.spec, net.caFile
 	}
-	if err := s.event(ctx, t.RunID, KindSetupStarted, "agentgate", map[string]any{
+	if err := s.event(ctx, t.RunID, telemetry.KindSetupStarted, "agentgate", map[string]any{
 		"command": strings.Join(plan.Command, " "), "image": image, "allow": strings.Join(plan.Allow, " "),
 		"secrets": strings.Join(names, " "), "timeout": plan.Timeout.String(),
 	}); err != nil {
@@ -100,7 +93,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 	res, err := s.Engine.Run(trip.context(ctx), spec, nil)
 	if x := trip.tripped(); x != nil {
 		// Stopped by agentgate's tripwire, whatever the engine says.
-		_ = s.event(context.WithoutCancel(ctx), t.RunID, KindSetupExited, "setup", map[string]any{"stopped": "secret in a request"})
+		_ = s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindSetupExited, "setup", map[string]any{"stopped": "secret in a request"})
 		att.Outcome, att.Reason = OutcomeExfiltration, exfiltrationReason(x)
 		return true, nil
 	}
@@ -111,7 +104,7 @@ func (s *Sandbox) setupPhase(ctx context.Context, t Task, ws *gitops.Workspace, 
 	if err != nil {
 		return false, fmt.Errorf("setup phase: %w", err)
 	}
-	if err := s.event(ctx, t.RunID, KindSetupExited, "setup", map[string]any{
+	if err := s.event(ctx, t.RunID, telemetry.KindSetupExited, "setup", map[string]any{
 		"exit_code": res.ExitCode, "timed_out": res.TimedOut, "oom_killed": res.OOMKilled,
 		"duration_ms": res.FinishedAt.Sub(res.StartedAt).Milliseconds(),
 		"output_tail": Tail(string(res.Output), 4000),
@@ -157,7 +150,7 @@ func (s *Sandbox) beforeAgent(ctx context.Context, t Task, ws *gitops.Workspace,
 		if err != nil {
 			return nil, fmt.Errorf("instruction files: %w", err)
 		}
-		if err := s.event(ctx, t.RunID, KindInstructionsRestored, "agentgate", map[string]any{
+		if err := s.event(ctx, t.RunID, telemetry.KindInstructionsRestored, "agentgate", map[string]any{
 			"from": t.DefaultBranch, "paths": strings.Join(changed, " "),
 		}); err != nil {
 			return nil, err
@@ -176,7 +169,7 @@ func (s *Sandbox) beforeAgent(ctx context.Context, t Task, ws *gitops.Workspace,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.event(ctx, t.RunID, KindBaselineTaken, "agentgate", map[string]any{"paths": b.Len()}); err != nil {
+	if err := s.event(ctx, t.RunID, telemetry.KindBaselineTaken, "agentgate", map[string]any{"paths": b.Len()}); err != nil {
 		return nil, err
 	}
 	return b, nil

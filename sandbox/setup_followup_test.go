@@ -12,6 +12,7 @@ import (
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/sandbox"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // A follow-up run clones the agent's branch, where the previous agent
@@ -95,9 +96,9 @@ func TestFollowUpSetupWithoutSecrets(t *testing.T) {
 			setupRan := false
 			for _, ev := range events {
 				switch ev.Kind {
-				case sandbox.KindSetupTrust:
+				case telemetry.KindSetupTrust:
 					decision, _ = ev.Attrs["decision"].(string)
-				case sandbox.KindSetupExited:
+				case telemetry.KindSetupExited:
 					setupRan = true
 					setupOut, _ = ev.Attrs["output_tail"].(string)
 				}

@@ -7,12 +7,8 @@ import (
 
 	"github.com/agentgate/agentgate/gitops"
 	"github.com/agentgate/agentgate/policy"
+	"github.com/agentgate/agentgate/telemetry"
 )
-
-// KindSetupTrust records whether the setup phase got its secrets.
-// attrs: decision (with-secrets, without-secrets, stop), reason, changed
-// (setup inputs that differ from the default branch), secrets (names).
-const KindSetupTrust = "setup.trust"
 
 // setupWithSecrets is the decision that hands the setup phase its secrets;
 // the others are policy.SetupWithoutSecrets and policy.SetupStop.
@@ -97,7 +93,7 @@ func (s *Sandbox) setupTrust(ctx context.Context, t Task, ws *gitops.Workspace, 
 	if len(changed) > maxTrustPaths {
 		changed = changed[:maxTrustPaths]
 	}
-	if err := s.event(ctx, t.RunID, KindSetupTrust, "agentgate", map[string]any{
+	if err := s.event(ctx, t.RunID, telemetry.KindSetupTrust, "agentgate", map[string]any{
 		"decision": d.Decision, "reason": d.Reason, "changed": strings.Join(changed, " "),
 		"secrets": strings.Join(plan.SecretNames, " "), "branch": ws.Branch, "default_branch": t.DefaultBranch,
 	}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/agentgate/agentgate/internal/secretforms"
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // phaseSecrets are the secrets a phase's requests must not carry: every
@@ -111,7 +112,7 @@ func (s *Sandbox) setupTripwire(ctx context.Context, t Task, planted *canaries, 
 // check run shows.
 func (s *Sandbox) verifyStopped(ctx context.Context, t VerifyTask, hit map[string]any) (VerifyResult, error) {
 	out := VerifyResult{Conclusion: "action_required", Stopped: exfiltrationReason(hit)}
-	if err := s.event(context.WithoutCancel(ctx), t.RunID, KindVerifyFinished, "agentgate", map[string]any{
+	if err := s.event(context.WithoutCancel(ctx), t.RunID, telemetry.KindVerifyFinished, "agentgate", map[string]any{
 		"commit": t.Commit, "conclusion": out.Conclusion, "stopped": "secret in a request",
 	}); err != nil {
 		return VerifyResult{}, err

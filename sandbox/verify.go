@@ -13,12 +13,7 @@ import (
 	"github.com/agentgate/agentgate/policy"
 	"github.com/agentgate/agentgate/runner"
 	"github.com/agentgate/agentgate/runner/egress"
-)
-
-// Event kinds of the verification.
-const (
-	KindVerifyStarted  = "verify.started"  // attrs: commit, command, image, network
-	KindVerifyFinished = "verify.finished" // attrs: commit, exit_code, timed_out, conclusion, duration_ms, output_tail
+	"github.com/agentgate/agentgate/telemetry"
 )
 
 // VerifyTask is one verification: a command on a pushed commit, in a
@@ -138,7 +133,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 		}()
 		spec.Network, spec.CAFile, mode = net.spec, net.caFile, "relay"
 	}
-	if err := s.event(ctx, t.RunID, KindVerifyStarted, "agentgate", map[string]any{
+	if err := s.event(ctx, t.RunID, telemetry.KindVerifyStarted, "agentgate", map[string]any{
 		"commit": t.Commit, "command": strings.Join(t.Verify.Command, " "), "image": image, "network": mode,
 		"allow": strings.Join(t.Verify.Allow, " "), "timeout": lim.Timeout.String(),
 	}); err != nil {
@@ -160,7 +155,7 @@ func (s *Sandbox) Verify(ctx context.Context, t VerifyTask) (_ VerifyResult, err
 	default:
 		out.Conclusion = "failure"
 	}
-	if err := s.event(ctx, t.RunID, KindVerifyFinished, "agentgate", map[string]any{
+	if err := s.event(ctx, t.RunID, telemetry.KindVerifyFinished, "agentgate", map[string]any{
 		"commit": t.Commit, "exit_code": res.ExitCode, "timed_out": res.TimedOut, "conclusion": out.Conclusion,
 		"duration_ms": out.Duration.Milliseconds(), "output_tail": Tail(out.Output, 4000),
 	}); err != nil {
