@@ -13,7 +13,7 @@ import (
 
 	agentgate "github.com/agentgate/agentgate"
 	"github.com/agentgate/agentgate/app"
-	"github.com/agentgate/agentgate/app/setup"
+	"github.com/agentgate/agentgate/app/registration"
 )
 
 const setupUsage = `Usage: agentgate setup --webhook-url https://HOST/webhook [flags]
@@ -55,7 +55,7 @@ func cmdSetup(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		}
 		raw = b
 	}
-	m, err := setup.ParseManifest(raw)
+	m, err := registration.ParseManifest(raw)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func cmdSetup(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return err
 	}
-	flow, err := setup.Start(setup.Options{
+	flow, err := registration.Start(registration.Options{
 		Manifest: m, Name: *name, WebhookURL: *webhookURL, Org: *org,
 		GitHubURL: *githubURL, APIURL: *apiURL, Listen: *listen, Out: *out, Force: *force,
 		ConfigKey: func(k string) bool { return cfs.Lookup(k) != nil },

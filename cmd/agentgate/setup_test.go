@@ -22,7 +22,7 @@ import (
 
 	agentgate "github.com/agentgate/agentgate"
 	"github.com/agentgate/agentgate/app"
-	"github.com/agentgate/agentgate/app/setup"
+	"github.com/agentgate/agentgate/app/registration"
 	"github.com/agentgate/agentgate/internal/testgh"
 )
 
@@ -76,7 +76,7 @@ func TestSetupManifestFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gh.Close()
-	want, err := setup.ParseManifest(agentgate.AppManifest)
+	want, err := registration.ParseManifest(agentgate.AppManifest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestSetupManifestFlow(t *testing.T) {
 				t.Fatalf("form posts to %s, want %s%s?state=(random)", action, gh.URL(), tt.path)
 			}
 			manifest := html.UnescapeString(string(mm[1]))
-			var got setup.Manifest
+			var got registration.Manifest
 			if err := json.Unmarshal([]byte(manifest), &got); err != nil {
 				t.Fatalf("manifest field is not JSON: %v", err)
 			}

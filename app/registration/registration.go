@@ -1,4 +1,4 @@
-// Package setup registers agentgate's GitHub App through GitHub's manifest
+// Package registration registers agentgate's GitHub App through GitHub's manifest
 // flow: a page served on loopback posts the manifest (app.yml) to GitHub,
 // GitHub sends the browser back to the page's callback with a one-time
 // code, and the callback exchanges the code for the app's credentials
@@ -8,7 +8,7 @@
 // The flow is guarded by a random state that the callback must echo, a
 // Host check against DNS rebinding, and a loopback-only listener; the
 // credentials are never logged.
-package setup
+package registration
 
 import (
 	"bytes"
