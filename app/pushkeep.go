@@ -163,24 +163,28 @@ func decodeKept(data, want string, b gitops.HarvestOptions) (*keptChange, error)
 	return &kc, nil
 }
 
-// keep records att's judged change for runID before its push, and the
-// record's sha256 in the audit trail, whose chain a later attempt trusts
-// where it does not trust the stored record. It sets the commit's time.
+// keep records the sha256 of att's judged change in the audit trail, then
+// the change itself for runID before its push: a later attempt pushes the
+// stored record only if it hashes to that digest. It sets the commit's
+// time.
 func (r *run) keep(ctx context.Context, att *sandbox.Attempt) error {
 	at := time.Now().UTC().Truncate(time.Second)
 	data, sum, err := encodeKept(att, keptBounds(r.w.Harvest), at)
 	if err != nil {
 		return err
 	}
-	if err := r.w.DB.KeepChange(ctx, r.args.RunID, data); err != nil {
-		return err
-	}
-	r.commitAt = at
+	// The digest first: a record is only ever stored with its digest
+	// already recorded (a crash between the two leaves a digest and no
+	// record, and the next attempt runs the agent).
 	if err := r.auditEvent(ctx, telemetry.KindChangeKept, "agentgate", map[string]any{
 		"sha256": sum, "files": len(att.Change.Files), "bytes": len(data), "base_commit": att.Workspace.BaseCommit,
 	}); err != nil {
 		return err
 	}
+	if err := r.w.DB.KeepChange(ctx, r.args.RunID, data); err != nil {
+		return err
+	}
+	r.commitAt = at
 	crashPoint("after:" + telemetry.KindChangeKept)
 	return nil
 }
@@ -221,8 +225,8 @@ func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary string,
 	}
 	if ok {
 		pushed, agentSummary, outcome, reason, err = r.resumePush(ctx, data)
-		if errors.Is(err, errBaseMoved) {
-			r.log.Info("kept change not resumed: the branch moved; running the agent again", "err", err)
+		if errors.Is(err, errBaseMoved) || errors.Is(err, errKeptUnrecorded) {
+			r.log.Info("kept change not resumed; running the agent again", "err", err)
 			if err := r.w.DB.DropKeptChange(ctx, r.args.RunID); err != nil {
 				return "", "", "", "", err
 			}
@@ -244,6 +248,11 @@ func (r *run) sandboxOrResume(ctx context.Context) (pushed, agentSummary string,
 // errBaseMoved: the branch the kept change was harvested on has moved.
 var errBaseMoved = sandbox.ErrBaseMoved
 
+// errKeptUnrecorded: a kept change whose digest the audit trail does not
+// hold (written by a version that stored the record first and stopped
+// before its event): it cannot be checked, so it is dropped, not pushed.
+var errKeptUnrecorded = errors.New("the audit trail holds no digest for the kept change")
+
 // resumePush pushes a kept change: a fresh clone of the run's branch (no
 // setup, no agent), the kept blobs written into it after decodeKept's
 // checks (Sandbox.Resume), the policy's judgement made again, then
@@ -254,6 +263,9 @@ func (r *run) resumePush(ctx context.Context, data string) (pushed, agentSummary
 	want, err := r.keptDigest(ctx)
 	if err != nil {
 		return "", "", "", "", err
+	}
+	if want == "" {
+		return "", "", "", "", errKeptUnrecorded
 	}
 	kc, err := decodeKept(data, want, keptBounds(w.Harvest))
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"mime"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -374,19 +373,15 @@ func (t *tunnel) scan(r *http.Request, body []byte) (string, secretforms.Hit, bo
 	return "", secretforms.Hit{}, false
 }
 
-// scanBody scans a request body, and when its Content-Type is JSON the
-// body's strings decoded as well (a secret spelt with JSON escapes).
-func scanBody(s *secretforms.Scanner, r *http.Request, body []byte) (string, secretforms.Hit, bool) {
-	if isJSON(r.Header.Get("Content-Type")) {
-		if h, decoded, ok := s.ScanJSON(body); ok {
-			if decoded {
-				return "body (json-decoded)", h, true
-			}
-			return "body", h, true
+// scanBody scans a request body, and its JSON string escapes decoded as
+// well (a secret spelt \u0041…): whatever the Content-Type says, since
+// the agent chooses it and many APIs parse JSON sent as a form. Bodies
+// without a backslash are scanned once.
+func scanBody(s *secretforms.Scanner, _ *http.Request, body []byte) (string, secretforms.Hit, bool) {
+	if h, decoded, ok := s.ScanJSON(body); ok {
+		if decoded {
+			return "body (json-decoded)", h, true
 		}
-		return "", secretforms.Hit{}, false
-	}
-	if h, ok := s.Scan(body); ok {
 		return "body", h, true
 	}
 	return "", secretforms.Hit{}, false
@@ -422,16 +417,6 @@ type gzipBody struct {
 }
 
 func (g gzipBody) Close() error { return errors.Join(g.Reader.Close(), g.orig.Close()) }
-
-// isJSON reports whether a Content-Type names JSON (application/json,
-// a +json type, or JSON lines).
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson" || mt == "application/jsonl"
-}
 
 // withheldPath stands for a request path that carried a secret.
 const withheldPath = "[withheld: the path carried a secret]"

@@ -359,6 +359,11 @@ func TestInspectTripwire(t *testing.T) {
 			map[string]string{"Content-Type": "application/json; charset=utf-8"}, "body (json-decoded)", "literal"},
 		{"json body all escaped", "POST", "/v1/search", `{"q":["x",{"k":"` + jsonEscapeAll(canary) + `"}]}`,
 			map[string]string{"Content-Type": "application/vnd.api+json"}, "body (json-decoded)", "literal"},
+		// the agent picks the Content-Type: JSON sent as a form, or as
+		// nothing, is decoded all the same
+		{"json body sent as a form", "POST", "/v1/search", `{"q":"\u0041` + canary[1:] + `"}`,
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "body (json-decoded)", "literal"},
+		{"json body without a type", "POST", "/v1/search", `{"q":"` + jsonEscapeAll(canary) + `"}`, nil, "body (json-decoded)", "literal"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
