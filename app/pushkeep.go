@@ -181,6 +181,7 @@ func (r *run) keep(ctx context.Context, att *sandbox.Attempt) error {
 	}); err != nil {
 		return err
 	}
+	crashPoint("between:" + telemetry.KindChangeKept)
 	if err := r.w.DB.KeepChange(ctx, r.args.RunID, data); err != nil {
 		return err
 	}

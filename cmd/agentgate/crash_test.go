@@ -440,6 +440,9 @@ func TestCrashKill9(t *testing.T) {
 		// The change is kept before its push: the next attempt pushes it
 		// without running the agent again (agentOnce).
 		{name: "after the change is kept, before the push", crashAt: "after:change.kept", task: task, agentOnce: true},
+		// Killed between the kept change's digest and the change: the next
+		// attempt finds no change to resume and runs the agent again.
+		{name: "after the kept change's digest, before the change", crashAt: "between:change.kept", task: task},
 		{name: "after the push, before the pull request", crashAt: "after:git.pushed", task: task},
 		{name: "after the pull request", crashAt: "after:pr.number", task: task},
 	}
