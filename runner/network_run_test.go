@@ -12,6 +12,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // TestRunNetworkPreflight: a misconfigured proxy that lets the denied probe
@@ -194,6 +197,52 @@ func TestRunThenCleanup(t *testing.T) {
 			}
 			if err := cleanup(); err != nil {
 				t.Fatalf("cleanup: %v", err)
+			}
+			assertGone(t, cli, s.spec.RunID)
+		})
+	}
+}
+
+// lateCreateClient models a cancellation that lands while a container is
+// being created: the run's context is cancelled, the engine still creates
+// the container, and a client whose context is done answers with the
+// context's error (the container's id lost to the caller).
+type lateCreateClient struct {
+	client.APIClient
+	cancel context.CancelFunc
+	at     int // the ContainerCreate call (1-based) the cancellation lands on
+	calls  int
+}
+
+func (c *lateCreateClient) ContainerCreate(ctx context.Context, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig, p *ocispec.Platform, name string) (container.CreateResponse, error) {
+	c.calls++
+	if c.calls == c.at {
+		c.cancel()
+	}
+	resp, err := c.APIClient.ContainerCreate(context.WithoutCancel(ctx), cfg, hc, nc, p, name)
+	if err == nil && ctx.Err() != nil {
+		return container.CreateResponse{}, ctx.Err()
+	}
+	return resp, err
+}
+
+// TestRunCancelledWhileCreating: a run cancelled while its relay's or its
+// agent's container is being created leaves no container behind.
+func TestRunCancelledWhileCreating(t *testing.T) {
+	cli := relayClient(t)
+	for _, at := range []int{1, 2} { // 1: the relay, 2: the agent
+		t.Run(fmt.Sprintf("create %d", at), func(t *testing.T) {
+			s := newSandbox(t, "agentgate-test: sleep forever\n")
+			withNetwork(t, s, &standInProxy{})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			late := &lateCreateClient{APIClient: cli, cancel: cancel, at: at}
+			_, err := New(late).Run(ctx, s.spec, nil)
+			if err == nil {
+				t.Fatal("Run succeeded although its context was cancelled")
+			}
+			if late.calls < at {
+				t.Fatalf("%d ContainerCreate calls, want at least %d", late.calls, at)
 			}
 			assertGone(t, cli, s.spec.RunID)
 		})

@@ -45,7 +45,7 @@ func (e *Engine) createRelay(ctx context.Context, spec Spec) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	created, err := e.cli.ContainerCreate(ctx, cfg, hc, nil, nil, "")
+	created, err := e.create(ctx, cfg, hc)
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			return "", fmt.Errorf("relay create: image %s is not on this engine and is never pulled; build it locally first (agentgate images): %w", cfg.Image, err)

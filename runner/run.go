@@ -103,7 +103,7 @@ func (e *Engine) run(ctx context.Context, spec Spec, onLine func(line string), l
 	}
 	log := slog.With("run", spec.RunID, "image", spec.Image)
 
-	created, err := e.cli.ContainerCreate(ctx, cfg, hc, nil, nil, "")
+	created, err := e.create(ctx, cfg, hc)
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			return res, fmt.Errorf("container create: image %s is not on this engine and is never pulled; build it locally first (for the test agent: agentgate images): %w", spec.Image, err)
@@ -239,6 +239,16 @@ func (e *Engine) remove(ctx context.Context, id string) error {
 		return fmt.Errorf("container remove %s: %w", shortID(id), err)
 	}
 	return nil
+}
+
+// create creates a container under a context a cancellation cannot cut
+// short (bounded by cleanupTimeout): an engine may finish creating it
+// after a cancelled client gave up, leaving a container nobody registered
+// for removal. The caller's next call with ctx sees the cancellation.
+func (e *Engine) create(ctx context.Context, cfg *container.Config, hc *container.HostConfig) (container.CreateResponse, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	return e.cli.ContainerCreate(cctx, cfg, hc, nil, nil, "")
 }
 
 // removeContainer force-removes container id; one already gone is
