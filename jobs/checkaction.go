@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"encoding/json"
-
 	"github.com/riverqueue/river"
 )
 
@@ -39,7 +37,7 @@ type CheckAction struct {
 	SenderID    int64  `json:"sender_id"`
 	SenderType  string `json:"sender_type"`
 	// Version is the arguments' version.
-	Version int `json:"v,omitempty"`
+	Version ArgsVersion `json:"v"`
 }
 
 // Kind implements river.JobArgs.
@@ -60,10 +58,3 @@ func (a CheckAction) Common() Event {
 
 // Handles lists the deliveries intake turns into the job.
 func (CheckAction) Handles() []string { return []string{"check_run.requested_action"} }
-
-// MarshalJSON writes the arguments with their version.
-func (a CheckAction) MarshalJSON() ([]byte, error) {
-	type plain CheckAction
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}

@@ -1,6 +1,10 @@
 package jobs
 
-import "github.com/riverqueue/river"
+import (
+	"strconv"
+
+	"github.com/riverqueue/river"
+)
 
 // Version is the version of the job arguments this binary writes and
 // understands. Every job's arguments carry it ("v"); a job written before
@@ -14,12 +18,17 @@ const Version = 1
 // Newer reports whether a job's version v is newer than this binary knows.
 func Newer(v int) bool { return v > Version }
 
-// WithVersion is v, or Version when v is zero (not yet set).
-func WithVersion(v int) int {
+// ArgsVersion is the version field ("v") of a job's arguments. A zero
+// value (a job built by this binary) is written as Version, so every job
+// written carries the version it was written in, whoever built it.
+type ArgsVersion int
+
+// MarshalJSON writes the version, Version when v is zero.
+func (v ArgsVersion) MarshalJSON() ([]byte, error) {
 	if v == 0 {
-		return Version
+		v = Version
 	}
-	return v
+	return strconv.AppendInt(nil, int64(v), 10), nil
 }
 
 // QueueEvents is the River queue of event and button-click jobs: comment
@@ -58,7 +67,7 @@ type Event struct {
 	AuthorAssociation string `json:"author_association,omitempty"`
 
 	// Version is the arguments' version.
-	Version int `json:"v,omitempty"`
+	Version ArgsVersion `json:"v"`
 }
 
 // Common is the event's common part (every family's job has it).

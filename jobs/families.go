@@ -1,7 +1,5 @@
 package jobs
 
-import "encoding/json"
-
 // RepoRef names a repository in an installation event.
 type RepoRef struct {
 	ID       int64  `json:"id"`
@@ -26,13 +24,6 @@ func (Command) Handles() []string {
 	return []string{"issue_comment.created", "issue_comment.edited", "pull_request_review_comment.created"}
 }
 
-// MarshalJSON writes the arguments with their version.
-func (a Command) MarshalJSON() ([]byte, error) {
-	type plain Command
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
-
 // Rerun is "Re-run" on agentgate's check run (check_run.rerequested):
 // the run it names is started again as a new run.
 type Rerun struct {
@@ -47,13 +38,6 @@ func (Rerun) Kind() string { return "agentgate.rerun" }
 
 // Handles lists the deliveries intake turns into the job.
 func (Rerun) Handles() []string { return []string{"check_run.rerequested"} }
-
-// MarshalJSON writes the arguments with their version.
-func (a Rerun) MarshalJSON() ([]byte, error) {
-	type plain Rerun
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
 
 // SuiteRerun is "Re-run all checks" on a suite of agentgate's branch
 // (check_suite.rerequested): the same as Rerun for the run that pushed
@@ -72,13 +56,6 @@ func (SuiteRerun) Kind() string { return "agentgate.suite_rerun" }
 
 // Handles lists the deliveries intake turns into the job.
 func (SuiteRerun) Handles() []string { return []string{"check_suite.rerequested"} }
-
-// MarshalJSON writes the arguments with their version.
-func (a SuiteRerun) MarshalJSON() ([]byte, error) {
-	type plain SuiteRerun
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
 
 // Feedback is a comment, a review or an inline review comment on
 // agentgate's pull request: kept for the next follow-up, and, when it
@@ -109,13 +86,6 @@ func (Feedback) Handles() []string {
 	return []string{"issue_comment.created", "issue_comment.edited", "pull_request_review.submitted", "pull_request_review_comment.created"}
 }
 
-// MarshalJSON writes the arguments with their version.
-func (a Feedback) MarshalJSON() ([]byte, error) {
-	type plain Feedback
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
-
 // FeedbackChange is an edited or deleted comment on agentgate's pull
 // request: the feedback it gave, while no follow-up has claimed it, takes
 // the new text or is dropped.
@@ -138,13 +108,6 @@ func (FeedbackChange) Handles() []string {
 	return []string{"issue_comment.edited", "issue_comment.deleted", "pull_request_review_comment.edited", "pull_request_review_comment.deleted"}
 }
 
-// MarshalJSON writes the arguments with their version.
-func (a FeedbackChange) MarshalJSON() ([]byte, error) {
-	type plain FeedbackChange
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
-
 // FollowUp is the coalesced follow-up the worker schedules itself after
 // feedback that asks for one (never created at intake): unique by
 // repository and pull request, so a review's comments become one run.
@@ -160,13 +123,6 @@ func (FollowUp) Kind() string { return "agentgate.followup" }
 // Handles is empty: the worker schedules the job itself, intake never
 // writes it.
 func (FollowUp) Handles() []string { return nil }
-
-// MarshalJSON writes the arguments with their version.
-func (a FollowUp) MarshalJSON() ([]byte, error) {
-	type plain FollowUp
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
 
 // PRClosed is pull_request.closed on agentgate's branch: how the
 // pull request ended is recorded on its run.
@@ -184,13 +140,6 @@ func (PRClosed) Kind() string { return "agentgate.pr_closed" }
 // Handles lists the deliveries intake turns into the job.
 func (PRClosed) Handles() []string { return []string{"pull_request.closed"} }
 
-// MarshalJSON writes the arguments with their version.
-func (a PRClosed) MarshalJSON() ([]byte, error) {
-	type plain PRClosed
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
-
 // IssueEnded is issues.closed, issues.deleted or issues.transferred
 // (Action says which): the issue's active or pending run is cancelled.
 type IssueEnded struct {
@@ -205,13 +154,6 @@ func (IssueEnded) Handles() []string {
 	return []string{"issues.closed", "issues.deleted", "issues.transferred"}
 }
 
-// MarshalJSON writes the arguments with their version.
-func (a IssueEnded) MarshalJSON() ([]byte, error) {
-	type plain IssueEnded
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
-
 // CommentDeleted is issue_comment.deleted on an issue: a pending run that
 // comment asked for is dropped.
 type CommentDeleted struct {
@@ -223,13 +165,6 @@ func (CommentDeleted) Kind() string { return "agentgate.comment_deleted" }
 
 // Handles lists the deliveries intake turns into the job.
 func (CommentDeleted) Handles() []string { return []string{"issue_comment.deleted"} }
-
-// MarshalJSON writes the arguments with their version.
-func (a CommentDeleted) MarshalJSON() ([]byte, error) {
-	type plain CommentDeleted
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}
 
 // Installation is installation.* and installation_repositories.*: the
 // app's access to repositories is recorded.
@@ -246,10 +181,3 @@ func (Installation) Kind() string { return "agentgate.installation" }
 
 // Handles lists the deliveries intake turns into the job.
 func (Installation) Handles() []string { return []string{"installation", "installation_repositories"} }
-
-// MarshalJSON writes the arguments with their version.
-func (a Installation) MarshalJSON() ([]byte, error) {
-	type plain Installation
-	a.Version = WithVersion(a.Version)
-	return json.Marshal(plain(a))
-}

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
@@ -84,11 +83,4 @@ func (l Legacy) Job(commands []string) (Job, error) {
 		}
 	}
 	return nil, fmt.Errorf("jobs: legacy event job: unknown command %q", l.Command)
-}
-
-// MarshalJSON writes the arguments with their version.
-func (l Legacy) MarshalJSON() ([]byte, error) {
-	type plain Legacy
-	l.Version = WithVersion(l.Version)
-	return json.Marshal(plain(l))
 }

@@ -1,5 +1,7 @@
 package webhook
 
+import "github.com/agentgate/agentgate/jobs"
+
 // RunJobArgs is the durable job that intake commits for a trigger and the
 // worker executes. Everything the run needs from the delivery is copied
 // here, so the task is the issue text as it was at the trigger: later edits
@@ -47,8 +49,8 @@ type RunJobArgs struct {
 	// RetryOf is the run a retry or re-run repeats.
 	RetryOf string `json:"retry_of,omitempty"`
 	// Version is the arguments' version (jobs.Version when written by
-	// this binary; see version.go).
-	Version int `json:"v,omitempty"`
+	// this binary; see jobs.ArgsVersion).
+	Version jobs.ArgsVersion `json:"v"`
 }
 
 // Kind implements river.JobArgs.

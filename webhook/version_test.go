@@ -23,7 +23,7 @@ func TestJobArgsCarryVersion(t *testing.T) {
 		}
 	}
 	var old RunJobArgs
-	if err := json.Unmarshal([]byte(`{"run_id":"r"}`), &old); err != nil || old.Version != 0 || jobs.Newer(old.Version) {
+	if err := json.Unmarshal([]byte(`{"run_id":"r"}`), &old); err != nil || old.Version != 0 || jobs.Newer(int(old.Version)) {
 		t.Errorf("unversioned args: %+v %v", old, err)
 	}
 }
