@@ -371,16 +371,8 @@ func TestEndToEndRetryRunsTheTextAsItIsNow(t *testing.T) {
 		t.Fatal("no such comment")
 	}
 	comment(t, env, "@agentgate retry", harness.Requester)
-	var retried string
-	eventually(t, time.Minute, "a retry run", func() bool {
-		for _, r := range runsOn(t, env, harness.IssueNumber) {
-			if r.ID != d.RunID {
-				retried = r.ID
-			}
-		}
-		return retried != ""
-	})
-	if s := wait(t, env, retried); s != "finished" {
+	retried, s := nextRun(t, env, harness.IssueNumber, d.RunID, "a retry run", time.Minute)
+	if s != "finished" {
 		t.Fatalf("retry = %q", s)
 	}
 	prs := env.GH.PullRequests(harness.Owner, harness.Repo)

@@ -82,6 +82,22 @@ func findEvent(evs []telemetry.Event, kind string) (telemetry.Event, bool) {
 	return telemetry.Event{}, false
 }
 
+// nextRun waits, up to within, for a run on issue or pull request number
+// other than prev (the latest when there are several: what follows
+// prev), then for it to end; it returns the run's id and its end state.
+func nextRun(t *testing.T, env *harness.Env, number int, prev, what string, within time.Duration) (id, state string) {
+	t.Helper()
+	eventually(t, within, what, func() bool {
+		for _, r := range runsOn(t, env, number) {
+			if r.ID != prev {
+				id = r.ID
+			}
+		}
+		return id != ""
+	})
+	return id, wait(t, env, id)
+}
+
 func runsOn(t *testing.T, env *harness.Env, number int) []store.Run {
 	t.Helper()
 	runs, err := env.App.DB().RunsOnIssue(context.Background(), harness.RepoID, number)
@@ -481,16 +497,8 @@ func TestEndToEndHelpStatusRetryRerun(t *testing.T) {
 		return help && status
 	})
 	comment(t, env, "@agentgate retry", harness.Requester)
-	var retried string
-	eventually(t, 30*time.Second, "a retry run", func() bool {
-		for _, r := range runsOn(t, env, harness.IssueNumber) {
-			if r.ID != first.RunID {
-				retried = r.ID
-			}
-		}
-		return retried != ""
-	})
-	if s := wait(t, env, retried); s != "finished" {
+	_, s := nextRun(t, env, harness.IssueNumber, first.RunID, "a retry run", 30*time.Second)
+	if s != "finished" {
 		t.Fatalf("retry = %q", s)
 	}
 	rr, err := env.RerunPayload(first.RunID, harness.Requester)

@@ -216,16 +216,8 @@ func TestEndToEndReviewFeedbackWhereGiven(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliverEvent(t, env, "pull_request_review_comment", c3)
-	var second string
-	eventually(t, time.Minute, "a second follow-up run", func() bool {
-		for _, r := range runsOn(t, env, pr.Number) {
-			if r.ID != follow {
-				second = r.ID
-			}
-		}
-		return second != ""
-	})
-	if s := wait(t, env, second); s != "finished" {
+	_, s := nextRun(t, env, pr.Number, follow, "a second follow-up run", time.Minute)
+	if s != "finished" {
 		t.Fatalf("second follow-up = %q", s)
 	}
 	head, err = env.Git.Ref(ctx, repo, "refs/heads/"+pr.Head)
@@ -272,16 +264,8 @@ func TestEndToEndIssueLifecycleEndsRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliverEvent(t, env, "check_suite", sb)
-	var rerun string
-	eventually(t, time.Minute, "the suite's re-run", func() bool {
-		for _, r := range runsOn(t, env, harness.IssueNumber) {
-			if r.ID != first.RunID {
-				rerun = r.ID
-			}
-		}
-		return rerun != ""
-	})
-	if s := wait(t, env, rerun); s != "finished" {
+	_, s := nextRun(t, env, harness.IssueNumber, first.RunID, "the suite's re-run", time.Minute)
+	if s != "finished" {
 		t.Fatalf("re-run = %q", s)
 	}
 	if n := len(runsOn(t, env, harness.IssueNumber)); n != 2 {

@@ -169,16 +169,8 @@ func TestGitHubSideCommands(t *testing.T) {
 	botSaid(t, env, "the help reply", "approve [*run id*]")
 	botSaid(t, env, "the status reply", "| `"+first.RunID+"` | finished |")
 	comment(t, env, "@agentgate retry", harness.Requester)
-	var retried string
-	eventually(t, 30*time.Second, "a retry run", func() bool {
-		for _, r := range runsOn(t, env, harness.IssueNumber) {
-			if r.ID != first.RunID {
-				retried = r.ID
-			}
-		}
-		return retried != ""
-	})
-	if s := wait(t, env, retried); s != "finished" {
+	retried, s := nextRun(t, env, harness.IssueNumber, first.RunID, "a retry run", 30*time.Second)
+	if s != "finished" {
 		t.Fatalf("retry = %q", s)
 	}
 	if n := fake.executed(); n != 2 || fake.task(1).RunID != retried || !strings.Contains(fake.task(1).Text, "agentgate-test: write R.md r") {
