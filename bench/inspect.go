@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agentgate/agentgate/internal/cputime"
 	"github.com/agentgate/agentgate/internal/secretforms"
 	"github.com/agentgate/agentgate/runner/egress"
 )
@@ -178,7 +179,7 @@ func inspectScenario(ctx context.Context, e *env) Result {
 			slices.Sort(lat)
 			s.p50 = append(s.p50, quantile(lat, 0.5))
 			s.p99 = append(s.p99, quantile(lat, 0.99))
-			t, cpu := time.Now(), processCPU()
+			t, cpu := time.Now(), cputime.Process()
 			nb, err := get(pt.c, pt.host, "/big")
 			if err != nil || nb != int64(payload) {
 				res.Err = fmt.Errorf("%s: big: %d bytes, %v", pt.name, nb, err)
@@ -186,7 +187,7 @@ func inspectScenario(ctx context.Context, e *env) Result {
 			}
 			s.mbps = append(s.mbps, float64(nb)/1e6/time.Since(t).Seconds())
 			// Server, proxy and client all run in this process.
-			s.cpu = append(s.cpu, float64(processCPU()-cpu)/float64(time.Millisecond)/(float64(nb)/(1<<20)))
+			s.cpu = append(s.cpu, float64(cputime.Process()-cpu)/float64(time.Millisecond)/(float64(nb)/(1<<20)))
 		}
 		if err := ctx.Err(); err != nil {
 			res.Err = err

@@ -22,6 +22,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/agentgate/agentgate/internal/cputime"
 	"github.com/agentgate/agentgate/internal/secretforms"
 )
 
@@ -587,7 +588,7 @@ func BenchmarkInspectedDownload(b *testing.B) {
 	run := func(c *http.Client, url string) func(*testing.B) {
 		return func(b *testing.B) {
 			b.SetBytes(int64(len(payload)))
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				resp, err := c.Get(url)
 				if err != nil {
@@ -601,7 +602,7 @@ func BenchmarkInspectedDownload(b *testing.B) {
 			}
 			// CPU time of the whole process (server, proxy and client)
 			// per MiB: steadier than MB/s on a shared machine.
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N)/float64(len(payload)>>20), "cpu-ms/MiB")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N)/float64(len(payload)>>20), "cpu-ms/MiB")
 		}
 	}
 	b.Run("direct", run(direct, "https://127.0.0.1:"+ps+"/big"))

@@ -1,14 +1,14 @@
 //go:build unix
 
-package egress
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the user and system CPU time the process has used.
-func processCPU() time.Duration {
+// Process is the user and system CPU time this process has used.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
