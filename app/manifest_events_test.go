@@ -24,6 +24,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/agentgate/agentgate/internal/mdcheck"
 	"github.com/agentgate/agentgate/internal/testgh"
 	"github.com/agentgate/agentgate/store"
 	"github.com/agentgate/agentgate/webhook"
@@ -199,12 +200,12 @@ const eventTableDoc = "docs/operating.md"
 func readmeEvents(t *testing.T) map[string][]string {
 	t.Helper()
 	const header = "\n| event | actions | what agentgate does with it |\n| --- | --- | --- |\n"
-	pages, err := filepath.Glob("../docs/*.md")
+	pages, err := mdcheck.Documents("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var table string
-	for _, page := range append(pages, "../README.md") {
+	for _, page := range pages {
 		b, err := os.ReadFile(page)
 		if err != nil {
 			t.Fatal(err)

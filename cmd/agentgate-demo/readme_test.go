@@ -6,11 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/agentgate/agentgate/internal/mdcheck"
 )
 
 // The README tests run the README's commands as a new user would: the
@@ -60,22 +61,14 @@ func TestMain(m *testing.M) {
 // start), with the submatches.
 func readmeLine(t *testing.T, re string) []string {
 	t.Helper()
-	manual, err := filepath.Glob("../../docs/*.md")
+	m, err := mdcheck.DocLine("../..", re)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rx := regexp.MustCompile(`(?m)^` + re + `$`)
-	for _, name := range append([]string{"../../README.md"}, manual...) {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m := rx.FindStringSubmatch(string(b)); m != nil {
-			return m
-		}
+	if m == nil {
+		t.Fatalf("neither README.md nor docs/*.md has a line matching %q", re)
 	}
-	t.Fatalf("neither README.md nor docs/*.md has a line matching %q", re)
-	return nil
+	return m
 }
 
 // userEnv is the environment of a new user: this process's, without any

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/agentgate/agentgate/internal/dockertest"
+	"github.com/agentgate/agentgate/internal/mdcheck"
 	"github.com/agentgate/agentgate/internal/pgtest"
 	"github.com/agentgate/agentgate/internal/testagent"
 	"github.com/agentgate/agentgate/runner/relayimage"
@@ -68,14 +69,11 @@ func plainBinary(t *testing.T) string {
 // README.md and every page of the manual in docs/, README first.
 func docFiles(t *testing.T) []string {
 	t.Helper()
-	manual, err := filepath.Glob("../../docs/*.md")
+	docs, err := mdcheck.Documents("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(manual) == 0 {
-		t.Fatal("docs/ holds no .md file")
-	}
-	return append([]string{"../../README.md"}, manual...)
+	return docs
 }
 
 // readDoc is the text of one of docFiles.
@@ -92,14 +90,14 @@ func readDoc(t *testing.T, name string) string {
 // matching re (anchored at a line's start), with the submatches.
 func readmeLine(t *testing.T, re string) []string {
 	t.Helper()
-	rx := regexp.MustCompile(`(?m)^` + re + `$`)
-	for _, name := range docFiles(t) {
-		if m := rx.FindStringSubmatch(readDoc(t, name)); m != nil {
-			return m
-		}
+	m, err := mdcheck.DocLine("../..", re)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("neither README.md nor docs/*.md has a line matching %q", re)
-	return nil
+	if m == nil {
+		t.Fatalf("neither README.md nor docs/*.md has a line matching %q", re)
+	}
+	return m
 }
 
 // docSection is the text of the documents from the heading line on, in
