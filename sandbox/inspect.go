@@ -96,14 +96,12 @@ func NewCanarySeed() []byte {
 	return b
 }
 
-// canaryValues are the fake credentials a seed stands for: the same seed
-// gives the same values, so a later phase of the run (its verify command,
-// a job's next attempt) recognises them. A seed that is not
-// CanarySeedSize long is replaced by a fresh random one.
-func canaryValues(seed []byte) (awsID, awsSecret, ghTok, npmTok string) {
-	if len(seed) != CanarySeedSize {
-		seed = NewCanarySeed()
-	}
+// canarySecrets are the fake credentials a seed (CanarySeedSize bytes)
+// stands for, named for the tripwire, in this order: an AWS key id and
+// secret, a GitHub token, an npm token. The same seed gives the same
+// values, so a later phase of the run (its verify command, a job's next
+// attempt) recognises them.
+func canarySecrets(seed []byte) []secretforms.Secret {
 	src := mrand.NewChaCha8([CanarySeedSize]byte(seed))
 	upper := func(n int) string {
 		const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -121,15 +119,9 @@ func canaryValues(seed []byte) (awsID, awsSecret, ghTok, npmTok string) {
 		s = strings.NewReplacer("-", "a", "_", "b").Replace(s)
 		return s[:n]
 	}
-	return "AKIA" + upper(16), alnum(40), "ghp_" + alnum(36), "npm_" + alnum(36)
-}
-
-// canarySecrets are the tripwire's names for the values of canaryValues.
-func canarySecrets(seed []byte) []secretforms.Secret {
-	awsID, awsSecret, ghTok, npmTok := canaryValues(seed)
 	return []secretforms.Secret{
-		{Name: "canary:aws-access-key-id", Value: awsID}, {Name: "canary:aws-secret-access-key", Value: awsSecret},
-		{Name: "canary:github-token", Value: ghTok}, {Name: "canary:npm-token", Value: npmTok},
+		{Name: "canary:aws-access-key-id", Value: "AKIA" + upper(16)}, {Name: "canary:aws-secret-access-key", Value: alnum(40)},
+		{Name: "canary:github-token", Value: "ghp_" + alnum(36)}, {Name: "canary:npm-token", Value: "npm_" + alnum(36)},
 	}
 }
 
@@ -143,7 +135,8 @@ func verifyCanaries(seed []byte) []secretforms.Secret {
 }
 
 // plantCanaries makes the run's fake credentials from seed (see
-// canaryValues), shaped like real ones (a cloud key, a GitHub token, a
+// canarySecrets; a seed that is not CanarySeedSize long is replaced by a
+// fresh random one), shaped like real ones (a cloud key, a GitHub token, a
 // registry token), and writes the files agents look in (~/.npmrc,
 // ~/.aws/credentials, ~/.env) under dir. Nothing legitimate ever sends
 // them anywhere.
@@ -151,13 +144,14 @@ func plantCanaries(dir string, seed []byte) (*canaries, error) {
 	if len(seed) != CanarySeedSize {
 		seed = NewCanarySeed()
 	}
-	awsID, awsSecret, ghTok, npmTok := canaryValues(seed)
+	secrets := canarySecrets(seed)
+	awsID, awsSecret, ghTok, npmTok := secrets[0].Value, secrets[1].Value, secrets[2].Value, secrets[3].Value
 	c := &canaries{
 		env: []string{
 			"AWS_ACCESS_KEY_ID=" + awsID, "AWS_SECRET_ACCESS_KEY=" + awsSecret,
 			"GITHUB_TOKEN=" + ghTok, "NPM_TOKEN=" + npmTok,
 		},
-		secrets: canarySecrets(seed),
+		secrets: secrets,
 		files:   map[string]string{},
 	}
 	files := map[string]string{
